@@ -1,0 +1,5 @@
+"""The `sahelcast` command line."""
+
+from service.cli.main import app
+
+__all__ = ["app"]

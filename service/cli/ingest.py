@@ -1,0 +1,79 @@
+"""`sahelcast ingest`: sync event files into the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from service.cli.common import console, fail, progress_bar
+from service.config import get_settings
+from service.db import get_engine
+from service.ingest.errors import IngestError
+from service.ingest.service import ingest_file
+from service.ingest.sync import IngestReport
+from service.migrate import DatabaseNotReady
+
+
+def _estimate_rows(path: Path) -> int | None:
+    # A quick newline count gives the progress bar a total; quoted newlines make it an estimate.
+    try:
+        with path.open("rb") as handle:
+            return max(sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 22), b"")) - 1, 0)
+    except OSError:
+        return None
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(
+        None, help="ACLED export(s) or UCDP GED CSV file(s); the format is detected from the header."
+    ),
+    source: str = typer.Option(
+        None, "--source", help="Force the format: 'acled' or 'ucdp' (default: detect)."
+    ),
+    deletions: list[Path] = typer.Option(
+        [], "--deletions", help="ACLED deletion list(s) (event_id_cnty, deleted_timestamp) to apply."
+    ),
+) -> None:
+    """Ingest event files idempotently: the same file twice changes nothing.
+
+    Each file is one transaction: a bad file is reported with its line and field, and the
+    database is left exactly as it was. Newer versions of an event (ACLED `timestamp`) replace
+    older ones; deletion lists remove events.
+    """
+    if source not in (None, "acled", "ucdp"):
+        fail(f"--source must be 'acled' or 'ucdp', got {source!r}", 2)
+    jobs = [(p, False) for p in paths or []] + [(p, True) for p in deletions]
+    if not jobs:
+        fail("give at least one PATH or --deletions PATH (see `sahelcast ingest --help`)", 2)
+    settings, engine = get_settings(), get_engine()
+    reports: list[IngestReport] = []
+    for path, is_deletion in jobs:
+        try:
+            with progress_bar(f"ingest {path.name}", _estimate_rows(path)) as bar:
+                task = bar.task_ids[0]
+                reports.append(
+                    ingest_file(engine, path, settings, source=source, deletions=is_deletion,
+                                progress=lambda n, bar=bar, task=task: bar.advance(task, n))
+                )  # fmt: skip
+        except IngestError as error:
+            _summary(reports)
+            fail(f"{error}\nNothing from {path.name} was written.", 2)
+        except (FileNotFoundError, IsADirectoryError, PermissionError, DatabaseNotReady) as error:
+            _summary(reports)
+            fail(str(error), 2)
+    _summary(reports)
+
+
+def _summary(reports: list[IngestReport]) -> None:
+    if not reports:
+        return
+    table = Table(title="Ingested")
+    for column in ("file", "source", "kind", "rows", "added", "updated", "unchanged", "deleted",
+                   "seconds"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("file", "source", "kind") else "right")
+    for r in reports:
+        table.add_row(Path(r.path).name, r.source, r.kind, f"{r.rows_read:,}", f"{r.added:,}",
+                      f"{r.updated:,}", f"{r.unchanged:,}", f"{r.deleted:,}", f"{r.seconds:.1f}")  # fmt: skip
+    console.print(table)

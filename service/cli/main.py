@@ -1,0 +1,34 @@
+"""Entry point of the `sahelcast` command."""
+
+from __future__ import annotations
+
+import typer
+
+from service.cli import db, ingest, series
+from service.cli.common import setup_logging
+
+app = typer.Typer(
+    name="sahelcast",
+    help=(
+        "Early warning for political violence in the Sahel: ingest ACLED/UCDP event files into "
+        "monthly series, forecast them with measured rainy-season effects, flag anomalies.\n\n"
+        "Settings come from SAHELCAST_* environment variables (SAHELCAST_DATABASE_URL defaults "
+        "to a SQLite file in ./data)."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens (INFO level)."),
+) -> None:
+    """Early warning for political violence in the Sahel."""
+    setup_logging(verbose)
+
+
+app.add_typer(db.app, name="db")
+app.command("ingest")(ingest.ingest)
+app.add_typer(series.app, name="series")

@@ -1,0 +1,47 @@
+"""Ingest one file as one transaction: the entry point of the CLI, the jobs and the API."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from service.config import Settings
+from service.db import session_scope
+from service.ingest.normalize import Normalizer
+from service.ingest.sync import IngestReport, Progress, ingest_deletions, ingest_events
+from service.migrate import require_current
+
+log = logging.getLogger(__name__)
+
+
+def ingest_file(
+    engine: Engine,
+    path: Path,
+    settings: Settings,
+    *,
+    source: str | None = None,
+    deletions: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest `path` in one transaction; on any error nothing is written and the error propagates."""
+    require_current(engine)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    with session_scope(engine) as session:
+        if deletions:
+            report = ingest_deletions(session, path, source=source or "acled", progress=progress)
+        else:
+            normalizer = Normalizer.load(extra_dirs=settings.alias_dirs)
+            report = ingest_events(
+                session,
+                path,
+                source=source,
+                normalizer=normalizer,
+                actor_roles=settings.actor_roles,
+                chunk_rows=settings.ingest_chunk_rows,
+                progress=progress,
+            )
+    log.info("ingested %s: %s", path, report.to_dict())
+    return report

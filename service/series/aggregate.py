@@ -1,0 +1,128 @@
+"""Aggregate events into monthly series and their roll-ups, for the countries an ingest touched.
+
+Levels, from finest to coarsest (columns a level sums over are NULL in `series`):
+`actor_region_type` (actor × admin1 × event type), `actor_region` (actor × admin1, all types),
+`actor_country` (actor × country), `region` (all actors) and `country` (all actors).
+Region and country totals count events once, however many actors an event has.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.bulk import delete_in, insert_frame
+from service.ingest.orm import Actor, Event, EventActor, Region, Source
+from service.series.orm import Observation, Series
+
+ALL = "*"
+LEVELS = ("actor_region_type", "actor_region", "actor_country", "region", "country")
+_GROUPS = {
+    "actor_region_type": ["country", "region_id", "actor_id", "event_type"],
+    "actor_region": ["country", "region_id", "actor_id"],
+    "actor_country": ["country", "actor_id"],
+    "region": ["country", "region_id"],
+    "country": ["country"],
+}
+
+
+def series_key(source: str, country: str, region: str | None, actor: str | None,
+               event_type: str | None) -> str:  # fmt: skip
+    """The stable, readable identity of a series: `source|country|region|actor|event type`."""
+    return "|".join([source, country, region or ALL, actor or ALL, event_type or ALL])
+
+
+def _counts(session: Session, source_id: int, countries: list[str]) -> tuple[pd.DataFrame, ...]:
+    scope = (Event.source_id == source_id) & Event.country.in_(countries)
+    by_actor = (
+        select(Event.country, Event.region_id, EventActor.actor_id, Event.event_type, Event.month,
+               func.count().label("events"), func.sum(Event.fatalities).label("fatalities"))
+        .join(EventActor, EventActor.event_id == Event.id)
+        .where(scope)
+        .group_by(Event.country, Event.region_id, EventActor.actor_id, Event.event_type,
+                  Event.month)
+    )  # fmt: skip
+    by_region = (
+        select(Event.country, Event.region_id, Event.month,
+               func.count().label("events"), func.sum(Event.fatalities).label("fatalities"))
+        .where(scope)
+        .group_by(Event.country, Event.region_id, Event.month)
+    )  # fmt: skip
+    actor_rows = pd.DataFrame(session.execute(by_actor).all(),
+                              columns=[*_GROUPS["actor_region_type"], "month", "events",
+                                       "fatalities"])  # fmt: skip
+    region_rows = pd.DataFrame(session.execute(by_region).all(),
+                               columns=[*_GROUPS["region"], "month", "events", "fatalities"])
+    return actor_rows, region_rows
+
+
+def _rollups(actor_rows: pd.DataFrame, region_rows: pd.DataFrame) -> pd.DataFrame:
+    frames = []
+    for level, keys in _GROUPS.items():
+        base = region_rows if level in ("region", "country") else actor_rows
+        grouped = base.groupby([*keys, "month"], as_index=False, dropna=False)[
+            ["events", "fatalities"]
+        ].sum()
+        frames.append(grouped.assign(level=level))
+    out = pd.concat(frames, ignore_index=True)
+    for column in ("region_id", "actor_id", "event_type"):
+        if column not in out:
+            out[column] = None
+    return out
+
+
+def rebuild_series(session: Session, source: Source, countries: list[str]) -> int:
+    """Recompute every series of `source` in `countries` from the events; return the row count."""
+    session.flush()
+    actor_rows, region_rows = _counts(session, source.id, countries)
+    rows = _rollups(actor_rows, region_rows)
+    region_names = dict(session.execute(select(Region.id, Region.name)).tuples().all())
+    actor_names = dict(session.execute(select(Actor.id, Actor.name)).tuples().all())
+    rows["key"] = [
+        series_key(source.name, country, region_names.get(region), actor_names.get(actor), etype)
+        for country, region, actor, etype in zip(
+            rows["country"], _optional(rows["region_id"]), _optional(rows["actor_id"]),
+            _optional(rows["event_type"]), strict=True,
+        )
+    ]  # fmt: skip
+    ids = _ensure_series(session, source.id, rows)
+    scope = select(Series.id).where(Series.source_id == source.id, Series.country.in_(countries))
+    delete_in(session, Observation.__table__, "series_id", session.scalars(scope).all())
+    rows["series_id"] = rows["key"].map(ids)
+    rows["month"] = pd.to_datetime(rows["month"]).dt.strftime("%Y-%m-%d")
+    return insert_frame(session, Observation.__table__,
+                        rows[["series_id", "month", "events", "fatalities"]])  # fmt: skip
+
+
+def _optional(values: pd.Series) -> list[object]:
+    return [None if pd.isna(v) else v for v in values]
+
+
+def _ensure_series(session: Session, source_id: int, rows: pd.DataFrame) -> dict[str, int]:
+    existing = dict(
+        session.execute(select(Series.key, Series.id).where(Series.source_id == source_id))
+        .tuples()
+        .all()
+    )
+    fresh = rows.drop_duplicates("key")
+    fresh = fresh[~fresh["key"].isin(existing)]
+    if not fresh.empty:
+        start = int(session.scalar(select(func.coalesce(func.max(Series.id), 0))) or 0) + 1
+        new = pd.DataFrame({
+            "id": range(start, start + len(fresh)),
+            "key": fresh["key"].values,
+            "level": fresh["level"].values,
+            "source_id": source_id,
+            "country": fresh["country"].values,
+            "region_id": _nullable_int(fresh["region_id"]),
+            "actor_id": _nullable_int(fresh["actor_id"]),
+            "event_type": _optional(fresh["event_type"]),
+        })  # fmt: skip
+        insert_frame(session, Series.__table__, new)
+        existing.update(zip(new["key"], new["id"], strict=True))
+    return existing
+
+
+def _nullable_int(values: pd.Series) -> list[int | None]:
+    return [None if pd.isna(v) else int(v) for v in values]
