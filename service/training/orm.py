@@ -1,0 +1,116 @@
+"""Tables of training runs: the run, its per-series results, its forecasts, and the published pointer.
+
+A run is written while `status='running'` and is invisible to readers; publishing flips the single
+row of `publication` to it in one transaction, so readers always see exactly one complete run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base
+from service.ingest.orm import utcnow
+
+
+class Run(Base):
+    """One training run over a set of series."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running|published|failed|superseded
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    executor: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A fingerprint of the coverage the run trained on: the same fingerprint means no new data.
+    data_signature: Mapped[str] = mapped_column(String(64))
+    n_series: Mapped[int] = mapped_column(Integer, default=0)
+    n_failed: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class RunSeries(Base):
+    """A series' result in a run: the chosen model, its backtest, and its rainy-season effect."""
+
+    __tablename__ = "run_series"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))  # ok|fallback|failed
+    model: Mapped[str | None] = mapped_column(String(32))
+    trained_through: Mapped[dt.date] = mapped_column(Date)  # last month the fit saw
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    failures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    season_rate_ratio: Mapped[float | None] = mapped_column(Float)
+    season_ci_low: Mapped[float | None] = mapped_column(Float)
+    season_ci_high: Mapped[float | None] = mapped_column(Float)
+    season_p_value: Mapped[float | None] = mapped_column(Float)
+    season_pooled: Mapped[bool | None] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Forecast(Base):
+    """One forecast month of a series in a run: the mean and the predictive quantiles."""
+
+    __tablename__ = "forecasts"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    horizon: Mapped[int] = mapped_column(Integer)
+    mean: Mapped[float] = mapped_column(Float)
+    q025: Mapped[float] = mapped_column(Float)
+    q100: Mapped[float] = mapped_column(Float)
+    q250: Mapped[float] = mapped_column(Float)
+    q500: Mapped[float] = mapped_column(Float)
+    q750: Mapped[float] = mapped_column(Float)
+    q900: Mapped[float] = mapped_column(Float)
+    q975: Mapped[float] = mapped_column(Float)
+    in_season: Mapped[bool] = mapped_column(Boolean)
+
+
+class Publication(Base):
+    """The single row naming the run readers see (switched atomically on publish)."""
+
+    __tablename__ = "publication"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Lock(Base):
+    """A named lease (one training run at a time) that works on SQLite and PostgreSQL alike.
+
+    Taking it is an INSERT on the primary key, or an UPDATE of an expired lease; the holder
+    renews `expires_at` while it works, so the lease of a killed process lapses by itself.
+    """
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
