@@ -14,7 +14,8 @@ CHUNK = 50_000
 
 def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
     # itertuples on object columns yields plain Python values that both drivers accept.
-    sub = frame.loc[:, list(columns)].astype(object)
+    sub = frame.loc[:, list(columns)]
+    sub = sub.astype(object).where(sub.notna(), None)
     return list(sub.itertuples(index=False, name=None))
 
 

@@ -69,11 +69,13 @@ def ingest(
 def _summary(reports: list[IngestReport]) -> None:
     if not reports:
         return
-    table = Table(title="Ingested")
-    for column in ("file", "source", "kind", "rows", "added", "updated", "unchanged", "deleted",
-                   "seconds"):  # fmt: skip
-        table.add_column(column, justify="left" if column in ("file", "source", "kind") else "right")
+    table = Table(title="Ingested", caption="new / updated / unchanged / deleted events")
+    table.add_column("file", min_width=12, overflow="fold")
+    table.add_column("source")
+    for column in ("rows", "new", "upd", "same", "del", "s"):
+        table.add_column(column, justify="right")
     for r in reports:
-        table.add_row(Path(r.path).name, r.source, r.kind, f"{r.rows_read:,}", f"{r.added:,}",
-                      f"{r.updated:,}", f"{r.unchanged:,}", f"{r.deleted:,}", f"{r.seconds:.1f}")  # fmt: skip
+        table.add_row(Path(r.path).name, f"{r.source} {r.kind}", f"{r.rows_read:,}",
+                      f"{r.added:,}", f"{r.updated:,}", f"{r.unchanged:,}", f"{r.deleted:,}",
+                      f"{r.seconds:.1f}")  # fmt: skip
     console.print(table)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import db, ingest, series
+from service.cli import alerts, db, detect, ingest, jobs, keys, scheduler, series, serve, train
 from service.cli.common import setup_logging
 
 app = typer.Typer(
@@ -32,3 +32,10 @@ def main(
 app.add_typer(db.app, name="db")
 app.command("ingest")(ingest.ingest)
 app.add_typer(series.app, name="series")
+app.command("train")(train.train)
+app.command("detect")(detect.detect)
+app.add_typer(jobs.app, name="jobs")
+app.command("scheduler")(scheduler.scheduler)
+app.command("serve")(serve.serve)
+app.add_typer(keys.app, name="keys")
+app.add_typer(alerts.app, name="alerts")

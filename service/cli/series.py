@@ -38,12 +38,13 @@ def list_(
     filters = SeriesFilter(source, country, region, actor, event_type, level)
     with session_scope() as session:
         rows, total = list_series(session, filters, limit=limit)
-    table = Table(title=f"{len(rows)} of {total} series")
-    for column in ("id", "key", "level", "events", "coverage"):
+    table = Table(title=f"{len(rows)} of {total} series (show one with `sahelcast series show ID`)")
+    for column in ("id", "country", "region", "actor", "event type", "level", "events", "months"):
         table.add_column(column, justify="right" if column in ("id", "events") else "left")
     for s in rows:
         span = f"{s.first_month:%Y-%m}..{s.last_complete_month:%Y-%m}" if s.first_month else "-"
-        table.add_row(str(s.id), s.key, s.level, f"{s.total_events:,}", span)
+        table.add_row(str(s.id), s.country, s.region or "*", s.actor or "*", s.event_type or "*",
+                      s.level, f"{s.total_events:,}", span)  # fmt: skip
     console.print(table)
 
 

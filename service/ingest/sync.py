@@ -149,6 +149,7 @@ def ingest_events(
         links = normalizer.event_actors(changed, roles=actor_roles)
         links = links.merge(changed[["source_event_id", "id"]], on="source_event_id")
         links["actor_id"] = names.actor_ids(links["actor"])
+        names.record_actor_aliases(normalizer.actor_aliases(changed, roles=actor_roles))
         links = links.rename(columns={"id": "event_id"})
         insert_frame(session, EventActor.__table__, links[["event_id", "actor_id", "role"]])
         report.added += len(new)

@@ -77,8 +77,8 @@ def rebuild_series(session: Session, source: Source, countries: list[str]) -> in
     session.flush()
     actor_rows, region_rows = _counts(session, source.id, countries)
     rows = _rollups(actor_rows, region_rows)
-    region_names = dict(session.execute(select(Region.id, Region.name)).tuples().all())
-    actor_names = dict(session.execute(select(Actor.id, Actor.name)).tuples().all())
+    region_names = dict(session.execute(select(Region.id, Region.name)).all())
+    actor_names = dict(session.execute(select(Actor.id, Actor.name)).all())
     rows["key"] = [
         series_key(source.name, country, region_names.get(region), actor_names.get(actor), etype)
         for country, region, actor, etype in zip(
@@ -100,11 +100,8 @@ def _optional(values: pd.Series) -> list[object]:
 
 
 def _ensure_series(session: Session, source_id: int, rows: pd.DataFrame) -> dict[str, int]:
-    existing = dict(
-        session.execute(select(Series.key, Series.id).where(Series.source_id == source_id))
-        .tuples()
-        .all()
-    )
+    query = select(Series.key, Series.id).where(Series.source_id == source_id)
+    existing: dict[str, int] = dict(session.execute(query).all())
     fresh = rows.drop_duplicates("key")
     fresh = fresh[~fresh["key"].isin(existing)]
     if not fresh.empty:
@@ -124,5 +121,5 @@ def _ensure_series(session: Session, source_id: int, rows: pd.DataFrame) -> dict
     return existing
 
 
-def _nullable_int(values: pd.Series) -> list[int | None]:
-    return [None if pd.isna(v) else int(v) for v in values]
+def _nullable_int(values: pd.Series) -> pd.Series:
+    return pd.Series(values.values, dtype="Int64")

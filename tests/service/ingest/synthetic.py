@@ -1,4 +1,4 @@
-"""Synthetic ACLED-format exports for volume tests and benchmarks (made up, never real ACLED data)."""
+"""Synthetic ACLED-format exports for volume tests and benchmarks (made up, not ACLED data)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-ACLED_HEADER = (
-    "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,"
-    "actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,"
-    "iso,region,country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,"
-    "source_scale,notes,fatalities,tags,timestamp"
-).split(",")
+from tests.service.ingest.builders import ACLED_COLUMNS
 
 _TYPES = [
     ("Battles", "Armed clash"),
@@ -32,8 +27,13 @@ _ACTORS = [
     "Dan Na Ambassagou",
 ]
 _ASSOC = ["", "", "", "Wagner Group", "Wagner Group; Dozo Militia", "Fulani Ethnic Militia (Mali)"]
-_TARGETS = ["", "Civilians (Mali)", "Military Forces of Mali (2021-)", "JNIM: Group for Support of "
-            "Islam and Muslims", "Islamic State (Sahel)"]
+_TARGETS = [
+    "",
+    "Civilians (Mali)",
+    "Military Forces of Mali (2021-)",
+    "JNIM: Group for Support of Islam and Muslims",
+    "Islamic State (Sahel)",
+]
 _ASSOC2 = ["", "", "Fulani Ethnic Group (Mali)", "Women (Mali); Fulani Ethnic Group (Mali)"]
 _PLACES = [
     ("Mopti", "Bandiagara", 14.35, -3.61),
@@ -67,7 +67,7 @@ def write_acled(path: Path, n_rows: int, seed: int = 0, multiline_every: int = 0
     dates = {d: dt.date.fromordinal(start + d) for d in range(730)}
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(ACLED_HEADER)
+        writer.writerow(ACLED_COLUMNS)
         for i in range(n_rows):
             date = dates[int(days[i])]
             etype, sub = _TYPES[types[i]]
@@ -75,10 +75,38 @@ def write_acled(path: Path, n_rows: int, seed: int = 0, multiline_every: int = 0
             note = _NOTE.format(d=date.isoformat(), p=admin2, a=admin1, f=fatal[i])
             if multiline_every and i % multiline_every == 0:
                 note += "\nUpdate: toll revised."
-            writer.writerow((
-                f"MLI{i + 1}", date.strftime("%d %B %Y"), date.year, 1, "Political violence",
-                etype, sub, _ACTORS[a1[i]], _ASSOC[as1[i]], 2, _TARGETS[a2[i]], _ASSOC2[as2[i]],
-                7, 27, "", 466, "Western Africa", "Mali", admin1, admin2, "", admin2,
-                lat, lon, 1, "Le Monde; Studio Tamani", "National-International", note,
-                fatal[i], "", stamps[i],
-            ))
+            writer.writerow(
+                (
+                    f"MLI{i + 1}",
+                    date.strftime("%d %B %Y"),
+                    date.year,
+                    1,
+                    "Political violence",
+                    etype,
+                    sub,
+                    _ACTORS[a1[i]],
+                    _ASSOC[as1[i]],
+                    2,
+                    _TARGETS[a2[i]],
+                    _ASSOC2[as2[i]],
+                    7,
+                    27,
+                    "",
+                    466,
+                    "Western Africa",
+                    "Mali",
+                    admin1,
+                    admin2,
+                    "",
+                    admin2,
+                    lat,
+                    lon,
+                    1,
+                    "Le Monde; Studio Tamani",
+                    "National-International",
+                    note,
+                    fatal[i],
+                    "",
+                    stamps[i],
+                )
+            )

@@ -1,0 +1,51 @@
+"""`sahelcast detect`: score past runs and flag months outside the forecast issued before them."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from service.anomalies.repository import get_anomaly
+from service.cli.common import console, fail
+from service.config import get_settings
+from service.db import get_engine, session_scope
+from service.jobs.runner import run_job
+from service.migrate import DatabaseNotReady, require_current
+
+
+def detect() -> None:
+    """Compare newly observed months with the forecasts issued before them; flag anomalies.
+
+    Idempotent: run it after every ingest (the weekly job does). Months outside the interval
+    of SAHELCAST_ANOMALY_LEVEL (default 95%) are flagged; consecutive ones in the same
+    direction form an episode that alerts once (again only if it gets more severe).
+    """
+    from service.jobs.steps import detect_step  # on use: it imports the forecasting stack
+
+    settings, engine = get_settings(), get_engine()
+    try:
+        require_current(engine)
+    except DatabaseNotReady as error:
+        fail(str(error), 2)
+    result = run_job(engine, "detect", "cli", lambda: detect_step(engine, settings))
+    if not result.ok:
+        fail(f"detection failed (job {result.job_id}): {result.message}")
+    console.print(result.message, highlight=False)
+    _alerts(result.details.get("alert_ids", []))
+
+
+def _alerts(ids: list[int]) -> None:
+    if not ids:
+        return
+    table = Table(title=f"{len(ids)} new alerts")
+    for column in ("month", "series", "observed", "expected range", "direction", "severity",
+                   "season"):  # fmt: skip
+        table.add_column(column)
+    with session_scope() as session:
+        for anomaly_id in ids[:30]:
+            a = get_anomaly(session, anomaly_id)
+            if a is None:
+                continue
+            table.add_row(f"{a.month:%Y-%m}", a.series_key, str(a.observed),
+                          f"{a.lower:.0f}–{a.upper:.0f}", a.direction, a.severity,
+                          "rainy" if a.in_season else "dry")  # fmt: skip
+    console.print(table)

@@ -1,0 +1,49 @@
+"""`sahelcast scheduler`: run the weekly job on a cron schedule, in the foreground."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+from types import FrameType
+
+import typer
+
+from service.cli.common import console, fail
+from service.config import get_settings
+from service.db import get_engine
+from service.migrate import DatabaseNotReady, require_current
+
+
+def scheduler(
+    schedule: str = typer.Option(
+        None, help="Crontab line in UTC [default: SAHELCAST_SCHEDULE, '0 3 * * 1' = Mon 03:00]."
+    ),
+) -> None:
+    """Run ingest → detect → train → detect on a schedule until stopped (Ctrl-C or SIGTERM).
+
+    New files are taken from SAHELCAST_DROP_DIR. Every firing is recorded: `sahelcast jobs list`.
+    """
+    from service.jobs.scheduler import build_scheduler, cron_trigger  # on use: heavy imports
+
+    settings, engine = get_settings(), get_engine()
+    try:
+        require_current(engine)
+        trigger = cron_trigger(schedule or settings.schedule)
+    except (DatabaseNotReady, ValueError) as error:
+        fail(str(error), 2)
+    blocking = build_scheduler(engine, settings, trigger)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        blocking.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    now = dt.datetime.now(dt.UTC)
+    upcoming = trigger.get_next_fire_time(None, now)
+    console.print(f"scheduler: '{schedule or settings.schedule}' (UTC); next run "
+                  f"{upcoming:%Y-%m-%d %H:%M} UTC; drop folder {settings.drop_dir}",
+                  highlight=False)  # fmt: skip
+    try:
+        blocking.start()
+    except KeyboardInterrupt:
+        pass
+    console.print("scheduler stopped")
