@@ -1,22 +1,32 @@
-"""Fast bulk writes: COPY on PostgreSQL, executemany on SQLite (ORM inserts are too slow for 1M rows)."""
+"""Fast bulk writes and reads: COPY on PostgreSQL, executemany on SQLite, raw cursors for reads.
+
+ORM inserts and ORM result rows are too slow for a million events; these helpers keep the
+caller's transaction (they run on the session's own connection).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Table
+from sqlalchemy import Executable, Table
 from sqlalchemy.orm import Session
 
-CHUNK = 50_000
+CHUNK = 100_000
+NULL = r"\N"
+
+
+def _column_values(values: pd.Series) -> list[Any]:
+    # tolist() turns numpy scalars into Python ones, which both drivers accept.
+    if values.hasnans:
+        return [None if pd.isna(v) else v for v in values.astype(object).tolist()]
+    return values.tolist()
 
 
 def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
-    # itertuples on object columns yields plain Python values that both drivers accept.
-    sub = frame.loc[:, list(columns)]
-    sub = sub.astype(object).where(sub.notna(), None)
-    return list(sub.itertuples(index=False, name=None))
+    return list(zip(*(_column_values(frame[c]) for c in columns), strict=True))
 
 
 def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
@@ -24,17 +34,19 @@ def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
     if frame.empty:
         return 0
     columns = [c for c in frame.columns if c in table.c]
+    names = ", ".join(f'"{c}"' for c in columns)
     connection = session.connection()
     raw = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        names = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-                for row in _iter_rows(frame, columns):
-                    copy.write_row(row)
+        sql = f"COPY \"{table.name}\" ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')"
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            for start in range(0, len(frame), CHUNK):
+                buffer = io.StringIO()
+                part = frame.iloc[start : start + CHUNK][columns]
+                part.to_csv(buffer, header=False, index=False, na_rep=NULL)
+                copy.write(buffer.getvalue())
         return len(frame)
     placeholders = ", ".join("?" for _ in columns)
-    names = ", ".join(f'"{c}"' for c in columns)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})'
     cursor = raw.cursor()  # type: ignore[union-attr]
     try:
@@ -45,9 +57,16 @@ def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
     return len(frame)
 
 
-def _iter_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[Any, ...]]:
-    for start in range(0, len(frame), CHUNK):
-        yield from _records(frame.iloc[start : start + CHUNK], columns)
+def read_frame(session: Session, query: Executable) -> pd.DataFrame:
+    """Run a query straight from the driver's cursor into a DataFrame (no per-row processing).
+
+    Values come as the driver gives them: SQLite returns dates as ISO strings.
+    """
+    result = session.connection().execute(query)
+    columns = list(result.keys())
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return pd.DataFrame.from_records(rows, columns=columns)
 
 
 def delete_in(session: Session, table: Table, column: str, values: Sequence[Any]) -> None:

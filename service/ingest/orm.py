@@ -134,5 +134,5 @@ class EventActor(Base):
         ForeignKey("events.id", ondelete="CASCADE"),
         primary_key=True,
     )
-    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"), primary_key=True, index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(16))

@@ -17,11 +17,11 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.bulk import delete_in, insert_frame
+from service.bulk import delete_in, insert_frame, read_frame
 from service.ingest.coverage import update_coverage
+from service.ingest.normalize import Normalizer
 from service.ingest.orm import Event, EventActor, IngestedFile, Source, utcnow
 from service.ingest.readers import detect_source, iter_deletions, iter_events
-from service.ingest.normalize import Normalizer
 from service.ingest.registry import NameRegistry
 from service.series.aggregate import rebuild_series
 
@@ -86,11 +86,12 @@ def _start_file(session: Session, path: Path, source: Source, kind: str) -> Inge
 
 
 def _existing_events(session: Session, source_id: int) -> pd.DataFrame:
+    events = Event.__table__.c
     query = select(
-        Event.source_event_id, Event.id, Event.source_timestamp, Event.country
-    ).where(Event.source_id == source_id)
-    rows = session.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["source_event_id", "id", "old_timestamp", "old_country"])
+        events.source_event_id, events.id, events.source_timestamp.label("old_timestamp"),
+        events.country.label("old_country"),
+    ).where(events.source_id == source_id)  # fmt: skip
+    frame = read_frame(session, query)
     return frame.astype({"id": "int64", "old_timestamp": "int64"})
 
 

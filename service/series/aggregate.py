@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.bulk import delete_in, insert_frame
+from service.bulk import delete_in, insert_frame, read_frame
 from service.ingest.orm import Actor, Event, EventActor, Region, Source
 from service.series.orm import Observation, Series
 
@@ -34,27 +34,22 @@ def series_key(source: str, country: str, region: str | None, actor: str | None,
 
 
 def _counts(session: Session, source_id: int, countries: list[str]) -> tuple[pd.DataFrame, ...]:
-    scope = (Event.source_id == source_id) & Event.country.in_(countries)
-    by_actor = (
-        select(Event.country, Event.region_id, EventActor.actor_id, Event.event_type, Event.month,
-               func.count().label("events"), func.sum(Event.fatalities).label("fatalities"))
-        .join(EventActor, EventActor.event_id == Event.id)
-        .where(scope)
-        .group_by(Event.country, Event.region_id, EventActor.actor_id, Event.event_type,
-                  Event.month)
-    )  # fmt: skip
-    by_region = (
-        select(Event.country, Event.region_id, Event.month,
-               func.count().label("events"), func.sum(Event.fatalities).label("fatalities"))
-        .where(scope)
-        .group_by(Event.country, Event.region_id, Event.month)
-    )  # fmt: skip
-    actor_rows = pd.DataFrame(session.execute(by_actor).all(),
-                              columns=[*_GROUPS["actor_region_type"], "month", "events",
-                                       "fatalities"])  # fmt: skip
-    region_rows = pd.DataFrame(session.execute(by_region).all(),
-                               columns=[*_GROUPS["region"], "month", "events", "fatalities"])
-    return actor_rows, region_rows
+    # Fetch the few columns needed and aggregate in pandas: on SQLite this is several times
+    # faster than GROUP BY over a join, and the same code serves PostgreSQL.
+    e, ea = Event.__table__.c, EventActor.__table__.c
+    scope = (e.source_id == source_id) & e.country.in_(countries)
+    events = read_frame(session, select(e.id, e.country, e.region_id, e.event_type, e.month,
+                                        e.fatalities).where(scope))  # fmt: skip
+    links = read_frame(session, select(ea.event_id.label("id"), ea.actor_id)
+                       .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
+                       .where(scope))  # fmt: skip
+    events["month"] = pd.to_datetime(events["month"])
+    value = ["events", "fatalities"]
+    events["events"] = 1
+    by_region = events.groupby([*_GROUPS["region"], "month"], as_index=False)[value].sum()
+    actor_keys = [*_GROUPS["actor_region_type"], "month"]
+    by_actor = links.merge(events, on="id").groupby(actor_keys, as_index=False)[value].sum()
+    return by_actor, by_region
 
 
 def _rollups(actor_rows: pd.DataFrame, region_rows: pd.DataFrame) -> pd.DataFrame:
@@ -90,7 +85,7 @@ def rebuild_series(session: Session, source: Source, countries: list[str]) -> in
     scope = select(Series.id).where(Series.source_id == source.id, Series.country.in_(countries))
     delete_in(session, Observation.__table__, "series_id", session.scalars(scope).all())
     rows["series_id"] = rows["key"].map(ids)
-    rows["month"] = pd.to_datetime(rows["month"]).dt.strftime("%Y-%m-%d")
+    rows["month"] = rows["month"].dt.strftime("%Y-%m-%d")
     return insert_frame(session, Observation.__table__,
                         rows[["series_id", "month", "events", "fatalities"]])  # fmt: skip
 
