@@ -29,11 +29,77 @@ class Settings(BaseSettings):
     ingest_chunk_rows: int = 200_000
     log_level: str = "WARNING"
 
+    # Training (see service/training): which series a default run fits, and how.
+    # A series is trained when it has at least `train_min_events` events inside its coverage.
+    train_min_events: int = Field(10, ge=0)
+    # Model aliases to choose among; empty means the forecasting library's default set.
+    train_candidates: Annotated[tuple[str, ...], NoDecode] = ()
+    train_executor: Literal["inline", "processes", "dask"] = "processes"
+    # Worker processes for the `processes` executor (and a local Dask cluster); 0 = all cores.
+    train_workers: int = Field(0, ge=0)
+    # Address of a running Dask scheduler (tcp://host:8786); empty starts a local cluster.
+    dask_address: str = ""
+    # Series per write batch: results are written as they arrive, so memory stays bounded.
+    train_batch_size: int = Field(200, ge=1)
+    # Runs whose forecasts are kept in full; older ones keep only forecasts not yet scored.
+    run_retention: int = Field(5, ge=1)
+    # The training lease: a crashed run's lock lapses after this long; renewed every third.
+    lock_lease_seconds: float = Field(300.0, gt=0)
+
+    # Anomalies: the forecast interval outside which an observed month is flagged.
+    # The quantile grid holds the 50%, 80% and 95% central intervals, so only those are offered.
+    anomaly_level: float = 0.95
+
+    # The weekly job: the folder new event files are dropped into, and when it runs (UTC).
+    drop_dir: Path = DEFAULT_DATA_DIR / "incoming"
+    schedule: str = "0 3 * * 1"
+
+    # REST API. Reads need a `read` key unless `public_read`; writes always need an `admin` key.
+    # Public read with no keys at all is a valid deployment (an open data portal).
+    public_read: bool = False
+    api_upload_max_mb: int = Field(default=500, ge=1)
+    # A verified key is remembered this long per API process, so a revoked key stops working
+    # within this many seconds (0: check the database on every request).
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # Encoded forecast responses kept per API process (about 2 kB each; 0 turns it off).
+    api_response_cache_entries: int = Field(default=20_000, ge=0)
+
+    # Alert webhooks. Outbound hosts: names in the allow-list (exact, or `.example.org` for a
+    # domain and its subdomains) may be anything; any other host must resolve to public
+    # addresses only (no SSRF), unless `webhook_allow_private` (local receivers, tests).
+    webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    webhook_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
+    webhook_backoff_max_seconds: float = Field(default=60.0, ge=0, le=3600)
+
     @field_validator("actor_roles", mode="before")
     @classmethod
     def _split_roles(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("train_candidates", mode="before")
+    @classmethod
+    def _split_candidates(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("anomaly_level")
+    @classmethod
+    def _known_level(cls, value: float) -> float:
+        if value not in (0.5, 0.8, 0.95):
+            raise ValueError(f"anomaly_level must be 0.5, 0.8 or 0.95, got {value}")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_crontab(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"schedule must be a 5-field crontab line, got {value!r}")
         return value
 
     @field_validator("actor_roles")
@@ -45,6 +111,23 @@ class Settings(BaseSettings):
                 f"actor_roles must be a non-empty subset of {', '.join(ACTOR_ROLES)}; got {unknown}"
             )
         return value
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_in_production(self) -> Settings:
+        if self.environment == "production" and self.webhook_allow_private:
+            raise ValueError(
+                "webhook_allow_private=true lets alert webhooks reach private and loopback "
+                "addresses (SSRF); it is refused in production: name trusted internal "
+                "receivers in SAHELCAST_WEBHOOK_ALLOWED_HOSTS instead"
+            )
+        return self
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -1,10 +1,21 @@
 """Import every table module so `Base.metadata` is complete (used by Alembic and tests)."""
 
+from service.alerts import orm as alerts_orm
 from service.anomalies import orm as anomalies_orm
+from service.auth import orm as auth_orm
 from service.db import Base
 from service.ingest import orm as ingest_orm
 from service.jobs import orm as jobs_orm
 from service.series import orm as series_orm
 from service.training import orm as training_orm
 
-__all__ = ["Base", "anomalies_orm", "ingest_orm", "jobs_orm", "series_orm", "training_orm"]
+__all__ = [
+    "Base",
+    "alerts_orm",
+    "anomalies_orm",
+    "auth_orm",
+    "ingest_orm",
+    "jobs_orm",
+    "series_orm",
+    "training_orm",
+]

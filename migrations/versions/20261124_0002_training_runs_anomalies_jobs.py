@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -109,6 +108,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_anomalies_series_id"), ["series_id"], unique=False)
 
     op.create_table(
+        "backtest_forecasts",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("series_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("origin", sa.Date(), nullable=False),
+        sa.Column("horizon", sa.Integer(), nullable=False),
+        sa.Column("observed", sa.Integer(), nullable=False),
+        sa.Column("mean", sa.Float(), nullable=False),
+        sa.Column("q025", sa.Float(), nullable=False),
+        sa.Column("q100", sa.Float(), nullable=False),
+        sa.Column("q250", sa.Float(), nullable=False),
+        sa.Column("q500", sa.Float(), nullable=False),
+        sa.Column("q750", sa.Float(), nullable=False),
+        sa.Column("q900", sa.Float(), nullable=False),
+        sa.Column("q975", sa.Float(), nullable=False),
+        sa.Column("in_season", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["runs.id"],
+            name=op.f("fk_backtest_forecasts_run_id_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["series_id"],
+            ["series.id"],
+            name=op.f("fk_backtest_forecasts_series_id_series"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "series_id", "month", name=op.f("pk_backtest_forecasts")),
+    )
+    op.create_table(
         "forecasts",
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("series_id", sa.Integer(), nullable=False),
@@ -197,6 +227,7 @@ def downgrade() -> None:
     op.drop_table("run_series")
     op.drop_table("run_scores")
     op.drop_table("forecasts")
+    op.drop_table("backtest_forecasts")
     with op.batch_alter_table("anomalies", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_anomalies_series_id"))
         batch_op.drop_index(batch_op.f("ix_anomalies_month"))

@@ -1,4 +1,4 @@
-"""Tables of anomalies (observed months outside the interval forecast before them) and run scores."""
+"""Tables of anomalies (observed months outside the interval forecast before them), run scores."""
 
 from __future__ import annotations
 

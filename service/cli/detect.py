@@ -12,6 +12,17 @@ from service.jobs.runner import run_job
 from service.migrate import DatabaseNotReady, require_current
 
 
+def deliver_alerts_from_here() -> None:
+    """Have this process deliver webhooks for the anomalies it finds (service.alerts.hooks).
+
+    Registered by the commands that run detection, never on import, so importing the CLI
+    does not make anything deliver.
+    """
+    from service.alerts.hooks import register
+
+    register()
+
+
 def detect() -> None:
     """Compare newly observed months with the forecasts issued before them; flag anomalies.
 
@@ -26,6 +37,7 @@ def detect() -> None:
         require_current(engine)
     except DatabaseNotReady as error:
         fail(str(error), 2)
+    deliver_alerts_from_here()
     result = run_job(engine, "detect", "cli", lambda: detect_step(engine, settings))
     if not result.ok:
         fail(f"detection failed (job {result.job_id}): {result.message}")

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from service.cli.common import console, fail, progress_bar
+from service.cli.detect import deliver_alerts_from_here
 from service.config import get_settings
 from service.db import get_engine, session_scope
 from service.jobs.repository import KINDS, list_jobs
@@ -56,6 +57,7 @@ def run_weekly_(
     from service.jobs.steps import run_weekly  # on use: it imports the forecasting stack
 
     _ready()
+    deliver_alerts_from_here()
     settings, engine = get_settings(), get_engine()
     with progress_bar("weekly", None) as bar:
         task = bar.task_ids[0]

@@ -9,6 +9,7 @@ from types import FrameType
 import typer
 
 from service.cli.common import console, fail
+from service.cli.detect import deliver_alerts_from_here
 from service.config import get_settings
 from service.db import get_engine
 from service.migrate import DatabaseNotReady, require_current
@@ -31,6 +32,7 @@ def scheduler(
         trigger = cron_trigger(schedule or settings.schedule)
     except (DatabaseNotReady, ValueError) as error:
         fail(str(error), 2)
+    deliver_alerts_from_here()
     blocking = build_scheduler(engine, settings, trigger)
 
     def stop(signum: int, frame: FrameType | None) -> None:

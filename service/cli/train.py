@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from service.cli.common import console, err_console, fail, progress_bar
+from service.cli.detect import deliver_alerts_from_here
 from service.config import get_settings
 from service.db import get_engine
 from service.jobs.runner import JobResult, run_job
@@ -64,6 +65,7 @@ def train(
         executor = "dask"
     if executor is not None and executor not in EXECUTORS:
         fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}", 2)
+    deliver_alerts_from_here()
     request = TrainRequest.from_settings(
         settings,
         filters=SeriesFilter(source, country, region, actor, event_type, level),

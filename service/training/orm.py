@@ -1,4 +1,4 @@
-"""Tables of training runs: the run, its per-series results, its forecasts, and the published pointer.
+"""Tables of training runs: the run, its per-series results, its forecasts, the published pointer.
 
 A run is written while `status='running'` and is invisible to readers; publishing flips the single
 row of `publication` to it in one transaction, so readers always see exactly one complete run.
@@ -32,7 +32,8 @@ class Run(Base):
     __tablename__ = "runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # running|published|failed|superseded
+    # running | published | superseded | failed
+    status: Mapped[str] = mapped_column(String(16), index=True)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -80,6 +81,35 @@ class Forecast(Base):
     )
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     horizon: Mapped[int] = mapped_column(Integer)
+    mean: Mapped[float] = mapped_column(Float)
+    q025: Mapped[float] = mapped_column(Float)
+    q100: Mapped[float] = mapped_column(Float)
+    q250: Mapped[float] = mapped_column(Float)
+    q500: Mapped[float] = mapped_column(Float)
+    q750: Mapped[float] = mapped_column(Float)
+    q900: Mapped[float] = mapped_column(Float)
+    q975: Mapped[float] = mapped_column(Float)
+    in_season: Mapped[bool] = mapped_column(Boolean)
+
+
+class BacktestForecast(Base):
+    """A backtest forecast of the chosen model for one past month, from the latest origin before it.
+
+    The rolling-origin backtest of a run refits the chosen model at earlier origins; keeping,
+    per month, the forecast issued last before it lets the anomaly scan flag past months as
+    the live detection would have.
+    """
+
+    __tablename__ = "backtest_forecasts"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    origin: Mapped[dt.date] = mapped_column(Date)  # last month the backtest fit saw
+    horizon: Mapped[int] = mapped_column(Integer)
+    observed: Mapped[int] = mapped_column(Integer)
     mean: Mapped[float] = mapped_column(Float)
     q025: Mapped[float] = mapped_column(Float)
     q100: Mapped[float] = mapped_column(Float)

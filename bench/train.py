@@ -1,0 +1,414 @@
+"""Training benchmark: synthetic series through the full default pipeline, a Prophet loop, the demo.
+
+    .venv/bin/python bench/train.py [--series 10000] [--workers 2] [--prophet-sample 200]
+
+1. N synthetic 120-month series (dense, sparse and bursty; rainy-season effects of either
+   sign; trends; NB noise) are written to a fresh SQLite database with coverage ending at
+   month 108, then `train` runs with the default settings (default candidates, selection,
+   pooled season effects, backtests, batched writes) on the process pool. Wall time and the
+   peak RSS of the process tree (this process and its workers, sampled with psutil).
+2. The last 12 months were held out: CRPS of the published forecasts against them.
+3. A plain per-series Prophet loop (Prophet() defaults, 1,000 predictive samples, one process)
+   on a random sample of the same series with the same 108 months; its time is scaled to N
+   series for the speed ratio, and both CRPS are taken on that sample.
+4. The bundled UCDP demo file ingested into a temporary SQLite database and trained with the
+   default settings.
+
+Writes bench/results/train.json and appends a dated line to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+DEMO = ROOT / "service" / "data" / "demo" / "ucdp-ged-burkina-faso-2016-2022.csv"
+TARGETS = {"wall_s": 600.0, "peak_mb": 4096.0, "speedup": 5.0, "crps_ratio": 1.0, "demo_s": 60.0}
+MONTHS, HELD_OUT = 120, 12
+START = pd.Timestamp("2013-01-01")
+PLACES = {
+    "Mali": ["Mopti", "Segou", "Gao", "Tombouctou", "Menaka", "Kidal", "Sikasso"],
+    "Burkina Faso": ["Sahel", "Nord", "Est", "Centre-Nord", "Boucle du Mouhoun", "Cascades"],
+    "Niger": ["Tillaberi", "Tahoua", "Diffa", "Maradi", "Agadez"],
+}
+EVENT_TYPES = ["Battles", "Violence against civilians", "Explosions/Remote violence",
+               "Strategic developments", "Protests", "Riots"]  # fmt: skip
+N_ACTORS = 100
+
+
+class PeakRss:
+    """Sample the resident memory of this process and all its descendants; keep the peak.
+
+    Also keeps each process's CPU seconds: on a shared machine the CPU time tells what the
+    run costs when wall time is inflated by other work.
+    """
+
+    def __init__(self, every: float = 0.2) -> None:
+        import psutil
+
+        self._root = psutil.Process()
+        self._every = every
+        self.peak_bytes = 0
+        self.cpu_by_pid: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        import psutil
+
+        total = 0
+        for proc in [self._root, *self._root.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+                times = proc.cpu_times()
+                self.cpu_by_pid[proc.pid] = times.user + times.system
+            except psutil.Error:
+                pass  # a worker that just exited has no memory to count
+        self.peak_bytes = max(self.peak_bytes, total)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self._sample()
+
+    def __enter__(self) -> PeakRss:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu_by_pid.values())
+
+    @property
+    def mb(self) -> float:
+        return self.peak_bytes / 2**20
+
+
+def synthesize(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return series metadata and counts (n, 120) that look like Sahel conflict data."""
+    from models.seasons import season_features
+
+    rng = np.random.default_rng(seed)
+    places = [(c, r) for c, regions in PLACES.items() for r in regions]
+    combos = len(places) * N_ACTORS * len(EVENT_TYPES)
+    if n > combos:
+        raise SystemExit(f"at most {combos} series")
+    picks = rng.choice(combos, size=n, replace=False)
+    place_i, rest = picks % len(places), picks // len(places)
+    actor_i, type_i = rest % N_ACTORS, rest // N_ACTORS
+    meta = pd.DataFrame({
+        "country": [places[i][0] for i in place_i], "region": [places[i][1] for i in place_i],
+        "actor": [f"Armed group {a:03d}" for a in actor_i],
+        "event_type": [EVENT_TYPES[t] for t in type_i],
+        "kind": rng.choice(["dense", "sparse", "bursty"], size=n, p=[0.4, 0.35, 0.25]),
+    })  # fmt: skip
+    index = pd.date_range(START, periods=MONTHS, freq="MS")
+    share = {p: season_features(index, country=p[0], region=p[1])["season_share"].to_numpy()
+             for p in places}  # fmt: skip
+    shares = np.stack([share[places[i]] for i in place_i])
+    years = np.arange(MONTHS) / 12.0
+    # Rainy-season effects of either sign: lulls where rains cut roads, surges elsewhere.
+    log_rr = rng.normal(0.0, 0.5, n)
+    # A piecewise trend: one slope before a random break, another after.
+    breaks = rng.uniform(3, 7, n)
+    slope1, slope2 = rng.normal(0, 0.15, n), rng.normal(0, 0.3, n)
+    trend = slope1[:, None] * np.minimum(years, breaks[:, None]) + slope2[:, None] * np.maximum(
+        years - breaks[:, None], 0
+    )
+    trend -= trend[:, :1]
+    base = np.where(meta["kind"] == "dense", rng.lognormal(np.log(8), 0.7, n),
+                    np.where(meta["kind"] == "sparse", rng.uniform(0.15, 1.0, n),
+                             rng.uniform(0.3, 1.5, n)))  # fmt: skip
+    mean = base[:, None] * np.exp(np.clip(trend, -3, 2.5) + log_rr[:, None] * shares)
+    bursty = np.flatnonzero(meta["kind"].to_numpy() == "bursty")
+    for i in bursty:  # a few episodes of 2-6 months at 4-12 times the usual rate
+        for _ in range(rng.poisson(2) + 1):
+            start, length = rng.integers(0, MONTHS), rng.integers(2, 7)
+            mean[i, start : start + length] *= rng.uniform(4, 12)
+    alpha = rng.uniform(0.05, 0.5, n)[:, None]
+    counts = rng.negative_binomial(1 / alpha, 1 / (1 + alpha * mean)).astype(np.int64)
+    return meta, counts
+
+
+def build_database(url: str, meta: pd.DataFrame, counts: np.ndarray) -> None:
+    """Write sources, places, actors, series, months and coverage (through month 108)."""
+    from service import migrate
+    from service.bulk import insert_frame
+    from service.db import make_engine, session_scope
+    from service.ingest.orm import Actor, Region, Source
+    from service.series.aggregate import series_key
+    from service.series.orm import Coverage, Observation, Series
+
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    known = MONTHS - HELD_OUT
+    last = (START + pd.DateOffset(months=known - 1)).date()
+    with session_scope(engine) as session:
+        source = Source(name="acled")
+        session.add(source)
+        session.flush()
+        regions = {}
+        for country, names in PLACES.items():
+            for name in names:
+                region = Region(country=country, name=name)
+                session.add(region)
+                session.flush()
+                regions[(country, name)] = region.id
+            session.add(Coverage(source_id=source.id, country=country, first_month=START.date(),
+                                 last_complete_month=last,
+                                 last_event_date=(pd.Timestamp(last) + pd.offsets.MonthEnd(0))
+                                 .date()))  # fmt: skip
+        actors = {}
+        for name in sorted(meta["actor"].unique()):
+            actor = Actor(name=name)
+            session.add(actor)
+            session.flush()
+            actors[name] = actor.id
+        series = pd.DataFrame({
+            "id": np.arange(1, len(meta) + 1),
+            "key": [series_key("acled", c, r, a, t) for c, r, a, t in
+                    zip(meta["country"], meta["region"], meta["actor"], meta["event_type"],
+                        strict=True)],
+            "level": "actor_region_type", "source_id": source.id, "country": meta["country"],
+            "region_id": [regions[(c, r)] for c, r in zip(meta["country"], meta["region"],
+                                                         strict=True)],
+            "actor_id": meta["actor"].map(actors), "event_type": meta["event_type"],
+        })  # fmt: skip
+        insert_frame(session, Series.__table__, series)  # type: ignore[arg-type]
+        months = pd.date_range(START, periods=known, freq="MS").strftime("%Y-%m-%d")
+        rows, cols = np.nonzero(counts[:, :known])
+        observations = pd.DataFrame({
+            "series_id": rows + 1, "month": np.asarray(months)[cols],
+            "events": counts[rows, cols], "fatalities": counts[rows, cols],
+        })  # fmt: skip
+        insert_frame(session, Observation.__table__, observations)  # type: ignore[arg-type]
+    engine.dispose()
+
+
+def train_pipeline(url: str, workers: int) -> tuple[Any, float, float, float]:
+    """Train with the default settings on the process pool; return outcome, wall, peak MB and
+    the CPU seconds of the process tree."""
+    from service.config import Settings
+    from service.db import make_engine
+    from service.training.service import TrainRequest, train
+
+    settings = Settings(database_url=url, train_executor="processes", train_workers=workers)
+    engine = make_engine(url)
+    # Every generated series is trained (a sparse one may have fewer than the default 10).
+    request = TrainRequest.from_settings(settings, min_events=1)
+    import psutil
+
+    before = psutil.Process().cpu_times()  # this process's CPU before the run is not the run's
+    started = time.perf_counter()
+    with PeakRss() as memory:
+        outcome = train(engine, settings, request)
+    wall = time.perf_counter() - started
+    engine.dispose()
+    return outcome, wall, memory.mb, memory.cpu_s - before.user - before.system
+
+
+def pipeline_crps(url: str, run_id: int, truth: np.ndarray) -> np.ndarray:
+    """Per-series CRPS of the run's 12 forecasts against the held-out months."""
+    from sqlalchemy import select
+
+    from models.metrics import crps
+    from service.db import make_engine, session_scope
+    from service.training.orm import Forecast
+
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(Forecast.series_id, Forecast.horizon, Forecast.mean, Forecast.q025,
+                   Forecast.q100, Forecast.q250, Forecast.q500, Forecast.q750, Forecast.q900,
+                   Forecast.q975).where(Forecast.run_id == run_id)
+        ).all()  # fmt: skip
+    engine.dispose()
+    frame = pd.DataFrame(rows, columns=["series_id", "horizon", "mean", *range(7)])
+    frame = frame.sort_values(["series_id", "horizon"])
+    sid, h = frame["series_id"].to_numpy() - 1, frame["horizon"].to_numpy() - 1
+    y = truth[sid, MONTHS - HELD_OUT + h].astype(float)
+    points = crps(y, frame["mean"].to_numpy(), frame[list(range(7))].to_numpy(), np.ones(len(y)))
+    out = np.full(truth.shape[0], np.nan)
+    per_series = pd.Series(points).groupby(sid).mean()
+    out[per_series.index.to_numpy()] = per_series.to_numpy()
+    return out
+
+
+def prophet_loop(counts: np.ndarray) -> tuple[float, np.ndarray]:
+    """Fit default Prophet per series on 108 months; return seconds and per-series CRPS."""
+    from prophet import Prophet
+
+    from models.base import QUANTILES
+    from models.metrics import crps
+
+    for name in ("cmdstanpy", "prophet"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    known = MONTHS - HELD_OUT
+    ds = pd.date_range(START, periods=MONTHS, freq="MS")
+    scores = []
+    started = time.perf_counter()
+    for i, row in enumerate(counts):
+        np.random.seed(i)
+        model = Prophet()
+        model.fit(pd.DataFrame({"ds": ds[:known], "y": row[:known].astype(float)}))
+        future = pd.DataFrame({"ds": ds[known:]})
+        samples = np.clip(model.predictive_samples(future)["yhat"], 0, None)
+        q = np.quantile(samples, QUANTILES, axis=1).T
+        y = row[known:].astype(float)
+        scores.append(crps(y, samples.mean(axis=1), q, np.ones(len(y))).mean())
+    return time.perf_counter() - started, np.asarray(scores)
+
+
+def prophet_through_selection(counts: np.ndarray) -> float:
+    """Seconds for Prophet alone through the same backtest-and-refit machinery (like for like:
+    3 backtest fits and a final fit per series, as every default candidate gets)."""
+    from models.selection import select_and_forecast
+
+    known = MONTHS - HELD_OUT
+    index = pd.date_range(START, periods=known, freq="MS")
+    started = time.perf_counter()
+    for i, row in enumerate(counts):
+        select_and_forecast(pd.Series(row[:known].astype(float), index=index),
+                            candidates=["prophet"], seed=i)  # fmt: skip
+    return time.perf_counter() - started
+
+
+def demo_timing(work: Path) -> tuple[float, float]:
+    """Ingest the bundled demo into a temporary SQLite database and train with the defaults."""
+    from service import migrate
+    from service.config import Settings
+    from service.db import make_engine
+    from service.ingest.service import ingest_file
+    from service.training.service import TrainRequest, train
+
+    url = f"sqlite:///{work / 'demo.db'}"
+    settings = Settings(database_url=url)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    started = time.perf_counter()
+    ingest_file(engine, DEMO, settings)
+    ingested = time.perf_counter()
+    train(engine, settings, TrainRequest.from_settings(settings))
+    trained = time.perf_counter()
+    engine.dispose()
+    return ingested - started, trained - ingested
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--prophet-sample", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "train.json")
+    parser.add_argument("--no-record", action="store_true", help="Do not append to RESULTS.md.")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    with tempfile.TemporaryDirectory(prefix="sahelcast-bench-") as tmp:
+        work = Path(tmp)
+        meta, counts = synthesize(args.series, args.seed)
+        url = f"sqlite:///{work / 'bench-train.db'}"
+        started = time.perf_counter()
+        build_database(url, meta, counts)
+        print(f"database: {args.series} series in {time.perf_counter() - started:.1f} s",
+              flush=True)  # fmt: skip
+        outcome, wall, peak_mb, cpu_s = train_pipeline(url, args.workers)
+        print(f"train: {outcome.n_series} series, {outcome.n_failed} failed, {wall:.1f} s, "
+              f"peak {peak_mb:.0f} MB", flush=True)  # fmt: skip
+        ours = pipeline_crps(url, outcome.run_id, counts)
+        sample = np.sort(np.random.default_rng(args.seed + 1).choice(
+            args.series, size=min(args.prophet_sample, args.series), replace=False))  # fmt: skip
+        prophet_s, prophet_crps = prophet_loop(counts[sample])
+        print(f"prophet loop: {len(sample)} series in {prophet_s:.1f} s", flush=True)
+        prophet_selection_s = prophet_through_selection(counts[sample])
+        demo_ingest_s, demo_train_s = (None, None) if args.skip_demo else demo_timing(work)
+
+    per_series_ours = wall / outcome.n_series
+    per_series_prophet = prophet_s / len(sample)
+    ours_on_sample = ours[sample]
+    result = {
+        "date": dt.date.today().isoformat(),
+        "series": int(outcome.n_series),
+        "generated": args.series,
+        "failed": int(outcome.n_failed),
+        "months": MONTHS,
+        "held_out_months": HELD_OUT,
+        "workers": args.workers,
+        "wall_s": round(wall, 2),
+        "peak_mb": round(peak_mb, 1),
+        "ms_per_series": round(1000 * per_series_ours, 2),
+        "cpu_s": round(cpu_s, 1),
+        "cpu_ms_per_series": round(1000 * cpu_s / outcome.n_series, 2),
+        "prophet_sample": len(sample),
+        "prophet_loop_s": round(prophet_s, 2),
+        "prophet_ms_per_series": round(1000 * per_series_prophet, 2),
+        "prophet_loop_scaled_s": round(per_series_prophet * outcome.n_series, 1),
+        "speedup_vs_prophet_loop": round(per_series_prophet / per_series_ours, 2),
+        "prophet_selection_ms_per_series": round(1000 * prophet_selection_s / len(sample), 2),
+        "speedup_vs_prophet_selection": round(
+            prophet_selection_s / len(sample) / per_series_ours, 2
+        ),
+        "crps_pipeline_all": round(float(np.nanmean(ours)), 4),
+        "crps_pipeline_sample": round(float(np.nanmean(ours_on_sample)), 4),
+        "crps_prophet_sample": round(float(np.mean(prophet_crps)), 4),
+        "crps_ratio_vs_prophet_loop": round(
+            float(np.nanmean(ours_on_sample) / np.mean(prophet_crps)), 4
+        ),
+        "series_better_than_prophet": round(float(np.mean(ours_on_sample <= prophet_crps)), 3),
+        "demo_ingest_s": None if demo_ingest_s is None else round(demo_ingest_s, 2),
+        "demo_train_s": None if demo_train_s is None else round(demo_train_s, 2),
+        "targets": TARGETS,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    if not args.no_record:
+        _record(result)
+
+
+def _record(r: dict[str, Any]) -> None:
+    checks = [r["wall_s"] <= TARGETS["wall_s"] or r["series"] < 10_000,
+              r["peak_mb"] <= TARGETS["peak_mb"],
+              r["speedup_vs_prophet_loop"] >= TARGETS["speedup"],
+              r["crps_ratio_vs_prophet_loop"] <= TARGETS["crps_ratio"],
+              r["demo_train_s"] is None or r["demo_train_s"] <= TARGETS["demo_s"]]  # fmt: skip
+    verdict = "meets" if all(checks) else "MISSES"
+    demo = "" if r["demo_train_s"] is None else f", demo train {r['demo_train_s']:.1f} s"
+    line = (
+        f"- {r['date']} train: {r['series']:,} synthetic 120-month series (12 held out), "
+        f"{r['workers']} worker processes, {r['wall_s']:.1f} s "
+        f"({r['ms_per_series']:.0f} ms/series; CPU {r['cpu_s']:.0f} s over the process tree), "
+        f"peak {r['peak_mb']:.0f} MB; vs a default-Prophet loop on {r['prophet_sample']} of them "
+        f"(scaled to {r['series']:,}): {r['speedup_vs_prophet_loop']:.1f}x faster "
+        f"({r['speedup_vs_prophet_selection']:.1f}x vs Prophet through the same selection), "
+        f"CRPS ratio {r['crps_ratio_vs_prophet_loop']:.3f}{demo} ({verdict} ≤600 s at 10k / "
+        f"≤4 GB / ≥5x / ≤1.0 / ≤60 s) — `python bench/train.py --series {r['generated']}`\n"
+    )
+    with (HERE / "RESULTS.md").open("a") as handle:
+        handle.write(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Read models of anomalies and of run accuracy, shared by the CLI, the API and the alerts hook."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+from service.series.repository import SeriesFilter
+
+
+class AnomalyRead(BaseModel):
+    """One flagged month: what was observed, what the forecast issued before it expected."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    series_id: int
+    series_key: str
+    month: dt.date
+    origin: str
+    run_id: int | None
+    horizon: int
+    observed: int
+    expected: float
+    lower: float
+    upper: float
+    level: float
+    direction: str
+    tail_probability: float
+    severity: str
+    in_season: bool
+    episode_start: dt.date
+    alert: bool
+    status: str
+    created_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class AnomalyFilter:
+    """Filters of `list_anomalies` (None means any)."""
+
+    since: dt.date | None = None  # months on or after
+    until: dt.date | None = None  # months on or before
+    severity: str | None = None  # exactly this severity
+    min_severity: str | None = None  # this one or worse
+    direction: str | None = None
+    status: str | None = None
+    origin: str | None = "live"
+    alert_only: bool = False
+    series_id: int | None = None
+    series: SeriesFilter = SeriesFilter()
+
+
+class HorizonAccuracy(BaseModel):
+    """How forecasts h months ahead fared once observed."""
+
+    horizon: int
+    n: int
+    crps: float
+    coverage_80: float
+    coverage_95: float
+
+
+class RunAccuracy(BaseModel):
+    """A run's accuracy so far (months observed since it was issued), by horizon and overall."""
+
+    run_id: int
+    series_id: int | None
+    n: int
+    crps: float | None
+    coverage_80: float | None
+    coverage_95: float | None
+    by_horizon: list[HorizonAccuracy]

@@ -1,0 +1,107 @@
+"""Read side of training runs: the published run and its forecasts.
+
+Readers go through the `publication` pointer, read once per request: the run it names is
+complete, and its rows are not deleted while it is published (nor while it is among the newest
+retained runs), so every later query of the same request sees the same run.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.anomalies.repository import series_conditions
+from service.forecasts.schemas import ForecastPoint, RunRead, SeasonEffectRead, SeriesForecast
+from service.series.orm import Series
+from service.series.repository import SeriesFilter
+from service.training.orm import BacktestForecast, Forecast, Publication, Run, RunSeries
+
+
+def published_run_id(session: Session) -> int | None:
+    """Return the id of the run readers see, or None before the first publication."""
+    return session.scalar(select(Publication.run_id).where(Publication.id == 1))
+
+
+def published_run(session: Session) -> RunRead | None:
+    run = session.scalar(select(Run).join(Publication, Publication.run_id == Run.id))
+    return RunRead.model_validate(run) if run else None
+
+
+def get_run(session: Session, run_id: int) -> RunRead | None:
+    run = session.get(Run, run_id)
+    return RunRead.model_validate(run) if run else None
+
+
+def list_runs(session: Session, *, limit: int = 20, offset: int = 0) -> list[RunRead]:
+    """Runs, newest first (every status: running, published, superseded, failed)."""
+    runs = session.scalars(select(Run).order_by(Run.id.desc()).limit(limit).offset(offset))
+    return [RunRead.model_validate(r) for r in runs]
+
+
+def _points(
+    session: Session, table: type[Forecast], run_id: int, series_id: int
+) -> list[ForecastPoint]:
+    rows = session.scalars(
+        select(table).where(table.run_id == run_id, table.series_id == series_id)
+        .order_by(table.month)
+    )  # fmt: skip
+    return [ForecastPoint.model_validate(r) for r in rows]
+
+
+def series_forecast(
+    session: Session, series_id: int, run_id: int | None = None
+) -> SeriesForecast | None:
+    """A series' result and forecast in `run_id` (default: the published run), or None."""
+    run_id = run_id if run_id is not None else published_run_id(session)
+    if run_id is None:
+        return None
+    row = session.execute(
+        select(RunSeries, Series.key)
+        .join(Series, Series.id == RunSeries.series_id)
+        .where(RunSeries.run_id == run_id, RunSeries.series_id == series_id)
+    ).first()  # fmt: skip
+    if row is None:
+        return None
+    rs, key = row
+    return SeriesForecast(
+        run_id=run_id, series_id=series_id, series_key=key, status=rs.status, model=rs.model,
+        trained_through=rs.trained_through, scores=rs.scores, failures=rs.failures,
+        summary=rs.summary, error=rs.error,
+        season=SeasonEffectRead(rate_ratio=rs.season_rate_ratio, ci_low=rs.season_ci_low,
+                                ci_high=rs.season_ci_high, p_value=rs.season_p_value,
+                                pooled=rs.season_pooled),
+        points=_points(session, Forecast, run_id, series_id),
+    )  # fmt: skip
+
+
+def backtest_points(
+    session: Session, series_id: int, run_id: int | None = None
+) -> list[ForecastPoint]:
+    """The backtest forecasts of a series' chosen model in a run (default: the published one):
+    per past month, the forecast of the latest origin before it."""
+    run_id = run_id if run_id is not None else published_run_id(session)
+    if run_id is None:
+        return []
+    return _points(session, BacktestForecast, run_id, series_id)  # type: ignore[arg-type]
+
+
+def list_forecasts(
+    session: Session,
+    filters: SeriesFilter | None = None,
+    *,
+    run_id: int | None = None,
+    month: object = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[tuple[str, ForecastPoint]]:
+    """Forecast points of many series in one run (default: published), ordered by series and
+    month; `month` restricts to one target month. Returns (series key, point) pairs."""
+    run_id = run_id if run_id is not None else published_run_id(session)
+    if run_id is None:
+        return []
+    query = select(Forecast, Series.key).join(Series, Series.id == Forecast.series_id)
+    query = series_conditions(filters or SeriesFilter(), query).where(Forecast.run_id == run_id)
+    if month is not None:
+        query = query.where(Forecast.month == month)
+    query = query.order_by(Series.key, Forecast.month).limit(limit).offset(offset)
+    return [(key, ForecastPoint.model_validate(f)) for f, key in session.execute(query)]

@@ -1,0 +1,172 @@
+"""The steps of the weekly job: ingest the drop folder, detect, train, detect again.
+
+Each step is a job boundary (it commits its own transactions) and is also a one-shot command
+(`sahelcast ingest`, `sahelcast train`, `sahelcast detect`, `sahelcast jobs run-weekly`).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from service.anomalies import events
+from service.anomalies.detect import detect
+from service.config import Settings
+from service.db import session_scope
+from service.ingest.orm import IngestedFile
+from service.jobs.repository import FAILED, SKIPPED, SUCCEEDED, abandon_running
+from service.jobs.runner import JobResult, StepResult, run_job
+from service.migrate import require_current
+from service.training.lock import LockHeld
+from service.training.service import (
+    NothingToTrain,
+    Progress,
+    StaleData,
+    TrainRequest,
+    train,
+)
+
+log = logging.getLogger(__name__)
+PROCESSED = "processed"
+
+
+def pending_files(drop_dir: Path) -> list[Path]:
+    """Files waiting in the drop folder (hidden and partial `.part`/`.tmp` files excluded)."""
+    if not drop_dir.is_dir():
+        return []
+    return sorted(
+        p for p in drop_dir.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix not in (".part", ".tmp")
+    )  # fmt: skip
+
+
+def _move_to_processed(path: Path) -> Path:
+    target_dir = path.parent / PROCESSED
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / path.name
+    n = 1
+    while target.exists():
+        target = target_dir / f"{path.stem}.{n}{path.suffix}"
+        n += 1
+    return Path(shutil.move(path, target))
+
+
+def ingest_step(engine: Engine, settings: Settings) -> StepResult:
+    """Ingest every new file of the drop folder, one transaction per file.
+
+    A file whose sha256 was ingested before is skipped. Ingested and skipped files move to
+    `processed/` so the folder shows what is pending; a file that fails stays where it is
+    (fix the cause and the next run retries it) and fails the step, loudly.
+    Names containing `deletion` are ACLED deletion lists.
+    """
+    # Imported here: the readers are heavy and only this step needs them.
+    from service.ingest.service import ingest_file
+    from service.ingest.sync import file_sha256
+
+    require_current(engine)
+    drop_dir = settings.drop_dir
+    drop_dir.mkdir(parents=True, exist_ok=True)
+    ingested, duplicates, failed = [], [], []
+    for path in pending_files(drop_dir):
+        digest = file_sha256(path)
+        with session_scope(engine) as session:
+            seen = session.scalar(select(IngestedFile.id).where(IngestedFile.sha256 == digest))
+        if seen is not None:
+            duplicates.append(path.name)
+            _move_to_processed(path)
+            continue
+        try:
+            report = ingest_file(engine, path, settings, deletions="deletion" in path.name.lower())
+        except Exception as error:  # recorded in the step's outcome, the other files go on
+            log.error("ingest of %s failed: %s", path, error)
+            failed.append({"file": path.name, "error": f"{type(error).__name__}: {error}"})
+            continue
+        ingested.append({"file": path.name, "added": report.added, "updated": report.updated,
+                         "deleted": report.deleted})  # fmt: skip
+        _move_to_processed(path)
+    details = {"drop_dir": str(drop_dir), "ingested": ingested, "duplicates": duplicates,
+               "failed": failed}  # fmt: skip
+    summary = f"{len(ingested)} ingested, {len(duplicates)} already seen, {len(failed)} failed"
+    if failed:
+        names = ", ".join(f["file"] for f in failed)
+        return StepResult(FAILED, f"{summary} ({names})", details)
+    if not ingested:
+        return StepResult(SKIPPED, f"no new files in {drop_dir} ({summary})", details)
+    return StepResult(SUCCEEDED, summary, details)
+
+
+def train_step(
+    engine: Engine, settings: Settings, request: TrainRequest, progress: Progress | None = None
+) -> StepResult:
+    """Train and publish a run; a refusal (no new data, another run, nothing to train) is a skip."""
+    try:
+        outcome = train(engine, settings, request, progress=progress)
+    except StaleData as why:
+        return StepResult(SKIPPED, str(why), {"reason": "stale"})
+    except NothingToTrain as why:
+        return StepResult(SKIPPED, str(why), {"reason": "nothing"})
+    except LockHeld as why:
+        details = {"reason": "locked", "holder": why.owner,
+                   "expires_at": why.expires_at.isoformat()}  # fmt: skip
+        return StepResult(SKIPPED, str(why), details)
+    if outcome.abandoned:
+        with session_scope(engine) as session:
+            abandon_running(session, "train")
+    message = (
+        f"run {outcome.run_id} published: {outcome.n_series} series, "
+        f"{outcome.n_failed} failed, {outcome.seconds:.1f} s ({outcome.coverage})"
+    )
+    details = outcome.to_dict()
+    # The job row shows the first failures; every one is on its run_series row.
+    details["failures"] = details["failures"][:50]
+    return StepResult(SUCCEEDED, message, details)
+
+
+def detect_step(engine: Engine, settings: Settings) -> StepResult:
+    """Score runs and flag anomalies (committed), then hand new alerts to the listeners."""
+    require_current(engine)
+    with session_scope(engine) as session:
+        report = detect(session, level=settings.anomaly_level)
+    # After the commit: listeners may read the anomalies or deliver them elsewhere.
+    failures = events.emit(report.alerts)
+    details = {**report.to_dict(), "alert_ids": [a.id for a in report.alerts],
+               "listener_failures": [f"{who!r}: {err}" for who, err in failures]}  # fmt: skip
+    message = (f"{report.scored} forecasts scored, {report.live} new anomalies "
+               f"({len(report.alerts)} alerts), {report.backtest} from backtests")  # fmt: skip
+    if failures:
+        return StepResult(FAILED, f"{message}; {len(failures)} alert listener(s) failed", details)
+    return StepResult(SUCCEEDED, message, details)
+
+
+def run_weekly(
+    engine: Engine, settings: Settings, *, trigger: str, force: bool = False,
+    progress: Progress | None = None,
+) -> JobResult:  # fmt: skip
+    """Ingest, detect, train and detect again, each recorded as its own job under a weekly one."""
+
+    def weekly() -> StepResult:
+        steps = [
+            run_job(engine, "ingest", trigger, lambda: ingest_step(engine, settings)),
+            run_job(engine, "detect", trigger, lambda: detect_step(engine, settings)),
+        ]
+        request = TrainRequest.from_settings(settings, force=force)
+        trained = run_job(
+            engine, "train", trigger, lambda: train_step(engine, settings, request, progress)
+        )
+        steps.append(trained)
+        if trained.status == SUCCEEDED:
+            steps.append(run_job(engine, "detect", trigger, lambda: detect_step(engine, settings)))
+        details = {"steps": [{"job_id": s.job_id, "kind": s.kind, "status": s.status,
+                              "message": s.message} for s in steps]}  # fmt: skip
+        failed = [s for s in steps if s.status == FAILED]
+        if failed:
+            return StepResult(FAILED, "; ".join(f"{s.kind} failed: {s.message}" for s in failed),
+                              details)  # fmt: skip
+        if trained.status == SKIPPED:
+            return StepResult(SKIPPED, f"not retrained: {trained.message}", details)
+        return StepResult(SUCCEEDED, trained.message, details)
+
+    return run_job(engine, "weekly", trigger, weekly)

@@ -1,0 +1,144 @@
+"""Which series a run trains, their data as the models see it, and the fingerprint of that data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.ingest.orm import Source
+from service.series.orm import Coverage, Observation, Series
+from service.series.repository import SeriesFilter, SeriesInfo, list_series
+
+_ALL = 10**9  # list_series pages; a run wants every matching series
+
+
+def events_in_coverage(session: Session) -> dict[int, int]:
+    """Return series id -> events inside its source's coverage (months after it are unknown)."""
+    rows = session.execute(
+        select(Observation.series_id, func.sum(Observation.events))
+        .join(Series, Series.id == Observation.series_id)
+        .join(Coverage, (Coverage.source_id == Series.source_id)
+              & (Coverage.country == Series.country))
+        .where(Observation.month <= Coverage.last_complete_month)
+        .group_by(Observation.series_id)
+    ).all()  # fmt: skip
+    return {int(series_id): int(total or 0) for series_id, total in rows}
+
+
+def select_series(session: Session, filters: SeriesFilter, min_events: int) -> list[SeriesInfo]:
+    """Return the series a run trains: those matching `filters` with coverage and at least
+    `min_events` events inside it, in id order (so runs are reproducible)."""
+    infos, _ = list_series(session, filters, limit=_ALL)
+    totals = events_in_coverage(session)
+    chosen = [
+        info
+        for info in infos
+        if info.last_complete_month is not None and totals.get(info.id, 0) >= min_events
+    ]
+    return sorted(chosen, key=lambda info: info.id)
+
+
+def load_series(session: Session, infos: Sequence[SeriesInfo]) -> dict[int, pd.Series]:
+    """Return the training data of `infos` with one query: the same as `training_series` per series.
+
+    Known months run from the coverage's first to its last complete month; a month without
+    an observation row is a zero.
+    """
+    if not infos:
+        return {}
+    rows = session.execute(
+        select(Observation.series_id, Observation.month, Observation.events).where(
+            Observation.series_id.in_([info.id for info in infos])
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=["series_id", "month", "events"])
+    frame["month"] = pd.to_datetime(frame["month"])
+    groups = dict(iter(frame.groupby("series_id")))
+    out: dict[int, pd.Series] = {}
+    for info in infos:
+        assert info.first_month is not None
+        assert info.last_complete_month is not None
+        months = pd.date_range(
+            pd.Timestamp(info.first_month), pd.Timestamp(info.last_complete_month), freq="MS"
+        )
+        y = pd.Series(0.0, index=months)
+        own = groups.get(info.id)
+        if own is not None:
+            own = own[own["month"].isin(months)]
+            y.loc[pd.DatetimeIndex(own["month"])] = own["events"].astype(float).to_numpy()
+        out[info.id] = y.asfreq("MS")
+    return out
+
+
+def iter_batches(
+    session: Session, infos: Sequence[SeriesInfo], size: int
+) -> Iterator[tuple[SeriesInfo, pd.Series]]:
+    """Yield (info, training data) reading `size` series per query, so memory stays bounded."""
+    for start in range(0, len(infos), size):
+        batch = infos[start : start + size]
+        data = load_series(session, batch)
+        for info in batch:
+            yield info, data[info.id]
+
+
+def data_signature(session: Session, infos: Sequence[SeriesInfo], params: dict[str, Any]) -> str:
+    """Fingerprint what a run would train on: coverage, the counts inside it, and the selection.
+
+    The same fingerprint as the published run means the data did not advance: the coverage
+    of every source and country is where it was and no count inside it changed (a corrected
+    event changes the sums), and the same series and settings were asked for.
+    """
+    scopes = sorted({(info.source, info.country) for info in infos})
+    coverage = session.execute(
+        select(Source.name, Coverage.country, Coverage.first_month, Coverage.last_complete_month)
+        .join(Source, Source.id == Coverage.source_id)
+        .order_by(Source.name, Coverage.country)
+    ).all()
+    counts = session.execute(
+        select(Source.name, Series.country, func.count(), func.sum(Observation.events),
+               func.sum(Observation.fatalities))
+        .join(Series, Series.id == Observation.series_id)
+        .join(Source, Source.id == Series.source_id)
+        .join(Coverage, (Coverage.source_id == Series.source_id)
+              & (Coverage.country == Series.country))
+        .where(Observation.month <= Coverage.last_complete_month)
+        .group_by(Source.name, Series.country)
+        .order_by(Source.name, Series.country)
+    ).all()  # fmt: skip
+    payload = {
+        "coverage": [_plain(row) for row in coverage if (row[0], row[1]) in scopes],
+        "counts": [_plain(row) for row in counts if (row[0], row[1]) in scopes],
+        "series": [info.id for info in infos],
+        "params": params,
+    }
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(row: Sequence[Any]) -> list[Any]:
+    """JSON-ready values: dates as ISO text, database numbers (Decimal on PostgreSQL) as ints."""
+    out: list[Any] = []
+    for value in row:
+        if isinstance(value, dt.date):
+            out.append(value.isoformat())
+        elif value is None or isinstance(value, str):
+            out.append(value)
+        else:
+            out.append(int(value))
+    return out
+
+
+def coverage_text(infos: Sequence[SeriesInfo]) -> str:
+    """Describe the coverage a run trains on, e.g. 'ucdp Burkina Faso through 2022-12'."""
+    ends: dict[tuple[str, str], dt.date] = {}
+    for info in infos:
+        if info.last_complete_month is not None:
+            ends[(info.source, info.country)] = info.last_complete_month
+    return ", ".join(f"{s} {c} through {m:%Y-%m}" for (s, c), m in sorted(ends.items())) or "none"

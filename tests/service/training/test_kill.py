@@ -1,0 +1,100 @@
+"""`kill -9` during `sahelcast train`: the published run stays served, nothing half-visible, and
+a new run succeeds once the dead run's lease has lapsed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.config import Settings
+from service.db import session_scope
+from service.forecasts.repository import published_run_id, series_forecast
+from service.jobs.repository import list_jobs
+from service.training.lock import LockHeld
+from service.training.orm import Forecast, Run, RunSeries
+from service.training.service import TrainRequest, train
+from tests.service.builders import make_series, seasonal_counts
+
+LEASE_SECONDS = 3.0
+SAHELCAST = Path(sys.executable).with_name("sahelcast")
+runner = CliRunner()
+
+
+def _running_run_progress(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return session.scalar(
+            select(func.count()).select_from(RunSeries)
+            .join(Run, Run.id == RunSeries.run_id).where(Run.status == "running")
+        ) or 0  # fmt: skip
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_leaves_the_published_run_served(
+    engine: Engine, db_url: str, train_settings: Settings, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        series = [
+            # One actor per series: one task each, so results are written one by one.
+            make_series(session, seasonal_counts(84, base=3 + i % 5, seed=i), region="Sahel",
+                        actor=f"Group {i}")
+            for i in range(30)
+        ]  # fmt: skip
+    update = {"lock_lease_seconds": LEASE_SECONDS, "train_candidates": ("poisson_last",)}
+    settings = train_settings.model_copy(update=update)
+    first = train(engine, settings, TrainRequest.from_settings(settings))
+    with session_scope(engine) as session:
+        before = series_forecast(session, series[0].id)
+    env = {
+        **os.environ,
+        "SAHELCAST_DATABASE_URL": db_url,
+        "SAHELCAST_LOCK_LEASE_SECONDS": str(LEASE_SECONDS),
+        "SAHELCAST_TRAIN_BATCH_SIZE": "1",
+        "SAHELCAST_TRAIN_CANDIDATES": "poisson_last",
+    }
+    log = tmp_path / "train.log"
+    with log.open("w") as out:
+        child = subprocess.Popen([str(SAHELCAST), "train", "--force"], env=env, stdout=out,
+                                 stderr=subprocess.STDOUT)  # fmt: skip
+        deadline = time.monotonic() + 90
+        while _running_run_progress(engine) < 3:
+            assert child.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the training subprocess never got going"
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    killed_at = time.monotonic()
+
+    with session_scope(engine) as session:
+        assert published_run_id(session) == first.run_id
+        assert series_forecast(session, series[0].id) == before
+        dead = session.scalar(select(Run).where(Run.status == "running"))
+        assert dead is not None
+        assert session.scalar(select(func.count()).where(Forecast.run_id == dead.id))
+
+    if time.monotonic() - killed_at < LEASE_SECONDS / 2:  # the lease is still the dead run's
+        with pytest.raises(LockHeld, match=f"pid {child.pid}"):
+            train(engine, settings, TrainRequest.from_settings(settings, force=True))
+    time.sleep(LEASE_SECONDS)
+    after = runner.invoke(app, ["train", "--force"])  # the dead run's lease has lapsed
+    assert after.exit_code == 0, after.output
+    assert "run 3 published" in after.output
+    with session_scope(engine) as session:
+        assert published_run_id(session) == 3
+        abandoned = session.get(Run, dead.id)
+        assert abandoned is not None
+        assert abandoned.status == "failed"
+        assert not session.scalar(select(func.count()).where(Forecast.run_id == dead.id))
+        killed_job = list_jobs(session, kind="train")[-1]
+        assert (killed_job.status, killed_job.message) == (
+            "failed",
+            "abandoned: the process stopped before finishing",
+        )
