@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import models.metrics as metrics_module
 from models import available_metrics, register_metric, score
 from models.base import QUANTILE_COLUMNS, QUANTILES
 from models.metrics import (
@@ -76,7 +77,11 @@ def test_seasonal_naive_scale_and_its_zero_guard() -> None:
     assert seasonal_naive_scale(np.zeros(30)) == 1.0
 
 
-def test_metrics_register_by_decorator() -> None:
+def test_metrics_register_by_decorator(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A private copy of the registry: a metric left behind would change every later backtest
+    # in this process (and make in-process results differ from other processes').
+    monkeypatch.setattr(metrics_module, "_METRICS", dict(metrics_module._METRICS))
+
     @register_metric("test_bias")
     def bias(y: np.ndarray, mean: np.ndarray, q: np.ndarray, scale: np.ndarray) -> np.ndarray:
         return mean - y
