@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import alerts, db, detect, ingest, jobs, keys, scheduler, series, serve, train
+from service.cli import (
+    alerts,
+    db,
+    detect,
+    ingest,
+    jobs,
+    keys,
+    plot,
+    scheduler,
+    series,
+    serve,
+    train,
+)
 from service.cli.common import setup_logging
 
 app = typer.Typer(
@@ -32,6 +44,7 @@ def main(
 app.add_typer(db.app, name="db")
 app.command("ingest")(ingest.ingest)
 app.add_typer(series.app, name="series")
+app.command("plot")(plot.plot)
 app.command("train")(train.train)
 app.command("detect")(detect.detect)
 app.add_typer(jobs.app, name="jobs")

@@ -175,10 +175,14 @@ def test_non_utf8_header(tmp_path: Path) -> None:
         (b"PK\x03\x04" + bytes(100), "ZIP archive"),
         (b"%PDF-1.7\n", "a PDF document"),
         (b"\xff\xfeU\x00T\x00F\x00", "UTF-16 text"),
-        (gzip.compress(b"\x89PNG\r\n\x1a\n" + bytes(100)), "a PNG image"),
-        (gzip.compress(gzip.compress(b"event_id_cnty\n")), "gzip-compressed twice"),
+        (gzip.compress(b"\x89PNG\r\n\x1a\n" + bytes(100), mtime=0), "a PNG image"),
+        (
+            gzip.compress(gzip.compress(b"event_id_cnty\n", mtime=0), mtime=0),
+            "gzip-compressed twice",
+        ),
         (b"event_id_cnty,event_date\nMLI1,\x00\x00\x00\n", "NUL bytes"),
     ],
+    ids=["png", "zip", "pdf", "utf16", "gzipped-png", "gzip-twice", "nul"],
 )
 def test_binary_files_are_refused_early(tmp_path: Path, content: bytes, text: str) -> None:
     err = error_of(write(tmp_path, content))

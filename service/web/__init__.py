@@ -1,0 +1,1 @@
+"""Analyst views: the dashboard page at `/`, its fan chart, and the plots the CLI writes."""

@@ -1,0 +1,130 @@
+"""Reads the dashboard, the plot command and the notebooks need that no domain repository has.
+
+Each is one statement (two for the backtest frame), reading the run it is given, so a page
+that resolved the publication pointer once sees one run throughout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.api.repositories.series import SeriesRef, conditions, labelled
+from service.ingest.orm import Source
+from service.series.orm import Coverage, Series
+from service.series.repository import SeriesFilter
+from service.training.orm import BacktestForecast, RunSeries
+
+QUANTILE_FIELDS = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
+
+
+@dataclass(frozen=True)
+class SeasonEffectRow:
+    """A series' rainy-season rate ratio in a run, with its 95 % interval."""
+
+    series: SeriesRef
+    model: str | None
+    rate_ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    pooled: bool | None
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """How far a source's data reaches for a country."""
+
+    source: str
+    country: str
+    first_month: dt.date
+    last_complete_month: dt.date
+    last_event_date: dt.date
+    updated_at: dt.datetime
+
+
+def series_catalogue(session: Session, filters: SeriesFilter | None = None) -> list[SeriesRef]:
+    """Every series' identity and labels (no totals: cheap enough for every page)."""
+    query = labelled().where(*conditions(filters or SeriesFilter())).order_by(Series.key)
+    return [SeriesRef(*row) for row in session.execute(query)]
+
+
+def season_effects(
+    session: Session, run_id: int, filters: SeriesFilter | None = None
+) -> list[SeasonEffectRow]:
+    """The rainy-season effect of every series of `run_id` matching `filters`, by key."""
+    query = (
+        labelled()
+        .add_columns(
+            RunSeries.model,
+            RunSeries.season_rate_ratio,
+            RunSeries.season_ci_low,
+            RunSeries.season_ci_high,
+            RunSeries.season_p_value,
+            RunSeries.season_pooled,
+        )
+        .join(RunSeries, RunSeries.series_id == Series.id)
+        .where(RunSeries.run_id == run_id, *conditions(filters or SeriesFilter()))
+        .order_by(Series.key)
+    )
+    return [SeasonEffectRow(SeriesRef(*row[:8]), *row[8:]) for row in session.execute(query)]
+
+
+def coverage_rows(session: Session) -> list[CoverageRow]:
+    """The coverage of every source and country."""
+    rows = session.execute(
+        select(Source.name, Coverage.country, Coverage.first_month, Coverage.last_complete_month,
+               Coverage.last_event_date, Coverage.updated_at)
+        .join(Source, Source.id == Coverage.source_id)
+        .order_by(Source.name, Coverage.country)
+    )  # fmt: skip
+    return [CoverageRow(*row) for row in rows]
+
+
+def run_scores_frame(session: Session, run_id: int) -> pd.DataFrame:
+    """A run's backtest scores, one row per series and candidate model.
+
+    Columns: series_id, key, level, chosen (the model the run kept), candidate, and one column
+    per metric (crps, mase, coverage_80, ...). Series without scores (too short to backtest)
+    are left out.
+    """
+    rows = session.execute(
+        select(Series.id, Series.key, Series.level, RunSeries.model, RunSeries.scores)
+        .join(RunSeries, RunSeries.series_id == Series.id)
+        .where(RunSeries.run_id == run_id)
+        .order_by(Series.id)
+    )
+    records = [
+        {"series_id": sid, "key": key, "level": level, "chosen": chosen, "candidate": candidate,
+         **{name: value for name, value in metrics.items() if isinstance(value, int | float)}}
+        for sid, key, level, chosen, scores in rows
+        for candidate, metrics in (scores or {}).items()
+        if isinstance(metrics, dict)
+    ]  # fmt: skip
+    return pd.DataFrame.from_records(records)
+
+
+def backtest_frame(session: Session, run_id: int) -> pd.DataFrame:
+    """A run's backtest forecasts with what was observed: one row per series and past month.
+
+    Columns: series_id, key, level, month, origin, horizon, observed, mean, the quantiles
+    (q025 ... q975) and in_season.
+    """
+    b = BacktestForecast
+    rows = session.execute(
+        select(Series.id, Series.key, Series.level, b.month, b.origin, b.horizon, b.observed,
+               b.mean, *[getattr(b, q) for q in QUANTILE_FIELDS], b.in_season)
+        .join(Series, Series.id == b.series_id)
+        .where(b.run_id == run_id)
+        .order_by(b.series_id, b.month)
+    )  # fmt: skip
+    columns = ["series_id", "key", "level", "month", "origin", "horizon", "observed", "mean",
+               *QUANTILE_FIELDS, "in_season"]  # fmt: skip
+    frame = pd.DataFrame(rows.all(), columns=columns)
+    for column in ("month", "origin"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame

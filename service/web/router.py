@@ -1,0 +1,141 @@
+"""The dashboard at `/`: server-rendered HTML, the chart inline as SVG, plain forms.
+
+Routes are left out of the OpenAPI schema (they answer HTML, not the API's JSON). Reads follow
+the API's `public_read` setting; a key can be given once and is kept in a cookie (see `auth`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from service.anomalies.service import AnomalyNotFound, acknowledge
+from service.api.deps import SessionDep
+from service.api.params import Id
+from service.web import assets
+from service.web.auth import (
+    Viewer,
+    check_key,
+    forget_key,
+    local_path,
+    remember_key,
+    same_origin,
+    viewer,
+)
+from service.web.selection import Choice
+from service.web.view import build_page
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=assets.TEMPLATES)
+templates.env.globals["asset"] = assets.url
+NO_STORE = {"Cache-Control": "no-store"}
+Name = Annotated[str | None, Query(max_length=255)]
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status, headers=NO_STORE)
+
+
+def _message(
+    request: Request, who: Viewer | None, status: int, title: str, text: str, back: str = "/"
+) -> HTMLResponse:
+    context = {"viewer": who, "title": title, "text": text, "back": local_path(back)}
+    return _page(request, "message.html", context, status)
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    source: Name = None,
+    country: Name = None,
+    region: Name = None,
+    actor: Name = None,
+    event_type: Name = None,
+    series: Annotated[str | None, Query(max_length=600)] = None,
+) -> HTMLResponse:
+    """The analyst dashboard for the chosen series (or the country total)."""
+    started = time.perf_counter()
+    who = viewer(request, session)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if not who.can_read:
+        locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
+        return _page(request, "dashboard.html", locked)
+    choice = Choice(*(v or None for v in (source, country, region, actor, event_type)))
+    page = build_page(session, choice, series or None)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    context: dict[str, Any] = {"viewer": who, "page": page, "here": here, "elapsed_ms": elapsed_ms}
+    response = _page(request, "dashboard.html", context)
+    response.headers["Server-Timing"] = f"render;dur={elapsed_ms:.1f}"
+    return response
+
+
+@router.post("/web/session")
+def sign_in(
+    request: Request,
+    session: SessionDep,
+    key: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Check an API key and keep it in a cookie for this browser."""
+    if not same_origin(request):
+        return _message(request, None, 403, "Refused", "This form must be sent from this site.")
+    token = key.strip()
+    principal = check_key(request, session, token, cached=False) if token else None
+    if principal is None:
+        who = Viewer(None, bool(request.app.state.settings.public_read))
+        context = {"viewer": who, "page": None, "here": local_path(next),
+                   "sign_in_error": "That API key is invalid or revoked."}  # fmt: skip
+        return _page(request, "dashboard.html", context, 401)
+    response = RedirectResponse(local_path(next), status_code=303)
+    remember_key(request, response, token)
+    return response
+
+
+@router.post("/web/session/end")
+def sign_out(request: Request) -> Response:
+    """Forget the key kept in this browser."""
+    if not same_origin(request):
+        return _message(request, None, 403, "Refused", "This form must be sent from this site.")
+    response = RedirectResponse("/", status_code=303)
+    forget_key(response)
+    return response
+
+
+@router.post("/web/anomalies/{anomaly_id}/acknowledge")
+def acknowledge_anomaly(
+    request: Request,
+    session: SessionDep,
+    anomaly_id: Id,
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Acknowledge an anomaly with the admin key kept in this browser, then go back."""
+    back = local_path(next)
+    if not same_origin(request):
+        return _message(request, None, 403, "Refused", "This form must be sent from this site.")
+    who = viewer(request, session, fresh=True)  # writes check the key afresh, as the API does
+    if who.principal is None:
+        return _message(request, who, 401, "Sign in first",
+                        "Acknowledging an anomaly needs an admin API key.", back)  # fmt: skip
+    if not who.can_acknowledge:
+        return _message(request, who, 403, "Admin key needed",
+                        f"The key “{who.principal.name}” is a read key; acknowledging needs an "
+                        "admin key (sahelcast keys create --scope admin).", back)  # fmt: skip
+    try:
+        acknowledge(session, anomaly_id)
+    except AnomalyNotFound:
+        return _message(request, who, 404, "No such anomaly", f"No anomaly {anomaly_id}.", back)
+    return RedirectResponse(f"{back}#anomaly-{anomaly_id}", status_code=303)
+
+
+@router.get("/web/assets/{name}")
+def asset(name: str) -> Response:
+    """The dashboard's stylesheet and script; versioned URLs, so they can be cached for good."""
+    path = assets.path(name)
+    if path is None:
+        return Response(status_code=404)
+    return FileResponse(path, media_type=assets.media_type(name), headers=assets.CACHE_FOREVER)

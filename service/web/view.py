@@ -1,0 +1,200 @@
+"""What one dashboard render shows, read in one session from one published run."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.anomalies.repository import list_anomalies
+from service.anomalies.schemas import AnomalyFilter, AnomalyRead
+from service.api.repositories.series import SeriesRef
+from service.forecasts.repository import list_runs, published_run
+from service.forecasts.schemas import RunRead
+from service.series.repository import SeriesFilter, SeriesInfo, get_series
+from service.web.chartdata import ChartData, describe, load_chart, series_label
+from service.web.plotting import fan_chart
+from service.web.queries import (
+    CoverageRow,
+    SeasonEffectRow,
+    coverage_rows,
+    season_effects,
+    series_catalogue,
+)
+from service.web.render import svg_markup
+from service.web.seasons import describe_window
+from service.web.selection import Choice, Resolved, resolve
+
+ANOMALY_ROWS = 12
+RUN_ROWS = 5
+LEVEL_ORDER = ("country", "region", "actor_country", "actor_region", "actor_region_type")
+BASELINES = ("seasonal_naive", "poisson_last")
+# The effects table's log scale: rate ratios from 1/8 to 8.
+SCALE_MAX = 8.0
+
+
+@dataclass(frozen=True)
+class EffectView:
+    """One row of the rainy-season effects table, with positions on its log-scale bar (%)."""
+
+    row: SeasonEffectRow
+    label: str
+    current: bool
+
+    @property
+    def bar(self) -> dict[str, float] | None:
+        r = self.row
+        if r.rate_ratio is None or r.ci_low is None or r.ci_high is None:
+            return None
+        lo, hi, mid = (_position(v) for v in (r.ci_low, r.ci_high, r.rate_ratio))
+        return {"left": lo, "width": max(hi - lo, 0.6), "point": mid}
+
+
+@dataclass(frozen=True)
+class Skill:
+    """The chosen model's backtest score against the best naive baseline."""
+
+    model: str
+    crps: float
+    baseline: str
+    baseline_crps: float
+    coverage_80: float | None
+    coverage_95: float | None
+
+    @property
+    def skill(self) -> float:
+        """1 - CRPS / baseline CRPS: above 0 beats the baseline."""
+        return 1.0 - self.crps / self.baseline_crps if self.baseline_crps > 0 else math.nan
+
+
+@dataclass
+class DashboardPage:
+    resolved: Resolved
+    info: SeriesInfo | None = None
+    chart: ChartData | None = None
+    chart_svg: str = ""
+    chart_desc: str = ""
+    run: RunRead | None = None
+    runs: list[RunRead] = field(default_factory=list)
+    skill: Skill | None = None
+    season_window: str = ""
+    effects: list[EffectView] = field(default_factory=list)
+    effects_scope: str = ""
+    anomalies: list[AnomalyRead] = field(default_factory=list)
+    anomalies_total: int = 0
+    anomaly_labels: dict[int, str] = field(default_factory=dict)
+    coverage: list[CoverageRow] = field(default_factory=list)
+
+
+def build_page(session: Session, asked: Choice, series_ref: str | None = None) -> DashboardPage:
+    """Read everything the dashboard shows for the form's choice (or a series id/key)."""
+    catalogue = series_catalogue(session)
+    if series_ref:
+        named = next((s for s in catalogue if str(s.id) == series_ref or s.key == series_ref), None)
+        asked = Choice.of(named) if named is not None else asked
+    page = DashboardPage(resolve(catalogue, asked))
+    page.run = published_run(session)  # the pointer, read once: every read below uses this run
+    page.runs = list_runs(session, limit=RUN_ROWS)
+    page.coverage = coverage_rows(session)
+    series = page.resolved.series
+    if series is None:
+        return page
+    page.info = get_series(session, series.id)
+    assert page.info is not None
+    page.chart = load_chart(session, page.info, page.run.id if page.run else None)
+    page.chart_desc = describe(page.chart)
+    page.chart_svg = svg_markup(
+        fan_chart(page.chart),
+        title=f"Monthly events and forecast: {page.chart.label}",
+        desc=page.chart_desc,
+        ident="fan-chart",
+        attrs=_chart_attrs(page.chart),
+    )
+    page.skill = _skill(page.chart)
+    page.season_window = describe_window(page.info.country, page.info.region)
+    _effects(session, page)
+    _anomalies(session, page, catalogue)
+    return page
+
+
+def _chart_attrs(chart: ChartData) -> dict[str, Any]:
+    forecast = chart.forecast
+    return {
+        "series-id": str(chart.info.id),
+        "series-key": chart.info.key,
+        "run-id": str(forecast.run_id) if forecast else "",
+        "forecast-months": str(len(forecast.points)) if forecast else "0",
+        "anomalies": str(len(chart.anomalies)),
+    }
+
+
+def _skill(chart: ChartData) -> Skill | None:
+    forecast = chart.forecast
+    if forecast is None or not forecast.model:
+        return None
+    scores = forecast.scores or {}
+    own = scores.get(forecast.model) or {}
+    baselines = [
+        (b, scores[b]["crps"])
+        for b in BASELINES
+        if isinstance(scores.get(b), dict) and scores[b].get("crps") is not None
+    ]
+    if own.get("crps") is None or not baselines:
+        return None
+    name, crps = min(baselines, key=lambda item: item[1])
+    return Skill(forecast.model, float(own["crps"]), name, float(crps),
+                 own.get("coverage_80"), own.get("coverage_95"))  # fmt: skip
+
+
+def _effects(session: Session, page: DashboardPage) -> None:
+    """The effects of the series around the chosen one: an actor's regions, a region's actors,
+    or, with neither chosen, the country's roll-ups."""
+    choice, run = page.resolved.choice, page.run
+    if run is None:
+        return
+    if choice.actor:
+        scope = SeriesFilter(choice.source, choice.country, actor=choice.actor)
+        page.effects_scope = f"{choice.actor}, by region"
+    elif choice.region:
+        scope = SeriesFilter(choice.source, choice.country, region=choice.region)
+        page.effects_scope = f"all actors in {choice.region}"
+    else:
+        scope = SeriesFilter(choice.source, choice.country)
+        page.effects_scope = f"{choice.country}: country, regions and actors"
+    rows = season_effects(session, run.id, scope)
+    if not (choice.actor or choice.region):
+        rows = [r for r in rows if r.series.level in ("country", "region", "actor_country")]
+    if choice.actor and not choice.event_type:
+        rows = [r for r in rows if r.series.event_type is None]
+    rows.sort(key=lambda r: (LEVEL_ORDER.index(r.series.level), _label(r).casefold()))
+    current = page.info.id if page.info else None
+    page.effects = [EffectView(r, _label(r), r.series.id == current) for r in rows]
+
+
+def _label(row: SeasonEffectRow) -> str:
+    s = row.series
+    parts = [s.region or ("all regions" if s.actor else "whole country"), s.actor or "all actors"]
+    if s.event_type:
+        parts.append(s.event_type)
+    return " · ".join(parts)
+
+
+def _anomalies(session: Session, page: DashboardPage, catalogue: list[SeriesRef]) -> None:
+    """The latest anomalies of the chosen scope (blank choices: any), live and backtest."""
+    c = page.resolved.choice
+    scope = SeriesFilter(c.source, c.country, c.region, c.actor, c.event_type)
+    page.anomalies, page.anomalies_total = list_anomalies(
+        session, AnomalyFilter(origin=None, series=scope), limit=ANOMALY_ROWS
+    )
+    ids = {a.series_id for a in page.anomalies}
+    page.anomaly_labels = {s.id: series_label(s, country=False) for s in catalogue if s.id in ids}
+
+
+def _position(value: float) -> float:
+    """Where a rate ratio falls on the bar, in % (log scale from 1/8 to 8, clipped)."""
+    if value <= 0:
+        return 0.0
+    x = (math.log(value) + math.log(SCALE_MAX)) / (2 * math.log(SCALE_MAX))
+    return round(100 * min(1.0, max(0.0, x)), 2)

@@ -1,0 +1,36 @@
+"""Fixtures of the analyst-view tests: a published world per backend, and dashboard clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from service.api.app import create_app
+from service.config import Settings
+from service.db import session_scope
+from tests.service.web.builders import WebWorld, make_web_world
+
+ClientFactory = Callable[..., AbstractContextManager[TestClient]]
+
+
+@pytest.fixture
+def web_world(engine: Engine) -> WebWorld:
+    with session_scope(engine) as session:
+        return make_web_world(session)
+
+
+@pytest.fixture
+def dashboard(settings: Settings) -> ClientFactory:
+    """Open a test client of the whole app; `public_read` as asked (default: public)."""
+
+    @contextmanager
+    def open_client(*, public_read: bool = True) -> Iterator[TestClient]:
+        app = create_app(settings.model_copy(update={"public_read": public_read}))
+        with TestClient(app, base_url="http://dashboard.test") as client:
+            yield client
+
+    return open_client

@@ -1,0 +1,193 @@
+"""The dashboard over HTTP: what a page shows, how the selection resolves, keys and acks."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from sqlalchemy import Engine, select
+
+from service.anomalies.orm import Anomaly
+from service.auth.orm import ApiKey
+from service.auth.service import revoke_key
+from service.auth.tokens import token_prefix
+from service.db import session_scope
+from tests.service.web.builders import WebWorld, make_web_world
+from tests.service.web.conftest import ClientFactory
+
+SAME_SITE = {"Origin": "http://dashboard.test"}
+
+
+def chart_key(html: str) -> str:
+    found = re.search(r'<svg[^>]*\bdata-series-key="([^"]*)"', html)
+    assert found, "no chart on the page"
+    return found.group(1)
+
+
+def test_the_page_shows_chart_anomalies_effects_runs_and_coverage(
+    dashboard: ClientFactory, web_world: WebWorld
+) -> None:
+    with dashboard() as client:
+        client.get("/")  # warm-up: the first render loads fonts
+        started = time.perf_counter()
+        response = client.get("/")
+        elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
+    assert elapsed < 1.0, f"a render took {elapsed:.2f} s"
+    html = response.text
+    assert chart_key(html) == web_world.key()  # the country total by default
+    assert 'role="img"' in html
+    assert (
+        '<title id="fan-chart-title">Monthly events and forecast: All actors in Burkina Faso'
+        in html
+    )
+    assert "Forecast by the negbin model" in html
+    assert "Rainy seasons are shaded" in html
+    assert f'data-run-id="{web_world.run.id}"' in html
+    assert 'data-forecast-months="12"' in html
+    # The anomalies of the selection (the whole country here), the acknowledged one included.
+    assert html.count('id="anomaly-') == 4
+    assert "✓ acknowledged" in html
+    assert "Sign in with an <strong>admin</strong> key" in html
+    # With nothing chosen, the effects are the country's roll-ups: country, regions, actors.
+    effects = html[html.index('id="effects"') : html.index('id="run-status"')]
+    assert effects.count("<tr") == 1 + 1 + 3 + 2
+    assert "0.70" in effects
+    assert "0.49–1.00" in effects
+    assert f"run {web_world.run.id}</strong>" in html
+    assert "superseded" in html
+    assert "Dec 2022" in html[html.index('id="coverage"') :]
+    assert "UCDP Georeferenced Event Dataset" in html
+
+
+def test_the_selection_picks_a_series_and_widens_when_none_matches(
+    dashboard: ClientFactory, web_world: WebWorld
+) -> None:
+    with dashboard() as client:
+        jnim = client.get("/", params={"region": "Sahel", "actor": "JNIM"}).text
+        typed = client.get("/", params={"region": "sahel", "actor": "jnim"}).text
+        linked = client.get("/", params={"series": str(web_world.id("Est"))}).text
+        by_key = client.get("/", params={"series": web_world.key("Nord", "JNIM")}).text
+        widened = client.get("/", params={"region": "Est", "actor": "Islamic State Sahel"}).text
+        unknown = client.get("/", params={"region": "Atlantis"}).text
+    assert chart_key(jnim) == chart_key(typed) == web_world.key("Sahel", "JNIM")
+    assert '<option value="State-based conflict" >' in jnim  # event types of that actor
+    assert chart_key(linked) == web_world.key("Est")
+    assert '<option value="Est" selected>' in linked
+    assert chart_key(by_key) == web_world.key("Nord", "JNIM")
+    assert chart_key(widened) == web_world.key("Est")
+    assert "showing it without the actor" in widened
+    assert chart_key(unknown) == web_world.key()
+    assert "No series has the chosen region here" in unknown
+    # An actor chosen: its effects by region, pooled, the current series highlighted.
+    effects = jnim[jnim.index('id="effects"') : jnim.index('id="run-status"')]
+    assert effects.count("pooled</span>") == 4
+    assert effects.count('aria-current="true"') == 1
+
+
+def test_reads_need_a_key_when_reads_are_not_public(
+    dashboard: ClientFactory, web_world: WebWorld, engine: Engine
+) -> None:
+    with dashboard(public_read=False) as client:
+        locked = client.get("/")
+        assert locked.status_code == 200
+        assert "Sign in to read" in locked.text
+        assert "<svg" not in locked.text
+        bad = client.post("/web/session", data={"key": "sck_nope", "next": "/"}, headers=SAME_SITE)
+        assert bad.status_code == 401
+        assert "invalid or revoked" in bad.text
+        signed = client.post(
+            "/web/session",
+            data={"key": web_world.read_key, "next": "/?region=Sahel"},
+            headers=SAME_SITE,
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303
+        assert signed.headers["location"] == "/?region=Sahel"
+        cookie = signed.headers["set-cookie"].lower()
+        assert "httponly" in cookie
+        assert "samesite=strict" in cookie
+        page = client.get("/?region=Sahel")
+        assert chart_key(page.text) == web_world.key("Sahel")
+        assert "Signed in with <strong>analyst</strong>" in page.text
+        with session_scope(engine) as session:
+            prefix = token_prefix(web_world.read_key)
+            key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+            assert key is not None
+            revoke_key(session, key.id)
+        client.app.state.key_cache.seconds = 0  # the API's cache would remember it 5 s
+        revoked = client.get("/")
+        assert "<svg" not in revoked.text
+        assert "invalid or revoked" in revoked.text
+        out = client.post("/web/session/end", headers=SAME_SITE, follow_redirects=False)
+        assert out.status_code == 303
+        assert 'sahelcast_key=""' in out.headers["set-cookie"]
+
+
+def test_acknowledging_needs_an_admin_key_from_this_site(
+    dashboard: ClientFactory, web_world: WebWorld, engine: Engine
+) -> None:
+    anomaly = next(a for a in web_world.anomalies if a.status == "new")
+    url = f"/web/anomalies/{anomaly.id}/acknowledge"
+    form = {"next": "/?region=Sahel"}
+    with dashboard() as client:
+        assert client.post(url, data=form, headers=SAME_SITE).status_code == 401
+        client.post("/web/session", data={"key": web_world.read_key}, headers=SAME_SITE)
+        refused = client.post(url, data=form, headers=SAME_SITE)
+        assert refused.status_code == 403
+        assert "admin key" in refused.text
+        client.post("/web/session", data={"key": web_world.admin_key}, headers=SAME_SITE)
+        page = client.get("/").text
+        assert page.count(">Acknowledge</button>") == 3
+        elsewhere = client.post(url, data=form, headers={"Origin": "https://evil.example"})
+        assert elsewhere.status_code == 403
+        done = client.post(url, data=form, headers=SAME_SITE, follow_redirects=False)
+        assert done.status_code == 303
+        assert done.headers["location"] == f"/?region=Sahel#anomaly-{anomaly.id}"
+        assert (
+            client.post("/web/anomalies/999999/acknowledge", headers=SAME_SITE).status_code == 404
+        )
+        away = client.post(url, data={"next": "//evil.example/x"}, headers=SAME_SITE,
+                           follow_redirects=False)  # fmt: skip
+        assert away.headers["location"].startswith("/#anomaly-")
+        assert client.get("/").text.count(">Acknowledge</button>") == 2
+    with session_scope(engine) as session:
+        stored = session.get(Anomaly, anomaly.id)
+        assert stored is not None
+        assert stored.status == "acknowledged"
+
+
+def test_before_any_run_the_history_is_shown(dashboard: ClientFactory, engine: Engine) -> None:
+    with dashboard() as client:
+        empty = client.get("/").text
+        assert "No data yet" in empty
+        assert "<svg" not in empty
+        with session_scope(engine) as session:
+            world = make_web_world(session, publish=False)
+        html = client.get("/").text
+    assert chart_key(html) == world.key()
+    assert 'data-forecast-months="0"' in html
+    assert "No training run is published yet" in html
+    assert "No published forecast." in html
+
+
+def test_assets_are_versioned_and_the_pages_stay_out_of_the_api_schema(
+    dashboard: ClientFactory, web_world: WebWorld
+) -> None:
+    with dashboard() as client:
+        html = client.get("/").text
+        css = re.search(r'href="(/web/assets/dashboard\.css\?v=[0-9a-f]{10})"', html)
+        js = re.search(r'src="(/web/assets/dashboard\.js\?v=[0-9a-f]{10})"', html)
+        assert css
+        assert js
+        style = client.get(css.group(1))
+        assert style.status_code == 200
+        assert style.headers["content-type"].startswith("text/css")
+        assert "immutable" in style.headers["cache-control"]
+        assert client.get(js.group(1)).headers["content-type"].startswith("text/javascript")
+        assert client.get("/web/assets/base.html").status_code == 404
+        assert client.get("/web/assets/..%2Fassets.py").status_code == 404
+        paths = client.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if p == "/" or p.startswith("/web")]
