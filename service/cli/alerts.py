@@ -13,8 +13,9 @@ from service.config import get_settings
 from service.db import get_engine, session_scope
 from service.migrate import DatabaseNotReady, require_current
 
-app = typer.Typer(help="Alert webhooks: subscribe, list, remove, test, deliver.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Alert webhooks: subscribe, list, remove, test, deliver.", no_args_is_help=True
+)
 SEVERITIES = ("low", "medium", "high")
 
 
@@ -27,7 +28,9 @@ def _ready() -> None:
 
 @app.command("subscribe")
 def subscribe_(
-    url: str = typer.Option(..., "--url", help="Webhook URL (http/https; Slack incoming hooks work)."),
+    url: str = typer.Option(
+        ..., "--url", help="Webhook URL (http/https; Slack incoming hooks work)."
+    ),
     name: str = typer.Option(..., "--name", help="A name for the subscription."),
     country: str = typer.Option(None, help="Only this country."),
     region: str = typer.Option(None, help="Only this admin1 region."),
@@ -42,8 +45,16 @@ def subscribe_(
     if direction not in (None, "above", "below"):
         fail(f"--direction must be 'above' or 'below', got {direction!r}", 2)
     _ready()
-    spec = SubscriptionSpec(name=name, url=url, country=country, region=region, actor=actor,
-                            event_type=event_type, min_severity=min_severity, direction=direction)  # fmt: skip
+    spec = SubscriptionSpec(
+        name=name,
+        url=url,
+        country=country,
+        region=region,
+        actor=actor,
+        event_type=event_type,
+        min_severity=min_severity,
+        direction=direction,
+    )
     try:
         with session_scope() as session:
             subscription, secret = subscribe(session, spec, get_settings())
@@ -64,9 +75,20 @@ def list_() -> None:
         for column in ("id", "name", "url", "filters", "min severity", "last delivery"):
             table.add_column(column)
         for s in subscriptions:
-            filters = ", ".join(f"{k}={v}" for k, v in (
-                ("country", s.country), ("region", s.region), ("actor", s.actor),
-                ("event type", s.event_type), ("direction", s.direction)) if v) or "any"  # fmt: skip
+            filters = (
+                ", ".join(
+                    f"{k}={v}"
+                    for k, v in (
+                        ("country", s.country),
+                        ("region", s.region),
+                        ("actor", s.actor),
+                        ("event type", s.event_type),
+                        ("direction", s.direction),
+                    )
+                    if v
+                )
+                or "any"
+            )
             last, _ = repo.list_deliveries(session, s.id, limit=1, offset=0)
             status = f"{last[0].status} ({last[0].attempts} attempts)" if last else "-"
             table.add_row(str(s.id), s.name, s.url, filters, s.min_severity, status)
@@ -84,7 +106,7 @@ def remove_(subscription_id: int = typer.Argument(..., help="The subscription's 
 
 
 @app.command("test")
-def test_(subscription_id: int = typer.Argument(..., help="The subscription's id.")) -> None:
+def send_test_(subscription_id: int = typer.Argument(..., help="The subscription's id.")) -> None:
     """Send a signed test delivery now and say whether the receiver accepted it."""
     _ready()
     with session_scope() as session:
@@ -104,7 +126,9 @@ def deliver() -> None:
     _ready()
     with session_scope() as session:
         summary = deliver_pending(session, get_settings())
-    console.print(f"delivered {summary.delivered}, failed {summary.failed} (retried next time), "
-                  f"deferred {summary.deferred}")  # fmt: skip
+    console.print(
+        f"delivered {summary.delivered}, failed {summary.failed} (retried next time), "
+        f"deferred {summary.deferred}"
+    )
     if summary.failed:
         raise typer.Exit(1)

@@ -10,8 +10,9 @@ from service.cli.common import console, err_console, fail
 from service.db import get_engine, session_scope
 from service.migrate import DatabaseNotReady, require_current
 
-app = typer.Typer(help="Manage API keys (stored hashed; a token is shown once).",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Manage API keys (stored hashed; a token is shown once).", no_args_is_help=True
+)
 
 
 def _ready() -> None:
@@ -50,13 +51,21 @@ def list_(all_: bool = typer.Option(False, "--all", help="Include revoked keys."
         table.add_column(column)
     for k in keys:
         revoked = f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else ""
-        table.add_row(str(k.id), k.name, k.scope, f"sck_{k.prefix}_…",
-                      f"{k.created_at:%Y-%m-%d %H:%M}", revoked)  # fmt: skip
+        table.add_row(
+            str(k.id),
+            k.name,
+            k.scope,
+            f"sck_{k.prefix}_…",
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            revoked,
+        )
     console.print(table)
 
 
 @app.command()
-def revoke(key_id: int = typer.Argument(..., help="The key's id (see `sahelcast keys list`).")) -> None:
+def revoke(
+    key_id: int = typer.Argument(..., help="The key's id (see `sahelcast keys list`)."),
+) -> None:
     """Revoke a key: requests with it fail from now on."""
     _ready()
     with session_scope() as session:

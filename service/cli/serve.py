@@ -69,12 +69,25 @@ def serve(
         metrics_dir = tempfile.mkdtemp(prefix="sahelcast-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     reads = "public" if settings.public_read else "need a read key"
-    console.print(f"sahelcast API on http://{host}:{port} ({workers} worker(s)); reads {reads}; "
-                  f"docs at /docs", highlight=False)  # fmt: skip
+    console.print(
+        f"sahelcast API on http://{host}:{port} ({workers} worker(s)); reads {reads}; "
+        f"docs at /docs",
+        highlight=False,
+    )
     try:
-        run_server(TcpConfig(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                             access_log=access_log, log_level=settings.log_level.lower(),
-                             proxy_headers=False, server_header=False))  # fmt: skip
+        run_server(
+            TcpConfig(
+                APP_FACTORY,
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                access_log=access_log,
+                log_level=settings.log_level.lower(),
+                proxy_headers=False,
+                server_header=False,
+            )
+        )
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -1,0 +1,37 @@
+"""Deliver alerts as soon as detection commits new anomalies (the in-process hook).
+
+The hook is a shortcut, not the guarantee: it runs `deliver_pending`, which also retries
+anything an earlier round failed to deliver, and `sahelcast alerts deliver` (or a job step)
+does the same if the hook never ran.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from service.alerts.service import deliver_pending
+from service.anomalies.events import on_new_anomalies
+from service.anomalies.schemas import AnomalyRead
+from service.config import get_settings
+from service.db import get_engine, session_scope
+
+log = logging.getLogger(__name__)
+
+
+def deliver_new(anomalies: Sequence[AnomalyRead]) -> None:
+    """Listener: deliver everything pending, the anomalies just found included."""
+    with session_scope(get_engine()) as session:
+        summary = deliver_pending(session, get_settings())
+    log.info("alerts after %d new anomalies: %s", len(anomalies), summary.to_dict())
+    if summary.failed:
+        raise RuntimeError(f"{summary.failed} alert deliveries failed; they are retried next round")
+
+
+def register() -> None:
+    """Listen for new anomalies in this process (idempotent).
+
+    Call it where detection runs in production (the scheduler, `sahelcast detect`); it is not
+    done on import, so importing the CLI never makes other code deliver webhooks.
+    """
+    on_new_anomalies(deliver_new)

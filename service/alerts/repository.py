@@ -1,0 +1,70 @@
+"""Reads and writes of subscriptions and deliveries, and the anomalies alerts are made of."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from service.alerts.orm import Delivery, Subscription
+from service.alerts.payload import AlertItem, SeriesLabels
+from service.anomalies.orm import Anomaly
+from service.ingest.orm import Actor, Region, Source
+from service.series.orm import Series
+
+
+def list_subscriptions(session: Session, *, active_only: bool = False) -> list[Subscription]:
+    query = select(Subscription).order_by(Subscription.id)
+    if active_only:
+        query = query.where(Subscription.active.is_(True))
+    return list(session.scalars(query))
+
+
+def get_subscription(session: Session, subscription_id: int) -> Subscription | None:
+    return session.get(Subscription, subscription_id)
+
+
+def alert_worthy(session: Session, anomaly_ids: list[int] | None = None) -> list[AlertItem]:
+    """Live anomalies flagged for alerting and not yet acknowledged, oldest first."""
+    region, actor = aliased(Region), aliased(Actor)
+    query = (
+        select(
+            Anomaly,
+            Series.id,
+            Series.key,
+            Series.level,
+            Source.name,
+            Series.country,
+            region.name,
+            actor.name,
+            Series.event_type,
+        )
+        .join(Series, Series.id == Anomaly.series_id)
+        .join(Source, Source.id == Series.source_id)
+        .outerjoin(region, region.id == Series.region_id)
+        .outerjoin(actor, actor.id == Series.actor_id)
+        .where(Anomaly.origin == "live", Anomaly.alert.is_(True), Anomaly.status == "new")
+        .order_by(Anomaly.month, Anomaly.id)
+    )
+    if anomaly_ids is not None:
+        query = query.where(Anomaly.id.in_(anomaly_ids))
+    return [AlertItem(row[0], SeriesLabels(*row[1:])) for row in session.execute(query)]
+
+
+def deliveries_for(session: Session, anomaly_ids: list[int]) -> dict[tuple[int, int], Delivery]:
+    """Existing deliveries of these anomalies, by (subscription id, anomaly id)."""
+    found: dict[tuple[int, int], Delivery] = {}
+    for start in range(0, len(anomaly_ids), 1000):
+        chunk = anomaly_ids[start : start + 1000]
+        for delivery in session.scalars(select(Delivery).where(Delivery.anomaly_id.in_(chunk))):
+            assert delivery.anomaly_id is not None
+            found[(delivery.subscription_id, delivery.anomaly_id)] = delivery
+    return found
+
+
+def list_deliveries(
+    session: Session, subscription_id: int, *, limit: int, offset: int
+) -> tuple[list[Delivery], int]:
+    query = select(Delivery).where(Delivery.subscription_id == subscription_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Delivery.id.desc()).limit(limit).offset(offset))
+    return list(rows), int(total)

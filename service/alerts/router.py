@@ -1,0 +1,151 @@
+"""Subscriptions over the API (admin only: they hold URLs and secrets)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from service.alerts import repository as repo
+from service.alerts.orm import Subscription
+from service.alerts.schemas import (
+    DeliveryPage,
+    DeliveryRead,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionPage,
+    SubscriptionRead,
+    SubscriptionUpdate,
+)
+from service.alerts.service import SubscriptionSpec, remove, send_test, subscribe, update
+from service.alerts.urls import UnsafeUrl
+from service.api.deps import AdminDep, SessionDep, SettingsDep
+from service.api.lookups import not_found
+from service.api.params import Id, PageDep
+from service.api.problems import ProblemError, ProblemParam, problems
+from service.api.routes import V1
+
+router = APIRouter(prefix=f"{V1}/subscriptions", tags=["alerts"], responses=problems(401, 403, 422))
+
+
+def _subscription(session: SessionDep, subscription_id: int) -> Subscription:
+    found = repo.get_subscription(session, subscription_id)
+    if found is None:
+        raise not_found("subscription", subscription_id)
+    return found
+
+
+@router.get("", response_model=SubscriptionPage, summary="Subscriptions")
+def list_(session: SessionDep, _: AdminDep) -> SubscriptionPage:
+    items = repo.list_subscriptions(session)
+    return SubscriptionPage(items=[SubscriptionRead.model_validate(s) for s in items])
+
+
+@router.post(
+    "",
+    response_model=SubscriptionCreated,
+    status_code=201,
+    responses=problems(400),
+    summary="Subscribe a webhook (the secret is shown once)",
+)
+def create(
+    session: SessionDep, _: AdminDep, settings: SettingsDep, body: SubscriptionCreate
+) -> SubscriptionCreated:
+    """Check the URL (no private addresses unless allowed) and create the subscription."""
+    try:
+        subscription, secret = subscribe(session, SubscriptionSpec(**body.model_dump()), settings)
+    except UnsafeUrl as error:
+        raise _unsafe(error) from error
+    data = SubscriptionRead.model_validate(subscription).model_dump()
+    return SubscriptionCreated(**data, secret=secret)
+
+
+@router.get(
+    "/{subscription_id}",
+    response_model=SubscriptionRead,
+    responses=problems(404),
+    summary="One subscription",
+)
+def get_(session: SessionDep, _: AdminDep, subscription_id: Id) -> SubscriptionRead:
+    return SubscriptionRead.model_validate(_subscription(session, subscription_id))
+
+
+@router.patch(
+    "/{subscription_id}",
+    response_model=SubscriptionRead,
+    responses=problems(400, 404),
+    summary="Change a subscription (filters, URL, name, pause)",
+)
+def patch(
+    session: SessionDep,
+    _: AdminDep,
+    settings: SettingsDep,
+    subscription_id: Id,
+    body: SubscriptionUpdate,
+) -> SubscriptionRead:
+    """Change only the fields given; the secret stays (remove and subscribe again to rotate it)."""
+    subscription = _subscription(session, subscription_id)
+    changes = body.model_dump(exclude_unset=True)
+    try:
+        update(session, subscription, changes, settings)
+    except UnsafeUrl as error:
+        raise _unsafe(error) from error
+    except ValueError as error:
+        param = ProblemParam(name=str(error).split()[0], location="body", detail=str(error))
+        raise ProblemError(
+            422, str(error), slug="invalid-input", title="Invalid input", errors=[param]
+        ) from error
+    return SubscriptionRead.model_validate(subscription)
+
+
+def _unsafe(error: UnsafeUrl) -> ProblemError:
+    param = ProblemParam(name="url", location="body", detail=str(error))
+    return ProblemError(
+        422, str(error), slug="unsafe-webhook-url", title="Webhook URL refused", errors=[param]
+    )
+
+
+@router.delete(
+    "/{subscription_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problems(404),
+    summary="Remove a subscription",
+)
+def delete(session: SessionDep, _: AdminDep, subscription_id: Id) -> Response:
+    if not remove(session, subscription_id):
+        raise not_found("subscription", subscription_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{subscription_id}/test",
+    response_model=DeliveryRead,
+    responses=problems(404),
+    summary="Send a signed test delivery now",
+)
+def test(
+    session: SessionDep, _: AdminDep, settings: SettingsDep, subscription_id: Id
+) -> DeliveryRead:
+    """One attempt; the delivery record says whether the receiver accepted it."""
+    delivery = send_test(session, _subscription(session, subscription_id), settings)
+    return DeliveryRead.model_validate(delivery)
+
+
+@router.get(
+    "/{subscription_id}/deliveries",
+    response_model=DeliveryPage,
+    responses=problems(404),
+    summary="A subscription's deliveries, newest first",
+)
+def deliveries(
+    session: SessionDep, _: AdminDep, subscription_id: Id, page: PageDep
+) -> DeliveryPage:
+    _subscription(session, subscription_id)
+    rows, total = repo.list_deliveries(
+        session, subscription_id, limit=page.limit, offset=page.offset
+    )
+    return DeliveryPage(
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        items=[DeliveryRead.model_validate(d) for d in rows],
+    )

@@ -1,0 +1,225 @@
+"""Subscriptions and deliveries: subscribe, remove, test, and deliver what is pending.
+
+`deliver_pending` is a job step that cannot lose events: it looks for every alert-worthy
+anomaly that a matching subscription has not yet received, so a crash, a dead receiver or a
+missed hook only delays a delivery. Receivers may see one twice (at least once); the
+`X-Sahelcast-Idempotency-Key` header is the same for every retry of the same alert.
+
+HTTP happens before any write, so the caller's transaction only holds write locks for the
+final, short flush (on SQLite a long write transaction would stall ingests and training).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass
+
+from sqlalchemy.orm import Session
+
+from service.alerts import repository as repo
+from service.alerts.orm import Delivery, Subscription
+from service.alerts.payload import AlertItem, anomaly_payload, test_payload
+from service.alerts.sender import Outcome, Sleep, send
+from service.alerts.signing import new_secret
+from service.alerts.urls import check_url
+from service.config import Settings
+from service.ingest.orm import utcnow
+
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+DELIVERED, FAILED, PENDING = "delivered", "failed", "pending"
+
+
+@dataclass(frozen=True)
+class SubscriptionSpec:
+    """What a subscription listens to (None: any) and where it delivers."""
+
+    name: str
+    url: str
+    country: str | None = None
+    region: str | None = None
+    actor: str | None = None
+    event_type: str | None = None
+    min_severity: str = "low"
+    direction: str | None = None
+
+
+@dataclass
+class DeliverySummary:
+    delivered: int = 0
+    failed: int = 0
+    deferred: int = 0  # not tried: an earlier delivery to the same hook just failed
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def subscribe(
+    session: Session, spec: SubscriptionSpec, settings: Settings
+) -> tuple[Subscription, str]:
+    """Create a subscription after checking its URL; return it with its secret (shown once)."""
+    if spec.min_severity not in SEVERITY_RANK:
+        raise ValueError(f"min_severity must be one of {', '.join(SEVERITY_RANK)}")
+    if spec.direction not in (None, "above", "below"):
+        raise ValueError("direction must be 'above', 'below' or empty (both)")
+    check_url(spec.url, settings)
+    secret = new_secret()
+    subscription = Subscription(secret=secret, active=True, **asdict(spec))
+    session.add(subscription)
+    session.flush()
+    return subscription, secret
+
+
+NOT_NULL = ("name", "url", "min_severity", "active")
+
+
+def update(
+    session: Session, subscription: Subscription, changes: dict[str, object], settings: Settings
+) -> Subscription:
+    """Apply `changes` (a new URL is checked like a new subscription's)."""
+    for name in NOT_NULL:
+        if name in changes and changes[name] is None:
+            raise ValueError(f"{name} cannot be null")
+    if "url" in changes:
+        check_url(str(changes["url"]), settings)
+    for name, value in changes.items():
+        setattr(subscription, name, value)
+    session.flush()
+    return subscription
+
+
+def remove(session: Session, subscription_id: int) -> bool:
+    subscription = repo.get_subscription(session, subscription_id)
+    if subscription is None:
+        return False
+    session.delete(subscription)
+    session.flush()
+    return True
+
+
+def _same(wanted: str | None, have: str | None) -> bool:
+    return wanted is None or (have is not None and wanted.casefold() == have.casefold())
+
+
+def matches(subscription: Subscription, item: AlertItem) -> bool:
+    """Whether an anomaly passes a subscription's filters."""
+    s, a = item.series, item.anomaly
+    return (
+        _same(subscription.country, s.country)
+        and _same(subscription.region, s.region)
+        and _same(subscription.actor, s.actor)
+        and _same(subscription.event_type, s.event_type)
+        and SEVERITY_RANK.get(a.severity, 0) >= SEVERITY_RANK.get(subscription.min_severity, 0)
+        and (subscription.direction is None or subscription.direction == a.direction)
+    )
+
+
+def delivery_key(subscription_id: int, anomaly_id: int) -> str:
+    """The idempotency key of an alert: the same for every retry, in every job run."""
+    return f"sahelcast-s{subscription_id}-a{anomaly_id}"
+
+
+def _record(delivery: Delivery, outcome: Outcome) -> None:
+    now = utcnow()
+    delivery.attempts = (delivery.attempts or 0) + outcome.attempts
+    delivery.last_attempt_at = now
+    delivery.response_code = outcome.response_code
+    delivery.last_error = outcome.error
+    delivery.status = DELIVERED if outcome.delivered else FAILED
+    if outcome.delivered:
+        delivery.delivered_at = now
+
+
+def send_test(
+    session: Session, subscription: Subscription, settings: Settings, *, sleep: Sleep = time.sleep
+) -> Delivery:
+    """Send one signed test payload (a single attempt) and record it."""
+    key = f"sahelcast-s{subscription.id}-test-{uuid.uuid4().hex[:12]}"
+    body = test_payload(subscription.id, subscription.name, key)
+    outcome = send(
+        subscription.url, subscription.secret, key, body, settings, max_attempts=1, sleep=sleep
+    )
+    delivery = Delivery(
+        subscription_id=subscription.id,
+        anomaly_id=None,
+        kind="test",
+        idempotency_key=key,
+        status=PENDING,
+        attempts=0,
+    )
+    _record(delivery, outcome)
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+Round = list[tuple[Subscription, AlertItem, Outcome | None]]
+
+
+def deliver_pending(
+    session: Session,
+    settings: Settings,
+    *,
+    anomaly_ids: list[int] | None = None,
+    sleep: Sleep = time.sleep,
+) -> DeliverySummary:
+    """Deliver every alert-worthy anomaly to every matching subscription that lacks it."""
+    subscriptions = repo.list_subscriptions(session, active_only=True)
+    if not subscriptions:
+        return DeliverySummary()
+    items = repo.alert_worthy(session, anomaly_ids)
+    existing = repo.deliveries_for(session, [item.anomaly.id for item in items])
+    done = {pair for pair, delivery in existing.items() if delivery.status == DELIVERED}
+    due = [
+        (subscription, item)
+        for item in items
+        for subscription in subscriptions
+        if (subscription.id, item.anomaly.id) not in done and matches(subscription, item)
+    ]
+    results = _send_round(due, settings, sleep)
+    return _record_round(session, results, existing)
+
+
+def _send_round(
+    due: list[tuple[Subscription, AlertItem]], settings: Settings, sleep: Sleep
+) -> Round:
+    """POST each due alert; once a hook fails, defer the rest of its alerts to the next round."""
+    broken: set[int] = set()
+    results: Round = []
+    for subscription, item in due:
+        if subscription.id in broken:
+            results.append((subscription, item, None))
+            continue
+        key = delivery_key(subscription.id, item.anomaly.id)
+        body = anomaly_payload(item, subscription.id, key)
+        outcome = send(subscription.url, subscription.secret, key, body, settings, sleep=sleep)
+        if not outcome.delivered:
+            broken.add(subscription.id)
+        results.append((subscription, item, outcome))
+    return results
+
+
+def _record_round(
+    session: Session, results: Round, existing: dict[tuple[int, int], Delivery]
+) -> DeliverySummary:
+    summary = DeliverySummary()
+    for subscription, item, outcome in results:
+        delivery = existing.get((subscription.id, item.anomaly.id))
+        if delivery is None:
+            delivery = Delivery(
+                subscription_id=subscription.id,
+                anomaly_id=item.anomaly.id,
+                kind="anomaly",
+                status=PENDING,
+                attempts=0,
+                idempotency_key=delivery_key(subscription.id, item.anomaly.id),
+            )
+            session.add(delivery)
+        if outcome is None:
+            summary.deferred += 1
+        else:
+            _record(delivery, outcome)
+            summary.delivered += outcome.delivered
+            summary.failed += not outcome.delivered
+    session.flush()
+    return summary

@@ -1,0 +1,117 @@
+"""The REST API: `create_app()` wires settings, database, routes, errors, metrics and docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from service import migrate
+from service.alerts.router import router as alerts_router
+from service.api.database import api_engine, read_engine
+from service.api.deps import READ_SECURITY
+from service.api.docs import install_docs
+from service.api.keycache import KeyCache
+from service.api.metrics import HttpMetrics, MetricsMiddleware, metrics_router
+from service.api.problems import Problem, ProblemParam, install_handlers
+from service.api.responsecache import ResponseCache
+from service.api.retrain import Launcher, launch_process
+from service.api.routes import accuracy, admin, anomalies, forecasts, health, runs, series
+from service.api.strictquery import SingleQueryValues
+from service.config import Settings, get_settings
+from service.db import session_factory
+from service.web.router import router as web_router
+
+DESCRIPTION = """
+Monthly political-violence event series for the Sahel, their forecasts from the published
+training run (mean, quantiles, rainy-season flag), accuracy, anomalies and alerts.
+
+Authenticate with `Authorization: Bearer <token>` or `X-API-Key: <token>` (create keys with
+`sahelcast keys create`). Reads need a `read` key unless `SAHELCAST_PUBLIC_READ=true`; writes
+need an `admin` key. Errors are `application/problem+json` (RFC 9457).
+"""
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.engine.dispose()
+    app.state.read_engine.dispose()
+
+
+def create_app(
+    settings: Settings | None = None, *, retrain_launcher: Launcher | None = None
+) -> FastAPI:
+    """Build the API for `settings` (default: the process settings)."""
+    settings = settings or get_settings()
+    engine = api_engine(settings.database_url)
+    app = FastAPI(
+        title="sahelcast",
+        version="1",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.read_engine = read_engine(settings.database_url)
+    app.state.retrain_launcher = retrain_launcher or launch_process
+    app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    app.state.response_cache = ResponseCache(settings.api_response_cache_entries)
+    app.state.schema_head = migrate.head_revision(engine)
+
+    install_handlers(app)
+    for module in (forecasts, series, accuracy, anomalies, runs, admin):  # hot routes first
+        app.include_router(module.router)
+    app.include_router(alerts_router)
+    app.include_router(health.router)
+    app.include_router(web_router)  # the dashboard at `/` (service/web)
+    metrics = HttpMetrics()
+    app.include_router(metrics_router(metrics, engine))
+    app.add_middleware(SingleQueryValues)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    install_docs(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`Authorization: Bearer <token>`",
+    },
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+
+
+def _mark_secured(schema: dict[str, Any]) -> None:
+    """Name the key schemes on every operation that can answer 401 (it checks a key)."""
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            if "401" in operation.get("responses", {}):
+                operation.setdefault("security", READ_SECURITY)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema plus the Problem schemas the error responses point to."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        ref = "#/components/schemas/{model}"
+        for model in (ProblemParam, Problem):
+            definition = model.model_json_schema(ref_template=ref)
+            schemas.update(definition.pop("$defs", {}))
+            schemas[model.__name__] = definition
+        components["securitySchemes"] = SECURITY_SCHEMES
+        _mark_secured(schema)
+        app.openapi_schema = schema
+    return app.openapi_schema

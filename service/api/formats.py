@@ -1,0 +1,71 @@
+"""Response formats: fast JSON for hot paths, CSV on request (`?format=csv` or `Accept`)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import Request, Response
+
+from service.api.schemas.common import as_utc
+
+CSV = "text/csv"
+CSV_UTF8 = f"{CSV}; charset=utf-8"
+JSON = "application/json"
+CSV_RESPONSE = {"content": {CSV: {"schema": {"type": "string"}}}}
+
+
+def wants_csv(request: Request, format: str | None) -> bool:
+    """CSV when asked by `format`, else when `Accept` prefers text/csv over JSON."""
+    if format is not None:
+        return format == "csv"
+    accept = request.headers.get("accept", "")
+    return CSV in accept and "application/json" not in accept
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return as_utc(value).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def encode_json(body: Any) -> bytes:
+    """Encode an already-shaped body without a second validation pass (the hot path)."""
+    return json.dumps(body, default=_default, separators=(",", ":"), allow_nan=False).encode()
+
+
+def json_response(body: Any, status_code: int = 200) -> Response:
+    return Response(encode_json(body), status_code=status_code, media_type=JSON)
+
+
+def encode_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(_cell(value) for value in row)
+    return buffer.getvalue().encode()
+
+
+def attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
+    return Response(encode_csv(header, rows), media_type=CSV_UTF8, headers=attachment(filename))
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value

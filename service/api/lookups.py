@@ -1,0 +1,37 @@
+"""Find what a request names, or answer with the right problem."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from service.api.problems import ProblemError
+from service.api.repositories.series import SeriesRef, find_series
+
+
+def unknown_series(ref: str) -> ProblemError:
+    return ProblemError(
+        404,
+        f"No series {ref!r}; list them at /v1/series.",
+        slug="unknown-series",
+        title="Unknown series",
+    )
+
+
+def series_or_404(session: Session, ref: str) -> SeriesRef:
+    series = find_series(session, ref)
+    if series is None:
+        raise unknown_series(ref)
+    return series
+
+
+def not_found(what: str, ident: int) -> ProblemError:
+    return ProblemError(404, f"No {what} {ident}.", slug=f"unknown-{what}", title=f"Unknown {what}")
+
+
+def no_published_run() -> ProblemError:
+    return ProblemError(
+        503,
+        "No training run has been published yet.",
+        slug="no-published-run",
+        title="No published run",
+    )

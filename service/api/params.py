@@ -1,0 +1,85 @@
+"""Shared request parameters: text that databases accept, bounded ids, pagination, filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Path, Query
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+
+from service.series.repository import SeriesFilter
+
+MAX_ID = 2**31 - 1  # PostgreSQL `integer`
+
+
+def _storable(value: str) -> str:
+    # NUL and lone surrogates cannot be stored or compared by PostgreSQL (or encoded as UTF-8).
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError("must be valid Unicode text") from error
+    return value
+
+
+def _iso_date(value: object) -> object:
+    # Without this, pydantic would read "0" or "1700000000" as a Unix time.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+# The pattern tells clients (and the schema fuzzer) what the validator enforces.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$"), AfterValidator(_storable)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+Name = Annotated[Text, StringConstraints(min_length=1, max_length=255)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]
+SeriesRefParam = Annotated[
+    Text,
+    Path(
+        min_length=1,
+        max_length=600,
+        description="A series id, or its key "
+        "(`source|country|region|actor|event type`, `*` for a rolled-up part).",
+    ),
+]
+Horizon = Annotated[int, Query(ge=1, le=12, description="Months ahead to return (1–12).")]
+Level = Literal["actor_region_type", "actor_region", "actor_country", "region", "country"]
+Source = Literal["acled", "ucdp"]
+Format = Literal["json", "csv"]
+FormatParam = Annotated[
+    Format | None,
+    Query(description="`json` or `csv`; without it, `Accept: text/csv` asks for CSV."),
+]
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+async def page(
+    limit: Annotated[int, Query(ge=1, le=1000, description="Items per page.")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")] = 0,
+) -> Page:
+    return Page(limit, offset)
+
+
+async def series_filter(
+    country: Annotated[Name | None, Query(description="Country, e.g. `Mali`.")] = None,
+    region: Annotated[Name | None, Query(description="Admin1 region, e.g. `Mopti`.")] = None,
+    actor: Annotated[Name | None, Query(description="Canonical actor, e.g. `JNIM`.")] = None,
+    event_type: Annotated[Name | None, Query(description="Event type, e.g. `Battles`.")] = None,
+    level: Annotated[Level | None, Query(description="Roll-up level.")] = None,
+    source: Annotated[Source | None, Query(description="Data source.")] = None,
+) -> SeriesFilter:
+    return SeriesFilter(source, country, region, actor, event_type, level)
+
+
+PageDep = Annotated[Page, Depends(page)]
+SeriesFilterDep = Annotated[SeriesFilter, Depends(series_filter)]

@@ -1,0 +1,214 @@
+"""RFC 9457 problem details: one exception to raise, the handlers, and the OpenAPI responses."""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:sahelcast:problem:"
+
+
+class ProblemParam(BaseModel):
+    """One invalid input: where it is, its name, and what was expected."""
+
+    name: str = Field(description="The parameter, form field or body member, e.g. `horizon`.")
+    location: str = Field(description="`query`, `path`, `header`, `body`, `form` or `file`.")
+    detail: str = Field(description="What is wrong and what is expected.")
+    line: int | None = Field(default=None, description="Line of an uploaded file, if any.")
+
+
+class Problem(BaseModel):
+    """An error, as `application/problem+json` (RFC 9457)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(default="about:blank", description="A URI naming the kind of problem.")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str | None = Field(default=None, description="What happened on this request.")
+    instance: str | None = Field(default=None, description="The path of the request.")
+    errors: list[ProblemParam] | None = Field(default=None, description="Invalid inputs.")
+
+
+class ProblemError(Exception):
+    """Raise to answer with a problem; `slug` names the problem type (`unknown-series`)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        slug: str | None = None,
+        title: str | None = None,
+        errors: list[ProblemParam] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.slug = slug
+        self.title = title or HTTPStatus(status).phrase
+        self.errors = errors
+        self.headers = headers
+        self.extra = extra
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str | None,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: list[ProblemParam] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + slug if slug else "about:blank",
+        "title": title or _phrase(status),
+        "status": status,
+        "instance": request.url.path,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = [e.model_dump(exclude_none=True) for e in errors]
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _validation_params(error: RequestValidationError) -> list[ProblemParam]:
+    params = []
+    for item in error.errors():
+        loc = [str(part) for part in item.get("loc", ())]
+        location = loc[0] if loc else "request"
+        name = ".".join(loc[1:]) or location
+        params.append(ProblemParam(name=name, location=location, detail=str(item.get("msg", ""))))
+    return params
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request,
+        exc.status,
+        exc.detail,
+        slug=exc.slug,
+        title=exc.title,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if exc.detail != _phrase(exc.status_code) else None
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    return problem_response(
+        request, exc.status_code, detail, headers=dict(headers) if headers else None
+    )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of every route at this path (Starlette names only the first route's)."""
+    app = request.app
+    table = getattr(app.state, "path_methods", None)
+    if table is None:
+        table = []
+        for path, operations in app.openapi()["paths"].items():
+            pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path))
+            table.append((re.compile(f"^{pattern}$"), {m.upper() for m in operations}))
+        app.state.path_methods = table
+    methods = set().union(*(ms for regex, ms in table if regex.match(request.url.path)))
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    params = _validation_params(exc)
+    names = ", ".join(sorted({p.name for p in params}))
+    return problem_response(
+        request,
+        422,
+        f"Invalid input: {names}.",
+        slug="invalid-input",
+        title="Invalid input",
+        errors=params,
+    )
+
+
+async def _on_database_down(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if not isinstance(exc, OperationalError) and not exc.connection_invalidated:
+        return await _on_bug(request, exc)
+    log.warning("database unavailable on %s: %s", request.url.path, type(exc.orig).__name__)
+    return problem_response(
+        request,
+        503,
+        "The database is unavailable; retry shortly.",
+        slug="database-unavailable",
+        title="Database unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _on_bug(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(request, 500, "An unexpected error occurred; it has been logged.")
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Answer every error, including unknown routes and bugs, with problem+json."""
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(DBAPIError, _on_database_down)
+    app.add_exception_handler(Exception, _on_bug)
+
+
+_DESCRIPTIONS = {
+    400: "The request body cannot be parsed.",
+    401: "Missing or invalid API key.",
+    403: "The API key lacks the scope this needs (`admin`).",
+    404: "No such resource.",
+    409: "Conflict with the current state.",
+    413: "The upload is too large.",
+    422: "Invalid parameter, with an `errors` list naming each one.",
+    503: "Not ready: no published run yet, or the database is unreachable.",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the given problem status codes."""
+    return {
+        code: {
+            "description": _DESCRIPTIONS.get(code, _phrase(code)),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }

@@ -1,0 +1,171 @@
+"""Read published forecasts: every answer comes from exactly one run.
+
+A series' forecast is one statement that resolves the publication pointer, the series and its
+forecast months together. A page of forecasts resolves the pointer first and then reads that
+run id only. Either way a publish landing mid-request never mixes runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from service.api.rawsql import RawStatement, as_date, as_datetime
+from service.api.repositories.results import PUBLICATION_ID
+from service.api.repositories.series import MAX_ID, SeriesRef, conditions, labelled
+from service.series.orm import Series
+from service.series.repository import SeriesFilter
+from service.training.orm import Forecast, Publication, RunSeries
+
+QUANTILES = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
+MONTH_COLUMNS = ("month", "horizon", "mean", *QUANTILES, "in_season")
+_FORECAST_COLUMNS = [getattr(Forecast, name) for name in MONTH_COLUMNS]
+
+
+@dataclass(frozen=True)
+class PublishedRun:
+    run_id: int
+    published_at: dt.datetime
+
+
+@dataclass
+class SeriesForecast:
+    """The forecast months of one series in one run (`months` are tuples in MONTH_COLUMNS order)."""
+
+    run_id: int
+    published_at: dt.datetime
+    model: str | None
+    status: str | None
+    trained_through: dt.date | None
+    months: list[tuple[object, ...]] = field(default_factory=list)
+
+
+def _one_series(match: ColumnElement[bool]) -> Select[Any]:
+    return (
+        labelled()
+        .add_columns(
+            Publication.run_id,
+            Publication.published_at,
+            RunSeries.model,
+            RunSeries.status,
+            RunSeries.trained_through,
+            *_FORECAST_COLUMNS,
+        )
+        .outerjoin(Publication, Publication.id == PUBLICATION_ID)
+        .outerjoin(
+            RunSeries,
+            and_(RunSeries.run_id == Publication.run_id, RunSeries.series_id == Series.id),
+        )
+        .outerjoin(
+            Forecast,
+            and_(
+                Forecast.run_id == Publication.run_id,
+                Forecast.series_id == Series.id,
+                Forecast.horizon <= bindparam("horizon"),
+            ),
+        )
+        .where(match)
+        .order_by(Forecast.month)
+    )
+
+
+_BY_ID = RawStatement(_one_series(Series.id == bindparam("ref")))
+_BY_KEY = RawStatement(_one_series(Series.key == bindparam("ref")))
+
+
+POINTER_SQL = f"SELECT run_id FROM publication WHERE id = {PUBLICATION_ID}"
+
+
+def published_run_id(connection: Connection) -> int | None:
+    """The published run's id, read on the driver's cursor.
+
+    Every hot request reads it, and SQLAlchemy's statement machinery costs several times what
+    this one primary-key read does (the SQL is the same on SQLite and PostgreSQL).
+    """
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(POINTER_SQL)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return None if row is None else int(row[0])
+
+
+def published_run(session: Session) -> PublishedRun | None:
+    row = session.execute(
+        select(Publication.run_id, Publication.published_at).where(Publication.id == PUBLICATION_ID)
+    ).first()
+    return PublishedRun(row.run_id, row.published_at) if row else None
+
+
+def series_forecast(
+    connection: Connection, ref: str, horizon: int
+) -> tuple[SeriesRef, SeriesForecast | None] | None:
+    """A series (by id or key) and its published forecast up to `horizon`, in one statement.
+
+    None when there is no such series; a None forecast when nothing is published; empty
+    `months` when the published run has no forecast for the series.
+    """
+    if ref.isascii() and ref.isdigit():
+        if int(ref) > MAX_ID:
+            return None
+        statement, value = _BY_ID, int(ref)
+    else:
+        statement, value = _BY_KEY, ref  # type: ignore[assignment]
+    rows = statement.rows(connection, {"ref": value, "horizon": horizon})
+    if not rows:
+        return None
+    first = rows[0]
+    series = SeriesRef(*first[:8])
+    if first[8] is None:
+        return series, None
+    forecast = SeriesForecast(
+        first[8], as_datetime(first[9]), first[10], first[11], as_date(first[12])
+    )
+    forecast.months = [
+        (as_date(row[13]), *row[14:23], bool(row[23])) for row in rows if row[13] is not None
+    ]
+    return series, forecast
+
+
+def forecasts_page(
+    session: Session,
+    run: PublishedRun,
+    filters: SeriesFilter,
+    horizon: int,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[SeriesRef, SeriesForecast]], int]:
+    """One page of the series (with results in `run`) matching `filters`, with their forecasts."""
+    base = (
+        labelled()
+        .add_columns(RunSeries.model, RunSeries.status, RunSeries.trained_through)
+        .join(RunSeries, and_(RunSeries.series_id == Series.id, RunSeries.run_id == run.run_id))
+        .where(*conditions(filters))
+    )
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    page = session.execute(base.order_by(Series.key).limit(limit).offset(offset)).all()
+    if not page:
+        return [], int(total)
+    ids = [row[0] for row in page]
+    months: dict[int, list[tuple[object, ...]]] = {i: [] for i in ids}
+    for row in session.execute(
+        select(Forecast.series_id, *_FORECAST_COLUMNS)
+        .where(
+            Forecast.run_id == run.run_id, Forecast.series_id.in_(ids), Forecast.horizon <= horizon
+        )
+        .order_by(Forecast.series_id, Forecast.month)
+    ):
+        months[row[0]].append(tuple(row[1:]))
+    items = [
+        (
+            SeriesRef(*row[:8]),
+            SeriesForecast(run.run_id, run.published_at, row[8], row[9], row[10], months[row[0]]),
+        )
+        for row in page
+    ]
+    return items, int(total)

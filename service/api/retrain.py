@@ -1,0 +1,133 @@
+"""Retrains asked for through the API: a job row to poll, and the run in its own process.
+
+The request only records the job; `run_retrain_job` (the integration point with
+`service.training.service.train`) runs after the response in a spawned process, so fitting
+never happens inside a request nor competes with the API for its worker's GIL.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.db import make_engine
+from service.ingest.orm import utcnow
+from service.jobs.orm import Job
+from service.training.orm import Lock
+
+log = logging.getLogger(__name__)
+Launcher = Callable[[Settings, int, bool], None]
+TRAINING_LOCK = "training"
+
+
+def training_holder(session: Session) -> str | None:
+    """The owner of a live training lease, if a run is under way."""
+    row = session.execute(
+        select(Lock.owner).where(Lock.name == TRAINING_LOCK, Lock.expires_at > utcnow())
+    ).first()
+    return row.owner if row else None
+
+
+def _finish(engine: Engine, job_id: int, status: str, message: str, **details: Any) -> None:
+    with engine.begin() as connection:
+        job = connection.execute(select(Job.details).where(Job.id == job_id)).first()
+        merged = {**(job.details if job else {}), **details}
+        connection.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status=status, message=message[:4000], finished_at=utcnow(), details=merged)
+        )
+
+
+def run_retrain_job(settings_data: dict[str, Any], job_id: int, force: bool) -> None:
+    """Train and publish a run for job `job_id`, recording the outcome on the job row."""
+    from service.training.lock import LockHeld
+    from service.training.service import NothingToTrain, StaleData, TrainRequest, train
+
+    settings = Settings(**settings_data)
+    engine = make_engine(settings.database_url)
+    try:
+
+        def started(run_id: int) -> None:
+            with engine.begin() as connection:
+                connection.execute(
+                    update(Job)
+                    .where(Job.id == job_id)
+                    .values(details={"force": force, "run_id": run_id})
+                )
+
+        outcome = train(
+            engine, settings, TrainRequest.from_settings(settings, force=force), on_started=started
+        )
+        _finish(
+            engine,
+            job_id,
+            "succeeded",
+            f"published run {outcome.run_id}",
+            run_id=outcome.run_id,
+            n_series=outcome.n_series,
+            n_failed=outcome.n_failed,
+            seconds=round(outcome.seconds, 3),
+        )
+    except (StaleData, NothingToTrain, LockHeld) as error:
+        _finish(engine, job_id, "skipped", str(error))
+    except BaseException as error:
+        log.exception("retrain job %s failed", job_id)
+        _finish(engine, job_id, "failed", f"{type(error).__name__}: {error}")
+        if not isinstance(error, Exception):
+            raise
+    finally:
+        engine.dispose()
+
+
+def launch_process(settings: Settings, job_id: int, force: bool) -> None:
+    """Start the retrain in a fresh (spawned) process, and watch it from a thread: a process
+    that dies before recording an outcome still leaves its job failed, never `running`."""
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(
+        target=run_retrain_job,
+        args=(settings.model_dump(), job_id, force),
+        name=f"sahelcast-retrain-{job_id}",
+    )
+    process.start()
+
+    def watch() -> None:
+        process.join()
+        if process.exitcode != 0:
+            engine = make_engine(settings.database_url)
+            try:
+                _finish_if_running(engine, job_id, process.exitcode)
+            finally:
+                engine.dispose()
+
+    threading.Thread(target=watch, name=f"watch-retrain-{job_id}", daemon=True).start()
+
+
+def _finish_if_running(engine: Engine, job_id: int, exitcode: int | None) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "running")
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                message=f"the retrain process exited with code {exitcode}",
+            )
+        )
+
+
+def launch_thread(settings: Settings, job_id: int, force: bool) -> None:
+    """Start the retrain in a thread of this process (tests, the inline executor)."""
+    threading.Thread(
+        target=run_retrain_job,
+        args=(settings.model_dump(), job_id, force),
+        name=f"sahelcast-retrain-{job_id}",
+        daemon=True,
+    ).start()

@@ -1,0 +1,58 @@
+"""Accuracy of past runs against what was later observed (from `run_scores`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.api.deps import ReadDep, SessionDep
+from service.api.lookups import series_or_404
+from service.api.params import MAX_ID, SeriesRefParam
+from service.api.problems import problems
+from service.api.repositories.accuracy import Accuracy, AccuracyReport, accuracy_report
+from service.api.routes import V1
+from service.api.schemas.runs import (
+    AccuracyRead,
+    AccuracyReportRead,
+    HorizonAccuracy,
+    RunAccuracy,
+)
+
+router = APIRouter(prefix=V1, tags=["accuracy"], responses=problems(401, 422))
+RunFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this run.")]
+
+
+def _read(report: AccuracyReport) -> AccuracyReportRead:
+    def fields(a: Accuracy) -> dict[str, object]:
+        return {
+            "n": a.n,
+            "crps": a.crps,
+            "coverage_80": a.coverage_80,
+            "coverage_95": a.coverage_95,
+        }
+
+    return AccuracyReportRead(
+        overall=AccuracyRead(**fields(report.overall)),  # type: ignore[arg-type]
+        by_horizon=[HorizonAccuracy(horizon=h, **fields(a)) for h, a in report.by_horizon],  # type: ignore[arg-type]
+        by_run=[RunAccuracy(run_id=r, **fields(a)) for r, a in report.by_run],  # type: ignore[arg-type]
+    )
+
+
+@router.get("/accuracy", response_model=AccuracyReportRead, summary="Accuracy of past runs")
+def overall(session: SessionDep, _: ReadDep, run_id: RunFilter = None) -> AccuracyReportRead:
+    """Mean CRPS and 80 %/95 % interval coverage, overall, by horizon and by run."""
+    return _read(accuracy_report(session, run_id=run_id))
+
+
+@router.get(
+    "/series/{ref}/accuracy",
+    response_model=AccuracyReportRead,
+    responses=problems(404),
+    summary="Accuracy of past runs for one series",
+)
+def for_series(
+    session: SessionDep, _: ReadDep, ref: SeriesRefParam, run_id: RunFilter = None
+) -> AccuracyReportRead:
+    series = series_or_404(session, ref)
+    return _read(accuracy_report(session, run_id=run_id, series_id=series.id))

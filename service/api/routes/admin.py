@@ -1,0 +1,176 @@
+"""Admin writes: upload an event file (validated like the CLI) and trigger a retrain."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.api.deps import AdminDep, EngineDep, SessionDep, SettingsDep
+from service.api.problems import ProblemError, ProblemParam, problems
+from service.api.repositories.jobs import create_job
+from service.api.retrain import training_holder
+from service.api.routes import V1
+from service.ingest.errors import IngestError
+from service.ingest.service import ingest_file
+from service.migrate import DatabaseNotReady
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix=f"{V1}/admin", tags=["admin"], responses=problems(401, 403, 422))
+CHUNK = 1 << 20
+
+
+class UploadRead(BaseModel):
+    """What the ingest of the uploaded file did."""
+
+    job_id: int
+    file: str
+    source: str
+    kind: str
+    sha256: str
+    rows_read: int
+    added: int
+    updated: int
+    unchanged: int
+    deleted: int
+    rejected: int
+    seconds: float
+    countries: list[str]
+
+
+class RetrainCreate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    force: bool = Field(default=False, description="Train even if the data did not advance.")
+
+
+class RetrainRead(BaseModel):
+    job_id: int
+    status: str
+    poll: str = Field(description="Where to follow the job.")
+
+
+def _safe_name(name: str | None) -> str:
+    base = Path((name or "").replace("\\", "/")).name
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", base)[-100:].lstrip(".")
+    return cleaned or "upload.csv"
+
+
+def _save(upload: UploadFile, folder: Path, limit_bytes: int) -> Path:
+    path = folder / _safe_name(upload.filename)
+    size = 0
+    with path.open("wb") as out:
+        while block := upload.file.read(CHUNK):
+            size += len(block)
+            if size > limit_bytes:
+                raise ProblemError(
+                    413,
+                    f"The file is larger than {limit_bytes // 2**20} MB "
+                    "(SAHELCAST_API_UPLOAD_MAX_MB).",
+                    slug="file-too-large",
+                )
+            out.write(block)
+    return path
+
+
+def _invalid_file(name: str, error: IngestError) -> ProblemError:
+    param = ProblemParam(
+        name=error.field or "file", location="file", line=error.line, detail=str(error)
+    )
+    return ProblemError(
+        422,
+        str(error),
+        slug="invalid-file",
+        title="Invalid file",
+        errors=[param],
+        file=name,
+        line=error.line,
+        field=error.field,
+    )
+
+
+@router.post(
+    "/uploads",
+    response_model=UploadRead,
+    status_code=201,
+    responses=problems(400, 413, 503),
+    summary="Ingest an event file",
+)
+def upload(
+    session: SessionDep,
+    _: AdminDep,
+    settings: SettingsDep,
+    engine: EngineDep,
+    file: Annotated[UploadFile, File(description="An ACLED export or UCDP GED CSV file.")],
+    source: Annotated[
+        Literal["detect", "acled", "ucdp"], Form(description="The format.")
+    ] = "detect",
+    deletions: Annotated[bool, Form(description="The file is an ACLED deletion list.")] = False,
+) -> UploadRead:
+    """Ingest the file in one transaction, exactly like `sahelcast ingest`.
+
+    A bad file answers 422 naming the line and field, and nothing from it is written.
+    """
+    with tempfile.TemporaryDirectory(prefix="sahelcast-upload-") as folder:
+        path = _save(file, Path(folder), settings.api_upload_max_mb * 2**20)
+        try:
+            report = ingest_file(
+                engine,
+                path,
+                settings,
+                deletions=deletions,
+                source=None if source == "detect" else source,
+            )
+        except IngestError as error:
+            raise _invalid_file(path.name, error) from error
+        except DatabaseNotReady as error:
+            raise ProblemError(503, str(error), slug="database-not-migrated") from error
+        except (ValueError, UnicodeError) as error:
+            # A reader should have raised IngestError; still a client's file, not a server bug.
+            log.warning("upload %s: reader raised %r", path.name, error)
+            raise ProblemError(
+                422,
+                f"{path.name}: the file could not be read ({error}).",
+                slug="invalid-file",
+                title="Invalid file",
+                file=path.name,
+            ) from error
+    data = report.to_dict()
+    job = create_job(session, "ingest", "succeeded", {**data, "path": path.name})
+    return UploadRead.model_validate({**data, "job_id": job.id, "file": path.name})
+
+
+@router.post(
+    "/retrain",
+    response_model=RetrainRead,
+    status_code=202,
+    responses=problems(400, 409),
+    summary="Trigger a retrain; poll the job",
+)
+def retrain(
+    request: Request,
+    session: SessionDep,
+    _: AdminDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    body: RetrainCreate | None = None,
+) -> RetrainRead:
+    """Record a `train` job and start it after the response; poll `/v1/jobs/{id}`."""
+    holder = training_holder(session)
+    if holder is not None:
+        raise ProblemError(
+            409,
+            f"A training run is under way ({holder}).",
+            slug="training-under-way",
+            title="Training under way",
+        )
+    force = body.force if body is not None else False
+    job = create_job(session, "train", "running", {"force": force})
+    # Background tasks run after the response, hence after the session committed the job.
+    background.add_task(request.app.state.retrain_launcher, settings, job.id, force)
+    return RetrainRead(job_id=job.id, status=job.status, poll=f"/v1/jobs/{job.id}")

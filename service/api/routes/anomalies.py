@@ -1,0 +1,97 @@
+"""Anomalies with filters, and their acknowledgement (admin)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from service.anomalies.service import AnomalyNotFound, acknowledge
+from service.api.deps import AdminDep, ReadDep, SessionDep
+from service.api.lookups import not_found, series_or_404
+from service.api.params import Id, IsoDate, PageDep, SeriesFilterDep, Text
+from service.api.problems import problems
+from service.api.repositories.anomalies import AnomalyFilter, get_anomaly, list_anomalies
+from service.api.routes import V1
+from service.api.schemas.anomalies import AnomalyPage, AnomalyRead
+
+router = APIRouter(prefix=V1, tags=["anomalies"], responses=problems(401, 422))
+Severity = Literal["low", "medium", "high"]
+
+
+async def anomaly_filter(
+    series_filter: SeriesFilterDep,
+    since: Annotated[IsoDate | None, Query(description="Months from this one on.")] = None,
+    until: Annotated[IsoDate | None, Query(description="Months up to this one.")] = None,
+    severity: Annotated[Severity | None, Query(description="Exactly this severity.")] = None,
+    min_severity: Annotated[Severity | None, Query(description="At least this severity.")] = None,
+    direction: Annotated[Literal["above", "below"] | None, Query()] = None,
+    status: Annotated[Literal["new", "acknowledged"] | None, Query()] = None,
+    origin: Annotated[Literal["live", "backtest"] | None, Query()] = None,
+    alert: Annotated[bool | None, Query(description="Only alert-worthy (or suppressed).")] = None,
+) -> AnomalyFilter:
+    return AnomalyFilter(
+        since=since,
+        until=until,
+        severity=severity,
+        min_severity=min_severity,
+        direction=direction,
+        status=status,
+        origin=origin,
+        alert=alert,
+        series=series_filter,
+    )
+
+
+AnomalyFilterDep = Annotated[AnomalyFilter, Depends(anomaly_filter)]
+
+
+@router.get("/anomalies", response_model=AnomalyPage, responses=problems(404), summary="Anomalies")
+def list_(
+    session: SessionDep,
+    _: ReadDep,
+    filters: AnomalyFilterDep,
+    page: PageDep,
+    series: Annotated[Text | None, Query(max_length=600, description="A series id or key.")] = None,
+) -> AnomalyPage:
+    """Observed months outside the interval forecast before them, newest first."""
+    if series is not None:
+        filters = replace(filters, series_id=series_or_404(session, series).id)
+    rows, total = list_anomalies(session, filters, limit=page.limit, offset=page.offset)
+    return AnomalyPage(
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        items=[AnomalyRead.of(a, s) for a, s in rows],
+    )
+
+
+@router.get(
+    "/anomalies/{anomaly_id}",
+    response_model=AnomalyRead,
+    responses=problems(404),
+    summary="One anomaly",
+)
+def get_(session: SessionDep, _: ReadDep, anomaly_id: Id) -> AnomalyRead:
+    found = get_anomaly(session, anomaly_id)
+    if found is None:
+        raise not_found("anomaly", anomaly_id)
+    return AnomalyRead.of(*found)
+
+
+@router.post(
+    "/anomalies/{anomaly_id}/acknowledge",
+    response_model=AnomalyRead,
+    responses=problems(403, 404),
+    summary="Acknowledge an anomaly (admin)",
+)
+def acknowledge_(session: SessionDep, _: AdminDep, anomaly_id: Id) -> AnomalyRead:
+    """Mark the anomaly seen; acknowledging twice keeps the first time."""
+    try:
+        acknowledge(session, anomaly_id)
+    except AnomalyNotFound as error:
+        raise not_found("anomaly", anomaly_id) from error
+    found = get_anomaly(session, anomaly_id)
+    assert found is not None
+    return AnomalyRead.of(*found)

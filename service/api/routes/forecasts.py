@@ -1,0 +1,217 @@
+"""Published forecasts by series or by filters (JSON or CSV), and what drives them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from service.api.deps import READ_SECURITY, ReadDep, SessionDep, authorize_read, read_connection
+from service.api.formats import (
+    CSV_RESPONSE,
+    CSV_UTF8,
+    JSON,
+    attachment,
+    csv_response,
+    encode_csv,
+    encode_json,
+    json_response,
+    wants_csv,
+)
+from service.api.lookups import no_published_run, series_or_404, unknown_series
+from service.api.params import FormatParam, Horizon, PageDep, SeriesFilterDep, SeriesRefParam
+from service.api.problems import ProblemError, problems
+from service.api.repositories.forecasts import (
+    MONTH_COLUMNS,
+    SeriesForecast,
+    forecasts_page,
+    published_run,
+    published_run_id,
+    series_forecast,
+)
+from service.api.repositories.results import published_result
+from service.api.repositories.series import SeriesRef
+from service.api.responsecache import Cached, ResponseCache
+from service.api.routes import V1
+from service.api.schemas.common import SeriesLabel
+from service.api.schemas.forecasts import (
+    DriversRead,
+    ForecastPage,
+    SeasonEffect,
+    SeasonRead,
+    SeriesForecastRead,
+)
+
+router = APIRouter(prefix=V1, tags=["forecasts"], responses=problems(401, 422))
+SERIES_COLUMNS = ("series_id", "series_key")
+CSV_HEADER = ("run_id", *SERIES_COLUMNS, "model", *MONTH_COLUMNS)
+
+
+def _label(series: SeriesRef) -> dict[str, Any]:
+    return {
+        "id": series.id,
+        "key": series.key,
+        "level": series.level,
+        "source": series.source,
+        "country": series.country,
+        "region": series.region,
+        "actor": series.actor,
+        "event_type": series.event_type,
+    }
+
+
+def _body(series: SeriesRef, forecast: SeriesForecast) -> dict[str, Any]:
+    return {
+        "run_id": forecast.run_id,
+        "published_at": forecast.published_at,
+        "series": _label(series),
+        "model": forecast.model,
+        "status": forecast.status,
+        "trained_through": forecast.trained_through,
+        "months": [dict(zip(MONTH_COLUMNS, month, strict=True)) for month in forecast.months],
+    }
+
+
+def _csv_rows(series: SeriesRef, forecast: SeriesForecast) -> list[tuple[Any, ...]]:
+    return [(forecast.run_id, series.id, series.key, forecast.model, *m) for m in forecast.months]
+
+
+@router.get(
+    "/series/{ref}/forecast",
+    response_model=SeriesForecastRead,
+    responses={200: CSV_RESPONSE, **problems(404, 503)},
+    summary="A series' forecast from the published run",
+    openapi_extra={"security": READ_SECURITY},
+)
+async def get_series_forecast(
+    request: Request,
+    ref: SeriesRefParam,
+    horizon: Horizon = 12,
+    format: FormatParam = None,
+) -> Response:
+    """Mean and quantiles for the next `horizon` months, with the rainy-season flag per month."""
+    # The hot path (see bench/api.py), run on the event loop: a thread hop, and the GIL
+    # hand-offs it brings under load, would cost more than these sub-millisecond reads. The
+    # key check is ReadDep's, minus the dependency machinery.
+    as_csv = wants_csv(request, format)
+    cache: ResponseCache = request.app.state.response_cache
+    key = (ref, horizon, as_csv)
+    with read_connection(request) as connection:
+        authorize_read(request, connection)
+        hit = cache.get(key)
+        if hit is not None and hit.run_id != published_run_id(connection):
+            hit = None
+        if hit is None:
+            found = series_forecast(connection, ref, horizon)  # resolves the pointer itself
+    if hit is None:
+        if found is None:
+            raise unknown_series(ref)
+        series, forecast = found
+        if forecast is None:
+            raise no_published_run()
+        hit = _encode(series, forecast, as_csv)
+        cache.put(key, hit)
+    return Response(hit.body, media_type=hit.media_type, headers=hit.headers)
+
+
+def _encode(series: SeriesRef, forecast: SeriesForecast, as_csv: bool) -> Cached:
+    if as_csv:
+        body = encode_csv(CSV_HEADER, _csv_rows(series, forecast))
+        return Cached(forecast.run_id, body, CSV_UTF8, attachment(f"forecast-{series.id}.csv"))
+    return Cached(forecast.run_id, encode_json(_body(series, forecast)), JSON, {})
+
+
+@router.get(
+    "/forecasts",
+    response_model=ForecastPage,
+    responses={200: CSV_RESPONSE, **problems(503)},
+    summary="Forecasts of every series matching the filters",
+)
+def list_forecasts(
+    request: Request,
+    session: SessionDep,
+    _: ReadDep,
+    filters: SeriesFilterDep,
+    page: PageDep,
+    horizon: Horizon = 12,
+    format: FormatParam = None,
+) -> Response:
+    """One page of series (ordered by key) from the published run, with their forecasts."""
+    run = published_run(session)
+    if run is None:
+        raise no_published_run()
+    items, total = forecasts_page(session, run, filters, horizon, page.limit, page.offset)
+    if wants_csv(request, format):
+        rows = [row for series, forecast in items for row in _csv_rows(series, forecast)]
+        return csv_response(CSV_HEADER, rows, f"forecasts-run-{run.run_id}.csv")
+    return json_response(
+        {
+            "run_id": run.run_id,
+            "published_at": run.published_at,
+            "total": total,
+            "limit": page.limit,
+            "offset": page.offset,
+            "items": [_body(series, forecast) for series, forecast in items],
+        }
+    )
+
+
+def _effect(result: Any) -> SeasonEffect:
+    return SeasonEffect(
+        rate_ratio=result.season_rate_ratio,
+        ci_low=result.season_ci_low,
+        ci_high=result.season_ci_high,
+        p_value=result.season_p_value,
+        pooled=result.season_pooled,
+    )
+
+
+def _published_result(session: SessionDep, series: SeriesRef) -> tuple[int, Any]:
+    published = published_result(session, series.id)
+    if published is None:
+        raise no_published_run()
+    if published.result is None:
+        raise ProblemError(
+            404,
+            f"Series {series.key!r} is not in the published run {published.run_id}.",
+            slug="not-in-run",
+            title="Series not in the published run",
+        )
+    return published.run_id, published.result
+
+
+@router.get(
+    "/series/{ref}/season",
+    response_model=SeasonRead,
+    responses=problems(404, 503),
+    summary="The rainy-season effect on a series",
+)
+def get_season(session: SessionDep, _: ReadDep, ref: SeriesRefParam) -> SeasonRead:
+    """The ratio of event rates in and out of the rainy season, with its 95 % interval."""
+    series = series_or_404(session, ref)
+    run_id, result = _published_result(session, series)
+    return SeasonRead(run_id=run_id, series=SeriesLabel.of(series), effect=_effect(result))
+
+
+@router.get(
+    "/series/{ref}/drivers",
+    response_model=DriversRead,
+    responses=problems(404, 503),
+    summary="What drives a series' forecast",
+)
+def get_drivers(session: SessionDep, _: ReadDep, ref: SeriesRefParam) -> DriversRead:
+    """The chosen model and its fitted summary (level, trend, seasonal, rainy-season terms)."""
+    series = series_or_404(session, ref)
+    run_id, result = _published_result(session, series)
+    return DriversRead(
+        run_id=run_id,
+        series=SeriesLabel.of(series),
+        status=result.status,
+        model=result.model,
+        trained_through=result.trained_through,
+        summary=result.summary or {},
+        scores=result.scores or {},
+        failures=result.failures or {},
+        season=_effect(result),
+        error=result.error,
+    )

@@ -1,0 +1,110 @@
+"""Training runs (status, timings, models chosen, backtest summary) and jobs to poll."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from service.api.deps import ReadDep, SessionDep
+from service.api.lookups import not_found
+from service.api.params import Id, PageDep
+from service.api.problems import problems
+from service.api.repositories.jobs import get_job, list_jobs
+from service.api.repositories.runs import list_runs, published_run_id, run_detail
+from service.api.routes import V1
+from service.api.schemas.runs import JobPage, JobRead, RunDetailRead, RunPage, RunRead
+from service.training.orm import Run
+
+router = APIRouter(prefix=V1, tags=["runs"], responses=problems(401, 422))
+RunStatus = Literal["running", "published", "failed", "superseded"]
+
+
+def _run(run: Run, published_id: int | None) -> dict[str, object]:
+    duration = None
+    if run.finished_at is not None:
+        duration = (run.finished_at - run.started_at).total_seconds()
+    return {
+        "id": run.id,
+        "status": run.status,
+        "published": run.id == published_id,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "published_at": run.published_at,
+        "duration_seconds": duration,
+        "executor": run.executor,
+        "n_series": run.n_series,
+        "n_failed": run.n_failed,
+        "message": run.message,
+    }
+
+
+@router.get("/runs", response_model=RunPage, summary="Training runs, newest first")
+def list_(
+    session: SessionDep,
+    _: ReadDep,
+    page: PageDep,
+    status: Annotated[RunStatus | None, Query(description="Only runs in this state.")] = None,
+) -> RunPage:
+    published_id = published_run_id(session)
+    runs, total = list_runs(session, status=status, limit=page.limit, offset=page.offset)
+    return RunPage(
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        published_run_id=published_id,
+        items=[RunRead.model_validate(_run(r, published_id)) for r in runs],
+    )
+
+
+@router.get(
+    "/runs/{run_id}",
+    response_model=RunDetailRead,
+    responses=problems(404),
+    summary="One run with its models and backtest summary",
+)
+def get_(session: SessionDep, _: ReadDep, run_id: Id) -> RunDetailRead:
+    detail = run_detail(session, run_id)
+    if detail is None:
+        raise not_found("run", run_id)
+    base = _run(detail.run, detail.run.id if detail.published else None)
+    return RunDetailRead.model_validate(
+        {
+            **base,
+            "models": detail.models,
+            "statuses": detail.statuses,
+            "fit_seconds": detail.fit_seconds,
+            "backtest": detail.backtest,
+            "backtest_series": detail.backtest_series,
+            "params": detail.run.params or {},
+        }
+    )
+
+
+@router.get("/jobs", response_model=JobPage, summary="Jobs, newest first")
+def jobs(
+    session: SessionDep,
+    _: ReadDep,
+    page: PageDep,
+    kind: Annotated[Literal["ingest", "train", "detect", "weekly"] | None, Query()] = None,
+) -> JobPage:
+    rows, total = list_jobs(session, kind=kind, limit=page.limit, offset=page.offset)
+    return JobPage(
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        items=[JobRead.model_validate(j, from_attributes=True) for j in rows],
+    )
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobRead,
+    responses=problems(404),
+    summary="One job (poll a retrain here)",
+)
+def job(session: SessionDep, _: ReadDep, job_id: Id) -> JobRead:
+    found = get_job(session, job_id)
+    if found is None:
+        raise not_found("job", job_id)
+    return JobRead.model_validate(found, from_attributes=True)

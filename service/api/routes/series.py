@@ -1,0 +1,106 @@
+"""The series catalogue and a series' monthly history with coverage marks."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.api.deps import ReadDep, SessionDep
+from service.api.lookups import series_or_404
+from service.api.params import IsoDate, PageDep, SeriesFilterDep, SeriesRefParam, Text
+from service.api.problems import problems
+from service.api.routes import V1
+from service.api.schemas.series import MonthRead, SeriesHistory, SeriesPage, SeriesRead
+from service.series.repository import SeriesInfo, get_series, list_series, series_months
+
+router = APIRouter(prefix=V1, tags=["series"], responses=problems(401, 422))
+
+
+@router.get("/series", response_model=SeriesPage, summary="The series catalogue")
+def list_(
+    session: SessionDep,
+    _: ReadDep,
+    filters: SeriesFilterDep,
+    page: PageDep,
+    key: Annotated[Text | None, Query(max_length=600, description="An exact series key.")] = None,
+) -> SeriesPage:
+    """Series matching the filters, busiest first."""
+    if key is not None:
+        info = get_series(session, key) if not key.isdigit() else None
+        found = [info] if info is not None and _matches(info, filters) else []
+        items = found[page.offset : page.offset + page.limit]
+        return SeriesPage(
+            total=len(found),
+            limit=page.limit,
+            offset=page.offset,
+            items=[SeriesRead.of(i) for i in items],
+        )
+    rows, total = list_series(session, filters, limit=page.limit, offset=page.offset)
+    return SeriesPage(
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        items=[SeriesRead.of(info) for info in rows],
+    )
+
+
+def _matches(info: SeriesInfo, filters: object) -> bool:
+    for name in ("source", "country", "region", "actor", "event_type", "level"):
+        wanted = getattr(filters, name)
+        have = getattr(info, name)
+        if wanted is not None and (have is None or have.lower() != wanted.lower()):
+            return False
+    return True
+
+
+def _info(session: SessionDep, ref: str) -> SeriesInfo:
+    series = series_or_404(session, ref)
+    info = get_series(session, series.id)
+    assert info is not None
+    return info
+
+
+@router.get(
+    "/series/{ref}", response_model=SeriesRead, responses=problems(404), summary="One series"
+)
+def get_(session: SessionDep, _: ReadDep, ref: SeriesRefParam) -> SeriesRead:
+    return SeriesRead.of(_info(session, ref))
+
+
+@router.get(
+    "/series/{ref}/months",
+    response_model=SeriesHistory,
+    responses=problems(404),
+    summary="A series' monthly history",
+)
+def months(
+    session: SessionDep,
+    _: ReadDep,
+    ref: SeriesRefParam,
+    since: Annotated[IsoDate | None, Query(description="First month to return.")] = None,
+    until: Annotated[IsoDate | None, Query(description="Last month to return.")] = None,
+) -> SeriesHistory:
+    """Monthly events and fatalities; `zero` months are known zeros, `unknown` ones are not."""
+    info = _info(session, ref)
+    frame = series_months(session, info)
+    out = []
+    for month, events, fatalities, status in frame[
+        ["month", "events", "fatalities", "status"]
+    ].itertuples(index=False, name=None):
+        day = month.date()
+        if (since and day < since) or (until and day > until):
+            continue
+        out.append(
+            MonthRead(
+                month=day, events=_count(events), fatalities=_count(fatalities), status=status
+            )
+        )
+    return SeriesHistory(series=SeriesRead.of(info), months=out)
+
+
+def _count(value: object) -> int | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return int(value)  # type: ignore[call-overload]

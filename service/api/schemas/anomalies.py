@@ -1,0 +1,45 @@
+"""Response schemas of anomalies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from service.anomalies.orm import Anomaly
+from service.api.repositories.series import SeriesRef
+from service.api.schemas.common import PageInfo, SeriesLabel, UtcDateTime
+
+
+class AnomalyRead(BaseModel):
+    """A month whose observed count fell outside the interval forecast before it."""
+
+    id: int
+    series: SeriesLabel
+    month: dt.date
+    origin: str = Field(description="`live` (a published run) or `backtest` (historical scan).")
+    run_id: int | None
+    horizon: int
+    observed: int
+    expected: float
+    lower: float
+    upper: float
+    level: float = Field(description="Interval level, e.g. 0.95.")
+    direction: str = Field(description="`above` or `below` the interval.")
+    tail_probability: float
+    severity: str = Field(description="`low`, `medium` or `high`.")
+    in_season: bool
+    episode_start: dt.date
+    alert: bool = Field(description="False when suppressed as part of an ongoing episode.")
+    status: str = Field(description="`new` or `acknowledged`.")
+    created_at: UtcDateTime
+    acknowledged_at: UtcDateTime | None
+
+    @classmethod
+    def of(cls, anomaly: Anomaly, ref: SeriesRef) -> AnomalyRead:
+        fields = {n: getattr(anomaly, n) for n in cls.model_fields if n != "series"}
+        return cls(series=SeriesLabel.of(ref), **fields)
+
+
+class AnomalyPage(PageInfo):
+    items: list[AnomalyRead]

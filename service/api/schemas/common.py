@@ -1,0 +1,50 @@
+"""Pieces shared by the API's response schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from service.api.repositories.series import SeriesRef
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """The database keeps naive UTC times; the API says so (RFC 3339 with `Z`)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+UtcDateTime = Annotated[dt.datetime, AfterValidator(as_utc)]
+
+
+class SeriesLabel(BaseModel):
+    """A series' identity and labels (`null` where a roll-up sums over that part)."""
+
+    id: int
+    key: str
+    level: str
+    source: str
+    country: str
+    region: str | None
+    actor: str | None
+    event_type: str | None
+
+    @classmethod
+    def of(cls, ref: SeriesRef) -> SeriesLabel:
+        return cls(
+            id=ref.id,
+            key=ref.key,
+            level=ref.level,
+            source=ref.source,
+            country=ref.country,
+            region=ref.region,
+            actor=ref.actor,
+            event_type=ref.event_type,
+        )
+
+
+class PageInfo(BaseModel):
+    total: int = Field(description="Items matching the filters, over all pages.")
+    limit: int
+    offset: int

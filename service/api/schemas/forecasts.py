@@ -1,0 +1,77 @@
+"""Response schemas of published forecasts and of what drives them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from service.api.schemas.common import PageInfo, SeriesLabel, UtcDateTime
+
+
+class ForecastMonth(BaseModel):
+    """One forecast month: the mean and predictive quantiles of the event count."""
+
+    month: dt.date
+    horizon: int = Field(description="Months after the last month the model saw.")
+    mean: float
+    q025: float = Field(description="2.5 % quantile (lower end of the 95 % interval).")
+    q100: float = Field(description="10 % quantile (lower end of the 80 % interval).")
+    q250: float = Field(description="25 % quantile.")
+    q500: float = Field(description="Median.")
+    q750: float = Field(description="75 % quantile.")
+    q900: float = Field(description="90 % quantile (upper end of the 80 % interval).")
+    q975: float = Field(description="97.5 % quantile (upper end of the 95 % interval).")
+    in_season: bool = Field(description="Whether the month is in the rainy season.")
+
+
+class SeriesForecastRead(BaseModel):
+    """A series' forecast from the published run; every month comes from `run_id`."""
+
+    run_id: int
+    published_at: UtcDateTime
+    series: SeriesLabel
+    model: str | None = Field(description="The model chosen for this series.")
+    status: str | None = Field(description="`ok`, `fallback` or `failed`; null if not in run.")
+    trained_through: dt.date | None = Field(description="Last month the fit saw.")
+    months: list[ForecastMonth]
+
+
+class ForecastPage(PageInfo):
+    run_id: int
+    published_at: UtcDateTime
+    items: list[SeriesForecastRead]
+
+
+class SeasonEffect(BaseModel):
+    """The rainy-season effect: the ratio of event rates in season to out of season."""
+
+    rate_ratio: float | None = Field(description="In-season rate / off-season rate.")
+    ci_low: float | None = Field(description="Lower end of the 95 % interval of the ratio.")
+    ci_high: float | None = Field(description="Upper end of the 95 % interval of the ratio.")
+    p_value: float | None
+    pooled: bool | None = Field(description="Estimated by pooling similar series.")
+
+
+class SeasonRead(BaseModel):
+    run_id: int
+    series: SeriesLabel
+    effect: SeasonEffect
+
+
+class DriversRead(BaseModel):
+    """What drives a series' forecast: the chosen model and its fitted components."""
+
+    run_id: int
+    series: SeriesLabel
+    status: str
+    model: str | None
+    trained_through: dt.date
+    summary: dict[str, Any] = Field(
+        description="The fitted summary: level, trend, seasonal and rainy-season terms."
+    )
+    scores: dict[str, Any] = Field(description="Backtest scores of the candidates.")
+    failures: dict[str, Any] = Field(description="Candidates that failed to fit, and why.")
+    season: SeasonEffect
+    error: str | None

@@ -1,0 +1,86 @@
+"""Response schemas of runs, jobs, accuracy and health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from service.api.schemas.common import PageInfo, UtcDateTime
+
+
+class RunRead(BaseModel):
+    id: int
+    status: str
+    published: bool
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
+    published_at: UtcDateTime | None
+    duration_seconds: float | None
+    executor: str
+    n_series: int
+    n_failed: int
+    message: str | None
+
+
+class RunDetailRead(RunRead):
+    models: dict[str, int] = Field(description="How many series chose each model.")
+    statuses: dict[str, int] = Field(description="Series per outcome: ok, fallback, failed.")
+    fit_seconds: float = Field(description="Sum of the per-series fit times.")
+    backtest: dict[str, float] = Field(
+        description="Backtest scores averaged over the series, per candidate "
+        "(`ets.crps`) and for the model each series chose (`chosen.crps`)."
+    )
+    backtest_series: int
+    params: dict[str, Any]
+
+
+class RunPage(PageInfo):
+    published_run_id: int | None
+    items: list[RunRead]
+
+
+class AccuracyRead(BaseModel):
+    n: int = Field(description="Forecast months scored.")
+    crps: float | None = Field(description="Mean continuous ranked probability score.")
+    coverage_80: float | None = Field(description="Share of observations in the 80 % interval.")
+    coverage_95: float | None = Field(description="Share of observations in the 95 % interval.")
+
+
+class HorizonAccuracy(AccuracyRead):
+    horizon: int
+
+
+class RunAccuracy(AccuracyRead):
+    run_id: int
+
+
+class AccuracyReportRead(BaseModel):
+    overall: AccuracyRead
+    by_horizon: list[HorizonAccuracy]
+    by_run: list[RunAccuracy]
+
+
+class JobRead(BaseModel):
+    id: int
+    kind: str
+    trigger: str
+    status: str
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
+    message: str | None
+    details: dict[str, Any]
+
+
+class JobPage(PageInfo):
+    items: list[JobRead]
+
+
+class HealthRead(BaseModel):
+    status: str
+
+
+class ReadyRead(BaseModel):
+    status: str
+    run_id: int
+    published_at: UtcDateTime

@@ -1,0 +1,51 @@
+"""Response schemas of the series catalogue and histories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from service.api.schemas.common import PageInfo
+from service.series.repository import SeriesInfo
+
+
+class SeriesRead(BaseModel):
+    """A series with its coverage span and total events."""
+
+    id: int
+    key: str
+    level: str
+    source: str
+    country: str
+    region: str | None
+    actor: str | None
+    event_type: str | None
+    first_month: dt.date | None = Field(description="First month the source covers.")
+    last_complete_month: dt.date | None = Field(
+        description="Last complete month: later months are unknown, not zero."
+    )
+    total_events: int
+
+    @classmethod
+    def of(cls, info: SeriesInfo) -> SeriesRead:
+        return cls(**{name: getattr(info, name) for name in cls.model_fields})
+
+
+class SeriesPage(PageInfo):
+    items: list[SeriesRead]
+
+
+class MonthRead(BaseModel):
+    """One month of a series. `zero` is a known zero; `unknown` months have no reliable count."""
+
+    month: dt.date
+    events: int | None
+    fatalities: int | None
+    status: Literal["observed", "zero", "unknown"]
+
+
+class SeriesHistory(BaseModel):
+    series: SeriesRead
+    months: list[MonthRead]
