@@ -30,7 +30,7 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...
 
 
 def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
-    """Insert every row of `frame` (columns named like the table's) into `table`; return the count."""
+    """Insert the rows of `frame` (columns named as in `table`) into `table`; return the count."""
     if frame.empty:
         return 0
     columns = [c for c in frame.columns if c in table.c]

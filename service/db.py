@@ -42,7 +42,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: index inserts of big ingests stay in memory
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: big ingests' index pages stay cached
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 

@@ -83,7 +83,8 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
 @pytest.fixture(params=BACKENDS)
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated, empty database of each backend; emptied again after the test."""
-    engine: Engine = request.getfixturevalue(f"{'sqlite' if request.param == 'sqlite' else 'pg'}_engine")
+    name = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
+    engine: Engine = request.getfixturevalue(name)
     yield engine
     _empty(engine)
 

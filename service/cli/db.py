@@ -8,7 +8,9 @@ from service import migrate
 from service.cli.common import console
 from service.db import get_engine
 
-app = typer.Typer(help="Create or migrate the database (SAHELCAST_DATABASE_URL).", no_args_is_help=True)
+app = typer.Typer(
+    help="Create or migrate the database (SAHELCAST_DATABASE_URL).", no_args_is_help=True
+)
 
 
 @app.command()
@@ -24,6 +26,5 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
 def current() -> None:
     """Show the database's revision and the code's latest one."""
     engine = get_engine()
-    console.print(
-        f"database: {migrate.current_revision(engine) or 'empty'}  code: {migrate.head_revision(engine)}"
-    )
+    current = migrate.current_revision(engine) or "empty"
+    console.print(f"database: {current}  code: {migrate.head_revision(engine)}")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rich.table import Table
+from sqlalchemy import Engine
 
 from service.anomalies.repository import get_anomaly
 from service.cli.common import console, fail
-from service.config import get_settings
+from service.config import Settings, get_settings
 from service.db import get_engine, session_scope
 from service.jobs.runner import run_job
 from service.migrate import DatabaseNotReady, require_current
@@ -30,13 +31,18 @@ def detect() -> None:
     of SAHELCAST_ANOMALY_LEVEL (default 95%) are flagged; consecutive ones in the same
     direction form an episode that alerts once (again only if it gets more severe).
     """
-    from service.jobs.steps import detect_step  # on use: it imports the forecasting stack
-
     settings, engine = get_settings(), get_engine()
     try:
         require_current(engine)
     except DatabaseNotReady as error:
         fail(str(error), 2)
+    run_detection(settings, engine)
+
+
+def run_detection(settings: Settings, engine: Engine) -> None:
+    """Run detection as a recorded job, print what it found, and deliver alerts from here."""
+    from service.jobs.steps import detect_step  # on use: it imports the forecasting stack
+
     deliver_alerts_from_here()
     result = run_job(engine, "detect", "cli", lambda: detect_step(engine, settings))
     if not result.ok:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -20,21 +21,35 @@ def _estimate_rows(path: Path) -> int | None:
     # A quick newline count gives the progress bar a total; quoted newlines make it an estimate.
     try:
         with path.open("rb") as handle:
-            return max(sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 22), b"")) - 1, 0)
+            blocks = iter(lambda: handle.read(1 << 22), b"")
+            return max(sum(block.count(b"\n") for block in blocks) - 1, 0)
     except OSError:
         return None
 
 
 def ingest(
-    paths: list[Path] = typer.Argument(
-        None, help="ACLED export(s) or UCDP GED CSV file(s); the format is detected from the header."
-    ),
-    source: str = typer.Option(
-        None, "--source", help="Force the format: 'acled' or 'ucdp' (default: detect)."
-    ),
-    deletions: list[Path] = typer.Option(
-        [], "--deletions", help="ACLED deletion list(s) (event_id_cnty, deleted_timestamp) to apply."
-    ),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="ACLED export(s) or UCDP GED CSV file(s); the format is detected."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Force the format: 'acled' or 'ucdp' (default: detect)."),
+    ] = None,
+    deletions: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--deletions",
+            help="ACLED deletion list(s) to apply (event_id_cnty, deleted_timestamp).",
+        ),
+    ] = None,
+    detect: Annotated[
+        bool,
+        typer.Option(
+            "--detect/--no-detect",
+            help="After a change, flag newly observed months against the forecasts.",
+        ),
+    ] = True,
 ) -> None:
     """Ingest event files idempotently: the same file twice changes nothing.
 
@@ -44,7 +59,7 @@ def ingest(
     """
     if source not in (None, "acled", "ucdp"):
         fail(f"--source must be 'acled' or 'ucdp', got {source!r}", 2)
-    jobs = [(p, False) for p in paths or []] + [(p, True) for p in deletions]
+    jobs = [(p, False) for p in paths or []] + [(p, True) for p in deletions or []]
     if not jobs:
         fail("give at least one PATH or --deletions PATH (see `sahelcast ingest --help`)", 2)
     settings, engine = get_settings(), get_engine()
@@ -64,6 +79,11 @@ def ingest(
             _summary(reports)
             fail(str(error), 2)
     _summary(reports)
+    changed = any(r.added or r.updated or r.deleted for r in reports)
+    if detect and changed:
+        from service.cli.detect import run_detection
+
+        run_detection(settings, engine)
 
 
 def _summary(reports: list[IngestReport]) -> None:

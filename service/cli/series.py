@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -64,7 +65,7 @@ def show(
     for column in ("month", "events", "fatalities", "status"):
         table.add_column(column, justify="right" if column != "month" else "left")
     for row in months.itertuples(index=False):
-        events = "?" if row.status == "unknown" and row.events != row.events else f"{row.events:.0f}"
-        fatal = "?" if row.fatalities != row.fatalities else f"{row.fatalities:.0f}"
+        events = "?" if pd.isna(row.events) else f"{row.events:.0f}"
+        fatal = "?" if pd.isna(row.fatalities) else f"{row.fatalities:.0f}"
         table.add_row(f"{row.month:%Y-%m}", events, fatal, row.status)
     console.print(table)

@@ -1,4 +1,4 @@
-"""Canonical actors and regions: resolve raw names to ids, creating rows and aliases on first sight."""
+"""Canonical actors and regions: resolve raw names to ids, creating rows and aliases as seen."""
 
 from __future__ import annotations
 
@@ -19,9 +19,7 @@ class NameRegistry:
         self._actors = {a.name: a.id for a in session.scalars(select(Actor))}
         self._actor_aliases = set(session.scalars(select(ActorAlias.alias)))
         self._regions = {(r.country, r.name): r.id for r in session.scalars(select(Region))}
-        self._region_aliases = {
-            (a.country, a.alias) for a in session.scalars(select(RegionAlias))
-        }
+        self._region_aliases = {(a.country, a.alias) for a in session.scalars(select(RegionAlias))}
 
     def actor_id(self, name: str) -> int:
         if name not in self._actors:

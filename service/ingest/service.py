@@ -25,7 +25,7 @@ def ingest_file(
     deletions: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Ingest `path` in one transaction; on any error nothing is written and the error propagates."""
+    """Ingest `path` in one transaction; on any error nothing is written and the error is raised."""
     require_current(engine)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")

@@ -113,15 +113,18 @@ def series_months(session: Session, info: SeriesInfo) -> pd.DataFrame:
     observed["month"] = pd.to_datetime(observed["month"])
     if info.first_month is None or info.last_complete_month is None:
         return observed.assign(status=UNKNOWN)
-    end = max(pd.Timestamp(info.last_complete_month),
-              observed["month"].max() if len(observed) else pd.Timestamp(info.first_month))
+    end = max(
+        pd.Timestamp(info.last_complete_month),
+        observed["month"].max() if len(observed) else pd.Timestamp(info.first_month),
+    )
     months = pd.date_range(pd.Timestamp(info.first_month), end, freq="MS")
     frame = pd.DataFrame({"month": months}).merge(observed, on="month", how="left")
     known = frame["month"] <= pd.Timestamp(info.last_complete_month)
     frame["status"] = OBSERVED
     frame.loc[known & frame["events"].isna(), "status"] = ZERO
     frame.loc[~known, "status"] = UNKNOWN
-    frame.loc[known, ["events", "fatalities"]] = frame.loc[known, ["events", "fatalities"]].fillna(0)
+    counts = ["events", "fatalities"]
+    frame.loc[known, counts] = frame.loc[known, counts].fillna(0)
     return frame
 
 

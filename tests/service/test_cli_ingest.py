@@ -29,10 +29,12 @@ def test_ingest_then_list_and_show(settings: Settings, tmp_path: Path) -> None:
     ])  # fmt: skip
     result = runner.invoke(app, ["ingest", str(path)])
     assert result.exit_code == 0, result.output
-    assert "mali.csv" in result.output and "Ingested" in result.output
+    assert "mali.csv" in result.output
+    assert "Ingested" in result.output
     listed = runner.invoke(app, ["series", "list", "--actor", "JNIM"])
     assert listed.exit_code == 0
-    assert "Mopti" in listed.output and "JNIM" in listed.output
+    assert "Mopti" in listed.output
+    assert "JNIM" in listed.output
     shown = runner.invoke(app, ["series", "show", "acled|Mali|Mopti|JNIM|*"])
     assert shown.exit_code == 0
     assert "2022-07" in shown.output
@@ -42,14 +44,16 @@ def test_bad_file_exits_non_zero_naming_line_and_field(settings: Settings, tmp_p
     path = write(tmp_path / "bad.csv", [event("MLI1", "03 July 2022", fatalities=-3)])
     result = runner.invoke(app, ["ingest", str(path)])
     assert result.exit_code == 2
-    assert "bad.csv" in result.output and "line 2" in result.output
+    assert "bad.csv" in result.output
+    assert "line 2" in result.output
     assert "fatalities" in result.output
     assert "Nothing from bad.csv was written" in result.output
 
 
 def test_missing_file_and_bad_options(settings: Settings, tmp_path: Path) -> None:
     result = runner.invoke(app, ["ingest", str(tmp_path / "nope.csv")])
-    assert result.exit_code == 2 and "no such file" in result.output
+    assert result.exit_code == 2
+    assert "no such file" in result.output
     assert runner.invoke(app, ["ingest"]).exit_code == 2
     assert runner.invoke(app, ["ingest", "x.csv", "--source", "gdelt"]).exit_code == 2
 
@@ -72,3 +76,23 @@ def test_unmigrated_database_says_run_upgrade(tmp_path: Path, monkeypatch) -> No
         get_engine().dispose()
         get_settings.cache_clear()
         get_engine.cache_clear()
+
+
+def test_ingest_runs_detection_when_data_changed(settings: Settings, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from service.db import get_engine, session_scope
+    from service.jobs.orm import Job
+
+    path = write(tmp_path / "mali.csv", [event("MLI1", "03 July 2022", "Katiba Macina")])
+    assert runner.invoke(app, ["ingest", str(path), "--no-detect"]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(path)]).exit_code == 0  # unchanged: nothing to detect
+    with session_scope(get_engine()) as session:
+        assert session.scalars(select(Job.kind)).all() == []
+    newer = write(tmp_path / "v2.csv", [event("MLI2", "04 July 2022", "Katiba Macina")])
+    result = runner.invoke(app, ["ingest", str(newer)])
+    assert result.exit_code == 0, result.output
+    assert "forecasts scored" in result.output
+    with session_scope(get_engine()) as session:
+        jobs = session.scalars(select(Job)).all()
+    assert [(j.kind, j.trigger, j.status) for j in jobs] == [("detect", "cli", "succeeded")]
