@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,54 +9,16 @@ import httpx
 import pytest
 
 from service.config import Settings
+from tests.service.serving import running_server
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(settings: Settings, world: dict[str, int], tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    command = [
-        str(Path(sys.executable).parent / "sahelcast"),
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-    ]
-    env = {**os.environ, "SAHELCAST_DATABASE_URL": settings.database_url}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.2)
+    env = {"SAHELCAST_DATABASE_URL": settings.database_url}
+    with running_server(env, tmp_path / "serve.log", "--workers", "2") as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_serve_answers_over_http(

@@ -9,22 +9,17 @@ downloaded browser. Without it the test skips, except under CI=true where it fai
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, Response, sync_playwright
 
 from service import migrate
 from service.db import make_engine, session_scope
 from tests.conftest import ROOT
+from tests.service.serving import running_server
 from tests.service.web.builders import WebWorld, make_web_world
 
 pytestmark = pytest.mark.slow
@@ -53,12 +48,6 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     base: str
@@ -76,31 +65,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with session_scope(engine) as session:
         world = make_web_world(session)
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "SAHELCAST_DATABASE_URL": url, "SAHELCAST_PUBLIC_READ": "false"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = folder / "serve.log"
-    command = [str(Path(sys.executable).parent / "sahelcast"), "serve", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.2)
+    env = {"SAHELCAST_DATABASE_URL": url, "SAHELCAST_PUBLIC_READ": "false"}
+    with running_server(env, folder / "serve.log") as base:
         yield Server(base, world)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 @dataclass
