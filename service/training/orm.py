@@ -70,17 +70,9 @@ class RunSeries(Base):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-class Forecast(Base):
-    """One forecast month of a series in a run: the mean and the predictive quantiles."""
+class PredictiveColumns:
+    """The predictive distribution of one month, shared by live and backtest forecasts."""
 
-    __tablename__ = "forecasts"
-
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    series_id: Mapped[int] = mapped_column(
-        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
-    )
-    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    horizon: Mapped[int] = mapped_column(Integer)
     mean: Mapped[float] = mapped_column(Float)
     q025: Mapped[float] = mapped_column(Float)
     q100: Mapped[float] = mapped_column(Float)
@@ -92,7 +84,20 @@ class Forecast(Base):
     in_season: Mapped[bool] = mapped_column(Boolean)
 
 
-class BacktestForecast(Base):
+class Forecast(PredictiveColumns, Base):
+    """One forecast month of a series in a run: the mean and the predictive quantiles."""
+
+    __tablename__ = "forecasts"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    horizon: Mapped[int] = mapped_column(Integer)
+
+
+class BacktestForecast(PredictiveColumns, Base):
     """A backtest forecast of the chosen model for one past month, from the latest origin before it.
 
     The rolling-origin backtest of a run refits the chosen model at earlier origins; keeping,
@@ -110,15 +115,6 @@ class BacktestForecast(Base):
     origin: Mapped[dt.date] = mapped_column(Date)  # last month the backtest fit saw
     horizon: Mapped[int] = mapped_column(Integer)
     observed: Mapped[int] = mapped_column(Integer)
-    mean: Mapped[float] = mapped_column(Float)
-    q025: Mapped[float] = mapped_column(Float)
-    q100: Mapped[float] = mapped_column(Float)
-    q250: Mapped[float] = mapped_column(Float)
-    q500: Mapped[float] = mapped_column(Float)
-    q750: Mapped[float] = mapped_column(Float)
-    q900: Mapped[float] = mapped_column(Float)
-    q975: Mapped[float] = mapped_column(Float)
-    in_season: Mapped[bool] = mapped_column(Boolean)
 
 
 class Publication(Base):
