@@ -30,10 +30,11 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
 
     # Training (see service/training): which series a default run fits, and how.
-    # A series is trained when it has at least `train_min_events` events inside its coverage.
-    train_min_events: int = Field(10, ge=0)
-    # Model aliases to choose among; empty means the forecasting library's default set.
-    train_candidates: Annotated[tuple[str, ...], NoDecode] = ()
+    # A series is published when it has at least `train_min_events` events inside its
+    # coverage; every series of a panel is fitted regardless (roll-ups are sums of them).
+    train_min_events: int = Field(1, ge=0)
+    # Damped trend on the level of the panel engine (off: a level that moves is the default).
+    train_trend: bool = False
     train_executor: Literal["inline", "processes", "dask"] = "processes"
     # Worker processes for the `processes` executor (and a local Dask cluster); 0 = all cores.
     train_workers: int = Field(0, ge=0)
@@ -77,13 +78,6 @@ class Settings(BaseSettings):
     @field_validator("actor_roles", mode="before")
     @classmethod
     def _split_roles(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("train_candidates", mode="before")
-    @classmethod
-    def _split_candidates(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value

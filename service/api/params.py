@@ -48,7 +48,9 @@ SeriesRefParam = Annotated[
     ),
 ]
 Horizon = Annotated[int, Query(ge=1, le=12, description="Months ahead to return (1–12).")]
-Level = Literal["actor_region_type", "actor_region", "actor_country", "region", "country"]
+Level = Literal[
+    "actor_region_type", "actor_region", "actor_country", "region_type", "region", "country"
+]
 Source = Literal["acled", "ucdp"]
 Format = Literal["json", "csv"]
 FormatParam = Annotated[

@@ -1,4 +1,4 @@
-"""`sahelcast train`: fit and select a model per series, write a run, publish it atomically."""
+"""`sahelcast train`: fit the panel engine on every panel in scope, publish the run atomically."""
 
 from __future__ import annotations
 
@@ -27,11 +27,9 @@ def train(
         None,
         "--min-events",
         min=0,
-        help="Train series with at least this many events inside coverage "
-        "[default: SAHELCAST_TRAIN_MIN_EVENTS, 10].",
-    ),
-    candidates: str = typer.Option(
-        None, help="Comma-separated model aliases to choose among [default: the library's set]."
+        help="Publish series with at least this many events inside coverage "
+        "[default: SAHELCAST_TRAIN_MIN_EVENTS, 1]; sparser series are still fitted, "
+        "because roll-ups are sums of them.",
     ),
     executor: str = typer.Option(
         None, help=f"Where fits run: {', '.join(EXECUTORS)} [default: SAHELCAST_TRAIN_EXECUTOR]."
@@ -42,13 +40,15 @@ def train(
     workers: int = typer.Option(None, min=0, help="Worker processes (0 = all cores)."),
     force: bool = typer.Option(False, "--force", help="Train even if the data did not advance."),
 ) -> None:
-    """Train every selected series and publish the run when it is complete.
+    """Fit the panel engine and publish the run when it is complete.
 
-    By default every series with at least 10 events inside its source's coverage is trained,
-    at every roll-up level. Readers keep seeing the previous run until this one is complete;
-    one run at a time (a second is refused while the first holds the lease). When the data did
-    not advance since the published run, nothing is trained unless --force. Anomaly detection
-    runs after a published run.
+    Each panel (a source and a country) is fitted whole: bottom series of both trees, pooled
+    rainy-season effects, forecasts summed up to every level, intervals calibrated by horizon.
+    Filters scope the run: `--actor JNIM` refits the panels JNIM is in but replaces only JNIM's
+    series; every other series keeps its latest published forecast. Readers keep seeing the
+    previous run until this one is complete; one run at a time (a second is refused while the
+    first holds the lease). When the data did not advance since the published run, nothing is
+    trained unless --force. Anomaly detection runs after a published run.
     """
     # Imported on use: the forecasting stack takes seconds to import, `sahelcast --help` should not.
     from service.jobs.steps import detect_step, train_step
@@ -70,8 +70,6 @@ def train(
         settings,
         filters=SeriesFilter(source, country, region, actor, event_type, level),
         min_events=min_events,
-        candidates=tuple(c.strip() for c in candidates.split(",") if c.strip())
-        if candidates else None,
         executor=executor,
         workers=workers,
         dask_address=dask_address,

@@ -67,9 +67,7 @@ def series_forecast(
         run_id=run_id, series_id=series_id, series_key=key, status=rs.status, model=rs.model,
         trained_through=rs.trained_through, scores=rs.scores, failures=rs.failures,
         summary=rs.summary, error=rs.error,
-        season=SeasonEffectRead(rate_ratio=rs.season_rate_ratio, ci_low=rs.season_ci_low,
-                                ci_high=rs.season_ci_high, p_value=rs.season_p_value,
-                                pooled=rs.season_pooled),
+        season=SeasonEffectRead.of(rs),
         points=_points(session, Forecast, run_id, series_id),
     )  # fmt: skip
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RunRead(BaseModel):
@@ -25,13 +25,56 @@ class RunRead(BaseModel):
 
 
 class SeasonEffectRead(BaseModel):
-    """The rainy-season rate ratio: events in a fully in-season month vs an out-of-season one."""
+    """The rainy-season rate ratio: events in a fully in-season month vs an out-of-season one.
 
-    rate_ratio: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    pooled: bool | None
+    The one definition every reader shows (API, dashboard, plots, notebooks): it is the
+    season term the published forecast multiplies in, so the forecast of a rainy month over
+    that of a dry month is this ratio (apart from a trend, which is off by default).
+    """
+
+    rate_ratio: float | None = Field(
+        description="In-season rate / off-season rate, as the forecast uses it (partially "
+        "pooled across the series' tree); null when the data cannot support an estimate."
+    )
+    ci_low: float | None = Field(description="Lower end of the 95 % interval of the ratio.")
+    ci_high: float | None = Field(description="Upper end of the 95 % interval of the ratio.")
+    p_value: float | None = Field(
+        description="Two-sided tail probability of no effect under the same pooled estimate."
+    )
+    pooled: bool | None = Field(description="Estimated by pooling similar series.")
+    status: str | None = Field(
+        default=None,
+        description="`estimated` (the series' own data support a number), `pooled` (too few "
+        "events of its own: the number comes from its group) or `insufficient_data` (the "
+        "forecast assumes no rainy-season effect).",
+    )
+    raw_rate_ratio: float | None = Field(
+        default=None, description="The series' own, unpooled estimate (null when too few events)."
+    )
+    raw_ci_low: float | None = Field(default=None, description="95 % interval of the raw ratio.")
+    raw_ci_high: float | None = Field(default=None, description="95 % interval of the raw ratio.")
+    events_in: float | None = Field(
+        default=None, description="Events behind it in rainy-season days (share-weighted)."
+    )
+    events_out: float | None = Field(default=None, description="Events in dry-season days.")
+    months_in: int | None = Field(default=None, description="Months mostly in the rainy season.")
+    months_out: int | None = Field(default=None, description="Months mostly in the dry season.")
+
+    @classmethod
+    def of(cls, row: Any) -> SeasonEffectRead:
+        """From a `run_series` row (or any object with its `season_*` attributes)."""
+        return cls(**{name: getattr(row, column) for name, column in SEASON_COLUMNS.items()})
+
+
+# SeasonEffectRead field -> run_series column: the single mapping every reader uses.
+SEASON_COLUMNS = {
+    "rate_ratio": "season_rate_ratio", "ci_low": "season_ci_low",
+    "ci_high": "season_ci_high", "p_value": "season_p_value", "pooled": "season_pooled",
+    "status": "season_status", "raw_rate_ratio": "season_raw_rate_ratio",
+    "raw_ci_low": "season_raw_ci_low", "raw_ci_high": "season_raw_ci_high",
+    "events_in": "season_events_in", "events_out": "season_events_out",
+    "months_in": "season_months_in", "months_out": "season_months_out",
+}  # fmt: skip
 
 
 class ForecastPoint(BaseModel):

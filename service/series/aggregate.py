@@ -1,9 +1,10 @@
 """Aggregate events into monthly series and their roll-ups, for the countries an ingest touched.
 
-Levels, from finest to coarsest (columns a level sums over are NULL in `series`):
-`actor_region_type` (actor × admin1 × event type), `actor_region` (actor × admin1, all types),
-`actor_country` (actor × country), `region` (all actors) and `country` (all actors).
-Region and country totals count events once, however many actors an event has.
+Two additive trees (columns a level sums over are NULL in `series`):
+geography, `region_type` (admin1 × event type, all actors) → `region` → `country`, where every
+event counts once, however many actors it has; and per actor, `actor_region_type` (actor ×
+admin1 × event type) → `actor_region` → `actor_country`, where an event counts once for each
+of its actors.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from service.ingest.orm import Actor, Event, EventActor, Region, Source
 from service.series.orm import Observation, Series
 
 ALL = "*"
-LEVELS = ("actor_region_type", "actor_region", "actor_country", "region", "country")
+LEVELS = ("actor_region_type", "actor_region", "actor_country", "region_type", "region",
+          "country")  # fmt: skip
+GEOGRAPHY_LEVELS = ("region_type", "region", "country")
 _GROUPS = {
     "actor_region_type": ["country", "region_id", "actor_id", "event_type"],
     "actor_region": ["country", "region_id", "actor_id"],
     "actor_country": ["country", "actor_id"],
+    "region_type": ["country", "region_id", "event_type"],
     "region": ["country", "region_id"],
     "country": ["country"],
 }
@@ -49,7 +53,7 @@ def _counts(session: Session, source_id: int, countries: list[str]) -> tuple[pd.
     events["month"] = pd.to_datetime(events["month"])
     value = ["events", "fatalities"]
     events["events"] = 1
-    by_region = events.groupby([*_GROUPS["region"], "month"], as_index=False)[value].sum()
+    by_region = events.groupby([*_GROUPS["region_type"], "month"], as_index=False)[value].sum()
     actor_keys = [*_GROUPS["actor_region_type"], "month"]
     by_actor = links.merge(events, on="id").groupby(actor_keys, as_index=False)[value].sum()
     return by_actor, by_region
@@ -64,7 +68,7 @@ def _counts_in_database(session: Session, scope: ColumnElement[bool]) -> tuple[p
     by_actor = read_frame(session, select(*actor_keys, *totals)
                           .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
                           .where(scope).group_by(*actor_keys))  # fmt: skip
-    region_keys = (e.country, e.region_id, e.month)
+    region_keys = (e.country, e.region_id, e.event_type, e.month)
     by_region = read_frame(session, select(*region_keys, *totals).where(scope)
                            .group_by(*region_keys))  # fmt: skip
     for frame in (by_actor, by_region):
@@ -76,7 +80,7 @@ def _counts_in_database(session: Session, scope: ColumnElement[bool]) -> tuple[p
 def _rollups(actor_rows: pd.DataFrame, region_rows: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for level, keys in _GROUPS.items():
-        base = region_rows if level in ("region", "country") else actor_rows
+        base = region_rows if level in GEOGRAPHY_LEVELS else actor_rows
         grouped = base.groupby([*keys, "month"], as_index=False, dropna=False)[
             ["events", "fatalities"]
         ].sum()

@@ -43,6 +43,10 @@ class Run(Base):
     data_signature: Mapped[str] = mapped_column(String(64))
     n_series: Mapped[int] = mapped_column(Integer, default=0)
     n_failed: Mapped[int] = mapped_column(Integer, default=0)
+    # Series a scoped run copied from the run it replaced (their latest forecasts).
+    n_carried: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The engine's horizon-wise calibration per panel: {panel: table, counts, coverage}.
+    calibration: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     message: Mapped[str | None] = mapped_column(Text)
 
 
@@ -66,6 +70,18 @@ class RunSeries(Base):
     season_ci_high: Mapped[float | None] = mapped_column(Float)
     season_p_value: Mapped[float | None] = mapped_column(Float)
     season_pooled: Mapped[bool | None] = mapped_column(Boolean)
+    # estimated | pooled | insufficient_data: whether the series' own data support a number.
+    season_status: Mapped[str | None] = mapped_column(String(24))
+    # The series' own, unpooled estimate and the events behind it (rainy vs dry months).
+    season_raw_rate_ratio: Mapped[float | None] = mapped_column(Float)
+    season_raw_ci_low: Mapped[float | None] = mapped_column(Float)
+    season_raw_ci_high: Mapped[float | None] = mapped_column(Float)
+    season_events_in: Mapped[float | None] = mapped_column(Float)
+    season_events_out: Mapped[float | None] = mapped_column(Float)
+    season_months_in: Mapped[int | None] = mapped_column(Integer)
+    season_months_out: Mapped[int | None] = mapped_column(Integer)
+    # The run that computed this result when a scoped run carried it over (else NULL).
+    trained_in_run_id: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
 

@@ -10,7 +10,18 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import CursorResult, Table, and_, delete, exists, select, update
+from sqlalchemy import (
+    CursorResult,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from service.anomalies.orm import RunScore
@@ -89,15 +100,68 @@ def write_results(session: Session, run_id: int, results: Sequence[dict[str, Any
             "season_ci_high": finite_or_none(season.get("ci_high")),
             "season_p_value": finite_or_none(season.get("p_value")),
             "season_pooled": season.get("pooled") if season else None,
+            "season_status": season.get("status"),
+            "season_raw_rate_ratio": finite_or_none(season.get("raw_rate_ratio")),
+            "season_raw_ci_low": finite_or_none(season.get("raw_ci_low")),
+            "season_raw_ci_high": finite_or_none(season.get("raw_ci_high")),
+            "season_events_in": finite_or_none(season.get("events_in")),
+            "season_events_out": finite_or_none(season.get("events_out")),
+            "season_months_in": _int_or_none(season.get("months_in")),
+            "season_months_out": _int_or_none(season.get("months_out")),
+            "trained_in_run_id": None,
             "error": r["error"], "seconds": float(r["seconds"]),
         })  # fmt: skip
         ids = {"run_id": run_id, "series_id": r["series_id"]}
         forecast_rows.extend({**ids, **row} for row in r["forecast"])
         backtest_rows.extend({**ids, **row} for row in r["backtest"])
-    insert_frame(session, cast(Table, RunSeries.__table__), pd.DataFrame(series_rows))
+    frame = pd.DataFrame(series_rows)
+    for column in ("season_months_in", "season_months_out", "trained_in_run_id"):
+        frame[column] = frame[column].astype("Int64")  # NULLs must not turn counts into floats
+    insert_frame(session, cast(Table, RunSeries.__table__), frame)
     insert_frame(session, cast(Table, Forecast.__table__), pd.DataFrame(forecast_rows))
     insert_frame(session, cast(Table, BacktestForecast.__table__), pd.DataFrame(backtest_rows))
     return sum(r["status"] == FAILED for r in results)
+
+
+def record_calibration(session: Session, run_id: int, calibration: dict[str, Any]) -> None:
+    """Keep the engine's horizon-wise calibration of each panel with the run."""
+    session.execute(update(Run).where(Run.id == run_id).values(calibration=calibration))
+
+
+def _int_or_none(value: Any) -> int | None:
+    number = finite_or_none(value)
+    return None if number is None else int(round(number))
+
+
+def carry_over(session: Session, run_id: int, previous_run_id: int) -> int:
+    """Copy the previous run's results for every series this run did not train; return how many.
+
+    A scoped run replaces only its own series: the rest keep their latest forecasts, and the
+    run that computed them stays named in `trained_in_run_id`.
+    """
+    fresh = select(RunSeries.series_id).where(RunSeries.run_id == run_id)
+    for table in (Forecast, BacktestForecast):
+        t = cast(Table, table.__table__)
+        columns = [c.name for c in t.columns]
+        source = select(*[literal(run_id).label("run_id") if c == "run_id" else t.c[c]
+                          for c in columns]).where(
+            t.c.run_id == previous_run_id, t.c.series_id.not_in(fresh))  # fmt: skip
+        session.execute(insert(t).from_select(columns, source))
+    t = cast(Table, RunSeries.__table__)
+    columns = [c.name for c in t.columns]
+    picked = []
+    for c in columns:
+        if c == "run_id":
+            picked.append(literal(run_id).label("run_id"))
+        elif c == "trained_in_run_id":
+            picked.append(func.coalesce(t.c.trained_in_run_id, t.c.run_id).label(c))
+        else:
+            picked.append(t.c[c])
+    source = select(*picked).where(t.c.run_id == previous_run_id, t.c.series_id.not_in(fresh))
+    session.execute(insert(t).from_select(columns, source))
+    # counted, not taken from rowcount: psycopg reports -1 for INSERT ... SELECT
+    carried = select(func.count()).where(t.c.run_id == run_id, t.c.trained_in_run_id.is_not(None))
+    return int(session.scalar(carried) or 0)
 
 
 def publish(session: Session, run: Run, lease: Lease) -> None:

@@ -1,9 +1,14 @@
-"""Run orchestration: take the lease, fit every selected series, write as results arrive, publish.
+"""Run orchestration: take the lease, fit every panel in scope, write as results arrive, publish.
 
 This is a job boundary: it opens and commits its own transactions. The run row is committed
 first (status `running`, invisible to readers), results are committed in batches, and the
 publication pointer is switched in one final transaction, so a reader sees either the old
 run or the complete new one, and a killed process leaves the old one served.
+
+A scoped run (`--actor JNIM`, `--country Mali`) fits the whole panels its series belong to
+(the engine needs every bottom series of a tree to sum it up) but replaces only the series in
+its scope: before publishing, the published run's results for every other series are copied
+into the new run, so the published state is always the latest forecast of each series.
 """
 
 from __future__ import annotations
@@ -17,16 +22,18 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from models.panel.engine import PanelConfig, config_dict
 from service.config import Settings
 from service.db import session_scope
 from service.migrate import require_current
 from service.series.repository import SeriesFilter, SeriesInfo
 from service.training import repository as repo
-from service.training.data import coverage_text, data_signature, load_series, select_series
+from service.training.data import coverage_text, data_signature, select_series
 from service.training.executors import make_executor
 from service.training.lock import TRAINING_LOCK, Heartbeat, Lease, acquire
 from service.training.orm import Run
-from service.training.work import HORIZON, GroupTask, SeriesInput, train_group
+from service.training.panels import load_panel, panel_names
+from service.training.work import PanelTask, train_panel
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (series done, series total)
@@ -45,21 +52,19 @@ class TrainRequest:
     """What to train and how; the CLI, the weekly job and the tests build one."""
 
     filters: SeriesFilter = SeriesFilter()
-    min_events: int = 10
-    candidates: tuple[str, ...] = ()
+    min_events: int = 1
     executor: str = "processes"
     workers: int = 0
     dask_address: str = ""
     force: bool = False
     batch_size: int = 200
-    # Extra keyword arguments for models.selection.select_and_forecast (n_windows, step, ...).
-    options: dict[str, Any] = field(default_factory=dict)
+    config: PanelConfig = field(default_factory=PanelConfig)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> TrainRequest:
         base = cls(
             min_events=settings.train_min_events,
-            candidates=settings.train_candidates,
+            config=PanelConfig(trend=settings.train_trend),
             executor=settings.train_executor,
             workers=settings.train_workers,
             dask_address=settings.dask_address,
@@ -73,10 +78,12 @@ class TrainRequest:
         return {
             "filters": dataclasses.asdict(self.filters),
             "min_events": self.min_events,
-            "candidates": list(self.candidates),
-            "horizon": HORIZON,
-            "options": self.options,
+            "engine": config_dict(self.config),
         }
+
+    def scope(self) -> dict[str, str]:
+        """The filters that limit the run, e.g. {'actor': 'JNIM'}; empty for a full run."""
+        return {k: v for k, v in dataclasses.asdict(self.filters).items() if v}
 
 
 @dataclass
@@ -91,21 +98,6 @@ class TrainOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-def pooling_group(info: SeriesInfo) -> str:
-    """The group whose rainy-season effects are pooled: the series' key without its region.
-
-    An actor's series pool across the regions where it is active (per event type for the
-    finest level); region totals pool across a country's regions.
-    """
-    if info.actor is not None:
-        parts = [info.source, info.level, info.actor, info.event_type or "*"]
-    elif info.level == "region":
-        parts = [info.source, info.level, info.country]
-    else:
-        parts = [info.source, info.level]
-    return "|".join(parts)
 
 
 def train(
@@ -124,13 +116,14 @@ def train(
         with Heartbeat(lease) as heartbeat:
             with session_scope(engine) as session:
                 abandoned = repo.abandon_orphans(session)
-            run_id, infos = _start_run(engine, request)
+            run_id, infos, previous = _start_run(engine, request)
             if on_started is not None:
                 on_started(run_id)
             try:
                 n_failed, failures = _fit_all(engine, request, run_id, infos, progress)
                 heartbeat.check()
-                _publish(engine, run_id, lease, n_failed, len(infos), settings.run_retention)
+                _publish(engine, run_id, lease, n_failed, len(infos), settings.run_retention,
+                         previous if request.scope() else None)  # fmt: skip
             except BaseException as error:
                 with session_scope(engine) as session:
                     repo.fail_run(session, run_id, f"{type(error).__name__}: {error}")
@@ -141,7 +134,7 @@ def train(
                         coverage_text(infos), failures, abandoned)  # fmt: skip
 
 
-def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesInfo]]:
+def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesInfo], int | None]:
     with session_scope(engine) as session:
         infos = select_series(session, request.filters, request.min_events)
         if not infos:
@@ -162,43 +155,30 @@ def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesI
         run = repo.create_run(
             session,
             executor=request.executor,
-            params={**params, "workers": request.workers, "force": request.force},
+            params={**params, "workers": request.workers, "force": request.force,
+                    "scope": request.scope()},
             signature=signature,
             n_series=len(infos),
-        )
-        return run.id, infos
+        )  # fmt: skip
+        return run.id, infos, current.id if current is not None else None
 
 
 def _tasks(
     engine: Engine, request: TrainRequest, infos: Sequence[SeriesInfo]
-) -> Iterator[GroupTask]:
-    """Yield one task per pooling group, reading the series' data a batch at a time.
+) -> Iterator[PanelTask]:
+    """Yield one task per panel (source x country) that holds a series in scope.
 
-    Largest groups first: a big group started last would leave the other workers idle.
+    Each panel is read whole, with every series of both trees, whatever the filters: the
+    engine sums bottom series up the trees. The scope decides what is published.
     """
-    groups: dict[str, list[SeriesInfo]] = {}
-    for info in infos:
-        groups.setdefault(pooling_group(info), []).append(info)
-    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
-    candidates = request.candidates or None
-    batch: list[tuple[str, list[SeriesInfo]]] = []
-    size = 0
-    for item in [*ordered, None]:
-        if item is not None:
-            batch.append(item)
-            size += len(item[1])
-        if batch and (item is None or size >= request.batch_size):
-            with session_scope(engine) as session:
-                data = load_series(session, [i for _, members in batch for i in members])
-            for group, members in batch:
-                series = tuple(
-                    SeriesInput(i.id, i.key, i.country, i.region,
-                                data[i.id].index[0].date().isoformat(),
-                                tuple(float(v) for v in data[i.id].to_numpy()))
-                    for i in members
-                )  # fmt: skip
-                yield GroupTask(group, series, candidates, HORIZON, request.options)
-            batch, size = [], 0
+    scope = frozenset(i.id for i in infos)
+    for name in panel_names(infos):
+        source, country = name.split("|", 1)
+        with session_scope(engine) as session:
+            everything = select_series(session, SeriesFilter(source=source, country=country), 0)
+            panel = load_panel(session, name, everything)
+        if panel is not None:
+            yield PanelTask(panel, scope, request.config)
 
 
 def _fit_all(
@@ -214,10 +194,12 @@ def _fit_all(
     )
     n_failed, done, failures = 0, 0, []
     buffer: list[dict[str, Any]] = []
+    calibration: dict[str, Any] = {}
     try:
-        for results in executor.map_unordered(train_group, _tasks(engine, request, infos)):
+        for results in executor.map_unordered(train_panel, _tasks(engine, request, infos)):
             buffer.extend(results)
             for r in results:
+                calibration.update(r.pop("calibration", None) or {})
                 if r["status"] == repo.FAILED:
                     failures.append((keys[r["series_id"]], r["error"]))
             if len(buffer) >= request.batch_size:
@@ -227,6 +209,8 @@ def _fit_all(
             if progress is not None:
                 progress(done + len(buffer), len(infos))
         n_failed += _write(engine, run_id, buffer)
+        with session_scope(engine) as session:
+            repo.record_calibration(session, run_id, calibration)
     finally:
         executor.close()
     return n_failed, failures
@@ -240,14 +224,17 @@ def _write(engine: Engine, run_id: int, results: list[dict[str, Any]]) -> int:
 
 
 def _publish(
-    engine: Engine, run_id: int, lease: Lease, n_failed: int, n_series: int, retention: int
-) -> None:
+    engine: Engine, run_id: int, lease: Lease, n_failed: int, n_series: int, retention: int,
+    carry_from: int | None,
+) -> None:  # fmt: skip
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
         assert run is not None
         run.n_failed = n_failed
         if n_failed == n_series:
             raise RuntimeError(f"every one of the {n_series} series failed; run not published")
+        if carry_from is not None:
+            run.n_carried = repo.carry_over(session, run_id, carry_from)
         repo.publish(session, run, lease)
         trimmed = repo.apply_retention(session, retention)
     log.info("published run %s (%s series, %s failed); trimmed runs %s",

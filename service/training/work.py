@@ -1,195 +1,142 @@
-"""The pure work function of a training run: series data in, result dicts out.
+"""The pure work function of a training run: a panel's data in, result dicts out.
 
-Every executor (inline, process pool, Dask) calls `train_group` and nothing else, so they are
+Every executor (inline, process pool, Dask) calls `train_panel` and nothing else, so they are
 interchangeable and give identical results: no database, no clock-dependent randomness, and a
-seed derived from each series' key.
+seed derived from each panel's name. Work is split by panel, never by series: the engine fits
+a panel's series together (vectorized), and its roll-ups are sums of its bottom series.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from models.base import FORECAST_COLUMNS, QUANTILE_COLUMNS, to_jsonable
-from models.season_effect import estimate_season_effects
-from models.seasons import default_calendar
-from models.selection import select_and_forecast
+from models.panel.engine import ENGINE, PanelConfig, PanelEngine, PanelResult
+from service.training.panels import PanelData, node_key
 
 HORIZON = 12
 # Forecast table columns, in the order of QUANTILE_COLUMNS (q0.025 -> q025, ...).
 Q_FIELDS = tuple(f"q{round(float(c[1:]) * 1000):03d}" for c in QUANTILE_COLUMNS)
 
 
-def series_seed(key: str) -> int:
-    """A stable 32-bit seed from the series key: reproducible, whatever runs the fit."""
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
-
-
 @dataclass(frozen=True)
-class SeriesInput:
-    """One series as the work function needs it (small and picklable)."""
+class PanelTask:
+    """One panel (a source and a country, both trees) and the engine's settings."""
 
-    series_id: int
-    key: str
-    country: str
-    region: str | None
-    start: str  # first month, YYYY-MM-DD
-    values: tuple[float, ...]
-
-    def y(self) -> pd.Series:
-        index = pd.date_range(self.start, periods=len(self.values), freq="MS")
-        return pd.Series(np.asarray(self.values, dtype=float), index=index)
+    panel: PanelData
+    scope: frozenset[int] | None  # series ids to publish; None = all of the panel
+    config: PanelConfig = field(default_factory=PanelConfig)
 
 
-@dataclass(frozen=True)
-class GroupTask:
-    """Series whose rainy-season effects are pooled together (one actor's regions, say)."""
+def train_panel(task: PanelTask) -> list[dict[str, Any]]:
+    """Fit a panel with the engine; return one result dict per series in scope.
 
-    group: str
-    series: tuple[SeriesInput, ...]
-    candidates: tuple[str, ...] | None = None
-    horizon: int = HORIZON
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-def train_group(task: GroupTask) -> list[dict[str, Any]]:
-    """Estimate the group's pooled season effects, then select and forecast each series.
-
-    A series that fails gets status `failed` and its error; the others carry on. The result
-    dicts hold only plain values, ready for the database.
+    If the engine fails, every series of the panel in scope gets status `failed` and the
+    error; the other panels carry on. The dicts hold only plain values, ready for the database.
     """
-    effects, effect_error = _season_effects(task)
-    results = []
-    for item in task.series:
-        result = train_series(item, task.candidates, task.horizon, task.options)
-        result["season"] = effects.get(item.key)
-        if effect_error:
-            result["summary"]["season_effect_error"] = effect_error
-        results.append(result)
-    return results
-
-
-def _season_effects(task: GroupTask) -> tuple[dict[str, dict[str, Any]], str | None]:
-    data = {s.key: s.y() for s in task.series}
-    frame = pd.concat(
-        [
-            pd.DataFrame({"series_id": s.key, "month": y.index, "y": y.to_numpy(),
-                          "country": s.country, "region": s.region or "", "group": task.group})
-            for s, y in zip(task.series, data.values(), strict=True)
-        ],
-        ignore_index=True,
-    )  # fmt: skip
-    try:
-        effects = estimate_season_effects(frame)
-    except Exception as error:  # recorded on every series of the group, never swallowed
-        return {}, f"{type(error).__name__}: {error}"
-    return {key: to_jsonable(effect.to_dict()) for key, effect in effects.items()}, None
-
-
-def train_series(
-    item: SeriesInput,
-    candidates: tuple[str, ...] | None,
-    horizon: int = HORIZON,
-    options: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Select a model for one series and return its forecast, backtest and scores."""
     start = time.perf_counter()
-    y = item.y()
-    base: dict[str, Any] = {
-        "series_id": item.series_id,
-        "trained_through": y.index[-1].date().isoformat(),
-        "model": None,
-        "scores": {},
-        "failures": {},
-        "summary": {},
-        "error": None,
-        "forecast": [],
-        "backtest": [],
-    }
+    p = task.panel
+    months = pd.date_range(p.start, periods=p.y.shape[1], freq="MS")
+    trained_through = months[-1].date().isoformat()
+    wanted = [sid for sid in p.series_ids.values() if task.scope is None or sid in task.scope]
     try:
-        result = select_and_forecast(
-            y,
-            country=item.country,
-            region=item.region,
-            horizon=horizon,
-            candidates=list(candidates) if candidates else None,
-            seed=series_seed(item.key),
-            **(options or {}),
-        )
-        base.update(
-            status="ok" if result.alias in result.ranking else "fallback",
-            model=result.alias,
-            scores=to_jsonable(result.scores),
-            failures=to_jsonable(result.failures),
-            summary=to_jsonable(
-                {**result.summary, "notes": result.notes, "ranking": result.ranking}
-            ),
-            forecast=_forecast_rows(result.forecast, item),
-            backtest=_backtest_rows(result.backtest_forecasts(), item),
-        )
-    except Exception as error:  # the series fails, the run goes on
-        base.update(status="failed", error=_describe(error))
-    base["seconds"] = time.perf_counter() - start
-    return base
+        engine = PanelEngine(p.labels, p.y, months, country=p.country, name=p.name,
+                             config=task.config)  # fmt: skip
+        result = engine.run()
+    except Exception as error:  # the panel fails, the run goes on
+        return [_failed(sid, trained_through, _describe(error)) for sid in sorted(wanted)]
+    seconds = (time.perf_counter() - start) / max(len(wanted), 1)
+    return _results(task, result, trained_through, seconds)
 
 
-def _in_season(months: pd.DatetimeIndex, item: SeriesInput) -> list[bool]:
-    """At least half of the month inside the place's rainy season (as models.seasons has it)."""
-    share = default_calendar().season_share(months, item.country, item.region)
-    return [bool(v) for v in share >= 0.5]
+def _failed(series_id: int, trained_through: str, error: str) -> dict[str, Any]:
+    return {"series_id": series_id, "status": "failed", "model": None,
+            "trained_through": trained_through, "scores": {}, "failures": {}, "summary": {},
+            "error": error, "forecast": [], "backtest": [], "season": None,
+            "seconds": 0.0}  # fmt: skip
 
 
-def _records(
-    months: pd.DatetimeIndex, values: np.ndarray, item: SeriesInput
+def _results(
+    task: PanelTask, result: PanelResult, trained_through: str, seconds: float
 ) -> list[dict[str, Any]]:
-    """One dict per month with the mean, the quantiles (database names) and the season flag.
+    p = task.panel
+    nodes = result.nodes
+    node_ids = [
+        p.series_ids.get(node_key(r.level, r.actor, r.region, r.event_type))
+        for r in nodes.itertuples(index=False)
+    ]
+    keep = {n: sid for n, sid in enumerate(node_ids)
+            if sid is not None and (task.scope is None or sid in task.scope)}  # fmt: skip
+    forecasts = _rows_by_node(result.forecast, keep, backtest=False)
+    backtests = _rows_by_node(result.backtest, keep, backtest=True)
+    season = result.season.set_index("node")
+    scores = result.scores.set_index("node") if len(result.scores) else pd.DataFrame()
+    summary = result.summary.set_index("node")
+    out: list[dict[str, Any]] = []
+    for n, sid in keep.items():
+        s = season.loc[n]
+        node = nodes.iloc[n]
+        out.append({
+            "series_id": sid, "status": "ok", "model": ENGINE,
+            "trained_through": trained_through,
+            "scores": to_jsonable(scores.loc[n].to_dict()) if n in scores.index else {},
+            "failures": {},
+            "summary": to_jsonable({
+                "engine": ENGINE, "panel": p.name, "tree": node["tree"],
+                "bottom": bool(node["bottom"] >= 0), **summary.loc[n].to_dict(),
+                "season_tau": result.tau.get(node["tree"]),
+            }),
+            "error": None,
+            "forecast": forecasts.get(n, []),
+            "backtest": backtests.get(n, []),
+            "season": to_jsonable({
+                "rate_ratio": s["rate_ratio"], "ci_low": s["ci_low"], "ci_high": s["ci_high"],
+                "p_value": s["p_value"], "pooled": True, "status": s["status"],
+                "raw_rate_ratio": s["raw_rate_ratio"], "raw_ci_low": s["raw_ci_low"],
+                "raw_ci_high": s["raw_ci_high"], "events_in": s["events_in"],
+                "events_out": s["events_out"], "months_in": s["months_in"],
+                "months_out": s["months_out"],
+            }),
+            "seconds": seconds,
+        })  # fmt: skip
+    if out:  # the panel's calibration travels once, with its first series
+        out[0]["calibration"] = {p.name: to_jsonable(result.calibration)}
+    return out
 
-    Built from plain arrays: this runs for every series, and pandas row access costs more
-    than the rest of the bookkeeping together.
+
+def _rows_by_node(
+    frame: pd.DataFrame, keep: dict[int, int], *, backtest: bool
+) -> dict[int, list[dict[str, Any]]]:
+    """Rows per node for the database: month as ISO text, database quantile names.
+
+    Built from plain arrays: pandas row access would cost more than the fit.
     """
-    season = _in_season(months, item)
-    return [
-        {"month": m.date().isoformat(), "mean": row[0],
-         **dict(zip(Q_FIELDS, row[1:], strict=True)), "in_season": s}
-        for m, row, s in zip(months, values.tolist(), season, strict=True)
-    ]  # fmt: skip
-
-
-def _forecast_rows(forecast: pd.DataFrame, item: SeriesInput) -> list[dict[str, Any]]:
-    values = forecast[list(FORECAST_COLUMNS)].to_numpy(dtype=float)
-    rows = _records(pd.DatetimeIndex(forecast.index), values, item)
-    for h, row in enumerate(rows, start=1):
-        row["horizon"] = h
-    return rows
-
-
-def _backtest_rows(backtest: pd.DataFrame, item: SeriesInput) -> list[dict[str, Any]]:
-    """Keep, per backtested month, the forecast of the latest origin before it (what a live
-    detection would have compared that month with)."""
-    if backtest.empty:
-        return []
-    months = pd.DatetimeIndex(backtest["month"])
-    origins = pd.DatetimeIndex(backtest["origin"])
-    observed = backtest["y"].to_numpy(dtype=float)
-    latest: dict[pd.Timestamp, int] = {}
-    for i, (month, origin) in enumerate(zip(months, origins, strict=True)):
-        if not np.isnan(observed[i]) and (month not in latest or origin > origins[latest[month]]):
-            latest[month] = i
-    keep = [latest[m] for m in sorted(latest)]
-    values = backtest[list(FORECAST_COLUMNS)].to_numpy(dtype=float)[keep]
-    rows = _records(months[keep], values, item)
-    horizons = backtest["horizon"].to_numpy()
-    for row, i in zip(rows, keep, strict=True):
-        row.update(origin=origins[i].date().isoformat(), horizon=int(horizons[i]),
-                   observed=int(round(observed[i])))  # fmt: skip
-    return rows
+    if frame.empty:
+        return {}
+    frame = frame[frame["node"].isin(list(keep))]
+    months = [m.date().isoformat() for m in pd.DatetimeIndex(frame["month"])]
+    values = frame[list(FORECAST_COLUMNS)].to_numpy(dtype=float).tolist()
+    nodes = frame["node"].to_numpy().tolist()
+    horizons = frame["horizon"].to_numpy().tolist()
+    season = frame["in_season"].to_numpy().tolist()
+    extra: list[dict[str, Any]] = [{} for _ in nodes]
+    if backtest:
+        origins = [m.date().isoformat() for m in pd.DatetimeIndex(frame["origin"])]
+        observed = frame["observed"].to_numpy().tolist()
+        extra = [{"origin": o, "observed": int(round(y))}
+                 for o, y in zip(origins, observed, strict=True)]  # fmt: skip
+    out: dict[int, list[dict[str, Any]]] = {}
+    for n, m, v, h, s, e in zip(nodes, months, values, horizons, season, extra, strict=True):
+        out.setdefault(n, []).append({"month": m, "mean": v[0],
+                                      **dict(zip(Q_FIELDS, v[1:], strict=True)),
+                                      "in_season": bool(s), "horizon": int(h), **e})  # fmt: skip
+    return out
 
 
 def _describe(error: BaseException) -> str:

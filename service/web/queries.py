@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.repositories.series import SeriesRef, conditions, labelled
+from service.forecasts.schemas import SeasonEffectRead
 from service.ingest.orm import Source
 from service.series.orm import Coverage, Series
 from service.series.repository import SeriesFilter
@@ -24,15 +25,11 @@ QUANTILE_FIELDS = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
 
 @dataclass(frozen=True)
 class SeasonEffectRow:
-    """A series' rainy-season rate ratio in a run, with its 95 % interval."""
+    """A series' rainy-season effect in a run (the one its forecast uses), with its labels."""
 
     series: SeriesRef
     model: str | None
-    rate_ratio: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    pooled: bool | None
+    effect: SeasonEffectRead
 
 
 @dataclass(frozen=True)
@@ -59,19 +56,15 @@ def season_effects(
     """The rainy-season effect of every series of `run_id` matching `filters`, by key."""
     query = (
         labelled()
-        .add_columns(
-            RunSeries.model,
-            RunSeries.season_rate_ratio,
-            RunSeries.season_ci_low,
-            RunSeries.season_ci_high,
-            RunSeries.season_p_value,
-            RunSeries.season_pooled,
-        )
+        .add_columns(RunSeries)
         .join(RunSeries, RunSeries.series_id == Series.id)
         .where(RunSeries.run_id == run_id, *conditions(filters or SeriesFilter()))
         .order_by(Series.key)
     )
-    return [SeasonEffectRow(SeriesRef(*row[:8]), *row[8:]) for row in session.execute(query)]
+    return [
+        SeasonEffectRow(SeriesRef(*row[:8]), row[8].model, SeasonEffectRead.of(row[8]))
+        for row in session.execute(query)
+    ]
 
 
 def coverage_rows(session: Session) -> list[CoverageRow]:

@@ -29,7 +29,8 @@ from service.web.selection import Choice, Resolved, resolve
 
 ANOMALY_ROWS = 12
 RUN_ROWS = 5
-LEVEL_ORDER = ("country", "region", "actor_country", "actor_region", "actor_region_type")
+LEVEL_ORDER = ("country", "region", "region_type", "actor_country", "actor_region",
+               "actor_region_type")  # fmt: skip
 BASELINES = ("seasonal_naive", "poisson_last")
 # The effects table's log scale: rate ratios from 1/8 to 8.
 SCALE_MAX = 8.0
@@ -45,7 +46,7 @@ class EffectView:
 
     @property
     def bar(self) -> dict[str, float] | None:
-        r = self.row
+        r = self.row.effect
         if r.rate_ratio is None or r.ci_low is None or r.ci_high is None:
             return None
         lo, hi, mid = (_position(v) for v in (r.ci_low, r.ci_high, r.rate_ratio))

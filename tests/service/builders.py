@@ -78,7 +78,9 @@ def _level(region: str | None, actor: str | None, event_type: str | None) -> str
         if region:
             return "actor_region_type" if event_type else "actor_region"
         return "actor_country"
-    return "region" if region else "country"
+    if region:
+        return "region_type" if event_type else "region"
+    return "country"
 
 
 def make_series(

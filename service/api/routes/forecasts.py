@@ -41,6 +41,7 @@ from service.api.schemas.forecasts import (
     SeasonRead,
     SeriesForecastRead,
 )
+from service.forecasts.schemas import SeasonEffectRead
 
 router = APIRouter(prefix=V1, tags=["forecasts"], responses=problems(401, 422))
 SERIES_COLUMNS = ("series_id", "series_key")
@@ -157,13 +158,7 @@ def list_forecasts(
 
 
 def _effect(result: Any) -> SeasonEffect:
-    return SeasonEffect(
-        rate_ratio=result.season_rate_ratio,
-        ci_low=result.season_ci_low,
-        ci_high=result.season_ci_high,
-        p_value=result.season_p_value,
-        pooled=result.season_pooled,
-    )
+    return SeasonEffectRead.of(result)
 
 
 def _published_result(session: SessionDep, series: SeriesRef) -> tuple[int, Any]:

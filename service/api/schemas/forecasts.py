@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from service.api.schemas.common import PageInfo, SeriesLabel, UtcDateTime
+from service.forecasts.schemas import SeasonEffectRead
 
 
 class ForecastMonth(BaseModel):
@@ -44,14 +45,8 @@ class ForecastPage(PageInfo):
     items: list[SeriesForecastRead]
 
 
-class SeasonEffect(BaseModel):
-    """The rainy-season effect: the ratio of event rates in season to out of season."""
-
-    rate_ratio: float | None = Field(description="In-season rate / off-season rate.")
-    ci_low: float | None = Field(description="Lower end of the 95 % interval of the ratio.")
-    ci_high: float | None = Field(description="Upper end of the 95 % interval of the ratio.")
-    p_value: float | None
-    pooled: bool | None = Field(description="Estimated by pooling similar series.")
+# The API shows the rainy-season effect exactly as the forecasts domain defines it.
+SeasonEffect = SeasonEffectRead
 
 
 class SeasonRead(BaseModel):

@@ -16,7 +16,7 @@ from service.training import work
 from service.training.lock import LockHeld, acquire
 from service.training.orm import BacktestForecast, Forecast, Run, RunSeries
 from service.training.service import NothingToTrain, StaleData, TrainRequest, train
-from tests.service.builders import extend_series, make_world
+from tests.service.builders import extend_series, make_series, make_world, seasonal_counts
 
 
 def _request(settings: Settings, **changes: object) -> TrainRequest:
@@ -51,12 +51,15 @@ def test_run_writes_model_scores_season_effect_and_forecasts(
         result = series_forecast(session, series[0].id)
         assert result is not None
         assert result.status == "ok"
-        assert result.model in ("poisson_last", "negbin")
-        assert set(result.scores) == {"poisson_last", "negbin"}
+        assert result.model == "panel_nb"
+        assert {"crps", "coverage_80", "coverage_95"} <= set(result.scores)
         assert result.trained_through == dt.date(2022, 12, 1)
         # Regions of one actor pool their effect; the simulated ratio is 2.5.
         assert result.season.pooled is True
+        assert result.season.status == "estimated"
         assert 1.5 < (result.season.rate_ratio or 0) < 4.0
+        assert result.season.raw_rate_ratio is not None
+        assert (result.season.events_in or 0) > 0
         points = result.points
         assert [p.horizon for p in points] == list(range(1, 13))
         assert points[0].month == dt.date(2023, 1, 1)
@@ -72,36 +75,26 @@ def test_run_writes_model_scores_season_effect_and_forecasts(
         assert backtests
 
 
-def test_default_candidates_train_every_model(engine: Engine, train_settings: Settings) -> None:
-    with session_scope(engine) as session:
-        make_world(session, regions=("Sahel", "Est"))
-    outcome = train(engine, train_settings, _request(train_settings, candidates=()))
-    with session_scope(engine) as session:
-        rows = session.scalars(select(RunSeries).where(RunSeries.run_id == outcome.run_id)).all()
-    assert outcome.n_failed == 0
-    tried = set().union(*(set(r.scores) | set(r.failures) for r in rows))
-    assert {"seasonal_naive", "poisson_last", "tsb", "ets", "negbin", "ensemble"} <= tried
-
-
-def test_a_failing_series_is_recorded_and_the_run_goes_on(
+def test_a_failing_panel_is_recorded_and_the_run_goes_on(
     engine: Engine, train_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with session_scope(engine) as session:
         series = make_world(session)
-    doomed = series[1].key
-    real = work.select_and_forecast
+        doomed = make_series(session, seasonal_counts(84, base=3.0, seed=3), country="Mali",
+                             region="Mopti", actor="JNIM")  # fmt: skip
+    real = work.PanelEngine.run
 
-    def flaky(y, **kwargs):  # type: ignore[no-untyped-def]
-        if kwargs["seed"] == work.series_seed(doomed):
+    def flaky(self: work.PanelEngine) -> work.PanelResult:
+        if self.country == "Mali":
             raise FloatingPointError("diverged")
-        return real(y, **kwargs)
+        return real(self)
 
-    monkeypatch.setattr(work, "select_and_forecast", flaky)
+    monkeypatch.setattr(work.PanelEngine, "run", flaky)
     outcome = train(engine, train_settings, _request(train_settings))
     assert outcome.n_failed == 1
-    assert outcome.failures[0][0] == doomed
+    assert outcome.failures[0][0] == doomed.key
     with session_scope(engine) as session:
-        failed = session.get(RunSeries, (outcome.run_id, series[1].id))
+        failed = session.get(RunSeries, (outcome.run_id, doomed.id))
         assert failed is not None
         assert failed.status == "failed"
         assert "FloatingPointError: diverged" in (failed.error or "")
@@ -218,7 +211,7 @@ def test_request_overrides_keep_settings_for_what_is_not_given(
     request = TrainRequest.from_settings(train_settings, executor=None, workers=3)
     assert request.executor == "inline"
     assert request.workers == 3
-    assert request.candidates == ("poisson_last", "negbin")
+    assert request.min_events == 1
     assert dataclasses.replace(request, force=True).selection_params() == (
         request.selection_params()
     )

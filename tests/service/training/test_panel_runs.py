@@ -1,0 +1,129 @@
+"""The panel engine inside a run, on the bundled demo data: one truth, coherent levels, scope.
+
+Each test ingests the real UCDP extract (Burkina Faso 2016-2022) and trains it in-process, on
+SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import pytest
+from sqlalchemy import Engine, select
+
+from service.config import Settings
+from service.db import session_scope
+from service.forecasts.repository import published_run_id
+from service.forecasts.schemas import SeasonEffectRead
+from service.ingest.service import ingest_file
+from service.series.repository import SeriesFilter, SeriesInfo, list_series
+from service.training.orm import Forecast, Run, RunSeries
+from service.training.service import TrainRequest, train
+from tests.conftest import ROOT
+
+DEMO = ROOT / "service" / "data" / "demo" / "ucdp-ged-burkina-faso-2016-2022.csv"
+PARENT = {  # level -> (parent level, the labels it keeps)
+    "region_type": ("region", ("actor", "region")),
+    "region": ("country", ("actor",)),
+    "actor_region_type": ("actor_region", ("actor", "region")),
+    "actor_region": ("actor_country", ("actor",)),
+}
+
+
+@pytest.fixture
+def demo(engine: Engine, train_settings: Settings) -> dict[int, SeriesInfo]:
+    ingest_file(engine, DEMO, train_settings)
+    with session_scope(engine) as session:
+        infos, _ = list_series(session, SeriesFilter(), limit=10_000)
+    return {i.id: i for i in infos}
+
+
+def _published(engine: Engine) -> tuple[int, dict[int, RunSeries], dict[int, list[Forecast]]]:
+    with session_scope(engine) as session:
+        run_id = published_run_id(session)
+        assert run_id is not None
+        results = {r.series_id: r for r in session.scalars(
+            select(RunSeries).where(RunSeries.run_id == run_id))}  # fmt: skip
+        points: dict[int, list[Forecast]] = defaultdict(list)
+        for f in session.scalars(select(Forecast).where(Forecast.run_id == run_id)
+                                 .order_by(Forecast.month)):  # fmt: skip
+            points[f.series_id].append(f)
+        session.expunge_all()
+    return run_id, results, points
+
+
+def test_the_published_season_effect_is_the_one_the_forecast_uses(
+    engine: Engine, train_settings: Settings, demo: dict[int, SeriesInfo]
+) -> None:
+    train(engine, train_settings, TrainRequest.from_settings(train_settings))
+    _, results, points = _published(engine)
+    assert len(results) == len(demo)
+    checked = 0
+    for series_id, result in results.items():
+        effect = SeasonEffectRead.of(result)
+        by_month = {p.month: p.mean for p in points[series_id]}
+        # July and August are inside every region's rains, January to April outside them.
+        rainy = [by_month[dt.date(2023, m, 1)] for m in (7, 8)]
+        dry = [by_month[dt.date(2023, m, 1)] for m in (1, 2, 3, 4)]
+        if effect.rate_ratio is None:
+            assert effect.status == "insufficient_data"
+            assert rainy[0] == pytest.approx(dry[0], rel=1e-9)
+            continue
+        assert effect.ci_low is not None and effect.ci_high is not None
+        assert effect.ci_low <= effect.rate_ratio <= effect.ci_high
+        for r in rainy:
+            for d in dry:
+                assert r / d == pytest.approx(effect.rate_ratio, rel=1e-6), series_id
+        checked += 1
+    assert checked > 0.8 * len(results)
+
+
+def test_every_level_adds_up_and_intervals_hold_the_mean(
+    engine: Engine, train_settings: Settings, demo: dict[int, SeriesInfo]
+) -> None:
+    train(engine, train_settings, TrainRequest.from_settings(train_settings))
+    _, _, points = _published(engine)
+    index = {(i.level, i.actor, i.region, i.event_type): i.id for i in demo.values()}
+    sums: dict[int, dict[dt.date, float]] = defaultdict(lambda: defaultdict(float))
+    for info in demo.values():
+        if info.level not in PARENT:
+            continue
+        parent_level, keep = PARENT[info.level]
+        labels = {"actor": info.actor, "region": info.region}
+        key = (parent_level, labels["actor"] if "actor" in keep else None,
+               labels["region"] if "region" in keep else None, None)  # fmt: skip
+        for p in points[info.id]:
+            sums[index[key]][p.month] += p.mean
+    assert len(sums) > 20
+    for parent, months in sums.items():
+        for p in points[parent]:
+            assert p.mean == pytest.approx(months[p.month], rel=1e-4, abs=1e-6)
+    for rows in points.values():
+        for p in rows:
+            assert p.q025 <= p.mean <= p.q975
+            grid = [p.q025, p.q100, p.q250, p.q500, p.q750, p.q900, p.q975]
+            assert grid == sorted(grid)
+
+
+def test_a_scoped_retrain_replaces_only_its_series(
+    engine: Engine, train_settings: Settings, demo: dict[int, SeriesInfo]
+) -> None:
+    first = train(engine, train_settings, TrainRequest.from_settings(train_settings)).run_id
+    scoped = train(engine, train_settings, TrainRequest.from_settings(
+        train_settings, filters=SeriesFilter(actor="JNIM"), force=True))  # fmt: skip
+    run_id, results, points = _published(engine)
+    assert run_id == scoped.run_id
+    assert set(results) == set(demo)  # nothing lost its forecast
+    for series_id, result in results.items():
+        assert points[series_id], series_id
+        if demo[series_id].actor == "JNIM":
+            assert result.trained_in_run_id is None
+        else:
+            assert result.trained_in_run_id == first
+    with session_scope(engine) as session:
+        run = session.get(Run, scoped.run_id)
+        assert run is not None
+        assert run.params["scope"] == {"actor": "JNIM"}
+        assert run.n_carried == sum(1 for i in demo.values() if i.actor != "JNIM")
+        assert run.calibration and "ucdp|Burkina Faso" in run.calibration
