@@ -81,9 +81,9 @@ def test_the_selection_picks_a_series_and_widens_when_none_matches(
     assert "showing it without the actor" in widened
     assert chart_key(unknown) == web_world.key()
     assert "No series has the chosen region here" in unknown
-    # An actor chosen: its effects by region, pooled, the current series highlighted.
+    # An actor chosen: its effects by region, the current series highlighted.
     effects = jnim[jnim.index('id="effects"') : jnim.index('id="run-status"')]
-    assert effects.count("pooled</span>") == 4
+    assert effects.count('<th scope="row">') == 4
     assert effects.count('aria-current="true"') == 1
 
 
