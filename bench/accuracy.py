@@ -1,21 +1,29 @@
-"""Accuracy benchmark of the forecasting models on real data (UCDP GED, Burkina Faso 2016-2022).
+"""Accuracy benchmark of the panel engine on real data (UCDP GED, Burkina Faso 2016-2022).
 
-    .venv/bin/python bench/accuracy.py [--data PATH] [--min-events 24] [--no-slow]
+    .venv/bin/python bench/accuracy.py [--no-prophet] [--no-current] [--origins tuning|reporting|all]
 
-Builds monthly event counts per actor x admin-1 region x violence type, plus the roll-ups
-actor x region and region totals (Jan 2016 - Dec 2022, zeros filled), keeps the series with
-at least `--min-events` events, and backtests every registered model, the default per-series
-selection and plain default Prophet (the peer) at 6 rolling origins (every 6 months, the
-last one Dec 2021), horizons 1-12. Writes bench/results/accuracy.json and appends a dated
-summary to bench/RESULTS.md.
+The bundled extract is ingested by the service into a temporary SQLite database and read back
+as the service's panel: every level of both trees (region x event type, region, country;
+actor x region x event type, actor x region, actor x country). At rolling origins every three
+months the engine is fitted on the months before the origin only (its own calibration origins
+lie before it too) and forecasts 1-12 months ahead; the peers forecast the same series from
+the same history: seasonal naive, no change (mean of the last three months, Poisson), default
+Prophet (plain `Prophet()` per series) and the current per-series engine (the backtested model
+selection of the first release, `models.select_and_forecast`).
+
+Tuning and reporting origins are kept apart. Every default of the engine (smoothing grid,
+dispersion shrinkage, calibration cells, sample size) was set looking only at the synthetic
+panels of the tests and at the TUNING origins (2019-01 .. 2019-10); the REPORTING origins
+(2020-01 .. 2022-01) were run once the defaults were fixed, and their figures are the ones in
+bench/results/accuracy.json. Scores: CRPS (twice the mean pinball loss over the 7 quantiles,
+the same for every model), ratio of mean CRPS over all series x origins x horizons; coverage
+counts an outcome on an interval bound as inside.
 """
 
 from __future__ import annotations
 
 import os
 
-# One BLAS thread, as in a training worker: busy-waiting BLAS threads double the CPU time of
-# these small fits and would make the timings meaningless for a 2-core budget.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
@@ -23,9 +31,9 @@ import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
-from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -36,318 +44,238 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from models import (  # noqa: E402
-    DEFAULT_CANDIDATES,
-    QUANTILES,
-    available_models,
-    cross_validation,
-    get_model,
-    score,
-    season_features,
-    select_and_forecast,
-)
-from models.base import FORECAST_COLUMNS, future_index  # noqa: E402
+from models.base import QUANTILE_COLUMNS, QUANTILES, future_index  # noqa: E402
+from models.panel.engine import ENGINE, PanelEngine, interval_crps  # noqa: E402
+from models.panel.peers import peer_forecasts  # noqa: E402
 from models.prophet_model import quiet_prophet  # noqa: E402
+from models.seasons import season_features  # noqa: E402
+from models.selection import select_and_forecast  # noqa: E402
 
-BUNDLED = ROOT / "service" / "data" / "demo" / "ucdp-ged-burkina-faso-2016-2022.csv"
-SHARED = Path("/work/shared/data/ucdp-ged-burkina-faso-2016-2022.csv")
-COUNTRY = "Burkina Faso"
-FIRST, LAST = pd.Timestamp("2016-01-01"), pd.Timestamp("2022-12-01")
-H, N_WINDOWS, STEP = 12, 6, 6
-SLOW = ("sarimax", "prophet")
-TARGETS = {"vs_seasonal_naive": 0.85, "vs_prophet_default": 0.90, "cov80": (0.75, 0.85),
-           "cov95": (0.90, 0.98)}  # fmt: skip
-
-
-def load_events(path: Path) -> pd.DataFrame:
-    """Read a UCDP GED web export: 47 names, 48 fields per row, MM/DD/YYYY HH:MM:SS dates."""
-    # index_col=False: the trailing empty field must not shift the first column into the index.
-    events = pd.read_csv(path, index_col=False, dtype={"adm_1": str})
-    events["month"] = (
-        pd.to_datetime(events["date_start"], format="%m/%d/%Y %H:%M:%S")
-        .dt.to_period("M")
-        .dt.to_timestamp()
-    )
-    return events
+DEMO = ROOT / "service" / "data" / "demo" / "ucdp-ged-burkina-faso-2016-2022.csv"
+H = 12
+TUNING = [f"2019-{m:02d}" for m in (1, 4, 7, 10)]
+REPORTING = [f"{y}-{m:02d}" for y in (2020, 2021) for m in (1, 4, 7, 10)] + ["2022-01"]
+BANDS = {"1-3": (1, 3), "4-6": (4, 6), "7-12": (7, 12)}
+TARGETS = {"crps_ratio_vs_seasonal_naive": 0.80, "crps_ratio_vs_no_change": 0.90,
+           "crps_ratio_vs_prophet_default": 0.85, "coverage_80": (0.75, 0.85),
+           "coverage_95": (0.90, 0.98)}  # fmt: skip
+LEVELS = np.asarray(QUANTILES)
 
 
-def build_series(events: pd.DataFrame, min_events: int) -> dict[str, tuple[pd.Series, str]]:
-    """Return series_id -> (monthly counts, admin-1 region), busiest first, duplicates dropped."""
-    located = events[events["adm_1"].notna() & (events["adm_1"] != "")]
-    # An event counts for each of its two sides (e.g. JNIM and Government of Burkina Faso).
-    sides = pd.concat(
-        [located.assign(actor=located["side_a"]), located.assign(actor=located["side_b"])]
-    ).drop_duplicates(subset=["id", "actor"])
-    months = pd.date_range(FIRST, LAST, freq="MS")
-    keys = {
-        "actor|region|type": (sides, ["actor", "adm_1", "type_of_violence"]),
-        "actor|region": (sides, ["actor", "adm_1"]),
-        "region": (located, ["adm_1"]),
-    }
-    out: dict[str, tuple[pd.Series, str]] = {}
-    seen: set[bytes] = set()
-    for level, (frame, cols) in keys.items():
-        counts = frame.groupby([*cols, "month"]).size()
-        for key, part in counts.groupby(level=list(range(len(cols)))):
-            y = part.droplevel(list(range(len(cols)))).reindex(months, fill_value=0).astype(float)
-            y.index = pd.DatetimeIndex(y.index, freq="MS")
-            digest = y.to_numpy().tobytes()
-            if y.sum() < min_events or digest in seen:
-                continue  # too quiet, or identical to a more specific series already kept
-            seen.add(digest)
-            key = key if isinstance(key, tuple) else (key,)
-            sid = f"{level}:" + "|".join(str(k) for k in key)
-            region = str(key[cols.index("adm_1")])
-            out[sid] = (y, region)
-    return dict(sorted(out.items(), key=lambda kv: -kv[1][0].sum()))
+def load_demo_panel() -> Any:
+    """Ingest the demo with the service and read its one panel back, as training does."""
+    from service import migrate
+    from service.config import Settings
+    from service.db import make_engine, session_scope
+    from service.ingest.service import ingest_file
+    from service.series.repository import SeriesFilter
+    from service.training.data import select_series
+    from service.training.panels import load_panel, panel_names
+
+    folder = Path(tempfile.mkdtemp(prefix="sahelcast-bench-"))
+    url = f"sqlite:///{folder / 'bench.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    ingest_file(engine, DEMO, Settings(database_url=url, data_dir=folder))
+    with session_scope(engine) as session:
+        infos = select_series(session, SeriesFilter(), 0)
+        panel = load_panel(session, panel_names(infos)[0], infos)
+    engine.dispose()
+    return panel
 
 
-class ProphetDefault:
-    """The peer: plain `Prophet()` on raw counts; quantiles from its predictive samples.
+class Backtest:
+    """Rolling-origin forecasts of every node by every model, as long rows."""
 
-    Only the zero floor is added (counts cannot be negative, and clipping can only help it).
-    """
+    def __init__(self, panel: Any, prophet: bool, current: bool) -> None:
+        self.panel = panel
+        self.months = pd.date_range(panel.start, periods=panel.y.shape[1], freq="MS")
+        self.prophet, self.current = prophet, current
+        probe = PanelEngine(panel.labels, panel.y, self.months, country=panel.country,
+                            name=panel.name)  # fmt: skip
+        self.nodes = probe.trees.nodes
+        self.summing = probe.trees.summing
+        self.node_y = np.asarray(self.summing @ panel.y)
+        self.seconds: dict[str, float] = {}
 
-    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> ProphetDefault:
-        with quiet_prophet(0):
-            from prophet import Prophet
+    def at(self, origin: str) -> pd.DataFrame:
+        t = int(np.flatnonzero(self.months == pd.Timestamp(origin))[0])
+        h = min(H, len(self.months) - t)
+        observed = self.node_y[:, t : t + h]
+        out = []
+        started = time.perf_counter()
+        result = PanelEngine(self.panel.labels, self.panel.y[:, :t], self.months[:t],
+                             country=self.panel.country, name=self.panel.name).run()  # fmt: skip
+        self._tick(ENGINE, started)
+        fc = result.forecast.sort_values(["node", "horizon"])
+        mean = fc["mean"].to_numpy().reshape(len(self.nodes), -1)[:, :h]
+        q = fc[list(QUANTILE_COLUMNS)].to_numpy().reshape(len(self.nodes), -1, 7)[:, :h]
+        out.append(self._rows(origin, ENGINE, mean, q, observed))
+        started = time.perf_counter()
+        for name, (pm, pq) in peer_forecasts(self.node_y[:, :t], h).items():
+            out.append(self._rows(origin, name, pm, pq, observed))
+        self._tick("peers", started)
+        if self.prophet:
+            started = time.perf_counter()
+            pm, pq = self._per_node(t, h, prophet_default)
+            out.append(self._rows(origin, "prophet_default", pm, pq, observed))
+            self._tick("prophet_default", started)
+        if self.current:
+            started = time.perf_counter()
+            pm, pq = self._per_node(t, h, self._current_engine)
+            out.append(self._rows(origin, "current_engine", pm, pq, observed))
+            self._tick("current_engine", started)
+        return pd.concat(out, ignore_index=True)
 
-            self.model_ = Prophet().fit(pd.DataFrame({"ds": y.index, "y": y.to_numpy()}))
-        self.index_ = y.index
-        return self
+    def _tick(self, name: str, started: float) -> None:
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
-    def predict(self, h: int, X_future: pd.DataFrame | None = None) -> pd.DataFrame:
-        idx = future_index(self.index_, h)
-        with quiet_prophet(0):
-            draws = np.clip(
-                self.model_.predictive_samples(pd.DataFrame({"ds": idx}))["yhat"], 0, None
-            )
-        q = np.maximum.accumulate(np.quantile(draws, QUANTILES, axis=1).T, axis=1)
-        data = np.column_stack([draws.mean(axis=1), q])
-        return pd.DataFrame(data, index=pd.DatetimeIndex(idx, name="month"),
-                            columns=list(FORECAST_COLUMNS))  # fmt: skip
+    def _per_node(self, t: int, h: int, fit: Any) -> tuple[np.ndarray, np.ndarray]:
+        means, qs = np.zeros((len(self.nodes), h)), np.zeros((len(self.nodes), h, 7))
+        for n in range(len(self.nodes)):
+            y = pd.Series(self.node_y[n, :t], index=self.months[:t])
+            means[n], qs[n] = fit(y, h, self.nodes.iloc[n])
+        return means, qs
 
+    def _current_engine(self, y: pd.Series, h: int, node: pd.Series) -> tuple[Any, Any]:
+        region = node["region"] if isinstance(node["region"], str) else None
+        months = y.index.append(future_index(y.index, h))
+        X = season_features(months, country=self.panel.country, region=region)
+        result = select_and_forecast(y, horizon=h, X=X, seed=0)
+        f = result.forecast
+        return f["mean"].to_numpy(), f[list(QUANTILE_COLUMNS)].to_numpy()
 
-class Selection:
-    """`select_and_forecast` with its defaults, wrapped as a model for the outer backtest."""
-
-    chosen: Counter[str] = Counter()
-    fallbacks = 0
-    options: dict[str, Any] = {}
-
-    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> Selection:
-        self.y_, self.X_ = y, X
-        return self
-
-    def predict(self, h: int, X_future: pd.DataFrame | None = None) -> pd.DataFrame:
-        X = pd.concat([self.X_, X_future]) if self.X_ is not None else None
-        result = select_and_forecast(self.y_, horizon=h, X=X, seed=0, **Selection.options)
-        Selection.chosen[result.alias] += 1
-        Selection.fallbacks += result.alias not in result.ranking
-        return result.forecast
-
-
-def run_backtests(
-    series: dict[str, tuple[pd.Series, str]], methods: list[str]
-) -> tuple[pd.DataFrame, dict[str, float], dict[str, str]]:
-    """Backtest each method on each series; return the long frame, seconds and failures."""
-    frames, seconds, failures = [], dict.fromkeys(methods, 0.0), {}
-    for sid, (y, region) in series.items():
-        months = y.index.append(future_index(y.index, H))
-        X = season_features(months, country=COUNTRY, region=region)
-        for method in methods:
-            factory: Any
-            if method == "selection":
-                factory = Selection
-            elif method == "prophet_default":
-                factory = ProphetDefault
-            else:
-                factory = lambda method=method: get_model(method, seed=0)  # noqa: E731
-            start = time.process_time()
-            try:
-                cv = cross_validation(y, factory, h=H, n_windows=N_WINDOWS, step=STEP, X=X)
-            except Exception as exc:  # reported in the output, the bench goes on
-                failures[f"{method}@{sid}"] = f"{type(exc).__name__}: {exc}"
-                continue
-            finally:
-                seconds[method] += time.process_time() - start
-            frames.append(cv.assign(series_id=sid, method=method))
-    return pd.concat(frames, ignore_index=True), seconds, failures
-
-
-def time_full_selection(series: dict[str, tuple[pd.Series, str]]) -> float:
-    """CPU seconds per series of one default selection on the full series (a training run)."""
-    start = time.process_time()
-    for y, region in series.values():
-        select_and_forecast(y, country=COUNTRY, region=region)
-    return (time.process_time() - start) / len(series)
+    def _rows(self, origin: str, model: str, mean: np.ndarray, q: np.ndarray,
+              observed: np.ndarray) -> pd.DataFrame:  # fmt: skip
+        n, h = mean.shape
+        return pd.DataFrame({
+            "origin": origin, "model": model,
+            "node": np.repeat(np.arange(n), h),
+            "level": np.repeat(self.nodes["level"].to_numpy(), h),
+            "horizon": np.tile(np.arange(1, h + 1), n),
+            "y": observed.ravel(), "mean": mean.ravel(),
+            **{c: q[:, :, j].ravel() for j, c in enumerate(QUANTILE_COLUMNS)},
+        })  # fmt: skip
 
 
-def time_synthetic(n: int = 100, months: int = 120, seed: int = 1) -> float:
-    """CPU seconds per series of a default selection on synthetic NB series of 120 months."""
-    rng = np.random.default_rng(seed)
-    idx = pd.date_range("2013-01-01", periods=months, freq="MS")
-    share = season_features(idx)["season_share"].to_numpy()
-    batch = []
-    for _ in range(n):
-        level = np.exp(rng.uniform(-1.5, 3.0) + rng.normal(0, 1) * np.arange(months) / months)
-        mu = level * rng.uniform(0.3, 1.5) ** share
-        batch.append(pd.Series(rng.negative_binomial(2, 2 / (2 + mu)).astype(float), index=idx))
-    start = time.process_time()
-    for y in batch:
-        select_and_forecast(y)
-    return (time.process_time() - start) / n
+def prophet_default(y: pd.Series, h: int, node: pd.Series) -> tuple[Any, Any]:
+    """The peer: plain `Prophet()` on raw counts; quantiles from its predictive samples,
+    floored at zero (counts cannot be negative, and the floor can only help it)."""
+    with quiet_prophet(0), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from prophet import Prophet
+
+        model = Prophet().fit(pd.DataFrame({"ds": y.index, "y": y.to_numpy()}))
+        idx = future_index(y.index, h)
+        draws = np.clip(model.predictive_samples(pd.DataFrame({"ds": idx}))["yhat"], 0, None)
+    q = np.maximum.accumulate(np.quantile(draws, QUANTILES, axis=1).T, axis=1)
+    return draws.mean(axis=1), q
 
 
-def summarise(cv: pd.DataFrame, seconds: dict[str, float], n_series: int) -> dict[str, Any]:
-    """Pool the points of all series: one score row per method, plus the headline ratios."""
-    # Score only the points every method forecast, so that ratios compare like with like.
-    key = ["series_id", "origin", "month"]
-    common = cv.groupby(key)["method"].nunique() == cv["method"].nunique()
-    cv = cv.set_index(key).loc[common[common].index].reset_index()
-    per_model = {}
-    for method, part in cv.groupby("method"):
-        s = score(part)
-        per_model[str(method)] = {
-            "crps": s["crps"],
-            "mase": s["mase"],
-            "mae": s["mae"],
-            "coverage_80": s["coverage_80"],
-            "coverage_95": s["coverage_95"],
-            "seconds_per_series": seconds[str(method)] / n_series,
-            "points": len(part),
-        }
-    sel = per_model["selection"]
-    peer = per_model.get("prophet_default")
+def summarise(rows: pd.DataFrame, origins: list[str]) -> dict[str, Any]:
+    rows = rows[rows["origin"].isin(origins)].copy()
+    q = rows[list(QUANTILE_COLUMNS)].to_numpy()
+    y = rows["y"].to_numpy()
+    rows["crps"] = interval_crps(y, q, LEVELS)
+    rows["in80"] = (q[:, 1] <= y) & (y <= q[:, 5])
+    rows["in95"] = (q[:, 0] <= y) & (y <= q[:, 6])
+    per_model = rows.groupby("model").agg(crps=("crps", "mean"), coverage_80=("in80", "mean"),
+                                          coverage_95=("in95", "mean"),
+                                          points=("crps", "size"))  # fmt: skip
+    engine = per_model.loc[ENGINE, "crps"]
+
+    def ratio(peer: str) -> float | None:
+        return float(engine / per_model.loc[peer, "crps"]) if peer in per_model.index else None
+
+    own = rows[rows["model"] == ENGINE]
+    busy = own[own["mean"] >= 2]  # where an integer interval can cover near nominal
+    bands = {}
+    for name, (lo, hi) in BANDS.items():
+        part = own[own["horizon"].between(lo, hi)]
+        bands[name] = {"80": float(part["in80"].mean()), "95": float(part["in95"].mean()),
+                       "points": int(len(part))}  # fmt: skip
+    by_level = {}
+    for level, part in rows.groupby("level"):
+        m = part.groupby("model")["crps"].mean()
+        e = part[part["model"] == ENGINE]
+        by_level[str(level)] = {
+            "series": int(part["node"].nunique()),
+            **{f"crps_ratio_vs_{p}": float(m[ENGINE] / m[p]) for p in m.index if p != ENGINE
+               and m[p] > 0},
+            "coverage_80": float(e["in80"].mean()), "coverage_95": float(e["in95"].mean()),
+        }  # fmt: skip
     return {
-        "crps_ratio_vs_seasonal_naive": sel["crps"] / per_model["seasonal_naive"]["crps"],
-        "crps_ratio_vs_prophet_default": sel["crps"] / peer["crps"] if peer else None,
-        "coverage_80": sel["coverage_80"],
-        "coverage_95": sel["coverage_95"],
-        "per_model": per_model,
+        "crps_ratio_vs_seasonal_naive": ratio("seasonal_naive"),
+        "crps_ratio_vs_no_change": ratio("poisson_last"),
+        "crps_ratio_vs_prophet_default": ratio("prophet_default"),
+        "crps_ratio_vs_current_engine": ratio("current_engine"),
+        "coverage_80": float(own["in80"].mean()),
+        "coverage_95": float(own["in95"].mean()),
+        "coverage_by_horizon": bands,
+        "coverage_mean_at_least_2": {"80": float(busy["in80"].mean()),
+                                     "95": float(busy["in95"].mean()),
+                                     "points": int(len(busy))},  # fmt: skip
+        "per_model": {m: {k: float(v) for k, v in r.items()} for m, r in per_model.iterrows()},
+        "by_level": by_level,
     }
 
 
-def by_horizon(cv: pd.DataFrame, method: str) -> dict[str, dict[str, float]]:
-    """Return the selection's CRPS and coverage per horizon (1..12)."""
-    part = cv[cv["method"] == method]
-    return {
-        str(h): {
-            k: round(v, 4) for k, v in score(g, ["crps", "coverage_80", "coverage_95"]).items()
-        }
-        for h, g in part.groupby("horizon")
-    }
+def verdicts(result: dict[str, Any]) -> dict[str, bool]:
+    out = {}
+    for key in ("crps_ratio_vs_seasonal_naive", "crps_ratio_vs_no_change",
+                "crps_ratio_vs_prophet_default"):  # fmt: skip
+        value = result.get(key)
+        out[key] = value is not None and value <= TARGETS[key]
+    for band, cov in result["coverage_by_horizon"].items():
+        out[f"coverage_80[{band}]"] = TARGETS["coverage_80"][0] <= cov["80"] <= TARGETS[
+            "coverage_80"][1]  # fmt: skip
+        out[f"coverage_95[{band}]"] = TARGETS["coverage_95"][0] <= cov["95"] <= TARGETS[
+            "coverage_95"][1]  # fmt: skip
+    return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=BUNDLED if BUNDLED.exists() else SHARED)
-    parser.add_argument("--min-events", type=int, default=24)
-    parser.add_argument("--no-slow", action="store_true", help="skip sarimax, prophet, peer")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-prophet", action="store_true", help="skip default Prophet")
+    parser.add_argument("--no-current", action="store_true",
+                        help="skip the current per-series engine")  # fmt: skip
+    parser.add_argument("--origins", choices=("tuning", "reporting", "all"), default="all")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "accuracy.json")
     args = parser.parse_args()
-    warnings.simplefilter("error")  # the library must keep its own warnings local
-
-    series = build_series(load_events(args.data), args.min_events)
-    methods = [m for m in available_models() if not (args.no_slow and m in SLOW)]
-    methods += ["selection"] + ([] if args.no_slow else ["prophet_default"])
-    print(f"{len(series)} series with >= {args.min_events} events; methods: {', '.join(methods)}")
-
-    started = time.perf_counter()
-    cv, seconds, failures = run_backtests(series, methods)
-    result = summarise(cv, seconds, len(series))
-    result = {
+    panel = load_demo_panel()
+    bt = Backtest(panel, prophet=not args.no_prophet, current=not args.no_current)
+    origins = {"tuning": TUNING, "reporting": REPORTING, "all": TUNING + REPORTING}[args.origins]
+    frames = []
+    for origin in origins:
+        frames.append(bt.at(origin))
+        print(f"origin {origin}: done ({', '.join(f'{k} {v:.0f}s' for k, v in bt.seconds.items())})",
+              flush=True)  # fmt: skip
+    rows = pd.concat(frames, ignore_index=True)
+    result: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
-        "data": args.data.name,
-        "series": len(series),
-        "min_events": args.min_events,
-        "origins": sorted({o.strftime("%Y-%m") for o in cv["origin"]}),
+        "data": DEMO.name,
+        "series": int(len(bt.nodes)),
+        "levels": bt.nodes["level"].value_counts().to_dict(),
         "horizons": H,
-        **result,
-        "default_candidates": list(DEFAULT_CANDIDATES),
-        "selection_choices": dict(Selection.chosen.most_common()),
-        "selection_fallbacks": Selection.fallbacks,
-        "selection_by_horizon": by_horizon(cv, "selection"),
-        "seconds_full_selection_per_series": time_full_selection(series),
-        "seconds_selection_per_series_120_months": time_synthetic(),
-        "failures": failures,
-        "bench_seconds": time.perf_counter() - started,
+        "tuning_origins": TUNING,
+        "reporting_origins": REPORTING,
+        "seconds": bt.seconds,
+        "command": "bench/accuracy.py" + (" --no-prophet" if args.no_prophet else ""),
     }
-    result["projected_minutes_10k_series_2_cores"] = (
-        10_000 * result["seconds_selection_per_series_120_months"] / 2 / 60
-    )
-    out = HERE / "results" / "accuracy.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    report(result)
-    if not args.no_slow:
-        append_results(result)
-
-
-def report(result: dict[str, Any]) -> None:
-    """Print the score table."""
-    print(f"\n{'model':<16}{'CRPS':>8}{'MASE':>8}{'cov80':>8}{'cov95':>8}{'s/series':>10}")
-    for name, m in sorted(result["per_model"].items(), key=lambda kv: kv[1]["crps"]):
-        print(f"{name:<16}{m['crps']:8.3f}{m['mase']:8.3f}{m['coverage_80']:8.3f}"
-              f"{m['coverage_95']:8.3f}{m['seconds_per_series']:10.3f}")  # fmt: skip
-    print(
-        f"\nselection CRPS / seasonal naive = {result['crps_ratio_vs_seasonal_naive']:.3f} "
-        f"(target <= {TARGETS['vs_seasonal_naive']}); / default Prophet = "
-        f"{result['crps_ratio_vs_prophet_default'] or float('nan'):.3f} "
-        f"(<= {TARGETS['vs_prophet_default']})"
-    )
-    print(f"coverage 80% = {result['coverage_80']:.3f}, 95% = {result['coverage_95']:.3f}")
-    print(f"choices {result['selection_choices']}; failures {len(result['failures'])}")
-    print(
-        f"full selection {result['seconds_full_selection_per_series'] * 1000:.0f} ms/series; "
-        f"120 months {result['seconds_selection_per_series_120_months'] * 1000:.0f} ms/series "
-        f"-> 10k series on 2 cores ~ {result['projected_minutes_10k_series_2_cores']:.1f} min"
-    )
-
-
-def append_results(result: dict[str, Any]) -> None:
-    """Append a dated summary with the reproduce command to bench/RESULTS.md."""
-    per = result["per_model"]
-    lines = [
-        "",
-        f"## {result['date']} - forecast accuracy (`models/`, issue 3)",
-        "",
-        "`.venv/bin/python bench/accuracy.py` - UCDP GED Burkina Faso 2016-2022, "
-        f"{result['series']} monthly series with >= {result['min_events']} events "
-        "(actor x region x violence type, actor x region, region totals), "
-        f"{len(result['origins'])} rolling origins "
-        f"{result['origins'][0]}..{result['origins'][-1]}, "
-        "horizons 1-12, CPU time with one BLAS thread.",
-        "",
-        "| model | CRPS | MASE | cov 80% | cov 95% | s/series (6 fits) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, m in sorted(per.items(), key=lambda kv: kv[1]["crps"]):
-        lines.append(f"| {name} | {m['crps']:.3f} | {m['mase']:.3f} | {m['coverage_80']:.3f} | "
-                     f"{m['coverage_95']:.3f} | {m['seconds_per_series']:.3f} |")  # fmt: skip
-    lines += [
-        "",
-        f"Selection CRPS / seasonal naive **{result['crps_ratio_vs_seasonal_naive']:.3f}** "
-        f"(target <= 0.85), / default Prophet **{result['crps_ratio_vs_prophet_default']:.3f}** "
-        f"(target <= 0.90); coverage 80% **{result['coverage_80']:.3f}** (75-85%), "
-        f"95% **{result['coverage_95']:.3f}** (90-98%). Default selection: "
-        f"{result['seconds_full_selection_per_series'] * 1000:.0f} ms per 84-month series, "
-        f"{result['seconds_selection_per_series_120_months'] * 1000:.0f} ms per 120-month series "
-        f"(10,000 series on 2 cores ~ {result['projected_minutes_10k_series_2_cores']:.1f} min).",
-        "",
-        "Caveat: the default candidate order, the NB recency half-life and the balanced count "
-        "quantiles were chosen on these same backtests, so those figures are optimistic; the "
-        "seasonal-naive and default-Prophet peers were not tuned. Coverage counts an outcome "
-        "on an interval bound as inside.",
-        "",
-    ]
-    path = HERE / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    # Re-running on the same day replaces that day's section instead of repeating it.
-    start = text.find(lines[1])
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start].rstrip("\n") + ("\n" + text[end:] if end >= 0 else "\n")
-    path.write_text(text.rstrip("\n") + "\n" + "\n".join(lines))
+    if set(REPORTING) <= set(origins):
+        result.update(summarise(rows, REPORTING))
+        result["targets_met"] = verdicts(result)
+    if set(TUNING) <= set(origins):
+        result["tuning"] = summarise(rows, TUNING)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, default=float) + "\n")
+    print(json.dumps({k: v for k, v in result.items()
+                      if k not in ("per_model", "by_level", "tuning")}, indent=2, default=float))
+    if "tuning" in result:
+        t = result["tuning"]
+        print("tuning:", {k: t[k] for k in ("crps_ratio_vs_seasonal_naive",
+                                             "crps_ratio_vs_no_change", "coverage_80",
+                                             "coverage_95", "coverage_by_horizon")})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import numpy as np
 HORIZON_BANDS = ((1, 3), (4, 6), (7, 12))
 VOLUME_EDGES = (0.5, 2.0, 8.0, 30.0)  # forecast-mean bands: <0.5, 0.5-2, 2-8, 8-30, >=30
 SHRINK_N = 30.0  # pseudo-count of the identity map in each cell
+MEDIAN_SHIFT = False
+SPARSE_BANDS = 2  # volume bands below a forecast mean of 2 are only ever widened
 
 
 def horizon_band(h: np.ndarray) -> np.ndarray:
@@ -78,10 +80,15 @@ class Calibration:
         hb, vb = horizon_band(horizon), volume_band(mean)
         lv = np.asarray(levels)
 
-        def adjusted(mask: np.ndarray) -> np.ndarray:
+        def adjusted(mask: np.ndarray, sparse: bool) -> np.ndarray:
             lower = np.quantile(u_plus[mask], lv)
             upper = np.quantile(u_minus[mask], lv)
-            mid = np.quantile(0.5 * (u_minus[mask] + u_plus[mask]), lv)
+            if sparse:
+                # Only ever widen: the interval of a sparse series ([0, 0] holds every quiet
+                # month) covers more than nominal, and narrowing it toward nominal would
+                # drop zero from it, which costs far more accuracy than it gains.
+                lower, upper = np.minimum(lower, lv), np.maximum(upper, lv)
+            mid = np.quantile(0.5 * (u_minus[mask] + u_plus[mask]), lv) if MEDIAN_SHIFT else lv
             return np.where(lv < 0.5, lower, np.where(lv > 0.5, upper, mid))
 
         for i in range(cal.table.shape[0]):
@@ -97,7 +104,7 @@ class Calibration:
                     cal.table[i, j] = pooled
                     continue
                 w = n / (n + SHRINK_N)
-                cal.table[i, j] = w * adjusted(cell) + (1 - w) * pooled
+                cal.table[i, j] = w * adjusted(cell, j < SPARSE_BANDS) + (1 - w) * pooled
         cal.table = np.clip(np.maximum.accumulate(cal.table, axis=-1), 0.0005, 0.9995)
         for i, (lo, hi) in enumerate(HORIZON_BANDS):
             m = hb == i

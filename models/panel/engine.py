@@ -29,6 +29,7 @@ from scipy import stats
 from models.base import MAX_HORIZON, QUANTILE_COLUMNS, QUANTILES
 from models.panel.calibrate import Calibration, pit_pair, sample_quantiles
 from models.panel.level import LEVEL_FLOOR, Levels, fit_levels
+from models.panel.peers import PEERS, peer_forecasts
 from models.panel.season import Z95, PooledEffects, RawEffects, pool, raw_effects
 from models.panel.tree import ACTOR, GEOGRAPHY, Trees, build_trees
 from models.seasons import RainyCalendar, default_calendar
@@ -71,7 +72,7 @@ class PanelResult:
     season: pd.DataFrame  # one row per node
     forecast: pd.DataFrame  # node, month, horizon, mean, quantiles, in_season
     backtest: pd.DataFrame  # node, month, origin, horizon, observed, mean, quantiles, in_season
-    scores: pd.DataFrame  # node, crps, coverage_80, coverage_95, n
+    scores: pd.DataFrame  # node, model (engine or peer), crps, coverage_80, coverage_95, n
     summary: pd.DataFrame  # node, alpha, inv_k, step_sd, level
     calibration: dict[str, Any] = field(default_factory=dict)
     tau: dict[str, list[float]] = field(default_factory=dict)
@@ -224,8 +225,9 @@ class PanelEngine:
             hs.append(hh[ok])
             means.append(node_mean[ok])
             keep_h = min(h, c.backtest_step)
+            peers = peer_forecasts(self._node_y(0, origin), keep_h)
             kept.append((origin, keep_h, node_mean[:, :keep_h], node_s[:, :keep_h],
-                         obs[:, :keep_h]))  # fmt: skip
+                         obs[:, :keep_h], peers))  # fmt: skip
         if u_minus:
             calibration = Calibration.fit(np.concatenate(u_minus), np.concatenate(u_plus),
                                           np.concatenate(hs), np.concatenate(means),
@@ -275,35 +277,46 @@ class PanelEngine:
 
     def _backtest(self, kept: list[Any], cal: Calibration, levels: np.ndarray
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-        """Calibrated backtest rows (the latest origin before each month) and node scores."""
+        """Calibrated backtest rows (the latest origin before each month) and node scores.
+
+        Scores compare the engine with the naive peers on exactly the same points: the
+        forecasts of the latest origin before each backtested month.
+        """
         frames = []
-        for origin, keep_h, mean, sorted_s, obs in kept:
+        for origin, keep_h, mean, sorted_s, obs, peers in kept:
             horizons = np.arange(1, keep_h + 1)
             q = self._quantiles(cal, mean, sorted_s, horizons)
             frame = self._frame(mean, q, origin, horizons)
             frame["origin"] = self.months[origin - 1]
             frame["observed"] = obs.ravel()
+            for peer, (_, peer_q) in peers.items():
+                frame[[f"{peer}:{col}" for col in QUANTILE_COLUMNS]] = peer_q.reshape(-1, 7)
             frames.append(frame)
+        columns = ["node", "model", "crps", "coverage_80", "coverage_95", "n"]
         if not frames:
-            empty = pd.DataFrame(columns=["node", "crps", "coverage_80", "coverage_95", "n"])
-            return pd.DataFrame(), empty
+            return pd.DataFrame(), pd.DataFrame(columns=columns)
         bt = pd.concat(frames, ignore_index=True)
         bt = bt[np.isfinite(bt["observed"])]
-        bt = bt.sort_values(["node", "month", "origin"]).drop_duplicates(
-            ["node", "month"], keep="last"
-        )
+        bt = bt.sort_values(["node", "month", "origin"]).drop_duplicates(["node", "month"],
+                                                                         keep="last")
         yv = bt["observed"].to_numpy()
-        qv = bt[list(QUANTILE_COLUMNS)].to_numpy()
-        pin = np.maximum(levels * (yv[:, None] - qv), (levels - 1) * (yv[:, None] - qv))
-        scores = pd.DataFrame({
-            "node": bt["node"].to_numpy(),
-            "crps": 2 * pin.mean(axis=1),
-            "coverage_80": (qv[:, 1] <= yv) & (yv <= qv[:, 5]),
-            "coverage_95": (qv[:, 0] <= yv) & (yv <= qv[:, 6]),
-        }).groupby("node").agg(crps=("crps", "mean"), coverage_80=("coverage_80", "mean"),
-                               coverage_95=("coverage_95", "mean"),
-                               n=("crps", "size")).reset_index()  # fmt: skip
-        return bt.reset_index(drop=True), scores
+        parts = []
+        for model, cols in [(ENGINE, list(QUANTILE_COLUMNS)),
+                            *[(p, [f"{p}:{c}" for c in QUANTILE_COLUMNS]) for p in PEERS]]:
+            qv = bt[cols].to_numpy()
+            parts.append(pd.DataFrame({
+                "node": bt["node"].to_numpy(), "model": model,
+                "crps": interval_crps(yv, qv, levels),
+                "coverage_80": (qv[:, 1] <= yv) & (yv <= qv[:, 5]),
+                "coverage_95": (qv[:, 0] <= yv) & (yv <= qv[:, 6]),
+            }))  # fmt: skip
+        scores = (pd.concat(parts).groupby(["node", "model"])
+                  .agg(crps=("crps", "mean"), coverage_80=("coverage_80", "mean"),
+                       coverage_95=("coverage_95", "mean"), n=("crps", "size"))
+                  .reset_index())  # fmt: skip
+        keep = ["node", "month", "origin", "horizon", "observed", "mean",
+                *QUANTILE_COLUMNS, "in_season"]  # fmt: skip
+        return bt[keep].reset_index(drop=True), scores
 
     def _season(self, state: _State) -> pd.DataFrame:
         """The published rainy-season effect of every node: the one its forecast uses."""
@@ -365,6 +378,13 @@ class PanelEngine:
             "inv_k": _bottom_or_nan(self.trees, lv.inv_k),
             "step_sd": _bottom_or_nan(self.trees, lv.step_sd),
         })  # fmt: skip
+
+
+def interval_crps(y: np.ndarray, q: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """CRPS approximated by twice the mean pinball loss over the quantile grid (as
+    `models.metrics.crps`, so engine, peers and benchmark score alike)."""
+    diff = y[:, None] - q
+    return 2.0 * np.maximum(levels * diff, (levels - 1) * diff).mean(axis=1)
 
 
 def _bottom_or_nan(trees: Trees, values: np.ndarray) -> np.ndarray:

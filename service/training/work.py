@@ -76,7 +76,11 @@ def _results(
     forecasts = _rows_by_node(result.forecast, keep, backtest=False)
     backtests = _rows_by_node(result.backtest, keep, backtest=True)
     season = result.season.set_index("node")
-    scores = result.scores.set_index("node") if len(result.scores) else pd.DataFrame()
+    scores: dict[int, dict[str, Any]] = {}
+    for row in result.scores.itertuples(index=False):
+        scores.setdefault(int(row.node), {})[str(row.model)] = {
+            "crps": row.crps, "coverage_80": row.coverage_80, "coverage_95": row.coverage_95,
+            "n": int(row.n)}  # fmt: skip
     summary = result.summary.set_index("node")
     out: list[dict[str, Any]] = []
     for n, sid in keep.items():
@@ -85,7 +89,7 @@ def _results(
         out.append({
             "series_id": sid, "status": "ok", "model": ENGINE,
             "trained_through": trained_through,
-            "scores": to_jsonable(scores.loc[n].to_dict()) if n in scores.index else {},
+            "scores": to_jsonable(scores.get(n, {})),
             "failures": {},
             "summary": to_jsonable({
                 "engine": ENGINE, "panel": p.name, "tree": node["tree"],

@@ -52,7 +52,8 @@ def test_run_writes_model_scores_season_effect_and_forecasts(
         assert result is not None
         assert result.status == "ok"
         assert result.model == "panel_nb"
-        assert {"crps", "coverage_80", "coverage_95"} <= set(result.scores)
+        assert set(result.scores) == {"panel_nb", "seasonal_naive", "poisson_last"}
+        assert {"crps", "coverage_80", "coverage_95", "n"} <= set(result.scores["panel_nb"])
         assert result.trained_through == dt.date(2022, 12, 1)
         # Regions of one actor pool their effect; the simulated ratio is 2.5.
         assert result.season.pooled is True
