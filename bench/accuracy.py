@@ -1,6 +1,6 @@
 """Accuracy benchmark of the panel engine on real data (UCDP GED, Burkina Faso 2016-2022).
 
-    .venv/bin/python bench/accuracy.py [--no-prophet] [--no-current] [--origins tuning|reporting|all]
+    .venv/bin/python bench/accuracy.py [--no-prophet] [--no-current] [--origins all|tuning]
 
 The bundled extract is ingested by the service into a temporary SQLite database and read back
 as the service's panel: every level of both trees (region x event type, region, country;
@@ -212,9 +212,11 @@ def summarise(rows: pd.DataFrame, origins: list[str]) -> dict[str, Any]:
         "coverage_80": float(own["in80"].mean()),
         "coverage_95": float(own["in95"].mean()),
         "coverage_by_horizon": bands,
-        "coverage_mean_at_least_2": {"80": float(busy["in80"].mean()),
-                                     "95": float(busy["in95"].mean()),
-                                     "points": int(len(busy))},  # fmt: skip
+        "coverage_mean_at_least_2": {
+            "80": float(busy["in80"].mean()),
+            "95": float(busy["in95"].mean()),
+            "points": int(len(busy)),
+        },  # fmt: skip
         "per_model": {m: {k: float(v) for k, v in r.items()} for m, r in per_model.iterrows()},
         "by_level": by_level,
     }
@@ -248,8 +250,8 @@ def main() -> None:
     frames = []
     for origin in origins:
         frames.append(bt.at(origin))
-        print(f"origin {origin}: done ({', '.join(f'{k} {v:.0f}s' for k, v in bt.seconds.items())})",
-              flush=True)  # fmt: skip
+        spent = ", ".join(f"{k} {v:.0f}s" for k, v in bt.seconds.items())
+        print(f"origin {origin}: done ({spent})", flush=True)
     rows = pd.concat(frames, ignore_index=True)
     result: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
@@ -269,8 +271,13 @@ def main() -> None:
         result["tuning"] = summarise(rows, TUNING)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, default=float) + "\n")
-    print(json.dumps({k: v for k, v in result.items()
-                      if k not in ("per_model", "by_level", "tuning")}, indent=2, default=float))
+    print(
+        json.dumps(
+            {k: v for k, v in result.items() if k not in ("per_model", "by_level", "tuning")},
+            indent=2,
+            default=float,
+        )
+    )
     if "tuning" in result:
         t = result["tuning"]
         print("tuning:", {k: t[k] for k in ("crps_ratio_vs_seasonal_naive",

@@ -47,7 +47,9 @@ class PanelConfig:
 
     Attributes:
         horizon: months to forecast (1..12).
-        n_samples: predictive sample paths per series.
+        n_samples: predictive sample paths per series for the published forecast.
+        backtest_samples: sample paths at each calibration origin (only outcomes' ranks
+            among them are needed there).
         backtest_step: months between calibration origins.
         backtest_origins: how many calibration origins (most recent first).
         min_train: fewest months a calibration origin needs.
@@ -57,6 +59,7 @@ class PanelConfig:
 
     horizon: int = MAX_HORIZON
     n_samples: int = 500
+    backtest_samples: int = 100
     backtest_step: int = 3
     backtest_origins: int = 8
     min_train: int = 24
@@ -138,6 +141,7 @@ class PanelEngine:
                                      else cal.season_share(every, country, None)
                                      for r in node_region])  # fmt: skip
         self.years = self.months.year.to_numpy()
+        self._tau: dict[str, tuple[float, float, float]] = {}
 
     # -- fitting ---------------------------------------------------------------------------
 
@@ -156,7 +160,8 @@ class PanelEngine:
             top_codes, top_of_mid = np.unique(self.trees.top_of_middle[mid_codes],
                                               return_inverse=True)  # fmt: skip
             sub = RawEffects(*(getattr(raw, f)[rows] for f in raw.__dataclass_fields__))
-            post = pool(sub, middle, top_of_mid, seed=self.seed)
+            post = pool(sub, middle, top_of_mid, seed=self.seed, start=self._tau.get(tree))
+            self._tau[tree] = post.tau  # the next, later origin starts from here
             pooled[tree] = post
             theta[rows], sd[rows] = post.series_mean, post.series_sd
         shown = sd <= MAX_SHOWN_SD
@@ -164,11 +169,9 @@ class PanelEngine:
         levels = fit_levels(y, theta[:, None] * share, trend=self.config.trend)
         return _State(theta, levels, pooled, raw, shown)
 
-    def _paths(self, state: _State, t_end: int, h: int, rng: np.random.Generator) -> tuple[
-        np.ndarray, np.ndarray
-    ]:  # fmt: skip
-        """Node means (n_nodes, h) and sorted node samples (n_nodes, h, S) after `t_end`."""
-        s = self.config.n_samples
+    def _paths(self, state: _State, t_end: int, h: int, rng: np.random.Generator,
+               s: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Node means (n_nodes, h) and sorted node samples (n_nodes, h, s) after `t_end`."""
         lv = state.levels
         steps = np.arange(1, h + 1)
         damp = np.cumsum(lv.damping**steps) if self.config.trend else np.zeros(h)
@@ -179,8 +182,8 @@ class PanelEngine:
         walk = np.cumsum(rng.standard_normal((len(mean), h, s), dtype=np.float32), axis=1)
         log_mult = sd * walk - 0.5 * sd**2 * steps[None, :, None]
         lam = mean[:, :, None] * np.exp(log_mult)
-        k = (1.0 / lv.inv_k)[:, None, None]
-        lam = lam * rng.gamma(np.broadcast_to(k, lam.shape), 1.0).astype(np.float32) / k
+        k = (1.0 / lv.inv_k).astype(np.float32)[:, None, None]
+        lam *= rng.standard_gamma(np.broadcast_to(k, lam.shape), dtype=np.float32) / k
         counts = rng.poisson(lam).astype(np.float32)
         n_nodes = self.trees.summing.shape[0]
         node = (self.trees.summing @ counts.reshape(len(mean), -1)).reshape(n_nodes, h, s)
@@ -215,7 +218,7 @@ class PanelEngine:
         for origin in self.origins():
             h = min(MAX_HORIZON, t - origin)
             state = self._fit(origin)
-            node_mean, node_s = self._paths(state, origin, h, rng)
+            node_mean, node_s = self._paths(state, origin, h, rng, c.backtest_samples)
             obs = self._node_y(origin, origin + h)
             ok = np.isfinite(obs)
             lo, hi = pit_pair(node_s, np.where(ok, obs, 0.0))
@@ -235,7 +238,7 @@ class PanelEngine:
         else:
             calibration = Calibration.identity(QUANTILES)
         state = self._fit(t)
-        node_mean, node_s = self._paths(state, t, c.horizon, rng)
+        node_mean, node_s = self._paths(state, t, c.horizon, rng, c.n_samples)
         q = self._quantiles(calibration, node_mean, node_s, np.arange(1, c.horizon + 1))
         forecast = self._frame(node_mean, q, t, np.arange(1, c.horizon + 1))
         backtest, scores = self._backtest(kept, calibration, levels)
@@ -297,12 +300,15 @@ class PanelEngine:
             return pd.DataFrame(), pd.DataFrame(columns=columns)
         bt = pd.concat(frames, ignore_index=True)
         bt = bt[np.isfinite(bt["observed"])]
-        bt = bt.sort_values(["node", "month", "origin"]).drop_duplicates(["node", "month"],
-                                                                         keep="last")
+        bt = bt.sort_values(["node", "month", "origin"]).drop_duplicates(
+            ["node", "month"], keep="last"
+        )
         yv = bt["observed"].to_numpy()
         parts = []
-        for model, cols in [(ENGINE, list(QUANTILE_COLUMNS)),
-                            *[(p, [f"{p}:{c}" for c in QUANTILE_COLUMNS]) for p in PEERS]]:
+        for model, cols in [
+            (ENGINE, list(QUANTILE_COLUMNS)),
+            *[(p, [f"{p}:{c}" for c in QUANTILE_COLUMNS]) for p in PEERS],
+        ]:
             qv = bt[cols].to_numpy()
             parts.append(pd.DataFrame({
                 "node": bt["node"].to_numpy(), "model": model,

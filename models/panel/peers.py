@@ -43,7 +43,10 @@ def seasonal_naive(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
     last = np.where(np.isnan(last), np.nan_to_num(np.nanmean(y, axis=1))[:, None], last)
     diffs = y[:, SEASON:] - y[:, :-SEASON]
     with np.errstate(all="ignore"):
-        spread = np.nanquantile(diffs, QUANTILES, axis=1).T  # (n, 7)
+        if np.isnan(diffs).any():  # nanquantile loops over rows: only when it must
+            spread = np.nanquantile(diffs, QUANTILES, axis=1).T  # (n, 7)
+        else:
+            spread = np.quantile(diffs, QUANTILES, axis=1).T
     spread = np.nan_to_num(spread)
     point = last[:, :h]
     return _count_grid(point, point[:, :, None] + spread[:, None, :])
@@ -51,8 +54,19 @@ def seasonal_naive(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
 
 def no_change(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
     """The mean of the last three observed months, flat, with Poisson quantiles."""
-    level = np.array([_recent_mean(row) for row in y])
-    q = poisson_quantiles(level)  # (n, 7)
+    if np.isnan(y[:, -NO_CHANGE_WINDOW:]).any():
+        level = np.array([_recent_mean(row) for row in y])
+    else:
+        level = y[:, -NO_CHANGE_WINDOW:].mean(axis=1)
+    # Means of three counts repeat a lot; and the quantile table's size follows the largest
+    # mean, so small and large means are tabulated apart.
+    values, inverse = np.unique(level, return_inverse=True)
+    table = np.zeros((len(values), len(QUANTILES)))
+    for lo, hi in ((0, 10), (10, 100), (100, 1000), (1000, np.inf)):
+        part = (values >= lo) & (values < hi)
+        if part.any():
+            table[part] = poisson_quantiles(values[part])
+    q = table[inverse]  # (n, 7)
     mean = np.repeat(level[:, None], h, axis=1)
     return mean, np.repeat(q[:, None, :], h, axis=1)
 

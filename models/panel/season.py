@@ -70,7 +70,7 @@ def raw_effects(y: np.ndarray, share: np.ndarray, year: np.ndarray) -> RawEffect
     ind = (year[None, :] == strata[:, None]).astype(float)
     n_k = y @ ind.T  # events per series and stratum (N, K)
     beta = np.zeros(y.shape[0])
-    for _ in range(25):
+    for _ in range(15):
         w = np.exp(beta[:, None] * share)  # (N, T)
         sw = (w * share) @ ind.T  # (N, K)
         s2w = (w * share**2) @ ind.T
@@ -81,7 +81,8 @@ def raw_effects(y: np.ndarray, share: np.ndarray, year: np.ndarray) -> RawEffect
         info = (n_k * np.clip(var_s, 0.0, None)).sum(axis=1)
         step = np.divide(score, info, out=np.zeros_like(score), where=info > 1e-9)
         beta = np.clip(beta + np.clip(step, -2.0, 2.0), -2 * MAX_LOG_RR, 2 * MAX_LOG_RR)
-        if np.all(np.abs(step) < 1e-8):
+        # separated series run off toward the clip and never settle: judge the others
+        if np.all((np.abs(step) < 1e-6) | (np.abs(beta) >= MAX_LOG_RR)):
             break
     w = np.exp(beta[:, None] * share)
     tw = w @ ind.T
@@ -136,6 +137,7 @@ def pool(
     *,
     n_draws: int = 200,
     seed: int = 0,
+    start: tuple[float, float, float] | None = None,
 ) -> PooledEffects:
     """Pool raw estimates through the tree series -> middle -> top -> panel mean.
 
@@ -146,6 +148,7 @@ def pool(
         top_of_middle: top group index (0..G-1) of each middle group.
         n_draws: joint posterior draws kept for roll-up intervals.
         seed: seed of the draws.
+        start: standard deviations to start the search from (an earlier fit's).
     """
     b = np.where(np.isfinite(raw.log_rr), raw.log_rr, 0.0)
     prec = np.where(np.isfinite(raw.se) & np.isfinite(raw.log_rr), 1.0 / raw.se**2, 0.0)
@@ -155,7 +158,7 @@ def pool(
     if prec.sum() == 0:
         tau = (TAU_BOUNDS[1], TAU_BOUNDS[1], TAU_BOUNDS[1])
     else:
-        tau = tree.fit_tau(identifiable_top=n_top > 1)
+        tau = tree.fit_tau(identifiable_top=n_top > 1, start=start)
     return tree.posterior(tau, n_draws, seed)
 
 
@@ -197,7 +200,9 @@ class _Tree:
         _, _, l3 = self._combine(m3, p3, np.zeros(self.n_top, dtype=int), 1)
         return l1 + l2 + l3
 
-    def fit_tau(self, identifiable_top: bool) -> tuple[float, float, float]:
+    def fit_tau(
+        self, identifiable_top: bool, start: tuple[float, float, float] | None = None
+    ) -> tuple[float, float, float]:
         lo, hi = np.log(TAU_BOUNDS[0]), np.log(TAU_BOUNDS[1])
 
         def objective(log_tau: np.ndarray) -> float:
@@ -208,8 +213,11 @@ class _Tree:
             penalty = float(np.sum(np.clip(log_tau, lo, hi)[0 if identifiable_top else 1 :]))
             return -(self.loglik(tau) + penalty)  # type: ignore[arg-type]
 
-        start = np.log([0.3, 0.3, 0.3])
-        best = optimize.minimize(objective, start, method="L-BFGS-B", bounds=[(lo, hi)] * 3)
+        x0 = np.log(np.clip(start or (0.3, 0.3, 0.3), TAU_BOUNDS[0] * 2, TAU_BOUNDS[1] / 2))
+        # Nelder-Mead: three parameters, a cheap objective, and no BLAS threads to wake.
+        best = optimize.minimize(objective, x0, method="Nelder-Mead", bounds=[(lo, hi)] * 3,
+                                 options={"maxiter": 120, "xatol": 1e-3,
+                                          "fatol": 1e-4})  # fmt: skip
         tau = tuple(float(v) for v in np.exp(best.x))
         if not identifiable_top:
             tau = (TAU_BOUNDS[1], tau[1], tau[2])

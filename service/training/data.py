@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,6 +46,50 @@ def select_series(session: Session, filters: SeriesFilter, min_events: int) -> l
     return sorted(chosen, key=lambda info: info.id)
 
 
+def _month_number(values: pd.Series | np.ndarray) -> np.ndarray:
+    stamps = pd.DatetimeIndex(pd.to_datetime(values))
+    return np.asarray(stamps.year * 12 + stamps.month - 1)
+
+
+def load_matrix(
+    session: Session, infos: Sequence[SeriesInfo], measure: str = "events"
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Return the months and the counts (len(infos) x months) of `infos` with one query.
+
+    Each row holds its series' known months, from its coverage's first to its last complete
+    month (a month without an observation row is a zero), and NaN outside them. `measure` is
+    `events` or `fatalities`.
+    """
+    firsts = [i.first_month for i in infos]
+    lasts = [i.last_complete_month for i in infos]
+    if not infos or any(m is None for m in (*firsts, *lasts)):
+        raise ValueError("every series needs coverage to be loaded")
+    column = {"events": Observation.events, "fatalities": Observation.fatalities}[measure]
+    start = int(_month_number(np.array([min(firsts)]))[0])  # type: ignore[type-var]
+    first = _month_number(np.array(firsts)) - start
+    last = _month_number(np.array(lasts)) - start
+    width = int(last.max()) + 1
+    matrix = np.zeros((len(infos), width))
+    span = np.arange(width)[None, :]
+    matrix[(span < first[:, None]) | (span > last[:, None])] = np.nan
+    row_of = {info.id: k for k, info in enumerate(infos)}
+    ids = list(row_of)
+    for chunk in range(0, len(ids), 20_000):  # keep each IN list a size every backend takes
+        rows = session.execute(
+            select(Observation.series_id, Observation.month, column)
+            .where(Observation.series_id.in_(ids[chunk : chunk + 20_000]))
+        ).all()  # fmt: skip
+        if not rows:
+            continue
+        frame = pd.DataFrame(rows, columns=["series_id", "month", "value"])
+        r = frame["series_id"].map(row_of).to_numpy()
+        c = _month_number(frame["month"]) - start
+        inside = (c >= first[r]) & (c <= last[r])
+        matrix[r[inside], c[inside]] = frame["value"].to_numpy(dtype=float)[inside]
+    months = pd.date_range(pd.Timestamp(min(firsts)), periods=width, freq="MS")  # type: ignore[type-var]
+    return months, matrix
+
+
 def load_series(session: Session, infos: Sequence[SeriesInfo]) -> dict[int, pd.Series]:
     """Return the training data of `infos` with one query: the same as `training_series` per series.
 
@@ -53,27 +98,11 @@ def load_series(session: Session, infos: Sequence[SeriesInfo]) -> dict[int, pd.S
     """
     if not infos:
         return {}
-    rows = session.execute(
-        select(Observation.series_id, Observation.month, Observation.events).where(
-            Observation.series_id.in_([info.id for info in infos])
-        )
-    ).all()
-    frame = pd.DataFrame(rows, columns=["series_id", "month", "events"])
-    frame["month"] = pd.to_datetime(frame["month"])
-    groups = dict(iter(frame.groupby("series_id")))
+    months, matrix = load_matrix(session, infos)
     out: dict[int, pd.Series] = {}
-    for info in infos:
-        assert info.first_month is not None
-        assert info.last_complete_month is not None
-        months = pd.date_range(
-            pd.Timestamp(info.first_month), pd.Timestamp(info.last_complete_month), freq="MS"
-        )
-        y = pd.Series(0.0, index=months)
-        own = groups.get(info.id)
-        if own is not None:
-            own = own[own["month"].isin(months)]
-            y.loc[pd.DatetimeIndex(own["month"])] = own["events"].astype(float).to_numpy()
-        out[info.id] = y.asfreq("MS")
+    for info, row in zip(infos, matrix, strict=True):
+        known = ~np.isnan(row)
+        out[info.id] = pd.Series(row[known], index=months[known]).asfreq("MS")
     return out
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from models.panel.tree import ACTOR, GEOGRAPHY
 from service.series.repository import SeriesInfo
-from service.training.data import load_series
+from service.training.data import load_matrix
 
 ACTOR_LEVELS = ("actor_region_type", "actor_region", "actor_country")
 GEO_LEVELS = ("region_type", "region", "country")
@@ -73,11 +73,8 @@ def load_panel(session: Session, name: str, infos: Sequence[SeriesInfo]) -> Pane
     bottoms = [i for i in bottoms_of(members) if i.last_complete_month is not None]
     if not bottoms:
         return None
-    data = load_series(session, bottoms)
-    start = min(data[i.id].index[0] for i in bottoms)
-    end = max(data[i.id].index[-1] for i in bottoms)
-    months = pd.date_range(start, end, freq="MS")
-    y = np.vstack([data[i.id].reindex(months).to_numpy(dtype=float) for i in bottoms])
+    months, y = load_matrix(session, bottoms)
+    start = months[0]
     labels = pd.DataFrame({
         "uid": [i.id for i in bottoms],
         "tree": [ACTOR if i.actor else GEOGRAPHY for i in bottoms],

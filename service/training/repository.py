@@ -81,13 +81,17 @@ def _drop_forecasts(session: Session, run_ids: Sequence[int]) -> None:
         session.execute(delete(table).where(table.run_id.in_(list(run_ids))))
 
 
-def write_results(session: Session, run_id: int, results: Sequence[dict[str, Any]]) -> int:
-    """Bulk-insert a batch of series results (run_series, forecasts, backtests); return failures."""
+def write_results(
+    session: Session,
+    run_id: int,
+    results: Sequence[dict[str, Any]],
+    forecast: pd.DataFrame | None = None,
+    backtest: pd.DataFrame | None = None,
+) -> int:
+    """Bulk-insert a panel's series results and forecast frames; return failures."""
     if not results:
         return 0
     series_rows: list[dict[str, Any]] = []
-    forecast_rows: list[dict[str, Any]] = []
-    backtest_rows: list[dict[str, Any]] = []
     for r in results:
         season = r.get("season") or {}
         series_rows.append({
@@ -111,15 +115,13 @@ def write_results(session: Session, run_id: int, results: Sequence[dict[str, Any
             "trained_in_run_id": None,
             "error": r["error"], "seconds": float(r["seconds"]),
         })  # fmt: skip
-        ids = {"run_id": run_id, "series_id": r["series_id"]}
-        forecast_rows.extend({**ids, **row} for row in r["forecast"])
-        backtest_rows.extend({**ids, **row} for row in r["backtest"])
     frame = pd.DataFrame(series_rows)
     for column in ("season_months_in", "season_months_out", "trained_in_run_id"):
         frame[column] = frame[column].astype("Int64")  # NULLs must not turn counts into floats
     insert_frame(session, cast(Table, RunSeries.__table__), frame)
-    insert_frame(session, cast(Table, Forecast.__table__), pd.DataFrame(forecast_rows))
-    insert_frame(session, cast(Table, BacktestForecast.__table__), pd.DataFrame(backtest_rows))
+    for table, rows in ((Forecast, forecast), (BacktestForecast, backtest)):
+        if rows is not None and not rows.empty:
+            insert_frame(session, cast(Table, table.__table__), rows.assign(run_id=run_id))
     return sum(r["status"] == FAILED for r in results)
 
 

@@ -172,10 +172,11 @@ def _tasks(
     engine sums bottom series up the trees. The scope decides what is published.
     """
     scope = frozenset(i.id for i in infos)
-    for name in panel_names(infos):
-        source, country = name.split("|", 1)
+    names = panel_names(infos)
+    with session_scope(engine) as session:
+        everything = select_series(session, SeriesFilter(), 0)
+    for name in names:
         with session_scope(engine) as session:
-            everything = select_series(session, SeriesFilter(source=source, country=country), 0)
             panel = load_panel(session, name, everything)
         if panel is not None:
             yield PanelTask(panel, scope, request.config)
@@ -193,34 +194,23 @@ def _fit_all(
         request.executor, workers=request.workers, dask_address=request.dask_address
     )
     n_failed, done, failures = 0, 0, []
-    buffer: list[dict[str, Any]] = []
     calibration: dict[str, Any] = {}
     try:
-        for results in executor.map_unordered(train_panel, _tasks(engine, request, infos)):
-            buffer.extend(results)
-            for r in results:
-                calibration.update(r.pop("calibration", None) or {})
-                if r["status"] == repo.FAILED:
-                    failures.append((keys[r["series_id"]], r["error"]))
-            if len(buffer) >= request.batch_size:
-                n_failed += _write(engine, run_id, buffer)
-                done += len(buffer)
-                buffer = []
+        for output in executor.map_unordered(train_panel, _tasks(engine, request, infos)):
+            calibration.update(output.calibration)
+            failures.extend((keys[r["series_id"]], r["error"]) for r in output.results
+                            if r["status"] == repo.FAILED)  # fmt: skip
+            with session_scope(engine) as session:
+                n_failed += repo.write_results(session, run_id, output.results,
+                                               output.forecast, output.backtest)  # fmt: skip
+            done += len(output.results)
             if progress is not None:
-                progress(done + len(buffer), len(infos))
-        n_failed += _write(engine, run_id, buffer)
+                progress(done, len(infos))
         with session_scope(engine) as session:
             repo.record_calibration(session, run_id, calibration)
     finally:
         executor.close()
     return n_failed, failures
-
-
-def _write(engine: Engine, run_id: int, results: list[dict[str, Any]]) -> int:
-    if not results:
-        return 0
-    with session_scope(engine) as session:
-        return repo.write_results(session, run_id, results)
 
 
 def _publish(

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from models.base import FORECAST_COLUMNS, QUANTILE_COLUMNS, to_jsonable
+from models.base import QUANTILE_COLUMNS, to_jsonable
 from models.panel.engine import ENGINE, PanelConfig, PanelEngine, PanelResult
 from service.training.panels import PanelData, node_key
 
@@ -34,11 +34,25 @@ class PanelTask:
     config: PanelConfig = field(default_factory=PanelConfig)
 
 
-def train_panel(task: PanelTask) -> list[dict[str, Any]]:
-    """Fit a panel with the engine; return one result dict per series in scope.
+@dataclass
+class PanelOutput:
+    """What a panel's fit writes: one result per series, and its forecast rows as frames.
+
+    Frames, not row dicts: a 10,000-series panel has hundreds of thousands of forecast rows,
+    and they go to the database by bulk copy.
+    """
+
+    results: list[dict[str, Any]]
+    forecast: pd.DataFrame  # series_id + the `forecasts` columns
+    backtest: pd.DataFrame  # series_id + the `backtest_forecasts` columns
+    calibration: dict[str, Any] = field(default_factory=dict)
+
+
+def train_panel(task: PanelTask) -> PanelOutput:
+    """Fit a panel with the engine; return a result per series in scope and the forecasts.
 
     If the engine fails, every series of the panel in scope gets status `failed` and the
-    error; the other panels carry on. The dicts hold only plain values, ready for the database.
+    error; the other panels carry on. Results hold only plain values, ready for the database.
     """
     start = time.perf_counter()
     p = task.panel
@@ -50,21 +64,21 @@ def train_panel(task: PanelTask) -> list[dict[str, Any]]:
                              config=task.config)  # fmt: skip
         result = engine.run()
     except Exception as error:  # the panel fails, the run goes on
-        return [_failed(sid, trained_through, _describe(error)) for sid in sorted(wanted)]
+        failed = [_failed(sid, trained_through, _describe(error)) for sid in sorted(wanted)]
+        return PanelOutput(failed, pd.DataFrame(), pd.DataFrame())
     seconds = (time.perf_counter() - start) / max(len(wanted), 1)
-    return _results(task, result, trained_through, seconds)
+    return _output(task, result, trained_through, seconds)
 
 
 def _failed(series_id: int, trained_through: str, error: str) -> dict[str, Any]:
     return {"series_id": series_id, "status": "failed", "model": None,
             "trained_through": trained_through, "scores": {}, "failures": {}, "summary": {},
-            "error": error, "forecast": [], "backtest": [], "season": None,
-            "seconds": 0.0}  # fmt: skip
+            "error": error, "season": None, "seconds": 0.0}  # fmt: skip
 
 
-def _results(
+def _output(
     task: PanelTask, result: PanelResult, trained_through: str, seconds: float
-) -> list[dict[str, Any]]:
+) -> PanelOutput:
     p = task.panel
     nodes = result.nodes
     node_ids = [
@@ -73,19 +87,18 @@ def _results(
     ]
     keep = {n: sid for n, sid in enumerate(node_ids)
             if sid is not None and (task.scope is None or sid in task.scope)}  # fmt: skip
-    forecasts = _rows_by_node(result.forecast, keep, backtest=False)
-    backtests = _rows_by_node(result.backtest, keep, backtest=True)
-    season = result.season.set_index("node")
     scores: dict[int, dict[str, Any]] = {}
     for row in result.scores.itertuples(index=False):
         scores.setdefault(int(row.node), {})[str(row.model)] = {
             "crps": row.crps, "coverage_80": row.coverage_80, "coverage_95": row.coverage_95,
             "n": int(row.n)}  # fmt: skip
-    summary = result.summary.set_index("node")
+    season = result.season.set_index("node").to_dict("index")
+    summary = result.summary.set_index("node").to_dict("index")
+    node_rows = nodes.to_dict("records")
     out: list[dict[str, Any]] = []
     for n, sid in keep.items():
-        s = season.loc[n]
-        node = nodes.iloc[n]
+        s = season[n]
+        node = node_rows[n]
         out.append({
             "series_id": sid, "status": "ok", "model": ENGINE,
             "trained_through": trained_through,
@@ -93,12 +106,10 @@ def _results(
             "failures": {},
             "summary": to_jsonable({
                 "engine": ENGINE, "panel": p.name, "tree": node["tree"],
-                "bottom": bool(node["bottom"] >= 0), **summary.loc[n].to_dict(),
+                "bottom": bool(node["bottom"] >= 0), **summary[n],
                 "season_tau": result.tau.get(node["tree"]),
             }),
             "error": None,
-            "forecast": forecasts.get(n, []),
-            "backtest": backtests.get(n, []),
             "season": to_jsonable({
                 "rate_ratio": s["rate_ratio"], "ci_low": s["ci_low"], "ci_high": s["ci_high"],
                 "p_value": s["p_value"], "pooled": True, "status": s["status"],
@@ -109,37 +120,33 @@ def _results(
             }),
             "seconds": seconds,
         })  # fmt: skip
-    if out:  # the panel's calibration travels once, with its first series
-        out[0]["calibration"] = {p.name: to_jsonable(result.calibration)}
-    return out
+    return PanelOutput(
+        out,
+        _table(result.forecast, keep, ["horizon"]),
+        _table(result.backtest, keep, ["origin", "horizon", "observed"]),
+        {p.name: to_jsonable(result.calibration)},
+    )
 
 
-def _rows_by_node(
-    frame: pd.DataFrame, keep: dict[int, int], *, backtest: bool
-) -> dict[int, list[dict[str, Any]]]:
-    """Rows per node for the database: month as ISO text, database quantile names.
-
-    Built from plain arrays: pandas row access would cost more than the fit.
-    """
+def _table(frame: pd.DataFrame, keep: dict[int, int], extra: list[str]) -> pd.DataFrame:
+    """The engine's rows of the kept nodes as database columns (series_id, q025 ... q975)."""
     if frame.empty:
-        return {}
+        return pd.DataFrame()
     frame = frame[frame["node"].isin(list(keep))]
-    months = [m.date().isoformat() for m in pd.DatetimeIndex(frame["month"])]
-    values = frame[list(FORECAST_COLUMNS)].to_numpy(dtype=float).tolist()
-    nodes = frame["node"].to_numpy().tolist()
-    horizons = frame["horizon"].to_numpy().tolist()
-    season = frame["in_season"].to_numpy().tolist()
-    extra: list[dict[str, Any]] = [{} for _ in nodes]
-    if backtest:
-        origins = [m.date().isoformat() for m in pd.DatetimeIndex(frame["origin"])]
-        observed = frame["observed"].to_numpy().tolist()
-        extra = [{"origin": o, "observed": int(round(y))}
-                 for o, y in zip(origins, observed, strict=True)]  # fmt: skip
-    out: dict[int, list[dict[str, Any]]] = {}
-    for n, m, v, h, s, e in zip(nodes, months, values, horizons, season, extra, strict=True):
-        out.setdefault(n, []).append({"month": m, "mean": v[0],
-                                      **dict(zip(Q_FIELDS, v[1:], strict=True)),
-                                      "in_season": bool(s), "horizon": int(h), **e})  # fmt: skip
+    out = pd.DataFrame({
+        "series_id": frame["node"].map(keep).to_numpy(),
+        "month": pd.DatetimeIndex(frame["month"]).strftime("%Y-%m-%d"),
+        "mean": frame["mean"].to_numpy(dtype=float),
+    })  # fmt: skip
+    for column, field_name in zip(QUANTILE_COLUMNS, Q_FIELDS, strict=True):
+        out[field_name] = frame[column].to_numpy(dtype=float)
+    out["in_season"] = frame["in_season"].to_numpy(dtype=bool)
+    for column in extra:
+        values = frame[column]
+        if column == "origin":
+            out[column] = pd.DatetimeIndex(values).strftime("%Y-%m-%d")
+        else:
+            out[column] = values.to_numpy().round().astype(int)
     return out
 
 

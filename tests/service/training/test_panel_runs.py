@@ -70,7 +70,8 @@ def test_the_published_season_effect_is_the_one_the_forecast_uses(
             assert effect.status == "insufficient_data"
             assert rainy[0] == pytest.approx(dry[0], rel=1e-9)
             continue
-        assert effect.ci_low is not None and effect.ci_high is not None
+        assert effect.ci_low is not None
+        assert effect.ci_high is not None
         assert effect.ci_low <= effect.rate_ratio <= effect.ci_high
         for r in rainy:
             for d in dry:
@@ -126,4 +127,5 @@ def test_a_scoped_retrain_replaces_only_its_series(
         assert run is not None
         assert run.params["scope"] == {"actor": "JNIM"}
         assert run.n_carried == sum(1 for i in demo.values() if i.actor != "JNIM")
-        assert run.calibration and "ucdp|Burkina Faso" in run.calibration
+        assert run.calibration
+        assert "ucdp|Burkina Faso" in run.calibration
