@@ -56,8 +56,10 @@ def test_backfill_then_only_what_changed(
     api.seen.clear()
     second = fetch_acled(engine, feed_settings, ["Mali", "Niger"], options=options)
     asked = api.requests("/api/acled/read")
-    assert {s.params["country"]: s.params["timestamp"] for s in asked} == {"Mali": "130",
-                                                                           "Niger": "140"}
+    assert {s.params["country"]: s.params["timestamp"] for s in asked} == {
+        "Mali": "130",
+        "Niger": "140",
+    }
     assert all(s.params["timestamp_where"] == ">" for s in asked)
     # A full page of two deletions, then an empty one.
     deleted = [(s.params["deleted_timestamp"], s.params["page"])
@@ -76,8 +78,11 @@ def test_backfill_then_only_what_changed(
     assert [s.params["deleted_timestamp"] for s in api.requests("/api/deleted/read")] == ["206"]
     with session_scope(engine) as session:
         fetches = session.scalars(select(FeedFetch).order_by(FeedFetch.id)).all()
-        assert [(f.added, f.updated, f.deleted) for f in fetches] == [(5, 0, 0), (1, 1, 1),
-                                                                       (0, 0, 0)]
+        assert [(f.added, f.updated, f.deleted) for f in fetches] == [
+            (5, 0, 0),
+            (1, 1, 1),
+            (0, 0, 0),
+        ]
         assert fetches[1].watermark["Mali"]["last_timestamp"] == 210
         assert "Mali" in fetches[0].query["queries"][0]
         files = session.scalars(select(IngestedFile).order_by(IngestedFile.id)).all()
