@@ -69,7 +69,8 @@ def ucdp(
 ) -> None:
     """Fetch UCDP GED or Candidate events through the UCDP API.
 
-    A GED release replaces the Candidate events it covers. Needs SAHELCAST_UCDP_TOKEN; SAHELCAST_UCDP_URL defaults to https://ucdpapi.pcr.uu.se.
+    A GED release replaces the Candidate events it covers. Needs SAHELCAST_UCDP_TOKEN;
+    SAHELCAST_UCDP_URL defaults to https://ucdpapi.pcr.uu.se.
     """
     from service.feeds.service import fetch_ucdp
 

@@ -41,7 +41,7 @@ def utc_today() -> dt.date:
 class Options:
     """What a caller may change: the clock, the sleep, page sizes (tests), the transport."""
 
-    today: Callable[[], dt.date] = utc_today
+    today: Callable[[], dt.date] = field(default=lambda: utc_today())  # looked up late: tests
     sleep: Sleep = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     progress: Progress | None = None

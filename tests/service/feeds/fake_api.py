@@ -121,8 +121,9 @@ class FakeApi:
         if page + 1 < pages:
             query = "&".join(f"{k}={v}" for k, v in {**params, "page": page + 1}.items())
             following = f"{self.base}{path}?{query}"
+        result = rows[page * size : (page + 1) * size]
         return 200, {"TotalCount": len(rows), "TotalPages": pages, "PreviousPageUrl": "",
-                     "NextPageUrl": following, "Result": rows[page * size : (page + 1) * size]}  # fmt: skip
+                     "NextPageUrl": following, "Result": result}  # fmt: skip
 
 
 def _acled_match(row: dict[str, Any], params: dict[str, str]) -> bool:

@@ -172,4 +172,5 @@ def test_nothing_to_fetch_is_recorded_too(
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(FeedFetch)) == 1
         mark = session.scalar(select(FeedWatermark))
-        assert mark is not None and (mark.scope, mark.last_timestamp) == ("Mali", 0)
+        assert mark is not None
+        assert (mark.scope, mark.last_timestamp) == ("Mali", 0)

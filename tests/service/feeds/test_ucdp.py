@@ -76,7 +76,8 @@ def test_candidates_month_by_month_then_ged_replaces_them(
     # GED 25.1 covers 2024: it replaces the Candidate events of January to March, keeps
     # what it confirms under its own ids, and drops what it does not hold.
     api.releases["25.1"] = [ucdp_row(1, "2023-11-02"), ucdp_row(2, "2023-12-20"),
-                            ucdp_row(5001, "2024-01-10"), ucdp_row(1003, "2024-02-03", best=7)]  # fmt: skip
+                            ucdp_row(5001, "2024-01-10"),
+                            ucdp_row(1003, "2024-02-03", best=7)]  # fmt: skip
     ged = fetch_ucdp(engine, feed_settings, ["Burkina Faso"], "25.1", options=options)
     events = ged.reports[0]
     assert (events.added, events.updated, events.deleted) == (1, 3, 3)
