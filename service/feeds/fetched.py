@@ -54,6 +54,12 @@ class Fetched:
     deletions_tally: Tally = field(default_factory=Tally)
     progress: Progress | None = None
 
+    def __post_init__(self) -> None:
+        # Seeded, so no fetch shares a hash with a file (an empty one above all): the drop
+        # folder skips a file whose hash was ingested before.
+        for tally in (self.events_tally, self.deletions_tally):
+            tally.digest.update(f"sahelcast {self.feed} API fetch\n".encode())
+
     def count(self, rows: list[dict[str, Any]], deletions: bool = False) -> None:
         """Account for one page read."""
         self.pages += 1

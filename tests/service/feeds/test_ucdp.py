@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, MetaData, select
 
 from service.config import Settings
 from service.db import session_scope
@@ -15,7 +15,7 @@ from service.feeds.orm import FeedWatermark
 from service.feeds.service import Options, fetch_ucdp
 from service.ingest.orm import Event
 from service.series.orm import Coverage
-from tests.service.feeds.fake_api import FakeApi, ucdp_row
+from tests.service.feeds.fake_api import UCDP_TOKEN, FakeApi, ucdp_row
 
 
 def _held(engine: Engine) -> dict[str, str]:
@@ -35,7 +35,13 @@ def test_a_ged_release_is_paged_and_not_asked_twice(
     asked = api.requests("/api/gedevents/24.1")
     assert [s.params["page"] for s in asked] == ["0", "1", "2"]  # NextPageUrl followed
     assert {(s.params["Country"], s.params["pagesize"]) for s in asked} == {("439", "2")}
-    assert all(s.headers["x-ucdp-access-token"] == "ucdp-token-123" for s in asked)
+    assert all(s.headers["x-ucdp-access-token"] == UCDP_TOKEN for s in asked)
+    with engine.connect() as connection:  # the token is sent, never stored
+        metadata = MetaData()
+        metadata.reflect(connection)
+        for table in metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                assert UCDP_TOKEN not in str(tuple(row)), table.name
     assert sorted(_held(engine)) == ["1", "2", "3", "4", "5"]
     with session_scope(engine) as session:
         coverage = session.scalar(select(Coverage))
