@@ -16,7 +16,7 @@ from service.cli import app
 from service.config import Settings, get_settings
 from service.db import session_scope
 from service.feeds.service import Options
-from service.ingest.orm import Event
+from service.ingest.orm import Event, IngestedFile
 from service.jobs.orm import Job
 from service.jobs.steps import run_weekly
 from tests.service.api.builders import make_key
@@ -131,12 +131,14 @@ def test_cli_fetch_backfills_then_updates(
                                 "--no-detect"])  # fmt: skip
     assert first.exit_code == 0, first.output
     assert "Ingested" in first.output
-    assert "ACLED API: country=Mali, event_date 2023-01-01..2024-04-10" in first.output
+    with session_scope(engine) as session:  # the summary's first column (folded to fit)
+        path = session.scalar(select(IngestedFile.path))
+    assert path == "ACLED API: country=Mali, event_date 2023-01-01..2024-04-10"
     assert _count(engine) == 12
     api.events.append(acled_row(5000, "2024-03-01", timestamp=50_000))
     second = runner.invoke(app, ["fetch", "acled", "-c", "Mali", "--no-detect"])
     assert second.exit_code == 0, second.output
-    assert "timestamp>1112" in second.output
+    assert api.requests("/api/acled/read")[-1].params["timestamp"] == "1112"
     assert _count(engine) == 13
     ucdp = runner.invoke(app, ["fetch", "ucdp", "--candidate", "--version", "24.0.1",
                                "--country", "Burkina Faso"])  # fmt: skip
