@@ -24,6 +24,14 @@ class Sleeps:
         self.calls.append(seconds)
 
 
+@pytest.fixture(autouse=True)
+def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fetches started without options (weekly job, API, CLI) see TODAY, not the wall clock."""
+    import service.feeds.service as feeds
+
+    monkeypatch.setattr(feeds, "utc_today", lambda: TODAY)
+
+
 @pytest.fixture
 def api() -> Iterator[FakeApi]:
     fake = FakeApi()
