@@ -102,9 +102,9 @@ def fetch_ucdp(
     feed = "ucdp-candidate" if candidate else "ucdp"
     token = settings.ucdp_token.get_secret_value()
     with _locked(engine, settings):
-        label = f"UCDP API: gedevents {version or 'Candidate (new)'} for {', '.join(countries)}" + (
-            f" since {since}" if since else ""
-        )
+        asked = version or "Candidate (new)"
+        label = f"UCDP API: gedevents {asked} for {', '.join(countries)}"
+        label += f" since {since}" if since else ""
         fetched = Fetched(feed, "ucdp", label, {"countries": countries, "since": since,
                           "version": version, "candidate": candidate},
                           progress=options.progress)  # fmt: skip
