@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     # The training lease: a crashed run's lock lapses after this long; renewed every third.
     lock_lease_seconds: float = Field(300.0, gt=0)
 
+    # Live data (service/feeds): the ACLED and UCDP APIs, and what the weekly job fetches.
+    # The secrets are SecretStr: never logged, never stored, never put in an error message.
+    acled_url: str = "https://acleddata.com"
+    acled_username: str = ""
+    acled_password: SecretStr = SecretStr("")
+    ucdp_url: str = "https://ucdpapi.pcr.uu.se"
+    ucdp_token: SecretStr = SecretStr("")
+    # e.g. `acled:Mali,Burkina Faso,Niger;ucdp-candidate:Mali,Burkina Faso,Niger`; empty: none.
+    feeds: str = ""
+    feed_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    feed_max_attempts: int = Field(default=5, ge=1, le=20)
+    feed_backoff_seconds: float = Field(default=2.0, ge=0, le=600)
+
     # Anomalies: the forecast interval outside which an observed month is flagged.
     # The quantile grid holds the 50%, 80% and 95% central intervals, so only those are offered.
     anomaly_level: float = 0.95
@@ -80,6 +93,14 @@ class Settings(BaseSettings):
     def _split_roles(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _valid_feeds(cls, value: str) -> str:
+        from service.feeds.spec import parse_feeds  # light: plain string parsing
+
+        parse_feeds(value)  # raises ValueError naming the bad part
         return value
 
     @field_validator("anomaly_level")

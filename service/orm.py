@@ -4,6 +4,7 @@ from service.alerts import orm as alerts_orm
 from service.anomalies import orm as anomalies_orm
 from service.auth import orm as auth_orm
 from service.db import Base
+from service.feeds import orm as feeds_orm
 from service.ingest import orm as ingest_orm
 from service.jobs import orm as jobs_orm
 from service.series import orm as series_orm
@@ -14,6 +15,7 @@ __all__ = [
     "alerts_orm",
     "anomalies_orm",
     "auth_orm",
+    "feeds_orm",
     "ingest_orm",
     "jobs_orm",
     "series_orm",

@@ -14,6 +14,8 @@ from service.alerts.router import router as alerts_router
 from service.api.database import api_engine, read_engine
 from service.api.deps import READ_SECURITY
 from service.api.docs import install_docs
+from service.api.fetch import FetchLauncher
+from service.api.fetch import launch_thread as launch_fetch
 from service.api.keycache import KeyCache
 from service.api.metrics import HttpMetrics, MetricsMiddleware, metrics_router
 from service.api.problems import Problem, ProblemParam, install_handlers
@@ -43,7 +45,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(
-    settings: Settings | None = None, *, retrain_launcher: Launcher | None = None
+    settings: Settings | None = None,
+    *,
+    retrain_launcher: Launcher | None = None,
+    fetch_launcher: FetchLauncher | None = None,
 ) -> FastAPI:
     """Build the API for `settings` (default: the process settings)."""
     settings = settings or get_settings()
@@ -61,6 +66,7 @@ def create_app(
     app.state.sessions = session_factory(engine)
     app.state.read_engine = read_engine(settings.database_url)
     app.state.retrain_launcher = retrain_launcher or launch_process
+    app.state.fetch_launcher = fetch_launcher or launch_fetch
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     app.state.response_cache = ResponseCache(settings.api_response_cache_entries)
     app.state.schema_head = migrate.head_revision(engine)

@@ -8,6 +8,7 @@ from service.cli import (
     alerts,
     db,
     detect,
+    fetch,
     ingest,
     jobs,
     keys,
@@ -43,6 +44,7 @@ def main(
 
 app.add_typer(db.app, name="db")
 app.command("ingest")(ingest.ingest)
+app.add_typer(fetch.app, name="fetch")
 app.add_typer(series.app, name="series")
 app.command("plot")(plot.plot)
 app.command("train")(train.train)

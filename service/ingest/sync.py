@@ -7,9 +7,10 @@ rolls back and the database is exactly as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -72,12 +73,18 @@ def get_or_create_source(session: Session, name: str) -> Source:
 
 
 def _start_file(session: Session, path: Path, source: Source, kind: str) -> IngestedFile:
-    record = IngestedFile(
-        source_id=source.id,
-        kind=kind,
-        path=str(path),
-        sha256=file_sha256(path),
+    return start_record(
+        session, source, kind, path=str(path), sha256=file_sha256(path),
         size_bytes=path.stat().st_size,
+    )  # fmt: skip
+
+
+def start_record(
+    session: Session, source: Source, kind: str, *, path: str, sha256: str, size_bytes: int
+) -> IngestedFile:
+    """Write the `ingested_files` row of one ingest (a file, or an API fetch) and flush it."""
+    record = IngestedFile(
+        source_id=source.id, kind=kind, path=path, sha256=sha256, size_bytes=size_bytes,
         rows_read=0, added=0, updated=0, unchanged=0, deleted=0, rejected=0,
     )  # fmt: skip
     session.add(record)
@@ -110,11 +117,32 @@ def ingest_events(
     progress: Progress | None = None,
 ) -> IngestReport:
     """Sync the events of one ACLED or UCDP file into the database; see the module docstring."""
-    started = time.perf_counter()
     source_name = source or detect_source(path)
     src = get_or_create_source(session, source_name)
     record = _start_file(session, path, src, "events")
-    report = IngestReport(str(path), source_name, "events", record.sha256)
+    chunks = iter_events(path, source=source_name, chunksize=chunk_rows)
+    return sync_events(session, chunks, src, record, normalizer=normalizer,
+                       actor_roles=actor_roles, progress=progress)  # fmt: skip
+
+
+def sync_events(
+    session: Session,
+    chunks: Iterable[pd.DataFrame],
+    src: Source,
+    record: IngestedFile,
+    *,
+    normalizer: Normalizer,
+    actor_roles: Sequence[str],
+    progress: Progress | None = None,
+    quiet: Mapping[str, dt.date] | None = None,
+) -> IngestReport:
+    """Sync checked event chunks (the readers' frames) under `record`: files and API fetches.
+
+    `quiet` names countries that were asked for (with the first date asked) and may have no
+    rows: the data's reach extends their coverage too, so a quiet month is a zero, not unknown.
+    """
+    started = time.perf_counter()
+    report = IngestReport(record.path, src.name, "events", record.sha256)
     existing = _existing_events(session, src.id)
     next_id = _next_event_id(session)
     names = NameRegistry(session, normalizer)
@@ -156,12 +184,13 @@ def ingest_events(
         report.added += len(new)
         report.updated += len(newer)
 
-    for chunk in iter_events(path, source=source_name, chunksize=chunk_rows):
+    for chunk in chunks:
         handle(chunk)
         if progress:
             progress(len(chunk))
 
     spans = pd.concat(dates) if dates else pd.DataFrame(columns=["country", "min", "max"])
+    spans = _with_quiet(spans, quiet or {})
     if touched:
         rebuild_series(session, src, sorted(touched))
     update_coverage(session, src, spans)
@@ -173,13 +202,25 @@ def ingest_deletions(
     session: Session, path: Path, *, source: str = "acled", progress: Progress | None = None
 ) -> IngestReport:
     """Remove the events named in an ACLED deletion list (`event_id_cnty, deleted_timestamp`)."""
-    started = time.perf_counter()
     src = get_or_create_source(session, source)
     record = _start_file(session, path, src, "deletions")
-    report = IngestReport(str(path), source, "deletions", record.sha256)
+    return sync_deletions(session, iter_deletions(path), src, record, progress=progress)
+
+
+def sync_deletions(
+    session: Session,
+    chunks: Iterable[pd.DataFrame],
+    src: Source,
+    record: IngestedFile,
+    *,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Apply checked deletion chunks (`source_event_id, deleted_timestamp`) under `record`."""
+    started = time.perf_counter()
+    report = IngestReport(record.path, src.name, "deletions", record.sha256)
     existing = _existing_events(session, src.id)
     touched: set[str] = set()
-    for chunk in iter_deletions(path):
+    for chunk in chunks:
         report.rows_read += len(chunk)
         hits = chunk.merge(existing, on="source_event_id")
         # A deletion older than the event's current version is stale: the event was re-added.
@@ -197,6 +238,20 @@ def ingest_deletions(
         rebuild_series(session, src, sorted(touched))
     report.countries = sorted(touched)
     return _finish(record, report, started)
+
+
+def _with_quiet(spans: pd.DataFrame, quiet: Mapping[str, dt.date]) -> pd.DataFrame:
+    """Add a span reaching the data's last date for each asked-for country without rows."""
+    missing = [c for c in quiet if c not in set(spans["country"])]
+    if spans.empty or not missing:
+        return spans
+    reach = pd.Timestamp(spans["max"].max())
+    extra = pd.DataFrame({
+        "country": missing,
+        "min": [min(pd.Timestamp(quiet[c]), reach) for c in missing],
+        "max": [reach] * len(missing),
+    })  # fmt: skip
+    return pd.concat([spans, extra], ignore_index=True)
 
 
 def _event_rows(

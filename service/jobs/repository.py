@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from service.ingest.orm import utcnow
 from service.jobs.orm import Job
 
-KINDS = ("ingest", "train", "detect", "weekly")
+KINDS = ("fetch", "ingest", "train", "detect", "weekly")
 TRIGGERS = ("schedule", "cli", "api")
 RUNNING, SUCCEEDED, SKIPPED, FAILED = "running", "succeeded", "skipped", "failed"
 

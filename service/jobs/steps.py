@@ -145,10 +145,15 @@ def run_weekly(
     engine: Engine, settings: Settings, *, trigger: str, force: bool = False,
     progress: Progress | None = None,
 ) -> JobResult:  # fmt: skip
-    """Ingest, detect, train and detect again, each recorded as its own job under a weekly one."""
+    """Fetch feeds, ingest, detect, train, detect again: each its own job under a weekly one."""
 
     def weekly() -> StepResult:
-        steps = [
+        steps: list[JobResult] = []
+        if settings.feeds:  # live data first (SAHELCAST_FEEDS), then the drop folder
+            from service.feeds.job import fetch_step
+
+            steps.append(run_job(engine, "fetch", trigger, lambda: fetch_step(engine, settings)))
+        steps += [
             run_job(engine, "ingest", trigger, lambda: ingest_step(engine, settings)),
             run_job(engine, "detect", trigger, lambda: detect_step(engine, settings)),
         ]

@@ -1,4 +1,4 @@
-"""Admin writes: upload an event file (validated like the CLI) and trigger a retrain."""
+"""Admin writes: upload an event file (validated like the CLI), trigger a retrain or a fetch."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import AdminDep, EngineDep, SessionDep, SettingsDep
+from service.api.fetch import fetch_holder
 from service.api.problems import ProblemError, ProblemParam, problems
 from service.api.repositories.jobs import create_job
 from service.api.retrain import training_holder
 from service.api.routes import V1
+from service.feeds.spec import parse_feeds
 from service.ingest.errors import IngestError
 from service.ingest.service import ingest_file
 from service.migrate import DatabaseNotReady
@@ -47,6 +49,17 @@ class RetrainCreate(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     force: bool = Field(default=False, description="Train even if the data did not advance.")
+
+
+class FetchCreate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    feeds: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Feeds to fetch, written like SAHELCAST_FEEDS "
+        "(`acled:Mali,Niger;ucdp-candidate:Mali`); default: that setting.",
+    )
 
 
 class RetrainRead(BaseModel):
@@ -173,4 +186,45 @@ def retrain(
     job = create_job(session, "train", "running", {"force": force})
     # Background tasks run after the response, hence after the session committed the job.
     background.add_task(request.app.state.retrain_launcher, settings, job.id, force)
+    return RetrainRead(job_id=job.id, status=job.status, poll=f"/v1/jobs/{job.id}")
+
+
+@router.post(
+    "/fetch",
+    response_model=RetrainRead,
+    status_code=202,
+    responses=problems(400, 409),
+    summary="Fetch the live feeds (ACLED, UCDP); poll the job",
+)
+def fetch(
+    request: Request,
+    session: SessionDep,
+    _: AdminDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    body: FetchCreate | None = None,
+) -> RetrainRead:
+    """Record a `fetch` job and run it after the response, like the weekly job's fetch step:
+    every feed in its own transaction, then anomaly detection if the data changed.
+    Poll `/v1/jobs/{id}`."""
+    feeds = body.feeds if body is not None else None
+    try:
+        specs = parse_feeds(settings.feeds if feeds is None else feeds)
+    except ValueError as error:
+        raise ProblemError(400, str(error), slug="bad-feeds", title="Bad feeds") from error
+    if not specs:
+        raise ProblemError(
+            400,
+            "No feeds to fetch: set SAHELCAST_FEEDS or send `feeds`.",
+            slug="no-feeds",
+            title="No feeds",
+        )
+    holder = fetch_holder(session)
+    if holder is not None:
+        raise ProblemError(
+            409, f"A fetch is under way ({holder}).", slug="fetch-under-way",
+            title="Fetch under way",
+        )  # fmt: skip
+    job = create_job(session, "fetch", "running", {"feeds": feeds or settings.feeds})
+    background.add_task(request.app.state.fetch_launcher, settings, job.id, feeds)
     return RetrainRead(job_id=job.id, status=job.status, poll=f"/v1/jobs/{job.id}")

@@ -86,7 +86,7 @@ def jobs(
     session: SessionDep,
     _: ReadDep,
     page: PageDep,
-    kind: Annotated[Literal["ingest", "train", "detect", "weekly"] | None, Query()] = None,
+    kind: Annotated[Literal["fetch", "ingest", "train", "detect", "weekly"] | None, Query()] = None,
 ) -> JobPage:
     rows, total = list_jobs(session, kind=kind, limit=page.limit, offset=page.offset)
     return JobPage(

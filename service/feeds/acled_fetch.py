@@ -1,0 +1,89 @@
+"""Plan and read an ACLED fetch: a backfill for a new country, then only what changed.
+
+A country's watermark is the newest `timestamp` seen; the next call asks for events changed
+after it (`timestamp > …`) within the dates first asked. ACLED's deletion list is global; it is
+read from its own watermark or, the first time, from the oldest event held (an older deletion
+cannot touch anything here: the sync ignores deletions older than the event's version).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from service.feeds import acled
+from service.feeds.acled_auth import AcledToken
+from service.feeds.fetched import Fetched, Mark
+from service.feeds.http import FeedHTTP
+from service.feeds.repository import DELETIONS_SCOPE, oldest_timestamp, watermarks
+from service.feeds.rows import check_page
+from service.ingest.readers.layout import FileKind
+
+ACLED_START = dt.date(1997, 1, 1)  # ACLED's African coverage begins in 1997
+
+
+def plan(
+    session: Session, countries: list[str], since: dt.date | None, today: dt.date
+) -> tuple[list[acled.EventQuery], int | None]:
+    """The event queries, and where the deletion list starts (None: no deletions to ask)."""
+    marks = watermarks(session, "acled")
+    queries = []
+    for country in countries:
+        mark = marks.get(country)
+        earlier = since is not None and mark is not None and mark.since is not None \
+            and since < mark.since  # fmt: skip
+        if mark is None or mark.last_timestamp is None or earlier:
+            queries.append(acled.EventQuery(country, since or ACLED_START, today))
+        else:
+            start = mark.since or since or ACLED_START
+            queries.append(acled.EventQuery(country, start, today, after=mark.last_timestamp))
+    deletions = marks.get(DELETIONS_SCOPE)
+    if deletions is not None and deletions.last_timestamp is not None:
+        return queries, deletions.last_timestamp
+    oldest = oldest_timestamp(session, "acled")
+    return queries, None if oldest is None else oldest - 1
+
+
+def read(
+    http: FeedHTTP,
+    token: AcledToken,
+    queries: list[acled.EventQuery],
+    deletions_after: int | None,
+    fetched: Fetched,
+    latest: pd.Timestamp,
+    page_size: int = acled.PAGE_SIZE,
+) -> None:
+    """Read every page into `fetched` (checked like a file), with the watermarks to move."""
+    newest_seen = 0
+    for query in queries:
+        newest = query.after or 0
+        for page, rows in acled.event_pages(http, token, query, page_size):
+            where = f"ACLED events of {query.country}, page {page}"
+            chunk = check_page(rows, FileKind.ACLED_EVENTS, where, latest)
+            fetched.events.append(chunk)
+            fetched.count(rows)
+            if len(chunk):
+                newest = max(newest, int(chunk["source_timestamp"].max()))
+        fetched.quiet[query.country] = query.since
+        fetched.marks.append(Mark(query.country, {"since": query.since, "last_timestamp": newest}))
+        newest_seen = max(newest_seen, newest)
+    after = deletions_after
+    if after is None:
+        # Nothing was held before this fetch: its rows are current, so only deletions from
+        # now on can matter; start the list at the newest version just read.
+        if newest_seen:
+            fetched.marks.append(Mark(DELETIONS_SCOPE, {"last_timestamp": newest_seen}))
+        return
+    fetched.deletions = []
+    newest_deletion = after
+    for page, rows in acled.deletion_pages(http, token, after, page_size):
+        where = f"ACLED deletions, page {page}"
+        chunk = check_page(rows, FileKind.ACLED_DELETIONS, where, latest)
+        fetched.deletions.append(chunk)
+        fetched.count(rows, deletions=True)
+        if len(chunk):
+            newest_deletion = max(newest_deletion, int(chunk["deleted_timestamp"].max()))
+    fetched.marks.append(Mark(DELETIONS_SCOPE, {"last_timestamp": newest_deletion}))
+    fetched.query["deletions_after"] = after

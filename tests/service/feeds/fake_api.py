@@ -1,0 +1,273 @@
+"""A fake ACLED + UCDP API on 127.0.0.1 (an ephemeral port, in a thread), serving the shapes
+the real services document: OAuth tokens that expire, paged `data`, `/api/deleted/read`, UCDP
+`TotalCount/TotalPages/NextPageUrl/Result`. Every row it serves is made up (never ACLED data).
+
+Faults are queued by the test (`fail(path, kind)`) and served once each, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+USERNAME = "analyst@example.org"
+PASSWORD = "s3cret-Pa55-word"  # noqa: S105 - the fake's own test password
+UCDP_TOKEN = "ucdp-token-123"  # noqa: S105
+GW = {432: "Mali", 439: "Burkina Faso", 436: "Niger"}
+
+
+@dataclass
+class Clock:
+    """Monotonic seconds shared by the client's token logic and the fake's token expiry."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+    form: dict[str, str]
+    status: int = 0
+
+
+@dataclass
+class FakeApi:
+    clock: Clock = field(default_factory=Clock)
+    events: list[dict[str, Any]] = field(default_factory=list)  # ACLED rows
+    deletions: list[dict[str, Any]] = field(default_factory=list)
+    releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # UCDP
+    expires_in: int = 3600
+    tokens: dict[str, float] = field(default_factory=dict)  # access token -> expiry
+    refresh_tokens: set[str] = field(default_factory=set)
+    faults: list[tuple[str, str]] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)
+    after_page: Any = None  # called after each data page is served (tests move the clock)
+    base: str = ""
+    _issued: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail(self, path: str, kind: str, times: int = 1) -> None:
+        """Serve `kind` (429, 500, 401, 403, truncated, html, cut, slow) on the next `path` hits."""
+        self.faults += [(path, kind)] * times
+
+    def requests(self, path: str) -> list[Seen]:
+        return [s for s in self.seen if s.path.startswith(path)]
+
+    # -- the handlers ------------------------------------------------------------------------
+
+    def token(self, form: dict[str, str]) -> tuple[int, Any]:
+        grant = form.get("grant_type")
+        if form.get("client_id") != "acled":
+            return 400, {"error": "invalid_client"}
+        if grant == "password":
+            if (form.get("username"), form.get("password")) != (USERNAME, PASSWORD):
+                return 400, {"error": "invalid_grant", "error_description": "bad credentials"}
+        elif grant == "refresh_token":
+            if form.get("refresh_token") not in self.refresh_tokens:
+                return 400, {"error": "invalid_grant"}
+            self.refresh_tokens.discard(form["refresh_token"])
+        else:
+            return 400, {"error": "unsupported_grant_type"}
+        self._issued += 1
+        access, refresh = f"access-{self._issued}", f"refresh-{self._issued}"
+        self.tokens[access] = self.clock() + self.expires_in
+        self.refresh_tokens.add(refresh)
+        return 200, {"token_type": "Bearer", "access_token": access, "refresh_token": refresh,
+                     "expires_in": self.expires_in}  # fmt: skip
+
+    def acled(self, path: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, Any]:
+        bearer = headers.get("authorization", "").removeprefix("Bearer ")
+        if self.tokens.get(bearer, 0) <= self.clock():
+            return 401, {"error": "invalid or expired token"}
+        if params.get("_format") != "json":
+            return 400, {"error": "_format=json expected"}
+        if path == "/api/acled/read":
+            rows = [r for r in self.events if _acled_match(r, params)]
+        else:
+            after = int(params.get("deleted_timestamp", 0))
+            assert params.get("deleted_timestamp_where") == ">"
+            rows = [r for r in self.deletions if int(r["deleted_timestamp"]) > after]
+        limit, page = int(params["limit"]), int(params["page"])
+        data = rows[(page - 1) * limit : page * limit]
+        return 200, {"status": 200, "success": True, "count": len(data), "data": data}
+
+    def ucdp(self, path: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, Any]:
+        if headers.get("x-ucdp-access-token") != UCDP_TOKEN:
+            return 401, {"message": "a valid x-ucdp-access-token is required"}
+        version = path.rsplit("/", 1)[-1]
+        if version not in self.releases:
+            return 404, {"message": f"no version {version}"}
+        codes = {int(c) for c in params.get("Country", "").split(",") if c}
+        rows = [r for r in self.releases[version]
+                if (not codes or r["country_id"] in codes)
+                and params.get("StartDate", "0") <= r["date_start"][:10]
+                and r["date_start"][:10] <= params.get("EndDate", "9")]  # fmt: skip
+        size, page = int(params["pagesize"]), int(params["page"])
+        pages = max((len(rows) + size - 1) // size, 1)
+        following = ""
+        if page + 1 < pages:
+            query = "&".join(f"{k}={v}" for k, v in {**params, "page": page + 1}.items())
+            following = f"{self.base}{path}?{query}"
+        result = rows[page * size : (page + 1) * size]
+        return 200, {"TotalCount": len(rows), "TotalPages": pages, "PreviousPageUrl": "",
+                     "NextPageUrl": following, "Result": result}  # fmt: skip
+
+
+def _acled_match(row: dict[str, Any], params: dict[str, str]) -> bool:
+    if params.get("country") and row["country"] != params["country"]:
+        return False
+    if "event_date" in params:
+        assert params.get("event_date_where") == "BETWEEN"
+        low, high = params["event_date"].split("|")
+        if not low <= row["event_date"] <= high:
+            return False
+    if "timestamp" in params:
+        assert params.get("timestamp_where") == ">"
+        if int(row["timestamp"]) <= int(params["timestamp"]):
+            return False
+    return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: FakeApi
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._serve("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._serve("POST")
+
+    def _serve(self, method: str) -> None:
+        api = self.api
+        url = urlsplit(self.path)
+        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        form = {k: v[-1] for k, v in parse_qs(body).items()}
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        seen = Seen(method, url.path, params, headers, form)
+        with api._lock:
+            api.seen.append(seen)
+            fault = next((f for f in api.faults if url.path.startswith(f[0])), None)
+            if fault is not None:
+                api.faults.remove(fault)
+        if fault is not None and fault[1] != "slow":
+            seen.status = self._fault(fault[1])
+            return
+        if fault is not None:
+            time.sleep(1.0)  # longer than the client's timeout in that test
+        if url.path == "/oauth/token":
+            status, answer = api.token(form)
+        elif url.path.startswith("/api/gedevents/"):
+            status, answer = api.ucdp(url.path, params, headers)
+        elif url.path in ("/api/acled/read", "/api/deleted/read"):
+            status, answer = api.acled(url.path, params, headers)
+        else:
+            status, answer = 404, {"error": "no such path"}
+        seen.status = status
+        self._send(status, json.dumps(answer).encode())
+        if status == 200 and url.path.startswith("/api/") and api.after_page is not None:
+            api.after_page(seen)
+
+    def _fault(self, kind: str) -> int:
+        if kind in ("429", "503"):
+            self._send(int(kind), b'{"error": "slow down"}', {"Retry-After": "7"})
+        elif kind in ("500", "401", "403"):
+            self._send(int(kind), b'{"error": "' + kind.encode() + b'"}')
+        elif kind == "truncated":
+            self._send(200, b'{"status": 200, "success": true, "data": [{"event_id_cnty": "MLI')
+        elif kind == "html":
+            self._send(200, b"<html><body>Bad gateway</body></html>", ctype="text/html")
+        elif kind == "cut":  # promises more bytes than it sends, then hangs up
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"data": [')
+            self.close_connection = True
+            return 200
+        return int(kind) if kind.isdigit() else 200
+
+    def _send(self, status: int, raw: bytes, headers: dict[str, str] | None = None,
+              ctype: str = "application/json") -> None:  # fmt: skip
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(raw)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+
+@contextmanager
+def serving(api: FakeApi) -> Iterator[str]:
+    """Serve `api` on 127.0.0.1 in a thread; yield its base URL."""
+    handler = type("Handler", (_Handler,), {"api": api})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    api.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, name="fake-api", daemon=True)
+    thread.start()
+    try:
+        yield api.base
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def acled_row(n: int, date: str, *, country: str = "Mali", admin1: str = "Mopti",
+              actor1: str = "JNIM: Group for Support of Islam and Muslims",
+              fatalities: int | str = 1, timestamp: int = 1_700_000_000,
+              **extra: Any) -> dict[str, Any]:  # fmt: skip
+    """A made-up ACLED API row (ISO date, text values as the API sends them)."""
+    prefix = {"Mali": "MLI", "Burkina Faso": "BFO", "Niger": "NIG"}[country]
+    row = {
+        "event_id_cnty": f"{prefix}{n}", "event_date": date, "year": date[:4],
+        "time_precision": "1", "disorder_type": "Political violence",
+        "event_type": "Violence against civilians", "sub_event_type": "Attack",
+        "actor1": actor1, "assoc_actor_1": "", "inter1": "2", "actor2": f"Civilians ({country})",
+        "assoc_actor_2": "", "inter2": "7", "interaction": "27", "civilian_targeting": "",
+        "iso": "466", "region": "Western Africa", "country": country, "admin1": admin1,
+        "admin2": "", "admin3": "", "location": "Somewhere", "latitude": "14.5",
+        "longitude": "-4.2", "geo_precision": "1", "source": "Made up", "source_scale": "Local",
+        "notes": f"A made-up event {n}.", "fatalities": str(fatalities), "tags": "",
+        "timestamp": str(timestamp),
+    }  # fmt: skip
+    return row | extra
+
+
+def ucdp_row(n: int, date: str, *, country_id: int = 439, adm_1: str = "Sahel region",
+             best: int = 3, violence: int = 1, **extra: Any) -> dict[str, Any]:  # fmt: skip
+    """A made-up UCDP GED API row (typed values, ISO date-times, as the API sends them)."""
+    row = {
+        "id": n, "relid": f"BFO-{n}", "year": int(date[:4]), "active_year": True,
+        "code_status": "Clear", "type_of_violence": violence, "conflict_new_id": 1,
+        "conflict_name": "Burkina Faso: Government", "dyad_new_id": 2,
+        "dyad_name": "Government of Burkina Faso - JNIM", "side_a_new_id": 3,
+        "side_a": "Government of Burkina Faso", "side_b_new_id": 4, "side_b": "JNIM",
+        "number_of_sources": 1, "source_article": "Made up", "where_prec": 1,
+        "where_coordinates": "Somewhere", "adm_1": adm_1, "adm_2": "", "latitude": 13.1,
+        "longitude": -1.1, "priogrid_gid": 1, "country": GW[country_id],
+        "country_id": country_id, "region": "Africa", "event_clarity": 1, "date_prec": 1,
+        "date_start": f"{date}T00:00:00.000", "date_end": f"{date}T00:00:00.000",
+        "deaths_a": 0, "deaths_b": best, "deaths_civilians": 0, "deaths_unknown": 0,
+        "best": best, "high": best, "low": best,
+    }  # fmt: skip
+    return row | extra
