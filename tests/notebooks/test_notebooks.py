@@ -58,7 +58,6 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
         database_url=url,
         data_dir=folder,
         train_executor="inline",
-        train_candidates=("negbin", "ets", "seasonal_naive", "poisson_last"),
     )
     engine = make_engine(url)
     migrate.upgrade(engine)

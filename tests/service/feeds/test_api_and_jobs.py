@@ -47,11 +47,8 @@ def test_weekly_job_fetches_before_the_drop_folder(
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> None:
-    from tests.service.training.fixtures import FAST_CANDIDATES
-
     _history(api)
     for name, value in {
-        "SAHELCAST_TRAIN_CANDIDATES": FAST_CANDIDATES,
         "SAHELCAST_TRAIN_EXECUTOR": "inline",
         "SAHELCAST_TRAIN_MIN_EVENTS": "1",
         "SAHELCAST_FEEDS": "acled:Mali;ucdp-candidate@24.0.1:Burkina Faso",

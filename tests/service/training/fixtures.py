@@ -9,8 +9,6 @@ import pytest
 
 from service.config import Settings
 
-# Two cheap candidates keep the suite fast; one test trains with the library's default set.
-FAST_CANDIDATES = "poisson_last,negbin"
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +26,6 @@ def train_settings(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Settings:
     """Settings for the test database with fast, in-process training (the CLI sees them too)."""
-    monkeypatch.setenv("SAHELCAST_TRAIN_CANDIDATES", FAST_CANDIDATES)
     monkeypatch.setenv("SAHELCAST_TRAIN_EXECUTOR", "inline")
     monkeypatch.setenv("SAHELCAST_TRAIN_MIN_EVENTS", "1")
     monkeypatch.setenv("SAHELCAST_LOCK_LEASE_SECONDS", "30")

@@ -48,7 +48,7 @@ def test_kill_9_mid_run_leaves_the_published_run_served(
                         actor=f"Group {i}")
             for i in range(30)
         ]  # fmt: skip
-    update = {"lock_lease_seconds": LEASE_SECONDS, "train_candidates": ("poisson_last",)}
+    update = {"lock_lease_seconds": LEASE_SECONDS}
     settings = train_settings.model_copy(update=update)
     first = train(engine, settings, TrainRequest.from_settings(settings))
     with session_scope(engine) as session:
@@ -58,7 +58,6 @@ def test_kill_9_mid_run_leaves_the_published_run_served(
         "SAHELCAST_DATABASE_URL": db_url,
         "SAHELCAST_LOCK_LEASE_SECONDS": str(LEASE_SECONDS),
         "SAHELCAST_TRAIN_BATCH_SIZE": "1",
-        "SAHELCAST_TRAIN_CANDIDATES": "poisson_last",
     }
     log = tmp_path / "train.log"
     with log.open("w") as out:
