@@ -10,7 +10,6 @@ import pytest
 from service.config import Settings
 
 
-
 @pytest.fixture(autouse=True)
 def _no_alert_delivery_left_behind() -> Iterator[None]:
     """CLI commands register the alerts hook for their process; undo it after each test."""

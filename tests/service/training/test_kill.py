@@ -43,9 +43,9 @@ def test_kill_9_mid_run_leaves_the_published_run_served(
 ) -> None:
     with session_scope(engine) as session:
         series = [
-            # One actor per series: one task each, so results are written one by one.
+            # Ten countries: ten panels, one task each, so results are written panel by panel.
             make_series(session, seasonal_counts(84, base=3 + i % 5, seed=i), region="Sahel",
-                        actor=f"Group {i}")
+                        actor=f"Group {i}", country=f"Country {i % 10}")
             for i in range(30)
         ]  # fmt: skip
     update = {"lock_lease_seconds": LEASE_SECONDS}
