@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from service.api.deps import AdminDep, EngineDep, SessionDep, SettingsDep
 from service.api.problems import ProblemError, ProblemParam, problems
 from service.api.repositories.jobs import create_job
-from service.api.retrain import training_holder
+from service.api.retrain import claim_request, training_holder
 from service.api.routes import V1
 from service.ingest.errors import IngestError
 from service.ingest.service import ingest_file
 from service.migrate import DatabaseNotReady
+from service.training.lock import LockHeld
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=f"{V1}/admin", tags=["admin"], responses=problems(401, 403, 422))
@@ -157,6 +158,7 @@ def retrain(
     session: SessionDep,
     _: AdminDep,
     settings: SettingsDep,
+    engine: EngineDep,
     background: BackgroundTasks,
     body: RetrainCreate | None = None,
 ) -> RetrainRead:
@@ -169,8 +171,23 @@ def retrain(
             slug="training-under-way",
             title="Training under way",
         )
+    try:  # before anything is spawned: concurrent requests get 409, not a process each
+        lease = claim_request(engine, settings)
+    except LockHeld as held:
+        raise ProblemError(
+            409,
+            f"A retrain is starting or under way ({held.owner}).",
+            slug="training-under-way",
+            title="Training under way",
+        ) from held
     force = body.force if body is not None else False
-    job = create_job(session, "train", "running", {"force": force})
+    try:
+        job = create_job(
+            session, "train", "running", {"force": force, "request_lease": lease.owner}
+        )
+    except BaseException:
+        lease.release()
+        raise
     # Background tasks run after the response, hence after the session committed the job.
     background.add_task(request.app.state.retrain_launcher, settings, job.id, force)
     return RetrainRead(job_id=job.id, status=job.status, poll=f"/v1/jobs/{job.id}")
