@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Public read with no keys at all is a valid deployment (an open data portal).
     public_read: bool = False
     api_upload_max_mb: int = Field(default=500, ge=1)
+    # Any other request body (JSON, forms); checked before the body is read (service/api/bodyguard).
+    api_body_max_kb: int = Field(default=1024, ge=1)
     # A verified key is remembered this long per API process, so a revoked key stops working
     # within this many seconds (0: check the database on every request).
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)

@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 from service import migrate
 from service.alerts.router import router as alerts_router
+from service.api.bodyguard import BodyGuard
 from service.api.database import api_engine, read_engine
 from service.api.deps import READ_SECURITY
 from service.api.docs import install_docs
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(web_router)  # the dashboard at `/` (service/web)
     metrics = HttpMetrics()
     app.include_router(metrics_router(metrics, engine))
+    app.add_middleware(BodyGuard)  # innermost: keys and sizes are checked before any body
     app.add_middleware(SingleQueryValues)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_docs(app)
