@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # Extra folders with actor_aliases.csv / region_aliases.csv that extend the shipped tables.
     alias_dirs: list[Path] = Field(default_factory=list)
     ingest_chunk_rows: int = 200_000
+    # Caps on one input file (service/ingest/readers/limits): unpacked size, gzip ratio, and
+    # records with blank lines counted, so a small .gz cannot unpack into gigabytes.
+    ingest_max_mb: int = Field(default=8192, ge=1)
+    ingest_max_ratio: float = Field(default=100.0, gt=1)
+    ingest_max_records: int = Field(default=20_000_000, ge=1)
     log_level: str = "WARNING"
 
     # Training (see service/training): which series a default run fits, and how.

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from service.config import Settings
 from service.db import session_scope
 from service.ingest.normalize import Normalizer
+from service.ingest.readers import ReadLimits
 from service.ingest.sync import IngestReport, Progress, ingest_deletions, ingest_events
 from service.migrate import require_current
 
@@ -29,9 +30,12 @@ def ingest_file(
     require_current(engine)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
+    limits = ReadLimits.of(settings)
     with session_scope(engine) as session:
         if deletions:
-            report = ingest_deletions(session, path, source=source or "acled", progress=progress)
+            report = ingest_deletions(
+                session, path, source=source or "acled", progress=progress, limits=limits
+            )
         else:
             normalizer = Normalizer.load(extra_dirs=settings.alias_dirs)
             report = ingest_events(
@@ -42,6 +46,7 @@ def ingest_file(
                 actor_roles=settings.actor_roles,
                 chunk_rows=settings.ingest_chunk_rows,
                 progress=progress,
+                limits=limits,
             )
     log.info("ingested %s: %s", path, report.to_dict())
     return report

@@ -21,7 +21,7 @@ from service.bulk import delete_in, insert_frame, read_frame
 from service.ingest.coverage import update_coverage
 from service.ingest.normalize import Normalizer
 from service.ingest.orm import Event, EventActor, IngestedFile, Source, utcnow
-from service.ingest.readers import detect_source, iter_deletions, iter_events
+from service.ingest.readers import ReadLimits, detect_source, iter_deletions, iter_events
 from service.ingest.registry import NameRegistry
 from service.series.aggregate import rebuild_series
 
@@ -108,6 +108,7 @@ def ingest_events(
     actor_roles: Sequence[str],
     chunk_rows: int = 200_000,
     progress: Progress | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestReport:
     """Sync the events of one ACLED or UCDP file into the database; see the module docstring."""
     started = time.perf_counter()
@@ -156,7 +157,7 @@ def ingest_events(
         report.added += len(new)
         report.updated += len(newer)
 
-    for chunk in iter_events(path, source=source_name, chunksize=chunk_rows):
+    for chunk in iter_events(path, source=source_name, chunksize=chunk_rows, limits=limits):
         handle(chunk)
         if progress:
             progress(len(chunk))
@@ -170,7 +171,12 @@ def ingest_events(
 
 
 def ingest_deletions(
-    session: Session, path: Path, *, source: str = "acled", progress: Progress | None = None
+    session: Session,
+    path: Path,
+    *,
+    source: str = "acled",
+    progress: Progress | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestReport:
     """Remove the events named in an ACLED deletion list (`event_id_cnty, deleted_timestamp`)."""
     started = time.perf_counter()
@@ -179,7 +185,7 @@ def ingest_deletions(
     report = IngestReport(str(path), source, "deletions", record.sha256)
     existing = _existing_events(session, src.id)
     touched: set[str] = set()
-    for chunk in iter_deletions(path):
+    for chunk in iter_deletions(path, limits=limits):
         report.rows_read += len(chunk)
         hits = chunk.merge(existing, on="source_event_id")
         # A deletion older than the event's current version is stale: the event was re-added.
