@@ -23,6 +23,7 @@ from service.ingest.normalize import Normalizer
 from service.ingest.orm import Event, EventActor, IngestedFile, Source, utcnow
 from service.ingest.readers import ReadLimits, detect_source, iter_deletions, iter_events
 from service.ingest.registry import NameRegistry
+from service.ingest.staging import stage
 from service.series.aggregate import rebuild_series
 
 Progress = Callable[[int], None]
@@ -49,6 +50,8 @@ class IngestReport:
     rejected: int = 0
     seconds: float = 0.0
     countries: list[str] = field(default_factory=list)
+    # `unchanged`: every event was already there (or nothing to delete); nothing was written.
+    status: str = "ingested"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -71,12 +74,14 @@ def get_or_create_source(session: Session, name: str) -> Source:
     return source
 
 
-def _start_file(session: Session, path: Path, source: Source, kind: str) -> IngestedFile:
+def _start_file(
+    session: Session, path: Path, source: Source, kind: str, digest: str
+) -> IngestedFile:
     record = IngestedFile(
         source_id=source.id,
         kind=kind,
         path=str(path),
-        sha256=file_sha256(path),
+        sha256=digest,
         size_bytes=path.stat().st_size,
         rows_read=0, added=0, updated=0, unchanged=0, deleted=0, rejected=0,
     )  # fmt: skip
@@ -110,64 +115,86 @@ def ingest_events(
     progress: Progress | None = None,
     limits: ReadLimits | None = None,
 ) -> IngestReport:
-    """Sync the events of one ACLED or UCDP file into the database; see the module docstring."""
+    """Sync the events of one ACLED or UCDP file into the database; see the module docstring.
+
+    The file is read and checked before the session writes anything (see `staging`); a file
+    that adds or updates nothing writes nothing and is reported `unchanged`.
+    """
     started = time.perf_counter()
     source_name = source or detect_source(path)
-    src = get_or_create_source(session, source_name)
-    record = _start_file(session, path, src, "events")
-    report = IngestReport(str(path), source_name, "events", record.sha256)
-    existing = _existing_events(session, src.id)
-    next_id = _next_event_id(session)
-    names = NameRegistry(session, normalizer)
-    touched: set[str] = set()
-    dates: list[pd.DataFrame] = []
+    digest = file_sha256(path)
+    chunks = iter_events(path, source=source_name, chunksize=chunk_rows, limits=limits)
+    with stage(chunks, progress) as staged:
+        src = get_or_create_source(session, source_name)
+        report = IngestReport(str(path), source_name, "events", digest)
+        existing = _existing_events(session, src.id)
+        writer: _EventWriter | None = None
+        dates: list[pd.DataFrame] = []
+        for chunk in staged:
+            report.rows_read += len(chunk)
+            dates.append(
+                chunk.groupby("country", sort=False)["event_date"].agg(["min", "max"])
+                .reset_index()
+            )  # fmt: skip
+            merged = chunk.merge(existing, on="source_event_id", how="left")
+            is_new = merged["id"].isna()
+            is_newer = ~is_new & (merged["source_timestamp"] > merged["old_timestamp"])
+            report.unchanged += int((~is_new & ~is_newer).sum())
+            if not (is_new.any() or is_newer.any()):
+                continue
+            if writer is None:  # the first change: only now is the write lock taken
+                record = _start_file(session, path, src, "events", digest)
+                writer = _EventWriter(session, src, record, normalizer, actor_roles)
+            writer.write(merged[is_new].copy(), merged[is_newer].copy(), report)
+    if writer is None:
+        return _unchanged(report, started)
+    spans = pd.concat(dates) if dates else pd.DataFrame(columns=["country", "min", "max"])
+    if writer.touched:
+        rebuild_series(session, src, sorted(writer.touched))
+    update_coverage(session, src, spans)
+    report.countries = sorted(spans["country"].unique().tolist()) if len(spans) else []
+    return _finish(writer.record, report, started)
 
-    def handle(chunk: pd.DataFrame) -> None:
-        nonlocal next_id
-        report.rows_read += len(chunk)
-        dates.append(
-            chunk.groupby("country", sort=False)["event_date"].agg(["min", "max"]).reset_index()
-        )
-        merged = chunk.merge(existing, on="source_event_id", how="left")
-        is_new = merged["id"].isna()
-        is_newer = ~is_new & (merged["source_timestamp"] > merged["old_timestamp"])
-        report.unchanged += int((~is_new & ~is_newer).sum())
-        new = merged[is_new].copy()
-        newer = merged[is_newer].copy()
-        if new.empty and newer.empty:
-            return
-        new["id"] = range(next_id, next_id + len(new))
-        next_id += len(new)
+
+class _EventWriter:
+    """Writes the new and newer events of each chunk, inside the caller's transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        source: Source,
+        record: IngestedFile,
+        normalizer: Normalizer,
+        actor_roles: Sequence[str],
+    ) -> None:
+        self.session, self.source, self.record = session, source, record
+        self.normalizer, self.actor_roles = normalizer, actor_roles
+        self.names = NameRegistry(session, normalizer)
+        self.next_id = _next_event_id(session)
+        self.touched: set[str] = set()
+
+    def write(self, new: pd.DataFrame, newer: pd.DataFrame, report: IngestReport) -> None:
+        session, normalizer, roles = self.session, self.normalizer, self.actor_roles
+        new["id"] = range(self.next_id, self.next_id + len(new))
+        self.next_id += len(new)
         changed = pd.concat([new, newer], ignore_index=True)
         changed["id"] = changed["id"].astype("int64")
-        touched.update(changed["country"].unique())
-        touched.update(newer["old_country"].dropna().unique())
-        rows = _event_rows(changed, src.id, record.id, names)
+        self.touched.update(changed["country"].unique())
+        self.touched.update(newer["old_country"].dropna().unique())
+        rows = _event_rows(changed, self.source.id, self.record.id, self.names)
         if not newer.empty:
             ids = newer["id"].astype("int64").tolist()
             delete_in(session, EventActor.__table__, "event_id", ids)
             delete_in(session, Event.__table__, "id", ids)
         insert_frame(session, Event.__table__, rows)
-        links = normalizer.event_actors(changed, roles=actor_roles)
+        links = normalizer.event_actors(changed, roles=roles)
         links = links.merge(changed[["source_event_id", "id"]], on="source_event_id")
-        links["actor_id"] = names.actor_ids(links["actor"])
-        names.record_actor_aliases(normalizer.actor_aliases(changed, roles=actor_roles))
+        links["actor_id"] = self.names.actor_ids(links["actor"])
+        self.names.record_actor_aliases(normalizer.actor_aliases(changed, roles=roles))
         links = links.rename(columns={"id": "event_id"})
         insert_frame(session, EventActor.__table__, links[["event_id", "actor_id", "role"]])
         report.added += len(new)
         report.updated += len(newer)
-
-    for chunk in iter_events(path, source=source_name, chunksize=chunk_rows, limits=limits):
-        handle(chunk)
-        if progress:
-            progress(len(chunk))
-
-    spans = pd.concat(dates) if dates else pd.DataFrame(columns=["country", "min", "max"])
-    if touched:
-        rebuild_series(session, src, sorted(touched))
-    update_coverage(session, src, spans)
-    report.countries = sorted(spans["country"].unique().tolist()) if len(spans) else []
-    return _finish(record, report, started)
 
 
 def ingest_deletions(
@@ -180,25 +207,31 @@ def ingest_deletions(
 ) -> IngestReport:
     """Remove the events named in an ACLED deletion list (`event_id_cnty, deleted_timestamp`)."""
     started = time.perf_counter()
-    src = get_or_create_source(session, source)
-    record = _start_file(session, path, src, "deletions")
-    report = IngestReport(str(path), source, "deletions", record.sha256)
-    existing = _existing_events(session, src.id)
-    touched: set[str] = set()
-    for chunk in iter_deletions(path, limits=limits):
-        report.rows_read += len(chunk)
-        hits = chunk.merge(existing, on="source_event_id")
-        # A deletion older than the event's current version is stale: the event was re-added.
-        hits = hits[hits["deleted_timestamp"] >= hits["old_timestamp"]]
-        ids = hits["id"].astype("int64").tolist()
-        delete_in(session, EventActor.__table__, "event_id", ids)
-        delete_in(session, Event.__table__, "id", ids)
-        existing = existing[~existing["id"].isin(ids)]
-        touched.update(hits["old_country"].unique())
-        report.deleted += len(ids)
-        report.unchanged += len(chunk) - len(ids)
-        if progress:
-            progress(len(chunk))
+    digest = file_sha256(path)
+    with stage(iter_deletions(path, limits=limits), progress) as staged:
+        src = get_or_create_source(session, source)
+        report = IngestReport(str(path), source, "deletions", digest)
+        existing = _existing_events(session, src.id)
+        record: IngestedFile | None = None
+        touched: set[str] = set()
+        for chunk in staged:
+            report.rows_read += len(chunk)
+            hits = chunk.merge(existing, on="source_event_id")
+            # A deletion older than the event's current version is stale: the event was re-added.
+            hits = hits[hits["deleted_timestamp"] >= hits["old_timestamp"]]
+            ids = hits["id"].astype("int64").tolist()
+            report.deleted += len(ids)
+            report.unchanged += len(chunk) - len(ids)
+            if not ids:
+                continue
+            if record is None:
+                record = _start_file(session, path, src, "deletions", digest)
+            delete_in(session, EventActor.__table__, "event_id", ids)
+            delete_in(session, Event.__table__, "id", ids)
+            existing = existing[~existing["id"].isin(ids)]
+            touched.update(hits["old_country"].unique())
+    if record is None:
+        return _unchanged(report, started)
     if touched:
         rebuild_series(session, src, sorted(touched))
     report.countries = sorted(touched)
@@ -215,6 +248,13 @@ def _event_rows(
     rows["month"] = rows["event_date"].dt.to_period("M").dt.start_time.dt.strftime("%Y-%m-%d")
     rows["event_date"] = rows["event_date"].dt.strftime("%Y-%m-%d")
     return rows[EVENT_COLUMNS_DB]
+
+
+def _unchanged(report: IngestReport, started: float) -> IngestReport:
+    """Nothing to add, update or delete: no `ingested_files` row, coverage untouched."""
+    report.status = "unchanged"
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
 
 
 def _finish(record: IngestedFile, report: IngestReport, started: float) -> IngestReport:

@@ -42,6 +42,9 @@ class UploadRead(BaseModel):
     rejected: int
     seconds: float
     countries: list[str]
+    status: Literal["ingested", "unchanged"] = Field(
+        description="`unchanged`: every event was already there; nothing was written."
+    )
 
 
 class RetrainCreate(BaseModel):
