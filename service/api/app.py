@@ -24,6 +24,7 @@ from service.api.routes import accuracy, admin, anomalies, forecasts, health, ru
 from service.api.strictquery import SingleQueryValues
 from service.config import Settings, get_settings
 from service.db import session_factory
+from service.tempfiles import clean_stale
 from service.web.router import router as web_router
 
 DESCRIPTION = """
@@ -48,6 +49,7 @@ def create_app(
 ) -> FastAPI:
     """Build the API for `settings` (default: the process settings)."""
     settings = settings or get_settings()
+    clean_stale()  # upload folders a crashed server left in the temporary folder
     engine = api_engine(settings.database_url)
     app = FastAPI(
         title="sahelcast",

@@ -13,6 +13,7 @@ from service.ingest.normalize import Normalizer
 from service.ingest.readers import ReadLimits
 from service.ingest.sync import IngestReport, Progress, ingest_deletions, ingest_events
 from service.migrate import require_current
+from service.tempfiles import clean_stale
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def ingest_file(
 ) -> IngestReport:
     """Ingest `path` in one transaction; on any error nothing is written and the error is raised."""
     require_current(engine)
+    clean_stale()  # staged chunks an ingest killed mid-way left behind
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     limits = ReadLimits.of(settings)

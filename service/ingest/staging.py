@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
-STAGING_PREFIX = "sahelcast-stage-"
+from service.tempfiles import scratch_prefix
 
 
 class StagedChunks:
     """Checked chunks kept on disk until the write transaction reads them back, once."""
 
     def __init__(self) -> None:
-        self._folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX))
+        self._folder = Path(tempfile.mkdtemp(prefix=scratch_prefix("stage")))
         self._paths: list[Path] = []
         self.rows = 0
 

@@ -19,6 +19,7 @@ from service.api.routes import V1
 from service.ingest.errors import IngestError
 from service.ingest.service import ingest_file
 from service.migrate import DatabaseNotReady
+from service.tempfiles import scratch_prefix
 from service.training.lock import LockHeld
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,14 @@ def upload(
     _: AdminDep,
     settings: SettingsDep,
     engine: EngineDep,
-    file: Annotated[UploadFile, File(description="An ACLED export or UCDP GED CSV file.")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="An ACLED export or UCDP GED CSV file (plain or gzip), not empty, "
+            "with a header and at least one row; at most SAHELCAST_API_UPLOAD_MAX_MB.",
+            json_schema_extra={"minLength": 1},
+        ),
+    ],
     source: Annotated[
         Literal["detect", "acled", "ucdp"], Form(description="The format.")
     ] = "detect",
@@ -120,7 +128,7 @@ def upload(
 
     A bad file answers 422 naming the line and field, and nothing from it is written.
     """
-    with tempfile.TemporaryDirectory(prefix="sahelcast-upload-") as folder:
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("upload")) as folder:
         path = _save(file, Path(folder), settings.api_upload_max_mb * 2**20)
         try:
             report = ingest_file(
