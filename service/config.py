@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -71,6 +72,11 @@ class Settings(BaseSettings):
     # Encoded forecast responses kept per API process (about 2 kB each; 0 turns it off).
     api_response_cache_entries: int = Field(default=20_000, ge=0)
 
+    # Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-Proto/-Host are
+    # believed: behind a TLS proxy the dashboard's cookie is then Secure and form posts are
+    # checked against the public https origin. Empty: forwarded headers are ignored.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+
     # Alert webhooks. Outbound hosts: names in the allow-list (exact, or `.example.org` for a
     # domain and its subdomains) may be anything; any other host must resolve to public
     # addresses only (no SSRF), unless `webhook_allow_private` (local receivers, tests).
@@ -124,6 +130,25 @@ class Settings(BaseSettings):
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as error:
+                raise ValueError(
+                    f"trusted_proxies entries must be IP addresses or networks, got {entry!r}"
+                ) from error
         return value
 
     @model_validator(mode="after")
