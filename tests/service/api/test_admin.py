@@ -57,9 +57,11 @@ def test_upload_ingests_like_the_cli(
     assert report["source"] == "acled"
     assert report["added"] == 2
     assert report["rows_read"] == 2
+    assert report["status"] == "ingested"
     again = _upload(client, keys["admin"], path).json()
     assert again["added"] == 0
     assert again["unchanged"] == 2
+    assert again["status"] == "unchanged"
     series = client.get("/v1/series?actor=JNIM", headers=keys["read"]).json()
     assert series["total"] > 0
     job = client.get(f"/v1/jobs/{report['job_id']}", headers=keys["read"]).json()
