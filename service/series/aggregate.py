@@ -9,6 +9,7 @@ Region and country totals count events once, however many actors an event has.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import ColumnElement, func, select
@@ -32,6 +33,7 @@ _GROUPS = {
 _ESCAPED = re.compile(r"([\\|*])")
 
 
+@lru_cache(maxsize=1 << 16)  # a few thousand distinct names recur in every key of an ingest
 def key_part(name: str) -> str:
     """A name as it appears in a key: `\\`, `|` and `*` escaped with a backslash.
 
@@ -39,6 +41,8 @@ def key_part(name: str) -> str:
     shifts the fields after it, so two different series could share a key. Names without
     these characters (all real ones seen so far) are unchanged, so existing keys stay valid.
     """
+    if "|" not in name and "*" not in name and "\\" not in name:
+        return name
     return _ESCAPED.sub(r"\\\1", name)
 
 
