@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,6 +28,11 @@ class Settings(BaseSettings):
     # Extra folders with actor_aliases.csv / region_aliases.csv that extend the shipped tables.
     alias_dirs: list[Path] = Field(default_factory=list)
     ingest_chunk_rows: int = 200_000
+    # Caps on one input file (service/ingest/readers/limits): unpacked size, gzip ratio, and
+    # records with blank lines counted, so a small .gz cannot unpack into gigabytes.
+    ingest_max_mb: int = Field(default=8192, ge=1)
+    ingest_max_ratio: float = Field(default=100.0, gt=1)
+    ingest_max_records: int = Field(default=20_000_000, ge=1)
     log_level: str = "WARNING"
 
     # Training (see service/training): which series a default run fits, and how.
@@ -72,11 +78,18 @@ class Settings(BaseSettings):
     # Public read with no keys at all is a valid deployment (an open data portal).
     public_read: bool = False
     api_upload_max_mb: int = Field(default=500, ge=1)
+    # Any other request body (JSON, forms); checked before the body is read (service/api/bodyguard).
+    api_body_max_kb: int = Field(default=1024, ge=1)
     # A verified key is remembered this long per API process, so a revoked key stops working
     # within this many seconds (0: check the database on every request).
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # Encoded forecast responses kept per API process (about 2 kB each; 0 turns it off).
     api_response_cache_entries: int = Field(default=20_000, ge=0)
+
+    # Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-Proto/-Host are
+    # believed: behind a TLS proxy the dashboard's cookie is then Secure and form posts are
+    # checked against the public https origin. Empty: forwarded headers are ignored.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
 
     # Alert webhooks. Outbound hosts: names in the allow-list (exact, or `.example.org` for a
     # domain and its subdomains) may be anything; any other host must resolve to public
@@ -132,6 +145,25 @@ class Settings(BaseSettings):
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as error:
+                raise ValueError(
+                    f"trusted_proxies entries must be IP addresses or networks, got {entry!r}"
+                ) from error
         return value
 
     @model_validator(mode="after")

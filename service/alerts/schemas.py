@@ -10,7 +10,12 @@ from pydantic.json_schema import SkipJsonSchema
 from service.api.params import Name, Text
 from service.api.schemas.common import UtcDateTime
 
-Url = Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
+# The schema states the format; check_url (service/alerts/urls) enforces it with a clear 400.
+Url = Annotated[
+    Text,
+    StringConstraints(min_length=1, max_length=2000),
+    Field(json_schema_extra={"format": "uri", "pattern": "^https?://[^\\x00]+$"}),
+]
 Severity = Literal["low", "medium", "high"]
 Direction = Literal["above", "below"]
 

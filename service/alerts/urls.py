@@ -42,9 +42,39 @@ def allow_listed(host: str, allowed: tuple[str, ...]) -> bool:
     return False
 
 
+# IPv6 prefixes whose addresses carry an IPv4 address in their low 32 bits (NAT64, RFC 6052
+# and RFC 8215): a translator on the path turns them into connections to that IPv4 address.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for: mapped, compatible, 6to4, Teredo, NAT64.
+
+    Each of these forms can end up as a connection to the IPv4 address inside it, so the
+    address is only as public as every IPv4 address it embeds.
+    """
+    found: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)  # (server, client): both are reachable through it
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if any(address in network for network in _NAT64):
+        found.append(low32)
+    if address in _IPV4_COMPATIBLE and int(address) > 1:  # not :: nor ::1
+        found.append(low32)
+    return found
+
+
 def is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Whether `address` (and any IPv4 address it embeds) is a public unicast address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(address)
+        if embedded:
+            return all(is_public(inner) for inner in embedded)
     return address.is_global and not (address.is_multicast or address.is_reserved)
 
 

@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 from service import migrate
 from service.alerts.router import router as alerts_router
+from service.api.bodyguard import BodyGuard
 from service.api.database import api_engine, read_engine
 from service.api.deps import READ_SECURITY
 from service.api.docs import install_docs
@@ -25,6 +26,7 @@ from service.api.routes import accuracy, admin, anomalies, forecasts, health, ru
 from service.api.strictquery import SingleQueryValues
 from service.config import Settings, get_settings
 from service.db import session_factory
+from service.tempfiles import clean_stale
 from service.web.router import router as web_router
 
 DESCRIPTION = """
@@ -52,6 +54,7 @@ def create_app(
 ) -> FastAPI:
     """Build the API for `settings` (default: the process settings)."""
     settings = settings or get_settings()
+    clean_stale()  # upload folders a crashed server left in the temporary folder
     engine = api_engine(settings.database_url)
     app = FastAPI(
         title="sahelcast",
@@ -79,6 +82,7 @@ def create_app(
     app.include_router(web_router)  # the dashboard at `/` (service/web)
     metrics = HttpMetrics()
     app.include_router(metrics_router(metrics, engine))
+    app.add_middleware(BodyGuard)  # innermost: keys and sizes are checked before any body
     app.add_middleware(SingleQueryValues)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_docs(app)

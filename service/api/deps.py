@@ -115,9 +115,9 @@ async def require_read(request: Request, session: SessionDep) -> Principal:
     return authorize_read(request, session)
 
 
-async def require_admin(request: Request, session: SessionDep) -> Principal:
-    """Allow only an `admin` key (writes are never public; the key is checked afresh)."""
-    principal = _principal(request, session, cached=False)
+def admin_principal(request: Request, db: Session | Connection) -> Principal:
+    """Allow only an `admin` key, checked afresh; raise the 401 or 403 problem otherwise."""
+    principal = _principal(request, db, cached=False)
     if principal is None:
         raise ProblemError(
             401, "This needs an admin API key.", slug="missing-key", headers=_CHALLENGE
@@ -127,6 +127,11 @@ async def require_admin(request: Request, session: SessionDep) -> Principal:
             403, "This needs an API key with the `admin` scope.", slug="insufficient-scope"
         )
     return principal
+
+
+async def require_admin(request: Request, session: SessionDep) -> Principal:
+    """Allow only an `admin` key (writes are never public; the key is checked afresh)."""
+    return admin_principal(request, session)
 
 
 ReadDep = Annotated[Principal, Depends(require_read)]

@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -20,11 +21,40 @@ from service.config import Settings
 from service.db import make_engine
 from service.ingest.orm import utcnow
 from service.jobs.orm import Job
+from service.training.lock import Heartbeat, Lease, LockHeld, acquire, make_owner
 from service.training.orm import Lock
 
 log = logging.getLogger(__name__)
 Launcher = Callable[[Settings, int, bool], None]
 TRAINING_LOCK = "training"
+
+
+# Held from the request that starts a retrain until that retrain ends, so concurrent requests
+# are refused before a second process is spawned (the training lock is only taken once the
+# spawned process runs, too late to stop a second request).
+REQUEST_LOCK = "retrain-request"
+
+
+def claim_request(engine: Engine, settings: Settings) -> Lease:
+    """Take the retrain-request lease, or raise LockHeld naming the retrain under way."""
+    return acquire(engine, REQUEST_LOCK, settings.lock_lease_seconds, f"{make_owner()} api")
+
+
+def _request_lease(engine: Engine, job_id: int, seconds: float) -> Lease | None:
+    """The request lease the API took for job `job_id` (its owner is kept on the job)."""
+    with engine.connect() as connection:
+        details = connection.execute(select(Job.details).where(Job.id == job_id)).scalar()
+    owner = (details or {}).get("request_lease")
+    if not owner:
+        return None
+    return Lease(engine, REQUEST_LOCK, str(owner), seconds, utcnow())
+
+
+def release_request(engine: Engine, job_id: int) -> None:
+    """Release the request lease of job `job_id`, if it still holds one."""
+    lease = _request_lease(engine, job_id, 1.0)
+    if lease is not None:
+        lease.release()
 
 
 def training_holder(session: Session) -> str | None:
@@ -48,11 +78,15 @@ def _finish(engine: Engine, job_id: int, status: str, message: str, **details: A
 
 def run_retrain_job(settings_data: dict[str, Any], job_id: int, force: bool) -> None:
     """Train and publish a run for job `job_id`, recording the outcome on the job row."""
-    from service.training.lock import LockHeld
     from service.training.service import NothingToTrain, StaleData, TrainRequest, train
 
     settings = Settings(**settings_data)
     engine = make_engine(settings.database_url)
+    request = _request_lease(engine, job_id, settings.lock_lease_seconds)
+    keep = ExitStack()
+    if request is not None:  # released last, once the outcome is on the job row
+        keep.callback(request.release)
+        keep.enter_context(Heartbeat(request))
     try:
 
         def started(run_id: int) -> None:
@@ -84,6 +118,7 @@ def run_retrain_job(settings_data: dict[str, Any], job_id: int, force: bool) -> 
         if not isinstance(error, Exception):
             raise
     finally:
+        keep.close()
         engine.dispose()
 
 
@@ -104,6 +139,7 @@ def launch_process(settings: Settings, job_id: int, force: bool) -> None:
             engine = make_engine(settings.database_url)
             try:
                 _finish_if_running(engine, job_id, process.exitcode)
+                release_request(engine, job_id)  # a killed process could not release it
             finally:
                 engine.dispose()
 

@@ -60,8 +60,12 @@ def update_coverage(session: Session, source: Source, spans: pd.DataFrame) -> No
                 )
             )
             continue
-        row.first_month = min(row.first_month, first_month)
-        row.last_complete_month = max(row.last_complete_month, last_month)
-        row.last_event_date = max(row.last_event_date, file_last)
-        row.updated_at = utcnow()
+        extended = (
+            min(row.first_month, first_month),
+            max(row.last_complete_month, last_month),
+            max(row.last_event_date, file_last),
+        )
+        if extended != (row.first_month, row.last_complete_month, row.last_event_date):
+            row.first_month, row.last_complete_month, row.last_event_date = extended
+            row.updated_at = utcnow()  # only when the coverage really moved
     session.flush()

@@ -22,8 +22,9 @@ from service.bulk import delete_in, insert_frame, read_frame
 from service.ingest.coverage import update_coverage
 from service.ingest.normalize import Normalizer
 from service.ingest.orm import Event, EventActor, IngestedFile, Source, utcnow
-from service.ingest.readers import detect_source, iter_deletions, iter_events
+from service.ingest.readers import ReadLimits, detect_source, iter_deletions, iter_events
 from service.ingest.registry import NameRegistry
+from service.ingest.staging import stage
 from service.series.aggregate import rebuild_series
 
 Progress = Callable[[int], None]
@@ -50,6 +51,8 @@ class IngestReport:
     rejected: int = 0
     seconds: float = 0.0
     countries: list[str] = field(default_factory=list)
+    # `unchanged`: every event was already there (or nothing to delete); nothing was written.
+    status: str = "ingested"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -72,11 +75,11 @@ def get_or_create_source(session: Session, name: str) -> Source:
     return source
 
 
-def _start_file(session: Session, path: Path, source: Source, kind: str) -> IngestedFile:
-    return start_record(
-        session, source, kind, path=str(path), sha256=file_sha256(path),
-        size_bytes=path.stat().st_size,
-    )  # fmt: skip
+def _start_file(
+    session: Session, path: Path, source: Source, kind: str, digest: str
+) -> IngestedFile:
+    return start_record(session, source, kind, path=str(path), sha256=digest,
+                        size_bytes=path.stat().st_size)  # fmt: skip
 
 
 def start_record(
@@ -90,6 +93,11 @@ def start_record(
     session.add(record)
     session.flush()  # takes the write lock before ids are allocated below
     return record
+
+
+# The record of an ingest: one already written (an API fetch always records itself), or how
+# to write it at the first change (a file that changes nothing leaves no row).
+RecordSource = IngestedFile | Callable[[], IngestedFile]
 
 
 def _existing_events(session: Session, source_id: int) -> pd.DataFrame:
@@ -115,42 +123,49 @@ def ingest_events(
     actor_roles: Sequence[str],
     chunk_rows: int = 200_000,
     progress: Progress | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestReport:
-    """Sync the events of one ACLED or UCDP file into the database; see the module docstring."""
+    """Sync the events of one ACLED or UCDP file into the database; see the module docstring.
+
+    The file is read and checked before the session writes anything (see `staging`); a file
+    that adds or updates nothing writes nothing and is reported `unchanged`.
+    """
     source_name = source or detect_source(path)
-    src = get_or_create_source(session, source_name)
-    record = _start_file(session, path, src, "events")
-    chunks = iter_events(path, source=source_name, chunksize=chunk_rows)
-    return sync_events(session, chunks, src, record, normalizer=normalizer,
-                       actor_roles=actor_roles, progress=progress)  # fmt: skip
+    digest = file_sha256(path)
+    chunks = iter_events(path, source=source_name, chunksize=chunk_rows, limits=limits)
+    with stage(chunks, progress) as staged:
+        src = get_or_create_source(session, source_name)
+        return sync_events(
+            session, staged, src, lambda: _start_file(session, path, src, "events", digest),
+            normalizer=normalizer, actor_roles=actor_roles, label=str(path), sha256=digest,
+        )  # fmt: skip
 
 
 def sync_events(
     session: Session,
     chunks: Iterable[pd.DataFrame],
     src: Source,
-    record: IngestedFile,
+    record: RecordSource,
     *,
     normalizer: Normalizer,
     actor_roles: Sequence[str],
-    progress: Progress | None = None,
     quiet: Mapping[str, dt.date] | None = None,
+    label: str | None = None,
+    sha256: str | None = None,
 ) -> IngestReport:
-    """Sync checked event chunks (the readers' frames) under `record`: files and API fetches.
+    """Sync checked event chunks (the readers' frames): files and API fetches alike.
 
     `quiet` names countries that were asked for (with the first date asked) and may have no
     rows: the data's reach extends their coverage too, so a quiet month is a zero, not unknown.
     """
     started = time.perf_counter()
-    report = IngestReport(record.path, src.name, "events", record.sha256)
+    written = record if isinstance(record, IngestedFile) else None
+    report = IngestReport(label or (written.path if written else ""), src.name, "events",
+                          sha256 or (written.sha256 if written else ""))  # fmt: skip
     existing = _existing_events(session, src.id)
-    next_id = _next_event_id(session)
-    names = NameRegistry(session, normalizer)
-    touched: set[str] = set()
+    writer: _EventWriter | None = None
     dates: list[pd.DataFrame] = []
-
-    def handle(chunk: pd.DataFrame) -> None:
-        nonlocal next_id
+    for chunk in chunks:
         report.rows_read += len(chunk)
         dates.append(
             chunk.groupby("country", sort=False)["event_date"].agg(["min", "max"]).reset_index()
@@ -159,66 +174,98 @@ def sync_events(
         is_new = merged["id"].isna()
         is_newer = ~is_new & (merged["source_timestamp"] > merged["old_timestamp"])
         report.unchanged += int((~is_new & ~is_newer).sum())
-        new = merged[is_new].copy()
-        newer = merged[is_newer].copy()
-        if new.empty and newer.empty:
-            return
-        new["id"] = range(next_id, next_id + len(new))
-        next_id += len(new)
+        if not (is_new.any() or is_newer.any()):
+            continue
+        if writer is None:  # the first change: only now is the write lock taken
+            opened = written if written is not None else record()  # type: ignore[operator]
+            writer = _EventWriter(session, src, opened, normalizer, actor_roles)
+        writer.write(merged[is_new].copy(), merged[is_newer].copy(), report)
+    spans = pd.concat(dates) if dates else pd.DataFrame(columns=["country", "min", "max"])
+    spans = _with_quiet(spans, quiet or {})
+    if writer is None and written is None:
+        return _unchanged(report, started)
+    if writer is not None and writer.touched:
+        rebuild_series(session, src, sorted(writer.touched))
+    update_coverage(session, src, spans)
+    report.countries = sorted(spans["country"].unique().tolist()) if len(spans) else []
+    return _finish(writer.record if writer is not None else written, report, started)  # type: ignore[arg-type]
+
+
+class _EventWriter:
+    """Writes the new and newer events of each chunk, inside the caller's transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        source: Source,
+        record: IngestedFile,
+        normalizer: Normalizer,
+        actor_roles: Sequence[str],
+    ) -> None:
+        self.session, self.source, self.record = session, source, record
+        self.normalizer, self.actor_roles = normalizer, actor_roles
+        self.names = NameRegistry(session, normalizer)
+        self.next_id = _next_event_id(session)
+        self.touched: set[str] = set()
+
+    def write(self, new: pd.DataFrame, newer: pd.DataFrame, report: IngestReport) -> None:
+        session, normalizer, roles = self.session, self.normalizer, self.actor_roles
+        new["id"] = range(self.next_id, self.next_id + len(new))
+        self.next_id += len(new)
         changed = pd.concat([new, newer], ignore_index=True)
         changed["id"] = changed["id"].astype("int64")
-        touched.update(changed["country"].unique())
-        touched.update(newer["old_country"].dropna().unique())
-        rows = _event_rows(changed, src.id, record.id, names)
+        self.touched.update(changed["country"].unique())
+        self.touched.update(newer["old_country"].dropna().unique())
+        rows = _event_rows(changed, self.source.id, self.record.id, self.names)
         if not newer.empty:
             ids = newer["id"].astype("int64").tolist()
             delete_in(session, EventActor.__table__, "event_id", ids)
             delete_in(session, Event.__table__, "id", ids)
         insert_frame(session, Event.__table__, rows)
-        links = normalizer.event_actors(changed, roles=actor_roles)
+        links = normalizer.event_actors(changed, roles=roles)
         links = links.merge(changed[["source_event_id", "id"]], on="source_event_id")
-        links["actor_id"] = names.actor_ids(links["actor"])
-        names.record_actor_aliases(normalizer.actor_aliases(changed, roles=actor_roles))
+        links["actor_id"] = self.names.actor_ids(links["actor"])
+        self.names.record_actor_aliases(normalizer.actor_aliases(changed, roles=roles))
         links = links.rename(columns={"id": "event_id"})
         insert_frame(session, EventActor.__table__, links[["event_id", "actor_id", "role"]])
         report.added += len(new)
         report.updated += len(newer)
 
-    for chunk in chunks:
-        handle(chunk)
-        if progress:
-            progress(len(chunk))
-
-    spans = pd.concat(dates) if dates else pd.DataFrame(columns=["country", "min", "max"])
-    spans = _with_quiet(spans, quiet or {})
-    if touched:
-        rebuild_series(session, src, sorted(touched))
-    update_coverage(session, src, spans)
-    report.countries = sorted(spans["country"].unique().tolist()) if len(spans) else []
-    return _finish(record, report, started)
-
 
 def ingest_deletions(
-    session: Session, path: Path, *, source: str = "acled", progress: Progress | None = None
+    session: Session,
+    path: Path,
+    *,
+    source: str = "acled",
+    progress: Progress | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestReport:
     """Remove the events named in an ACLED deletion list (`event_id_cnty, deleted_timestamp`)."""
-    src = get_or_create_source(session, source)
-    record = _start_file(session, path, src, "deletions")
-    return sync_deletions(session, iter_deletions(path), src, record, progress=progress)
+    digest = file_sha256(path)
+    with stage(iter_deletions(path, limits=limits), progress) as staged:
+        src = get_or_create_source(session, source)
+        return sync_deletions(
+            session, staged, src, lambda: _start_file(session, path, src, "deletions", digest),
+            label=str(path), sha256=digest,
+        )  # fmt: skip
 
 
 def sync_deletions(
     session: Session,
     chunks: Iterable[pd.DataFrame],
     src: Source,
-    record: IngestedFile,
+    record: RecordSource,
     *,
-    progress: Progress | None = None,
+    label: str | None = None,
+    sha256: str | None = None,
 ) -> IngestReport:
-    """Apply checked deletion chunks (`source_event_id, deleted_timestamp`) under `record`."""
+    """Apply checked deletion chunks (`source_event_id, deleted_timestamp`): files and fetches."""
     started = time.perf_counter()
-    report = IngestReport(record.path, src.name, "deletions", record.sha256)
+    written = record if isinstance(record, IngestedFile) else None
+    report = IngestReport(label or (written.path if written else ""), src.name, "deletions",
+                          sha256 or (written.sha256 if written else ""))  # fmt: skip
     existing = _existing_events(session, src.id)
+    opened: IngestedFile | None = written
     touched: set[str] = set()
     for chunk in chunks:
         report.rows_read += len(chunk)
@@ -226,18 +273,22 @@ def sync_deletions(
         # A deletion older than the event's current version is stale: the event was re-added.
         hits = hits[hits["deleted_timestamp"] >= hits["old_timestamp"]]
         ids = hits["id"].astype("int64").tolist()
+        report.deleted += len(ids)
+        report.unchanged += len(chunk) - len(ids)
+        if not ids:
+            continue
+        if opened is None:
+            opened = record()  # type: ignore[operator]
         delete_in(session, EventActor.__table__, "event_id", ids)
         delete_in(session, Event.__table__, "id", ids)
         existing = existing[~existing["id"].isin(ids)]
         touched.update(hits["old_country"].unique())
-        report.deleted += len(ids)
-        report.unchanged += len(chunk) - len(ids)
-        if progress:
-            progress(len(chunk))
+    if opened is None:
+        return _unchanged(report, started)
     if touched:
         rebuild_series(session, src, sorted(touched))
     report.countries = sorted(touched)
-    return _finish(record, report, started)
+    return _finish(opened, report, started)
 
 
 def _with_quiet(spans: pd.DataFrame, quiet: Mapping[str, dt.date]) -> pd.DataFrame:
@@ -264,6 +315,13 @@ def _event_rows(
     rows["month"] = rows["event_date"].dt.to_period("M").dt.start_time.dt.strftime("%Y-%m-%d")
     rows["event_date"] = rows["event_date"].dt.strftime("%Y-%m-%d")
     return rows[EVENT_COLUMNS_DB]
+
+
+def _unchanged(report: IngestReport, started: float) -> IngestReport:
+    """Nothing to add, update or delete: no `ingested_files` row, coverage untouched."""
+    report.status = "unchanged"
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
 
 
 def _finish(record: IngestedFile, report: IngestReport, started: float) -> IngestReport:

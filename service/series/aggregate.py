@@ -9,6 +9,9 @@ of its actors.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 import pandas as pd
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -31,10 +34,27 @@ _GROUPS = {
 }
 
 
+_ESCAPED = re.compile(r"([\\|*])")
+
+
+@lru_cache(maxsize=1 << 16)  # a few thousand distinct names recur in every key of an ingest
+def key_part(name: str) -> str:
+    """A name as it appears in a key: `\\`, `|` and `*` escaped with a backslash.
+
+    Without escaping, a region called `*` reads as "all regions" and an actor called `A|B`
+    shifts the fields after it, so two different series could share a key. Names without
+    these characters (all real ones seen so far) are unchanged, so existing keys stay valid.
+    """
+    if "|" not in name and "*" not in name and "\\" not in name:
+        return name
+    return _ESCAPED.sub(r"\\\1", name)
+
+
 def series_key(source: str, country: str, region: str | None, actor: str | None,
                event_type: str | None) -> str:  # fmt: skip
     """The stable, readable identity of a series: `source|country|region|actor|event type`."""
-    return "|".join([source, country, region or ALL, actor or ALL, event_type or ALL])
+    parts = [source, country, region, actor, event_type]
+    return "|".join(key_part(part) if part else ALL for part in parts)
 
 
 def _counts(session: Session, source_id: int, countries: list[str]) -> tuple[pd.DataFrame, ...]:

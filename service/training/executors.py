@@ -15,6 +15,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from itertools import islice
 from typing import Any, Literal, Protocol, TypeVar
 
+from service.training.orphans import watch_owner
+
 T = TypeVar("T")
 R = TypeVar("R")
 ExecutorName = Literal["inline", "processes", "dask"]
@@ -73,7 +75,13 @@ class ProcessExecutor:
             os.environ.setdefault(variable, "1")
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["service.training.worker"])
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        # Workers exit when this process dies, even by kill -9 (see orphans).
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=watch_owner,
+            initargs=(os.getpid(),),
+        )
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         pending: set[Future[R]] = set()

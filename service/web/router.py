@@ -16,16 +16,8 @@ from fastapi.templating import Jinja2Templates
 from service.anomalies.service import AnomalyNotFound, acknowledge
 from service.api.deps import SessionDep
 from service.api.params import Id
-from service.web import assets
-from service.web.auth import (
-    Viewer,
-    check_key,
-    forget_key,
-    local_path,
-    remember_key,
-    same_origin,
-    viewer,
-)
+from service.web import assets, auth
+from service.web.auth import Viewer, check_key, local_path, same_origin, viewer
 from service.web.selection import Choice
 from service.web.view import build_page
 
@@ -81,7 +73,7 @@ def sign_in(
     key: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    """Check an API key and keep it in a cookie for this browser."""
+    """Check an API key and start a session for this browser (the cookie holds its id)."""
     if not same_origin(request):
         return _message(request, None, 403, "Refused", "This form must be sent from this site.")
     token = key.strip()
@@ -92,17 +84,17 @@ def sign_in(
                    "sign_in_error": "That API key is invalid or revoked."}  # fmt: skip
         return _page(request, "dashboard.html", context, 401)
     response = RedirectResponse(local_path(next), status_code=303)
-    remember_key(request, response, token)
+    auth.sign_in(request, response, session, principal)
     return response
 
 
 @router.post("/web/session/end")
-def sign_out(request: Request) -> Response:
-    """Forget the key kept in this browser."""
+def sign_out(request: Request, session: SessionDep) -> Response:
+    """End this browser's session."""
     if not same_origin(request):
         return _message(request, None, 403, "Refused", "This form must be sent from this site.")
     response = RedirectResponse("/", status_code=303)
-    forget_key(response)
+    auth.sign_out(request, response, session)
     return response
 
 
@@ -117,7 +109,7 @@ def acknowledge_anomaly(
     back = local_path(next)
     if not same_origin(request):
         return _message(request, None, 403, "Refused", "This form must be sent from this site.")
-    who = viewer(request, session, fresh=True)  # writes check the key afresh, as the API does
+    who = viewer(request, session)  # the session and its key are checked in the database
     if who.principal is None:
         return _message(request, who, 401, "Sign in first",
                         "Acknowledging an anomaly needs an admin API key.", back)  # fmt: skip

@@ -15,12 +15,14 @@ from service.api.deps import AdminDep, EngineDep, SessionDep, SettingsDep
 from service.api.fetch import fetch_holder
 from service.api.problems import ProblemError, ProblemParam, problems
 from service.api.repositories.jobs import create_job
-from service.api.retrain import training_holder
+from service.api.retrain import claim_request, training_holder
 from service.api.routes import V1
 from service.feeds.spec import parse_feeds
 from service.ingest.errors import IngestError
 from service.ingest.service import ingest_file
 from service.migrate import DatabaseNotReady
+from service.tempfiles import scratch_prefix
+from service.training.lock import LockHeld
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=f"{V1}/admin", tags=["admin"], responses=problems(401, 403, 422))
@@ -43,6 +45,9 @@ class UploadRead(BaseModel):
     rejected: int
     seconds: float
     countries: list[str]
+    status: Literal["ingested", "unchanged"] = Field(
+        description="`unchanged`: every event was already there; nothing was written."
+    )
 
 
 class RetrainCreate(BaseModel):
@@ -119,7 +124,14 @@ def upload(
     _: AdminDep,
     settings: SettingsDep,
     engine: EngineDep,
-    file: Annotated[UploadFile, File(description="An ACLED export or UCDP GED CSV file.")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="An ACLED export or UCDP GED CSV file (plain or gzip), not empty, "
+            "with a header and at least one row; at most SAHELCAST_API_UPLOAD_MAX_MB.",
+            json_schema_extra={"minLength": 1},
+        ),
+    ],
     source: Annotated[
         Literal["detect", "acled", "ucdp"], Form(description="The format.")
     ] = "detect",
@@ -129,7 +141,7 @@ def upload(
 
     A bad file answers 422 naming the line and field, and nothing from it is written.
     """
-    with tempfile.TemporaryDirectory(prefix="sahelcast-upload-") as folder:
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("upload")) as folder:
         path = _save(file, Path(folder), settings.api_upload_max_mb * 2**20)
         try:
             report = ingest_file(
@@ -170,6 +182,7 @@ def retrain(
     session: SessionDep,
     _: AdminDep,
     settings: SettingsDep,
+    engine: EngineDep,
     background: BackgroundTasks,
     body: RetrainCreate | None = None,
 ) -> RetrainRead:
@@ -182,8 +195,23 @@ def retrain(
             slug="training-under-way",
             title="Training under way",
         )
+    try:  # before anything is spawned: concurrent requests get 409, not a process each
+        lease = claim_request(engine, settings)
+    except LockHeld as held:
+        raise ProblemError(
+            409,
+            f"A retrain is starting or under way ({held.owner}).",
+            slug="training-under-way",
+            title="Training under way",
+        ) from held
     force = body.force if body is not None else False
-    job = create_job(session, "train", "running", {"force": force})
+    try:
+        job = create_job(
+            session, "train", "running", {"force": force, "request_lease": lease.owner}
+        )
+    except BaseException:
+        lease.release()
+        raise
     # Background tasks run after the response, hence after the session committed the job.
     background.add_task(request.app.state.retrain_launcher, settings, job.id, force)
     return RetrainRead(job_id=job.id, status=job.status, poll=f"/v1/jobs/{job.id}")

@@ -2,7 +2,7 @@
 
 Every problem raises `IngestError` naming the file, the physical line and the field, as soon as
 the chunk holding it is read; the caller's transaction keeps anything from being half-written.
-A header-only file is valid and yields no chunks; chunks are never empty.
+A file with a header but no rows (blank lines aside) is refused; chunks are never empty.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from service.ingest.readers import acled, ucdp
 from service.ingest.readers.checks import Rows
 from service.ingest.readers.dedupe import SeenIds
 from service.ingest.readers.layout import FileKind, Layout, kind_of_header, locate, parse_header
+from service.ingest.readers.limits import ReadLimits
 from service.ingest.readers.opening import open_records
 from service.ingest.readers.parse import read_block, spill_row
 from service.ingest.readers.records import RecordSplitter
@@ -32,6 +33,7 @@ __all__ = [
     "FIELD_LIMITS",
     "FileKind",
     "IngestError",
+    "ReadLimits",
     "detect_kind",
     "detect_source",
     "iter_deletions",
@@ -68,7 +70,10 @@ def detect_source(path: Path | str) -> str:
 
 
 def iter_events(
-    path: Path | str, source: Source | None = None, chunksize: int = DEFAULT_CHUNKSIZE
+    path: Path | str,
+    source: Source | None = None,
+    chunksize: int = DEFAULT_CHUNKSIZE,
+    limits: ReadLimits | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield checked chunks of at most `chunksize` events with the columns EVENT_COLUMNS.
 
@@ -79,19 +84,23 @@ def iter_events(
     wanted = {FileKind.ACLED_EVENTS, FileKind.UCDP}
     if source is not None:
         wanted = {k for k in wanted if k.source == source}
-    yield from _iter(Path(path), wanted, chunksize)
+    yield from _iter(Path(path), wanted, chunksize, limits)
 
 
-def iter_deletions(path: Path | str, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[pd.DataFrame]:
+def iter_deletions(
+    path: Path | str, chunksize: int = DEFAULT_CHUNKSIZE, limits: ReadLimits | None = None
+) -> Iterator[pd.DataFrame]:
     """Yield checked chunks of an ACLED deletion list with the columns DELETION_COLUMNS."""
-    yield from _iter(Path(path), {FileKind.ACLED_DELETIONS}, chunksize)
+    yield from _iter(Path(path), {FileKind.ACLED_DELETIONS}, chunksize, limits)
 
 
-def _iter(path: Path, wanted: set[FileKind], chunksize: int) -> Iterator[pd.DataFrame]:
+def _iter(
+    path: Path, wanted: set[FileKind], chunksize: int, limits: ReadLimits | None
+) -> Iterator[pd.DataFrame]:
     if chunksize < 1:
         raise ValueError(f"chunksize must be at least 1, not {chunksize}")
     latest = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize() + pd.Timedelta(days=1)
-    with open_records(path) as splitter:
+    with open_records(path, limits) as splitter:
         names, kind, line = _header(splitter, path)
         if kind not in wanted:
             raise _wrong_kind(path, line, kind, wanted)
@@ -102,6 +111,13 @@ def _iter(path: Path, wanted: set[FileKind], chunksize: int) -> Iterator[pd.Data
         block = splitter.take(chunksize, spill)
         if block is not None and _is_tag_row(block.record(0)):
             block = block.without_first() or splitter.take(chunksize, spill)
+        if block is None:
+            raise IngestError(
+                path,
+                line=line,
+                problem="the file holds a header but no rows",
+                hint="Expected at least one row under the header; check the export's filters",
+            )
         while block is not None:
             rows = Rows(path, block.lines)
             raw = read_block(block, layout, names, path)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from service.ingest.errors import IngestError
+from service.ingest.readers.limits import RATIO_GRACE_BYTES, ReadLimits
 from service.ingest.readers.records import RecordSplitter
 
 _GZIP = b"\x1f\x8b"
@@ -26,8 +27,9 @@ _NOT_CSV = (
 
 
 @contextmanager
-def open_records(path: Path) -> Iterator[RecordSplitter]:
+def open_records(path: Path, limits: ReadLimits | None = None) -> Iterator[RecordSplitter]:
     """Yield a record splitter over the file's text, gunzipped if it is gzip-compressed."""
+    limits = limits or ReadLimits()
     try:
         raw: BinaryIO = path.open("rb")
     except FileNotFoundError:
@@ -39,9 +41,45 @@ def open_records(path: Path) -> Iterator[RecordSplitter]:
         raw.seek(0)
         if head.startswith(_GZIP):
             with gzip.GzipFile(fileobj=raw, mode="rb") as unpacked:
-                yield RecordSplitter(_sniffed(_guarded(unpacked.read, path), path), path)
+                read = _capped(_guarded(unpacked.read, path), path, limits, raw.tell)
+                yield RecordSplitter(_sniffed(read, path), path, limits.max_records)
         else:
-            yield RecordSplitter(_sniffed(raw.read, path), path)
+            read = _capped(raw.read, path, limits, None)
+            yield RecordSplitter(_sniffed(read, path), path, limits.max_records)
+
+
+def _capped(
+    read: Callable[[int], bytes],
+    path: Path,
+    limits: ReadLimits,
+    compressed_at: Callable[[], int] | None,
+) -> Callable[[int], bytes]:
+    """Count the text read; refuse past `max_bytes`, or past `max_ratio` for gzip input."""
+    total = 0
+
+    def capped_read(size: int) -> bytes:
+        nonlocal total
+        piece = read(size)
+        total += len(piece)
+        if total > limits.max_bytes:
+            what = "unpacks to" if compressed_at is not None else "holds"
+            raise IngestError(
+                path,
+                problem=f"the file {what} more than {limits.max_bytes >> 20:,} MiB of text",
+                hint="Split it, or raise SAHELCAST_INGEST_MAX_MB if it is genuine",
+            )
+        if compressed_at is not None and total > RATIO_GRACE_BYTES:
+            ratio = total / max(compressed_at(), 1)
+            if ratio > limits.max_ratio:
+                raise IngestError(
+                    path,
+                    problem=f"the gzip data unpacks more than {limits.max_ratio:g} times its "
+                    "size, which no real event export does (a decompression bomb?)",
+                    hint="Check the file; raise SAHELCAST_INGEST_MAX_RATIO if it is genuine",
+                )
+        return piece
+
+    return capped_read
 
 
 def _guarded(read: Callable[[int], bytes], path: Path) -> Callable[[int], bytes]:

@@ -57,9 +57,13 @@ class RecordBlock:
 class RecordSplitter:
     """Reads a byte stream through `read(size)` and hands out blocks of at most n whole records."""
 
-    def __init__(self, read: Callable[[int], bytes], path: Path) -> None:
+    def __init__(
+        self, read: Callable[[int], bytes], path: Path, max_records: int | None = None
+    ) -> None:
         self._read = read
         self._path = path
+        self._max_records = max_records
+        self._records = 0  # record ends scanned so far, blank lines included
         # Bytes read but not handed out yet; they start at a record boundary.
         self._pieces: list[bytes] = []
         self._pending = 0  # their total length
@@ -111,6 +115,15 @@ class RecordSplitter:
         self._bounds = np.concatenate((self._bounds, newlines[ending] + self._pending))
         self._bound_lines = np.concatenate((self._bound_lines, ending + self._newlines + 1))
         self._newlines += len(newlines)
+        self._records += len(ending)
+        if self._max_records is not None and self._records > self._max_records:
+            raise IngestError(
+                self._path,
+                line=int(self._bound_lines[self._max_records - self._records]),
+                problem=f"the file holds more than {self._max_records:,} records "
+                "(blank lines count too)",
+                hint="Split it, or raise SAHELCAST_INGEST_MAX_RECORDS if it is genuine",
+            )
         self._odd_quotes = bool((len(quotes) + self._odd_quotes) & 1)
         self._pieces.append(piece)
         self._pending += len(piece)

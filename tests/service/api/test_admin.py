@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +57,11 @@ def test_upload_ingests_like_the_cli(
     assert report["source"] == "acled"
     assert report["added"] == 2
     assert report["rows_read"] == 2
+    assert report["status"] == "ingested"
     again = _upload(client, keys["admin"], path).json()
     assert again["added"] == 0
     assert again["unchanged"] == 2
+    assert again["status"] == "unchanged"
     series = client.get("/v1/series?actor=JNIM", headers=keys["read"]).json()
     assert series["total"] > 0
     job = client.get(f"/v1/jobs/{report['job_id']}", headers=keys["read"]).json()
@@ -133,8 +137,50 @@ def test_retrain_records_a_job_and_starts_it_after_the_response(
         assert body["status"] == "running"
         assert body["poll"] == f"/v1/jobs/{body['job_id']}"
         assert calls == [(body["job_id"], True)]
+        # The first retrain has not ended (this launcher does nothing): a second is refused.
+        busy = client.post("/v1/admin/retrain", headers=keys["admin"])
+        assert_problem(busy, 409, "training-under-way")
+        retrain.release_request(engine, body["job_id"])  # what the ended retrain does
         assert client.post("/v1/admin/retrain", headers=keys["admin"]).status_code == 202
         assert calls[-1][1] is False
+
+
+def test_concurrent_retrain_requests_start_one_process(
+    settings: Settings, engine: Engine, keys: dict[str, dict[str, str]]
+) -> None:
+    launched: list[int] = []
+
+    def launcher(_: Settings, job_id: int, force: bool) -> None:
+        launched.append(job_id)
+
+    with make_client(settings, retrain_launcher=launcher) as client:
+        start = threading.Barrier(3)
+
+        def post(_: int) -> int:
+            start.wait()
+            return client.post("/v1/admin/retrain", headers=keys["admin"]).status_code
+
+        with ThreadPoolExecutor(3) as pool:
+            statuses = sorted(pool.map(post, range(3)))
+    assert statuses == [202, 409, 409]
+    assert len(launched) == 1
+
+
+def test_retrain_job_releases_the_request_lease(
+    settings: Settings, engine: Engine, keys: dict[str, dict[str, str]]
+) -> None:
+    ran: list[int] = []
+
+    def launcher(launched: Settings, job_id: int, force: bool) -> None:
+        ran.append(job_id)  # a retrain that ends at once, as a refused one does
+        retrain.run_retrain_job(launched.model_dump(), job_id, force)
+
+    with make_client(settings, retrain_launcher=launcher) as client:
+        for _ in range(2):
+            assert client.post("/v1/admin/retrain", headers=keys["admin"]).status_code == 202
+    assert len(ran) == 2
+    with session_scope(engine) as session:
+        assert session.scalars(select(Lock)).all() == []
 
 
 def test_retrain_refused_while_training_runs(

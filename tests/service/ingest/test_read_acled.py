@@ -149,11 +149,14 @@ def test_deletion_list_and_event_file_are_not_confused() -> None:
         list(iter_deletions(CURRENT))
 
 
-def test_header_only_file_is_valid_and_yields_no_chunks(tmp_path: Path) -> None:
-    path = write(tmp_path, ",".join(ACLED_COLUMNS) + "\n")
-    assert list(iter_events(path)) == []
+@pytest.mark.parametrize("after", ["", "\n", "\n\n\r\n\n"])
+def test_a_header_without_rows_is_refused(tmp_path: Path, after: str) -> None:
+    path = write(tmp_path, ",".join(ACLED_COLUMNS) + "\n" + after)
+    with pytest.raises(IngestError, match="line 1: the file holds a header but no rows"):
+        list(iter_events(path))
     hdx = HDX.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    assert list(iter_events(write(tmp_path, "".join(hdx[:2]), "hdx.csv"))) == []
+    with pytest.raises(IngestError, match="header but no rows"):
+        list(iter_events(write(tmp_path, "".join(hdx[:2]) + after, "hdx.csv")))
 
 
 def test_gzip_is_unpacked_whatever_the_name(tmp_path: Path) -> None:

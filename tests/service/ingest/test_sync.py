@@ -88,15 +88,31 @@ def test_coverage_marks_unknown_months(engine: Engine, tmp_path: Path) -> None:
 def test_reingest_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     path = write(tmp_path / "mali.csv", _rows())
     settings = Settings(database_url=str(engine.url))
-    ingest_file(engine, path, settings)
+    first = ingest_file(engine, path, settings)
+    assert first.status == "ingested"
     before = _counts(engine)
+    with session_scope(engine) as session:
+        stamps = session.execute(select(Coverage.country, Coverage.updated_at)).all()
     again = ingest_file(engine, path, settings)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
+    assert again.status == "unchanged"
     assert _counts(engine) == before
     with session_scope(engine) as session:
         files = session.scalars(select(IngestedFile).order_by(IngestedFile.id)).all()
-    assert [f.added for f in files] == [5, 0]
-    assert files[0].sha256 == files[1].sha256
+        assert session.execute(select(Coverage.country, Coverage.updated_at)).all() == stamps
+    assert [(f.added, f.sha256) for f in files] == [(5, first.sha256)]  # no second row
+
+
+def test_a_deletion_list_that_deletes_nothing_writes_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    settings = Settings(database_url=str(engine.url))
+    ingest_file(engine, write(tmp_path / "mali.csv", _rows()), settings)
+    deletions = write_deletions(tmp_path / "deleted.csv", [("MLI9", 1_800_000_000)])
+    report = ingest_file(engine, deletions, settings, deletions=True)
+    assert (report.deleted, report.unchanged, report.status) == (0, 1, "unchanged")
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(IngestedFile)) == 1
 
 
 def test_newer_timestamp_replaces_and_older_is_ignored(engine: Engine, tmp_path: Path) -> None:

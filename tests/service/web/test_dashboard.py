@@ -123,7 +123,7 @@ def test_reads_need_a_key_when_reads_are_not_public(
         assert "invalid or revoked" in revoked.text
         out = client.post("/web/session/end", headers=SAME_SITE, follow_redirects=False)
         assert out.status_code == 303
-        assert 'sahelcast_key=""' in out.headers["set-cookie"]
+        assert 'sahelcast_session=""' in out.headers["set-cookie"]
 
 
 def test_acknowledging_needs_an_admin_key_from_this_site(
