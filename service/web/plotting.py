@@ -164,6 +164,17 @@ def _why_no_forecast(data: ChartData) -> str:
     return f"the published run could not fit it ({data.forecast.status})"
 
 
+def rainy_label(data: ChartData) -> str:
+    """'rainy season', with the rate ratio the forecast uses when there is one."""
+    effect = data.forecast.season if data.forecast is not None else None
+    if effect is None or effect.status is None:
+        return "rainy season"
+    if effect.rate_ratio is None or effect.ci_low is None or effect.ci_high is None:
+        return "rainy season (effect: insufficient data)"
+    return (f"rainy season (× {effect.rate_ratio:.2f}, 95 % "
+            f"{effect.ci_low:.2f}–{effect.ci_high:.2f})")  # fmt: skip
+
+
 def _legend(ax: Axes, data: ChartData) -> None:
     handles: list[Line2D | Patch] = [
         Line2D([], [], color=INK, lw=1.4, marker="o", ms=2.6, label="observed")
@@ -175,7 +186,7 @@ def _legend(ax: Axes, data: ChartData) -> None:
             handles.append(Patch(color=FORECAST, alpha=alpha, lw=0,
                                  label=f"{BANDS[i][1]} interval"))  # fmt: skip
     if data.seasons:
-        handles.append(Patch(color=RAIN, lw=0, label="rainy season"))
+        handles.append(Patch(color=RAIN, lw=0, label=rainy_label(data)))
     for direction, color, marker in (("above", ABOVE, "^"), ("below", BELOW, "v")):
         if any(a.direction == direction for a in data.anomalies):
             handles.append(Line2D([], [], ls="none", marker=marker, ms=7, color=color,

@@ -129,3 +129,24 @@ def test_a_scoped_retrain_replaces_only_its_series(
         assert run.n_carried == sum(1 for i in demo.values() if i.actor != "JNIM")
         assert run.calibration
         assert "ucdp|Burkina Faso" in run.calibration
+
+
+def test_the_plot_legend_shows_the_ratio_the_forecast_uses(
+    engine: Engine, train_settings: Settings, demo: dict[int, SeriesInfo]
+) -> None:
+    from service.web.chartdata import load_chart
+    from service.web.plotting import rainy_label
+
+    train(engine, train_settings, TrainRequest.from_settings(train_settings))
+    country = next(i for i in demo.values() if i.level == "country")
+    with session_scope(engine) as session:
+        chart = load_chart(session, country, published_run_id(session))
+    assert chart.forecast is not None
+    effect = chart.forecast.season
+    assert effect.rate_ratio is not None
+    assert effect.ci_low is not None
+    assert effect.ci_high is not None
+    assert rainy_label(chart) == (
+        f"rainy season (× {effect.rate_ratio:.2f}, 95 % "
+        f"{effect.ci_low:.2f}–{effect.ci_high:.2f})"
+    )
