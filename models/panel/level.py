@@ -21,6 +21,7 @@ ALPHAS = np.array([0.03, 0.07, 0.12, 0.2, 0.3, 0.45])
 LEVEL_FLOOR = 0.03
 WARMUP = 12  # months used to start the level; not scored when choosing alpha
 MAX_LOG_STEP_SD = 0.6
+TREND_BETA = 0.15  # share of each level correction that goes into the trend
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,8 @@ def fit_levels(
                 term = np.where(yt > 0, yt * np.log(yt / mu), 0.0) - (yt - mu)
             dev += np.where(known, 2.0 * term, 0.0)
         new = np.where(known, pred + a * (np.where(known, zt, 0.0) - pred), pred)
-        if trend:
-            slope = np.where(known, damping * slope + 0.1 * a * (new - level - damping * slope),
-                             damping * slope)  # fmt: skip
+        if trend:  # Holt: b = phi b + alpha beta e, with beta = TREND_BETA
+            slope = np.where(known, damping * slope + TREND_BETA * (new - pred), damping * slope)
         level = np.maximum(new, LEVEL_FLOOR)
     best = np.argmin(dev, axis=0)  # (N,)
     rows = np.arange(n)

@@ -176,3 +176,24 @@ def test_vectorized_peers_equal_the_per_series_baselines() -> None:
         last = get_model("poisson_last").fit(series).predict(12)
         np.testing.assert_allclose(nc_mean[i], last["mean"].to_numpy())
         np.testing.assert_allclose(nc_q[i], last[list(QUANTILE_COLUMNS)].to_numpy())
+
+
+def test_the_optional_damped_trend_follows_growth_and_flattens() -> None:
+    rng = np.random.default_rng(7)
+    growth = np.exp(np.linspace(0, 1.5, len(MONTHS)))
+    y = rng.poisson(np.outer(np.full(2, 12.0), growth)).astype(float)
+    labels = pd.DataFrame([
+        {"uid": 0, "tree": "actor", "actor": "JNIM", "region": "Mopti", "event_type": "Battles"},
+        {"uid": 1, "tree": "geography", "actor": None, "region": "Mopti", "event_type": "Battles"},
+    ])  # fmt: skip
+    flat = run(labels, y)
+    trended = run(labels, y, PanelConfig(n_samples=200, backtest_samples=100,
+                                         backtest_origins=4, trend=True))  # fmt: skip
+    pick = (flat.forecast["node"] == 0) & flat.forecast["horizon"].isin([1, 12])
+    flat_means = flat.forecast[pick]["mean"].to_numpy()
+    trend_means = trended.forecast[pick]["mean"].to_numpy()
+    dry = ~flat.forecast[pick]["in_season"].to_numpy()
+    assert dry.all()  # January and December: no season term in the comparison
+    assert trend_means[1] > trend_means[0]  # still rising a year ahead
+    assert trend_means[1] / trend_means[0] < growth[-1] / growth[-13]  # but damped
+    assert flat_means[1] == pytest.approx(flat_means[0], rel=1e-9)
