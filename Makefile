@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO := service/data/demo/ucdp-ged-burkina-faso-2016-2022.csv
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,15 @@ test: $(STAMP)
 	fi
 	$(BIN)/python -m pytest -n 2
 
+## test-fast: the inner loop: the suite without the tests marked slow
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+## lint: the gates CI runs before the tests: ruff (lint and format) and mypy
 lint: $(STAMP)
 	$(BIN)/ruff check service models tests bench
 	$(BIN)/ruff format --check service models tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) data

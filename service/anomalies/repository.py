@@ -16,7 +16,7 @@ from service.series.orm import Series
 from service.series.repository import SeriesFilter
 
 
-def _read_query() -> Select:  # type: ignore[type-arg]
+def _read_query() -> Select:
     return select(Anomaly, Series.key).join(Series, Series.id == Anomaly.series_id)
 
 
@@ -37,7 +37,7 @@ def to_reads(session: Session, anomalies: Sequence[Anomaly]) -> list[AnomalyRead
     return [_read(a, keys[a.series_id]) for a in anomalies]
 
 
-def series_conditions(filters: SeriesFilter, query: Select) -> Select:  # type: ignore[type-arg]
+def series_conditions(filters: SeriesFilter, query: Select) -> Select:
     """Add the conditions of a series filter to a query that already joins `Series`."""
     conditions: list[ColumnElement[bool]] = []
     if filters.source:
@@ -60,7 +60,7 @@ def series_conditions(filters: SeriesFilter, query: Select) -> Select:  # type: 
     return query.where(*conditions)
 
 
-def _filtered(filters: AnomalyFilter) -> Select:  # type: ignore[type-arg]
+def _filtered(filters: AnomalyFilter) -> Select:
     query = series_conditions(filters.series, _read_query())
     conditions: list[ColumnElement[bool]] = []
     if filters.since:

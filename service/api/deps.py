@@ -46,11 +46,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 async def get_engine(request: Request) -> Engine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+    return request.app.state.engine
 
 
 # scope="function": commit before the response is sent, so a failed commit is never reported as OK.

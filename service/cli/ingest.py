@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -33,8 +34,8 @@ def ingest(
         typer.Argument(help="ACLED export(s) or UCDP GED CSV file(s); the format is detected."),
     ] = None,
     source: Annotated[
-        str | None,
-        typer.Option("--source", help="Force the format: 'acled' or 'ucdp' (default: detect)."),
+        Literal["acled", "ucdp"] | None,
+        typer.Option("--source", help="Force the format (default: detect it from the header)."),
     ] = None,
     deletions: Annotated[
         list[Path] | None,
@@ -57,8 +58,6 @@ def ingest(
     database is left exactly as it was. Newer versions of an event (ACLED `timestamp`) replace
     older ones; deletion lists remove events.
     """
-    if source not in (None, "acled", "ucdp"):
-        fail(f"--source must be 'acled' or 'ucdp', got {source!r}", 2)
     jobs = [(p, False) for p in paths or []] + [(p, True) for p in deletions or []]
     if not jobs:
         fail("give at least one PATH or --deletions PATH (see `sahelcast ingest --help`)", 2)
@@ -67,11 +66,9 @@ def ingest(
     for path, is_deletion in jobs:
         try:
             with progress_bar(f"ingest {path.name}", _estimate_rows(path)) as bar:
-                task = bar.task_ids[0]
-                reports.append(
-                    ingest_file(engine, path, settings, source=source, deletions=is_deletion,
-                                progress=lambda n, bar=bar, task=task: bar.advance(task, n))
-                )  # fmt: skip
+                advance = partial(bar.advance, bar.task_ids[0])
+                reports.append(ingest_file(engine, path, settings, source=source,
+                                           deletions=is_deletion, progress=advance))  # fmt: skip
         except IngestError as error:
             _summary(reports)
             fail(f"{error}\nNothing from {path.name} was written.", 2)

@@ -34,7 +34,7 @@ def create(
         fail("--name must not be empty", 2)
     _ready()
     with session_scope() as session:
-        key, token = create_key(session, name.strip(), scope)  # type: ignore[arg-type]
+        key, token = create_key(session, name.strip(), scope)
         key_id = key.id
     err_console.print(f"Created {scope} key {key_id} ({name.strip()}). Its token, shown once:")
     print(token)  # plain stdout, so `sahelcast keys create ... > token.txt` captures only it

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from service.config import Settings
 from service.db import session_scope
 from service.ingest.normalize import Normalizer
+from service.ingest.readers import Source
 from service.ingest.sync import IngestReport, Progress, ingest_deletions, ingest_events
 from service.migrate import require_current
 
@@ -21,7 +22,7 @@ def ingest_file(
     path: Path,
     settings: Settings,
     *,
-    source: str | None = None,
+    source: Source | None = None,
     deletions: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:

@@ -21,6 +21,7 @@ from service.bulk import delete_in, insert_frame, read_frame
 from service.ingest.coverage import update_coverage
 from service.ingest.normalize import Normalizer
 from service.ingest.orm import Event, EventActor, IngestedFile, Source, utcnow
+from service.ingest.readers import Source as SourceName
 from service.ingest.readers import detect_source, iter_deletions, iter_events
 from service.ingest.registry import NameRegistry
 from service.series.aggregate import rebuild_series
@@ -103,7 +104,7 @@ def ingest_events(
     session: Session,
     path: Path,
     *,
-    source: str | None = None,
+    source: SourceName | None = None,
     normalizer: Normalizer,
     actor_roles: Sequence[str],
     chunk_rows: int = 200_000,

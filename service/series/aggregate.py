@@ -93,12 +93,17 @@ def rebuild_series(session: Session, source: Source, countries: list[str]) -> in
     session.flush()
     actor_rows, region_rows = _counts(session, source.id, countries)
     rows = _rollups(actor_rows, region_rows)
-    region_names = dict(session.execute(select(Region.id, Region.name)).all())
-    actor_names = dict(session.execute(select(Actor.id, Actor.name)).all())
+    # Keyed by `int | None` so a roll-up's missing region or actor looks up as no name.
+    region_names: dict[int | None, str] = dict(
+        session.execute(select(Region.id, Region.name)).tuples().all()
+    )
+    actor_names: dict[int | None, str] = dict(
+        session.execute(select(Actor.id, Actor.name)).tuples().all()
+    )
     rows["key"] = [
         series_key(source.name, country, region_names.get(region), actor_names.get(actor), etype)
         for country, region, actor, etype in zip(
-            rows["country"], _optional(rows["region_id"]), _optional(rows["actor_id"]),
+            rows["country"], _optional_ids(rows["region_id"]), _optional_ids(rows["actor_id"]),
             _optional(rows["event_type"]), strict=True,
         )
     ]  # fmt: skip
@@ -111,8 +116,12 @@ def rebuild_series(session: Session, source: Source, countries: list[str]) -> in
                         rows[["series_id", "month", "events", "fatalities"]])  # fmt: skip
 
 
-def _optional(values: pd.Series) -> list[object]:
-    return [None if pd.isna(v) else v for v in values]
+def _optional_ids(values: pd.Series) -> list[int | None]:
+    return [None if pd.isna(v) else int(v) for v in values]
+
+
+def _optional(values: pd.Series) -> list[str | None]:
+    return [None if pd.isna(v) else str(v) for v in values]
 
 
 def _ensure_series(session: Session, source_id: int, rows: pd.DataFrame) -> dict[str, int]:

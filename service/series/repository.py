@@ -42,7 +42,7 @@ class SeriesInfo:
     total_events: int
 
 
-def _info_query() -> Select:  # type: ignore[type-arg]
+def _info_query() -> Select:
     totals = (
         select(Observation.series_id, func.sum(Observation.events).label("total"))
         .group_by(Observation.series_id)

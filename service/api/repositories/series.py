@@ -28,7 +28,7 @@ class SeriesRef:
     event_type: str | None
 
 
-def labelled() -> Select:  # type: ignore[type-arg]
+def labelled() -> Select:
     """Series with their source, region and actor names (for joins and filters)."""
     return (
         select(

@@ -7,8 +7,11 @@ import io
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from service.ingest.errors import IngestError
+
+Source = Literal["acled", "ucdp"]
 
 
 class FileKind(StrEnum):
@@ -17,7 +20,7 @@ class FileKind(StrEnum):
     UCDP = "ucdp"
 
     @property
-    def source(self) -> str:
+    def source(self) -> Source:
         """The data provider: `acled` or `ucdp`."""
         return "ucdp" if self is FileKind.UCDP else "acled"
 
