@@ -2,49 +2,46 @@
 
 from __future__ import annotations
 
-import typer
-from rich.table import Table
+from typing import Annotated
 
-from service.alerts import repository as repo
-from service.alerts.service import SubscriptionSpec, deliver_pending, remove, send_test, subscribe
-from service.alerts.urls import UnsafeUrl
-from service.cli.common import console, err_console, fail
-from service.config import get_settings
-from service.db import get_engine, session_scope
-from service.migrate import DatabaseNotReady, require_current
+import typer
+
+from service.anomalies.severity import Direction, Severity
+from service.cli.common import console, err_console, fail, require_db
 
 app = typer.Typer(
-    help="Alert webhooks: subscribe, list, remove, test, deliver.", no_args_is_help=True
+    help="Alert webhooks: subscribe, list, remove, test, deliver.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
-SEVERITIES = ("low", "medium", "high")
-
-
-def _ready() -> None:
-    try:
-        require_current(get_engine())
-    except DatabaseNotReady as error:
-        fail(str(error), 2)
 
 
 @app.command("subscribe")
 def subscribe_(
-    url: str = typer.Option(
-        ..., "--url", help="Webhook URL (http/https; Slack incoming hooks work)."
-    ),
-    name: str = typer.Option(..., "--name", help="A name for the subscription."),
-    country: str = typer.Option(None, help="Only this country."),
-    region: str = typer.Option(None, help="Only this admin1 region."),
-    actor: str = typer.Option(None, help="Only this actor."),
-    event_type: str = typer.Option(None, "--event-type", help="Only this event type."),
-    min_severity: str = typer.Option("low", "--min-severity", help="low, medium or high."),
-    direction: str = typer.Option(None, help="'above' or 'below' (default: both)."),
+    url: Annotated[
+        str, typer.Option("--url", help="Webhook URL (http/https; Slack incoming hooks work).")
+    ],
+    name: Annotated[str, typer.Option("--name", help="A name for the subscription.")],
+    country: Annotated[str | None, typer.Option(help="Only this country.")] = None,
+    region: Annotated[str | None, typer.Option(help="Only this admin1 region.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only this actor.")] = None,
+    event_type: Annotated[
+        str | None, typer.Option("--event-type", help="Only this event type.")
+    ] = None,
+    min_severity: Annotated[
+        Severity, typer.Option("--min-severity", help="The mildest severity delivered.")
+    ] = "low",
+    direction: Annotated[
+        Direction | None, typer.Option(help="Only this direction [default: both].")
+    ] = None,
 ) -> None:
     """Subscribe a webhook and print its signing secret once."""
-    if min_severity not in SEVERITIES:
-        fail(f"--min-severity must be one of {', '.join(SEVERITIES)}, got {min_severity!r}", 2)
-    if direction not in (None, "above", "below"):
-        fail(f"--direction must be 'above' or 'below', got {direction!r}", 2)
-    _ready()
+    from service.alerts.service import SubscriptionSpec, subscribe
+    from service.alerts.urls import UnsafeUrl
+    from service.config import get_settings
+    from service.db import session_scope
+
+    engine = require_db()
     spec = SubscriptionSpec(
         name=name,
         url=url,
@@ -56,7 +53,7 @@ def subscribe_(
         direction=direction,
     )
     try:
-        with session_scope() as session:
+        with session_scope(engine) as session:
             subscription, secret = subscribe(session, spec, get_settings())
             subscription_id = subscription.id
     except UnsafeUrl as error:
@@ -68,8 +65,13 @@ def subscribe_(
 @app.command("list")
 def list_() -> None:
     """List subscriptions and how their deliveries went."""
-    _ready()
-    with session_scope() as session:
+    from rich.table import Table
+
+    from service.alerts import repository as repo
+    from service.db import session_scope
+
+    engine = require_db()
+    with session_scope(engine) as session:
         subscriptions = repo.list_subscriptions(session)
         table = Table(title=f"{len(subscriptions)} subscription(s)")
         for column in ("id", "name", "url", "filters", "min severity", "last delivery"):
@@ -96,20 +98,32 @@ def list_() -> None:
 
 
 @app.command("remove")
-def remove_(subscription_id: int = typer.Argument(..., help="The subscription's id.")) -> None:
+def remove_(
+    subscription_id: Annotated[int, typer.Argument(help="The subscription's id.")],
+) -> None:
     """Remove a subscription and its delivery log."""
-    _ready()
-    with session_scope() as session:
+    from service.alerts.service import remove
+    from service.db import session_scope
+
+    engine = require_db()
+    with session_scope(engine) as session:
         if not remove(session, subscription_id):
             fail(f"no subscription {subscription_id}; see `sahelcast alerts list`", 2)
     console.print(f"Removed subscription {subscription_id}.")
 
 
 @app.command("test")
-def send_test_(subscription_id: int = typer.Argument(..., help="The subscription's id.")) -> None:
+def send_test_(
+    subscription_id: Annotated[int, typer.Argument(help="The subscription's id.")],
+) -> None:
     """Send a signed test delivery now and say whether the receiver accepted it."""
-    _ready()
-    with session_scope() as session:
+    from service.alerts import repository as repo
+    from service.alerts.service import send_test
+    from service.config import get_settings
+    from service.db import session_scope
+
+    engine = require_db()
+    with session_scope(engine) as session:
         subscription = repo.get_subscription(session, subscription_id)
         if subscription is None:
             fail(f"no subscription {subscription_id}; see `sahelcast alerts list`", 2)
@@ -123,8 +137,12 @@ def send_test_(subscription_id: int = typer.Argument(..., help="The subscription
 @app.command("deliver")
 def deliver() -> None:
     """Deliver every alert-worthy anomaly that a matching subscription has not received."""
-    _ready()
-    with session_scope() as session:
+    from service.alerts.service import deliver_pending
+    from service.config import get_settings
+    from service.db import session_scope
+
+    engine = require_db()
+    with session_scope(engine) as session:
         summary = deliver_pending(session, get_settings())
     console.print(
         f"delivered {summary.delivered}, failed {summary.failed} (retried next time), "

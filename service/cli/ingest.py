@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from service.cli.common import console, fail, progress_bar
-from service.config import get_settings
-from service.db import get_engine
-from service.ingest.errors import IngestError
-from service.ingest.service import ingest_file
-from service.ingest.sync import IngestReport
-from service.migrate import DatabaseNotReady
+from service.ingest.sources import Source
+
+if TYPE_CHECKING:
+    from service.ingest.sync import IngestReport
 
 
 def _estimate_rows(path: Path) -> int | None:
@@ -34,7 +31,7 @@ def ingest(
         typer.Argument(help="ACLED export(s) or UCDP GED CSV file(s); the format is detected."),
     ] = None,
     source: Annotated[
-        Literal["acled", "ucdp"] | None,
+        Source | None,
         typer.Option("--source", help="Force the format (default: detect it from the header)."),
     ] = None,
     deletions: Annotated[
@@ -61,6 +58,12 @@ def ingest(
     jobs = [(p, False) for p in paths or []] + [(p, True) for p in deletions or []]
     if not jobs:
         fail("give at least one PATH or --deletions PATH (see `sahelcast ingest --help`)", 2)
+    from service.config import get_settings
+    from service.db import get_engine
+    from service.ingest.errors import IngestError
+    from service.ingest.service import ingest_file
+    from service.migrate import DatabaseNotReady
+
     settings, engine = get_settings(), get_engine()
     reports: list[IngestReport] = []
     for path, is_deletion in jobs:
@@ -86,6 +89,8 @@ def ingest(
 def _summary(reports: list[IngestReport]) -> None:
     if not reports:
         return
+    from rich.table import Table
+
     table = Table(title="Ingested", caption="new / updated / unchanged / deleted events")
     table.add_column("file", min_width=12, overflow="fold")
     table.add_column("source")

@@ -2,35 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
-from rich.table import Table
 
-from service.cli.common import console, fail, progress_bar
-from service.cli.detect import deliver_alerts_from_here
-from service.config import get_settings
-from service.db import get_engine, session_scope
-from service.jobs.repository import KINDS, list_jobs
-from service.migrate import DatabaseNotReady, require_current
+from service.cli.common import console, fail, progress_bar, require_db
+from service.jobs.kinds import Kind, Status
 
-app = typer.Typer(help="The job history and the weekly job.", no_args_is_help=True)
-
-
-def _ready() -> None:
-    try:
-        require_current(get_engine())
-    except DatabaseNotReady as error:
-        fail(str(error), 2)
+app = typer.Typer(
+    help="The job history and the weekly job.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("list")
 def list_(
-    kind: str = typer.Option(None, help=f"Only this kind: {', '.join(KINDS)}."),
-    status: str = typer.Option(None, help="Only this status: running, succeeded, skipped, failed."),
-    limit: int = typer.Option(20, min=1, max=1000, help="How many (newest first)."),
+    kind: Annotated[Kind | None, typer.Option(help="Only this kind.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Only this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many (newest first).")] = 20,
 ) -> None:
     """List recent jobs: ingest, train, detect and weekly, from the scheduler or the CLI."""
-    _ready()
-    with session_scope() as session:
+    from rich.table import Table
+
+    from service.db import session_scope
+    from service.jobs.repository import list_jobs
+
+    engine = require_db()
+    with session_scope(engine) as session:
         jobs = list_jobs(session, kind=kind, status=status, limit=limit)
     table = Table(title=f"{len(jobs)} jobs")
     for column in ("id", "kind", "trigger", "status", "started (UTC)", "seconds", "message"):
@@ -47,18 +44,22 @@ def list_(
 
 @app.command("run-weekly")
 def run_weekly_(
-    force: bool = typer.Option(False, "--force", help="Retrain even if the data did not advance."),
+    force: Annotated[
+        bool, typer.Option("--force", help="Retrain even if the data did not advance.")
+    ] = False,
 ) -> None:
     """Run the weekly job once: ingest the drop folder, detect, train, detect.
 
     For system cron instead of `sahelcast scheduler`, e.g. `0 3 * * 1 sahelcast jobs run-weekly`.
     Exit status 0 when it succeeded or had nothing to do, 1 when a step failed.
     """
-    from service.jobs.steps import run_weekly  # on use: it imports the forecasting stack
+    from service.cli.detect import deliver_alerts_from_here
+    from service.config import get_settings
+    from service.jobs.steps import run_weekly  # it imports the forecasting stack
 
-    _ready()
+    engine = require_db()
     deliver_alerts_from_here()
-    settings, engine = get_settings(), get_engine()
+    settings = get_settings()
     with progress_bar("weekly", None) as bar:
         task = bar.task_ids[0]
         result = run_weekly(

@@ -2,38 +2,35 @@
 
 from __future__ import annotations
 
-import typer
-from rich.table import Table
+from typing import Annotated
 
-from service.auth.service import SCOPES, create_key, list_keys, revoke_key
-from service.cli.common import console, err_console, fail
-from service.db import get_engine, session_scope
-from service.migrate import DatabaseNotReady, require_current
+import typer
+
+from service.auth.scopes import Scope
+from service.cli.common import console, err_console, fail, require_db
 
 app = typer.Typer(
-    help="Manage API keys (stored hashed; a token is shown once).", no_args_is_help=True
+    help="Manage API keys (stored hashed; a token is shown once).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
-
-
-def _ready() -> None:
-    try:
-        require_current(get_engine())
-    except DatabaseNotReady as error:
-        fail(str(error), 2)
 
 
 @app.command()
 def create(
-    name: str = typer.Option(..., "--name", help="Who or what uses the key."),
-    scope: str = typer.Option("read", "--scope", help="'read' or 'admin' (admin can also read)."),
+    name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")],
+    scope: Annotated[
+        Scope, typer.Option("--scope", help="What the key may do (admin can also read).")
+    ] = "read",
 ) -> None:
     """Create a key and print its token once: store it now, it cannot be shown again."""
-    if scope not in SCOPES:
-        fail(f"--scope must be one of {', '.join(SCOPES)}, got {scope!r}", 2)
+    from service.auth.service import create_key
+    from service.db import session_scope
+
     if not name.strip():
         fail("--name must not be empty", 2)
-    _ready()
-    with session_scope() as session:
+    engine = require_db()
+    with session_scope(engine) as session:
         key, token = create_key(session, name.strip(), scope)
         key_id = key.id
     err_console.print(f"Created {scope} key {key_id} ({name.strip()}). Its token, shown once:")
@@ -41,10 +38,17 @@ def create(
 
 
 @app.command("list")
-def list_(all_: bool = typer.Option(False, "--all", help="Include revoked keys.")) -> None:
+def list_(
+    all_: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
+) -> None:
     """List keys (never their tokens)."""
-    _ready()
-    with session_scope() as session:
+    from rich.table import Table
+
+    from service.auth.service import list_keys
+    from service.db import session_scope
+
+    engine = require_db()
+    with session_scope(engine) as session:
         keys = list_keys(session, include_revoked=all_)
     table = Table(title=f"{len(keys)} API key(s)")
     for column in ("id", "name", "scope", "prefix", "created", "revoked"):
@@ -64,11 +68,14 @@ def list_(all_: bool = typer.Option(False, "--all", help="Include revoked keys."
 
 @app.command()
 def revoke(
-    key_id: int = typer.Argument(..., help="The key's id (see `sahelcast keys list`)."),
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `sahelcast keys list`).")],
 ) -> None:
     """Revoke a key: requests with it fail from now on."""
-    _ready()
-    with session_scope() as session:
+    from service.auth.service import revoke_key
+    from service.db import session_scope
+
+    engine = require_db()
+    with session_scope(engine) as session:
         key = revoke_key(session, key_id)
         if key is None:
             fail(f"no key {key_id}; see `sahelcast keys list --all`", 2)

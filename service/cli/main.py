@@ -1,6 +1,13 @@
-"""Entry point of the `sahelcast` command."""
+"""Entry point of the `sahelcast` command.
+
+The command modules import only typer and small name modules at the top; each command imports
+what it needs when it runs, so `sahelcast --help` stays well under half a second
+(bench/cli_startup.py).
+"""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
@@ -28,6 +35,7 @@ app = typer.Typer(
         "to a SQLite file in ./data)."
     ),
     no_args_is_help=True,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
@@ -35,7 +43,9 @@ app = typer.Typer(
 
 @app.callback()
 def main(
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens (INFO level)."),
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log what happens (INFO level).")
+    ] = False,
 ) -> None:
     """Early warning for political violence in the Sahel."""
     setup_logging(verbose)

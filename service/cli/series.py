@@ -2,42 +2,42 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import Annotated
+
 import typer
-from rich.table import Table
 
-from service.cli.common import console, fail
-from service.db import get_engine, session_scope
-from service.migrate import DatabaseNotReady, require_current
-from service.series.aggregate import LEVELS
-from service.series.repository import SeriesFilter, get_series, list_series, series_months
+from service.cli.common import console, fail, require_db
+from service.ingest.sources import Source
+from service.series.levels import Level
 
-app = typer.Typer(help="Browse the monthly event series.", no_args_is_help=True)
-
-
-def _ready() -> None:
-    try:
-        require_current(get_engine())
-    except DatabaseNotReady as error:
-        fail(str(error), 2)
+app = typer.Typer(
+    help="Browse the monthly event series.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("list")
 def list_(
-    country: str = typer.Option(None, help="Country, e.g. 'Mali'."),
-    region: str = typer.Option(None, help="Admin1 region, e.g. 'Mopti'."),
-    actor: str = typer.Option(None, help="Canonical actor, e.g. 'JNIM'."),
-    event_type: str = typer.Option(None, "--event-type", help="Event type, e.g. 'Battles'."),
-    level: str = typer.Option(None, help=f"Roll-up level: {', '.join(LEVELS)}."),
-    source: str = typer.Option(None, help="'acled' or 'ucdp'."),
-    limit: int = typer.Option(30, min=1, max=10_000, help="How many to show (busiest first)."),
+    country: Annotated[str | None, typer.Option(help="Country, e.g. 'Mali'.")] = None,
+    region: Annotated[str | None, typer.Option(help="Admin1 region, e.g. 'Mopti'.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Canonical actor, e.g. 'JNIM'.")] = None,
+    event_type: Annotated[
+        str | None, typer.Option("--event-type", help="Event type, e.g. 'Battles'.")
+    ] = None,
+    level: Annotated[Level | None, typer.Option(help="Roll-up level.")] = None,
+    source: Annotated[Source | None, typer.Option(help="Data provider.")] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=10_000, help="How many to show (busiest first).")
+    ] = 30,
 ) -> None:
     """List series matching the filters, busiest first."""
-    _ready()
-    if level and level not in LEVELS:
-        fail(f"--level must be one of {', '.join(LEVELS)}, got {level!r}", 2)
+    from rich.table import Table
+
+    from service.db import session_scope
+    from service.series.repository import SeriesFilter, list_series
+
+    engine = require_db()
     filters = SeriesFilter(source, country, region, actor, event_type, level)
-    with session_scope() as session:
+    with session_scope(engine) as session:
         rows, total = list_series(session, filters, limit=limit)
     table = Table(title=f"{len(rows)} of {total} series (show one with `sahelcast series show ID`)")
     for column in ("id", "country", "region", "actor", "event type", "level", "events", "months"):
@@ -51,12 +51,18 @@ def list_(
 
 @app.command()
 def show(
-    series: str = typer.Argument(..., help="Series id or key (see `sahelcast series list`)."),
-    last: int = typer.Option(24, min=1, help="How many recent months to show."),
+    series: Annotated[str, typer.Argument(help="Series id or key (see `sahelcast series list`).")],
+    last: Annotated[int, typer.Option(min=1, help="How many recent months to show.")] = 24,
 ) -> None:
     """Show a series' recent months: counts, fatalities and whether a zero is known."""
-    _ready()
-    with session_scope() as session:
+    import pandas as pd
+    from rich.table import Table
+
+    from service.db import session_scope
+    from service.series.repository import get_series, series_months
+
+    engine = require_db()
+    with session_scope(engine) as session:
         info = get_series(session, series)
         if info is None:
             fail(f"no series {series!r}; find one with `sahelcast series list`", 2)

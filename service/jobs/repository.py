@@ -8,11 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.ingest.orm import utcnow
+from service.jobs.kinds import FAILED, RUNNING
 from service.jobs.orm import Job
-
-KINDS = ("ingest", "train", "detect", "weekly")
-TRIGGERS = ("schedule", "cli", "api")
-RUNNING, SUCCEEDED, SKIPPED, FAILED = "running", "succeeded", "skipped", "failed"
 
 
 def start_job(session: Session, kind: str, trigger: str) -> Job:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from service.ingest.orm import Actor, Region, Source
 from service.series.orm import Coverage, Observation, Series
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OBSERVED, ZERO, UNKNOWN = "observed", "zero", "unknown"
 
@@ -104,6 +107,8 @@ def series_months(session: Session, info: SeriesInfo) -> pd.DataFrame:
     Months inside coverage without a row are known zeros; months after the last complete
     month are `unknown` (their partial counts, if any, are kept but must not be modelled).
     """
+    import pandas as pd  # here, not at the top: `sahelcast series list` need not load it
+
     rows = session.execute(
         select(Observation.month, Observation.events, Observation.fatalities)
         .where(Observation.series_id == info.id)
@@ -130,6 +135,8 @@ def series_months(session: Session, info: SeriesInfo) -> pd.DataFrame:
 
 def training_series(session: Session, info: SeriesInfo) -> pd.Series:
     """The series as a model sees it: known months only, month-start index, event counts."""
+    import pandas as pd
+
     frame = series_months(session, info)
     frame = frame[frame["status"] != UNKNOWN]
     y = pd.Series(frame["events"].astype(float).values, index=pd.DatetimeIndex(frame["month"]))

@@ -7,11 +7,9 @@ import io
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 from service.ingest.errors import IngestError
-
-Source = Literal["acled", "ucdp"]
+from service.ingest.sources import Source
 
 
 class FileKind(StrEnum):
