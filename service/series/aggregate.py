@@ -93,8 +93,9 @@ def rebuild_series(session: Session, source: Source, countries: list[str]) -> in
     actor_rows, region_rows = _counts(session, source.id, countries)
     rows = _rollups(actor_rows, region_rows)
     # Keyed by `int | None` so a roll-up's missing region or actor looks up as no name.
-    region_names: dict[int | None, str] = dict(session.execute(select(Region.id, Region.name)))
-    actor_names: dict[int | None, str] = dict(session.execute(select(Actor.id, Actor.name)))
+    named = session.execute
+    region_names: dict[int | None, str] = dict(named(select(Region.id, Region.name)).all())
+    actor_names: dict[int | None, str] = dict(named(select(Actor.id, Actor.name)).all())
     rows["key"] = [
         series_key(source.name, country, region_names.get(region), actor_names.get(actor), etype)
         for country, region, actor, etype in zip(
