@@ -5,100 +5,74 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Row, Select, case, func, select
+from sqlalchemy.orm import Session
 
 from service.anomalies.orm import Anomaly, RunScore
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead, HorizonAccuracy, RunAccuracy
-from service.anomalies.severity import SEVERITY_RANK
-from service.ingest.orm import Actor, Region, Source
+from service.anomalies.severity import at_least
 from service.series.orm import Series
-from service.series.repository import SeriesFilter
+from service.series.repository import SeriesLabel, labelled, series_conditions
 
 
-def _read_query() -> Select:
-    return select(Anomaly, Series.key).join(Series, Series.id == Anomaly.series_id)
+def labelled_anomalies() -> Select:
+    """Anomalies with their series' labels: the labels first (as `SeriesLabel`), the row last."""
+    return labelled().add_columns(Anomaly).join(Anomaly, Anomaly.series_id == Series.id)
 
 
-def _read(anomaly: Anomaly, key: str) -> AnomalyRead:
-    data = {c.key: getattr(anomaly, c.key) for c in Anomaly.__table__.columns}
-    return AnomalyRead(**data, series_key=key)
+def _read(row: Row[Any]) -> AnomalyRead:
+    labels: list[Any] = list(row)
+    anomaly = labels.pop()
+    return AnomalyRead.of(anomaly, SeriesLabel(*labels))
 
 
 def to_reads(session: Session, anomalies: Sequence[Anomaly]) -> list[AnomalyRead]:
-    """Turn stored anomalies into read models (with their series' keys)."""
+    """Turn stored anomalies into read models (with their series' labels)."""
     if not anomalies:
         return []
-    keys = dict(
-        session.execute(
-            select(Series.id, Series.key).where(Series.id.in_({a.series_id for a in anomalies}))
-        ).all()
-    )
-    return [_read(a, keys[a.series_id]) for a in anomalies]
+    ids = {a.series_id for a in anomalies}
+    labels = {row.id: SeriesLabel(*row) for row in session.execute(
+        labelled().where(Series.id.in_(ids)))}  # fmt: skip
+    return [AnomalyRead.of(a, labels[a.series_id]) for a in anomalies]
 
 
-def series_conditions(filters: SeriesFilter, query: Select) -> Select:
-    """Add the conditions of a series filter to a query that already joins `Series`."""
-    conditions: list[ColumnElement[bool]] = []
-    if filters.source:
-        query = query.join(Source, Source.id == Series.source_id)
-        conditions.append(Source.name == filters.source)
-    if filters.country:
-        conditions.append(func.lower(Series.country) == filters.country.lower())
-    if filters.region:
-        region = aliased(Region)
-        query = query.join(region, region.id == Series.region_id)
-        conditions.append(func.lower(region.name) == filters.region.lower())
-    if filters.actor:
-        actor = aliased(Actor)
-        query = query.join(actor, actor.id == Series.actor_id)
-        conditions.append(func.lower(actor.name) == filters.actor.lower())
-    if filters.event_type:
-        conditions.append(func.lower(Series.event_type) == filters.event_type.lower())
-    if filters.level:
-        conditions.append(Series.level == filters.level)
-    return query.where(*conditions)
-
-
-def _filtered(filters: AnomalyFilter) -> Select:
-    query = series_conditions(filters.series, _read_query())
-    conditions: list[ColumnElement[bool]] = []
+def anomaly_conditions(filters: AnomalyFilter) -> list[ColumnElement[bool]]:
+    """WHERE terms for `filters` on `labelled_anomalies()`."""
+    terms = series_conditions(filters.series)
     if filters.since:
-        conditions.append(Anomaly.month >= filters.since)
+        terms.append(Anomaly.month >= filters.since)
     if filters.until:
-        conditions.append(Anomaly.month <= filters.until)
+        terms.append(Anomaly.month <= filters.until)
     if filters.severity:
-        conditions.append(Anomaly.severity == filters.severity)
+        terms.append(Anomaly.severity == filters.severity)
     if filters.min_severity:
-        worse = [s for s, rank in SEVERITY_RANK.items()
-                 if rank >= SEVERITY_RANK[filters.min_severity]]  # fmt: skip
-        conditions.append(Anomaly.severity.in_(worse))
+        terms.append(Anomaly.severity.in_(at_least(filters.min_severity)))
     if filters.direction:
-        conditions.append(Anomaly.direction == filters.direction)
+        terms.append(Anomaly.direction == filters.direction)
     if filters.status:
-        conditions.append(Anomaly.status == filters.status)
+        terms.append(Anomaly.status == filters.status)
     if filters.origin:
-        conditions.append(Anomaly.origin == filters.origin)
-    if filters.alert_only:
-        conditions.append(Anomaly.alert.is_(True))
+        terms.append(Anomaly.origin == filters.origin)
+    if filters.alert is not None:
+        terms.append(Anomaly.alert.is_(filters.alert))
     if filters.series_id is not None:
-        conditions.append(Anomaly.series_id == filters.series_id)
-    return query.where(*conditions)
+        terms.append(Anomaly.series_id == filters.series_id)
+    return terms
 
 
 def list_anomalies(
     session: Session, filters: AnomalyFilter | None = None, *, limit: int = 100, offset: int = 0
 ) -> tuple[list[AnomalyRead], int]:
     """Return one page of anomalies matching `filters`, newest month first, and the total."""
-    query = _filtered(filters or AnomalyFilter())
+    query = labelled_anomalies().where(*anomaly_conditions(filters or AnomalyFilter()))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = query.order_by(Anomaly.month.desc(), Anomaly.id.desc()).limit(limit).offset(offset)
-    return [_read(a, key) for a, key in session.execute(page)], int(total)
+    return [_read(row) for row in session.execute(page)], int(total)
 
 
 def get_anomaly(session: Session, anomaly_id: int) -> AnomalyRead | None:
-    row = session.execute(_read_query().where(Anomaly.id == anomaly_id)).first()
-    return _read(*row) if row else None
+    row = session.execute(labelled_anomalies().where(Anomaly.id == anomaly_id)).first()
+    return _read(row) if row else None
 
 
 def _accuracy_columns() -> list[Any]:

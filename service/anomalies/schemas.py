@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Self
 
 from pydantic import BaseModel, ConfigDict
 
-from service.series.repository import SeriesFilter
+from service.series.repository import SeriesFilter, SeriesLabel
+
+if TYPE_CHECKING:
+    from service.anomalies.orm import Anomaly
 
 
 class AnomalyRead(BaseModel):
@@ -17,7 +21,7 @@ class AnomalyRead(BaseModel):
 
     id: int
     series_id: int
-    series_key: str
+    series: SeriesLabel
     month: dt.date
     origin: str
     run_id: int | None
@@ -37,10 +41,20 @@ class AnomalyRead(BaseModel):
     created_at: dt.datetime
     acknowledged_at: dt.datetime | None
 
+    @property
+    def series_key(self) -> str:
+        return self.series.key
+
+    @classmethod
+    def of(cls, anomaly: Anomaly, series: SeriesLabel) -> Self:
+        fields = {n: getattr(anomaly, n) for n in cls.model_fields if n != "series"}
+        return cls(series=series, **fields)
+
 
 @dataclass(frozen=True)
 class AnomalyFilter:
-    """Filters of `list_anomalies` (None means any)."""
+    """Filters of `list_anomalies`, the one filter of the API, dashboard, CLI and notebooks
+    (None means any)."""
 
     since: dt.date | None = None  # months on or after
     until: dt.date | None = None  # months on or before
@@ -48,8 +62,8 @@ class AnomalyFilter:
     min_severity: str | None = None  # this one or worse
     direction: str | None = None
     status: str | None = None
-    origin: str | None = "live"
-    alert_only: bool = False
+    origin: str | None = None  # live | backtest
+    alert: bool | None = None  # True: alert-worthy; False: suppressed inside an episode
     series_id: int | None = None
     series: SeriesFilter = SeriesFilter()
 

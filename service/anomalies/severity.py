@@ -1,5 +1,6 @@
-"""Severity and direction names, their order, and the tail probabilities that separate severities
-(no heavy imports, so readers and the CLI can use them without loading the forecasting stack)."""
+"""The names an anomaly is described with (severity, direction, status, origin), the one order of
+severities, and the tail probabilities that separate them. No heavy imports, so the readers and
+the CLI's choices can use them without loading the forecasting stack."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ SEVERITY_ORDER: tuple[Severity, ...] = get_args(Severity)
 SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITY_ORDER, start=1)}
 Direction = Literal["above", "below"]
 DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+Status = Literal["new", "acknowledged"]
+Origin = Literal["live", "backtest"]  # a published run's forecast, or its backtest
 
 # Tail probability thresholds: below 1 in 1,000 is high, below 1 in 100 medium, else low.
 SEVERITIES: tuple[tuple[Severity, float], ...] = (("high", 0.001), ("medium", 0.01), ("low", 1.0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from service.api.problems import ProblemError
-from service.api.repositories.series import SeriesRef, find_series
+from service.series.repository import SeriesLabel, find_series
 
 
 def unknown_series(ref: str) -> ProblemError:
@@ -17,7 +17,7 @@ def unknown_series(ref: str) -> ProblemError:
     )
 
 
-def series_or_404(session: Session, ref: str) -> SeriesRef:
+def series_or_404(session: Session, ref: str) -> SeriesLabel:
     series = find_series(session, ref)
     if series is None:
         raise unknown_series(ref)

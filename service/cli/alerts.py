@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from service.anomalies.severity import Direction, Severity
 from service.cli.common import console, err_console, fail, require_db
+from service.cli.output import Column, Format, FormatOption, emit, plural, row_record
 
 app = typer.Typer(
     help="Alert webhooks: subscribe, list, remove, test, deliver.",
@@ -62,39 +63,46 @@ def subscribe_(
     print(secret)
 
 
-@app.command("list")
-def list_() -> None:
-    """List subscriptions and how their deliveries went."""
-    from rich.table import Table
+FILTERS = ("country", "region", "actor", "event_type", "direction")
 
+
+def _filters(record: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={record[k]}" for k in FILTERS if record[k]) or "any"
+
+
+def _last(delivery: dict[str, Any] | None) -> str:
+    if delivery is None:
+        return "-"
+    return f"{delivery['status']} ({plural(delivery['attempts'], 'attempt')})"
+
+
+SUBSCRIPTION_COLUMNS = (
+    Column("id", right=True),
+    Column("name"),
+    Column("url"),
+    Column("filters"),  # table only: the filters in one cell
+    Column("min_severity", "min severity", whole=True),
+    Column("last_delivery", "last delivery", show=_last),
+)
+
+
+@app.command("list")
+def list_(fmt: FormatOption = Format.table) -> None:
+    """List subscriptions and how their last delivery went (never their secrets)."""
     from service.alerts import repository as repo
     from service.db import session_scope
 
     engine = require_db()
+    records = []
     with session_scope(engine) as session:
-        subscriptions = repo.list_subscriptions(session)
-        table = Table(title=f"{len(subscriptions)} subscription(s)")
-        for column in ("id", "name", "url", "filters", "min severity", "last delivery"):
-            table.add_column(column)
-        for s in subscriptions:
-            filters = (
-                ", ".join(
-                    f"{k}={v}"
-                    for k, v in (
-                        ("country", s.country),
-                        ("region", s.region),
-                        ("actor", s.actor),
-                        ("event type", s.event_type),
-                        ("direction", s.direction),
-                    )
-                    if v
-                )
-                or "any"
-            )
+        for s in repo.list_subscriptions(session):
+            record = row_record(s, exclude=("secret",))
             last, _ = repo.list_deliveries(session, s.id, limit=1, offset=0)
-            status = f"{last[0].status} ({last[0].attempts} attempts)" if last else "-"
-            table.add_row(str(s.id), s.name, s.url, filters, s.min_severity, status)
-    console.print(table)
+            record["last_delivery"] = row_record(last[0]) if last else None
+            records.append(record)
+    if fmt is Format.table:
+        records = [{**r, "filters": _filters(r)} for r in records]
+    emit(records, SUBSCRIPTION_COLUMNS, fmt, title=f"{len(records)} subscription(s)")
 
 
 @app.command("remove")

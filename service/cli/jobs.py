@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from service.cli.common import console, fail, progress_bar, require_db
+from service.cli.output import Column, Format, FormatOption, emit, row_record
 from service.jobs.kinds import Kind, Status
 
 app = typer.Typer(
@@ -19,27 +20,33 @@ def list_(
     kind: Annotated[Kind | None, typer.Option(help="Only this kind.")] = None,
     status: Annotated[Status | None, typer.Option(help="Only this status.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many (newest first).")] = 20,
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """List recent jobs: ingest, train, detect and weekly, from the scheduler or the CLI."""
-    from rich.table import Table
-
+    """List recent jobs: ingest, train, detect and weekly, from the scheduler, CLI or API."""
     from service.db import session_scope
     from service.jobs.repository import list_jobs
 
     engine = require_db()
     with session_scope(engine) as session:
-        jobs = list_jobs(session, kind=kind, status=status, limit=limit)
-    table = Table(title=f"{len(jobs)} jobs")
-    for column in ("id", "kind", "trigger", "status", "started (UTC)", "seconds", "message"):
-        table.add_column(column, justify="right" if column in ("id", "seconds") else "left")
-    colours = {"succeeded": "green", "skipped": "yellow", "failed": "red", "running": "cyan"}
+        jobs, total = list_jobs(session, kind=kind, status=status, limit=limit)
+    records = []
     for job in jobs:
-        seconds = (job.finished_at - job.started_at).total_seconds() if job.finished_at else None
-        table.add_row(str(job.id), job.kind, job.trigger,
-                      f"[{colours.get(job.status, 'white')}]{job.status}[/]",
-                      f"{job.started_at:%Y-%m-%d %H:%M:%S}",
-                      "-" if seconds is None else f"{seconds:.1f}", job.message or "")  # fmt: skip
-    console.print(table)
+        record = row_record(job)
+        finished = job.finished_at
+        record["seconds"] = (finished - job.started_at).total_seconds() if finished else None
+        records.append(record)
+    emit(records, JOB_COLUMNS, fmt, title=f"{len(jobs)} of {total} jobs, newest first")
+
+
+JOB_COLUMNS = (
+    Column("id", right=True),
+    Column("kind", whole=True),
+    Column("trigger", whole=True),
+    Column("status", whole=True),
+    Column("started_at", "started (UTC)", whole=True),
+    Column("seconds", right=True, show=lambda v: "-" if v is None else f"{v:.1f}"),
+    Column("message"),
+)
 
 
 @app.command("run-weekly")

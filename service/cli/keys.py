@@ -8,6 +8,7 @@ import typer
 
 from service.auth.scopes import Scope
 from service.cli.common import console, err_console, fail, require_db
+from service.cli.output import Column, Format, FormatOption, emit, row_record
 
 app = typer.Typer(
     help="Manage API keys (stored hashed; a token is shown once).",
@@ -33,37 +34,36 @@ def create(
     with session_scope(engine) as session:
         key, token = create_key(session, name.strip(), scope)
         key_id = key.id
-    err_console.print(f"Created {scope} key {key_id} ({name.strip()}). Its token, shown once:")
+    err_console.print(f"Created {scope} key {key_id} ({name.strip()}). Its token, shown once:",
+                      markup=False, highlight=False)  # fmt: skip
     print(token)  # plain stdout, so `sahelcast keys create ... > token.txt` captures only it
 
 
 @app.command("list")
 def list_(
     all_: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """List keys (never their tokens)."""
-    from rich.table import Table
-
+    """List keys (never their tokens, nor their hashes)."""
     from service.auth.service import list_keys
     from service.db import session_scope
 
     engine = require_db()
     with session_scope(engine) as session:
         keys = list_keys(session, include_revoked=all_)
-    table = Table(title=f"{len(keys)} API key(s)")
-    for column in ("id", "name", "scope", "prefix", "created", "revoked"):
-        table.add_column(column)
-    for k in keys:
-        revoked = f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else ""
-        table.add_row(
-            str(k.id),
-            k.name,
-            k.scope,
-            f"sck_{k.prefix}_…",
-            f"{k.created_at:%Y-%m-%d %H:%M}",
-            revoked,
-        )
-    console.print(table)
+    records = [row_record(k, exclude=("token_sha256",)) for k in keys]
+    columns = KEY_COLUMNS if all_ else KEY_COLUMNS[:-1]  # revoked ones only show with --all
+    emit(records, columns, fmt, title=f"{len(keys)} API key(s)")
+
+
+KEY_COLUMNS = (
+    Column("id", right=True),
+    Column("name"),
+    Column("scope", whole=True),
+    Column("prefix", "token starts", show=lambda v: f"sck_{v}", whole=True),
+    Column("created_at", "created", show=lambda v: f"{v:%Y-%m-%d}", whole=True),
+    Column("revoked_at", "revoked", show=lambda v: f"{v:%Y-%m-%d}" if v else "", whole=True),
+)
 
 
 @app.command()

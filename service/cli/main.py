@@ -13,12 +13,14 @@ import typer
 
 from service.cli import (
     alerts,
+    anomalies,
     db,
     detect,
     ingest,
     jobs,
     keys,
     plot,
+    runs,
     scheduler,
     series,
     serve,
@@ -57,6 +59,8 @@ app.add_typer(series.app, name="series")
 app.command("plot")(plot.plot)
 app.command("train")(train.train)
 app.command("detect")(detect.detect)
+app.add_typer(anomalies.app, name="anomalies")
+app.add_typer(runs.app, name="runs")
 app.add_typer(jobs.app, name="jobs")
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)

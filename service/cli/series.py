@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from service.cli.common import console, fail, require_db
+from service.cli.common import fail, require_db
+from service.cli.output import Column, FormatOption, emit
+from service.cli.output import Format as Format
 from service.ingest.sources import Source
 from service.series.levels import Level
+
+if TYPE_CHECKING:
+    from service.series.repository import SeriesInfo
 
 app = typer.Typer(
     help="Browse the monthly event series.", no_args_is_help=True, rich_markup_mode=None
 )
+
+
+def _span(record: dict[str, Any]) -> str:
+    first, last = record["first_month"], record["last_complete_month"]
+    return f"{first:%Y-%m}..{last:%Y-%m}" if first and last else "-"
+
+
+LIST_COLUMNS = (
+    Column("id", right=True),
+    Column("country"),
+    Column("region", show=lambda v: v or "*"),
+    Column("actor", show=lambda v: v or "*"),
+    Column("event_type", "event type", show=lambda v: v or "*"),
+    Column("level", whole=True),
+    Column("total_events", "events", right=True, show=lambda v: f"{v:,}"),
+)
+
+
+def series_record(info: SeriesInfo) -> dict[str, Any]:
+    """A series as JSON/CSV shows it: its labels, coverage and event total."""
+    from dataclasses import asdict
+
+    return asdict(info)
 
 
 @app.command("list")
@@ -28,10 +56,9 @@ def list_(
     limit: Annotated[
         int, typer.Option(min=1, max=10_000, help="How many to show (busiest first).")
     ] = 30,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List series matching the filters, busiest first."""
-    from rich.table import Table
-
     from service.db import session_scope
     from service.series.repository import SeriesFilter, list_series
 
@@ -39,25 +66,32 @@ def list_(
     filters = SeriesFilter(source, country, region, actor, event_type, level)
     with session_scope(engine) as session:
         rows, total = list_series(session, filters, limit=limit)
-    table = Table(title=f"{len(rows)} of {total} series (show one with `sahelcast series show ID`)")
-    for column in ("id", "country", "region", "actor", "event type", "level", "events", "months"):
-        table.add_column(column, justify="right" if column in ("id", "events") else "left")
-    for s in rows:
-        span = f"{s.first_month:%Y-%m}..{s.last_complete_month:%Y-%m}" if s.first_month else "-"
-        table.add_row(str(s.id), s.country, s.region or "*", s.actor or "*", s.event_type or "*",
-                      s.level, f"{s.total_events:,}", span)  # fmt: skip
-    console.print(table)
+    emit([series_record(s) for s in rows], LIST_COLUMNS, fmt,
+         title=f"{len(rows)} of {total} series (show one: `sahelcast series show ID`)")  # fmt: skip
+
+
+MONTH_COLUMNS = (
+    Column("month", show=lambda v: f"{v:%Y-%m}", whole=True),
+    Column("events", right=True, show=lambda v: "?" if v is None else f"{v:.0f}"),
+    Column("fatalities", right=True, show=lambda v: "?" if v is None else f"{v:.0f}"),
+    Column("status"),
+)
+
+
+def _count(value: float) -> int | None:
+    return None if value != value else int(value)  # NaN: a month past coverage, unknown
 
 
 @app.command()
 def show(
     series: Annotated[str, typer.Argument(help="Series id or key (see `sahelcast series list`).")],
     last: Annotated[int, typer.Option(min=1, help="How many recent months to show.")] = 24,
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """Show a series' recent months: counts, fatalities and whether a zero is known."""
-    import pandas as pd
-    from rich.table import Table
+    """Show a series' recent months: counts, fatalities and whether a zero is known.
 
+    JSON gives the series and its months; CSV gives the months.
+    """
     from service.db import session_scope
     from service.series.repository import get_series, series_months
 
@@ -66,12 +100,15 @@ def show(
         info = get_series(session, series)
         if info is None:
             fail(f"no series {series!r}; find one with `sahelcast series list`", 2)
-        months = series_months(session, info).tail(last)
-    table = Table(title=f"{info.key} ({info.level})")
-    for column in ("month", "events", "fatalities", "status"):
-        table.add_column(column, justify="right" if column != "month" else "left")
-    for row in months.itertuples(index=False):
-        events = "?" if pd.isna(row.events) else f"{row.events:.0f}"
-        fatal = "?" if pd.isna(row.fatalities) else f"{row.fatalities:.0f}"
-        table.add_row(f"{row.month:%Y-%m}", events, fatal, row.status)
-    console.print(table)
+        frame = series_months(session, info).tail(last)
+    months = [
+        {
+            "month": row.month.date(),
+            "events": _count(row.events),
+            "fatalities": _count(row.fatalities),
+            "status": row.status,
+        }
+        for row in frame.itertuples(index=False)
+    ]
+    emit(months, MONTH_COLUMNS, fmt, title=f"{info.key} ({info.level})",
+         document={"series": series_record(info), "months": months})  # fmt: skip

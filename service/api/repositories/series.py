@@ -15,7 +15,7 @@ REGION, ACTOR = aliased(Region, name="region"), aliased(Actor, name="actor")
 
 
 @dataclass(frozen=True)
-class SeriesRef:
+class SeriesLabel:
     """A series' identity and labels."""
 
     id: int
@@ -70,7 +70,7 @@ _BY_KEY = labelled().where(Series.key == bindparam("ref"))
 MAX_ID = 2**31 - 1
 
 
-def find_series(session: Session, ref: str) -> SeriesRef | None:
+def find_series(session: Session, ref: str) -> SeriesLabel | None:
     """Find a series by id (digits) or by key."""
     if ref.isascii() and ref.isdigit():
         number = int(ref)
@@ -79,4 +79,4 @@ def find_series(session: Session, ref: str) -> SeriesRef | None:
         row = session.execute(_BY_ID, {"ref": number}).first()
     else:
         row = session.execute(_BY_KEY, {"ref": ref}).first()
-    return SeriesRef(*row) if row else None
+    return SeriesLabel(*row) if row else None

@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import AdminDep, EngineDep, SessionDep, SettingsDep
 from service.api.problems import ProblemError, ProblemParam, problems
-from service.api.repositories.jobs import create_job
 from service.api.retrain import training_holder
 from service.api.routes import V1
 from service.ingest.errors import IngestError
 from service.ingest.service import ingest_file
+from service.jobs.repository import create_job
 from service.migrate import DatabaseNotReady
 
 log = logging.getLogger(__name__)

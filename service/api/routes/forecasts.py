@@ -30,7 +30,6 @@ from service.api.repositories.forecasts import (
     series_forecast,
 )
 from service.api.repositories.results import published_result
-from service.api.repositories.series import SeriesRef
 from service.api.responsecache import Cached, ResponseCache
 from service.api.routes import V1
 from service.api.schemas.common import SeriesLabel
@@ -41,6 +40,7 @@ from service.api.schemas.forecasts import (
     SeasonRead,
     SeriesForecastRead,
 )
+from service.series.repository import SeriesLabel as SeriesRef
 
 router = APIRouter(prefix=V1, tags=["forecasts"], responses=problems(401, 422))
 SERIES_COLUMNS = ("series_id", "series_key")

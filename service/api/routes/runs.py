@@ -10,10 +10,10 @@ from service.api.deps import ReadDep, SessionDep
 from service.api.lookups import not_found
 from service.api.params import Id, PageDep
 from service.api.problems import problems
-from service.api.repositories.jobs import get_job, list_jobs
 from service.api.repositories.runs import list_runs, published_run_id, run_detail
 from service.api.routes import V1
 from service.api.schemas.runs import JobPage, JobRead, RunDetailRead, RunPage, RunRead
+from service.jobs.repository import get_job, list_jobs
 from service.training.orm import Run
 
 router = APIRouter(prefix=V1, tags=["runs"], responses=problems(401, 422))

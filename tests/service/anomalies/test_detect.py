@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -220,6 +221,10 @@ def test_new_alerts_reach_listeners_after_commit(engine: Engine, train_settings:
     assert "webhook down" in result.details["listener_failures"][0]
 
 
+def live(**filters: Any) -> AnomalyFilter:
+    return AnomalyFilter(origin="live", **filters)
+
+
 def test_acknowledge_and_filters(engine: Engine, train_settings: Settings) -> None:
     series, run_id = _trained_world(engine, train_settings)
     with session_scope(engine) as session:
@@ -229,19 +234,19 @@ def test_acknowledge_and_filters(engine: Engine, train_settings: Settings) -> No
         _observe(session, series, values, 2)
         detect(session)
     with session_scope(engine) as session:
-        everything, total = list_anomalies(session)
+        everything, total = list_anomalies(session, live())
         assert total == 2
-        only_nord, _ = list_anomalies(session, AnomalyFilter(series=SeriesFilter(region="nord")))
+        only_nord, _ = list_anomalies(session, live(series=SeriesFilter(region="nord")))
         assert [a.series_id for a in only_nord] == [series[0].id]
-        recent, _ = list_anomalies(session, AnomalyFilter(since=dt.date(2023, 2, 1)))
+        recent, _ = list_anomalies(session, live(since=dt.date(2023, 2, 1)))
         assert [a.series_id for a in recent] == [series[3].id]
         acknowledged = acknowledge(session, everything[0].id)
         assert acknowledged.status == "acknowledged"
         when = acknowledged.acknowledged_at
         assert acknowledge(session, everything[0].id).acknowledged_at == when
-        new, _ = list_anomalies(session, AnomalyFilter(status="new"))
+        new, _ = list_anomalies(session, live(status="new"))
         assert [a.id for a in new] == [everything[1].id]
-        assert list_anomalies(session, AnomalyFilter(min_severity="high"))[1] == 2
-        assert list_anomalies(session, AnomalyFilter(direction="below"))[1] == 0
+        assert list_anomalies(session, live(min_severity="high"))[1] == 2
+        assert list_anomalies(session, live(direction="below"))[1] == 0
         with pytest.raises(AnomalyNotFound):
             acknowledge(session, 10_000)

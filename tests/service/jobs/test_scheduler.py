@@ -55,7 +55,7 @@ def test_scheduler_fires_and_records_the_weekly_job(
     try:
         while True:
             with session_scope(engine) as session:
-                done = [j for j in list_jobs(session, kind="weekly") if j.finished_at]
+                done = [j for j in list_jobs(session, kind="weekly")[0] if j.finished_at]
             if done or time.monotonic() > deadline:
                 break
             time.sleep(0.1)

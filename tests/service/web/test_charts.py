@@ -7,10 +7,9 @@ import re
 
 from sqlalchemy import Engine
 
-from service.api.repositories.series import SeriesRef
 from service.db import session_scope
 from service.forecasts.repository import published_run_id
-from service.series.repository import get_series
+from service.series.repository import SeriesLabel, get_series
 from service.web.chartdata import describe, load_chart, series_label
 from service.web.plotting import fan_chart
 from service.web.render import svg_markup
@@ -83,9 +82,9 @@ def ref(
     event_type: str | None = None,
     country: str = "Mali",
     source: str = "acled",
-) -> SeriesRef:
+) -> SeriesLabel:
     key = "|".join([source, country, region or "*", actor or "*", event_type or "*"])
-    return SeriesRef(i, key, "x", source, country, region, actor, event_type)
+    return SeriesLabel(i, key, "x", source, country, region, actor, event_type)
 
 
 CATALOGUE = [
