@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: .venv, migrate SQLite, ingest the bundled UCDP demo data, train, detect, serve on :8000
+## run: .venv, migrate SQLite (data/ of this checkout), ingest the bundled UCDP demo data,
+## train (detection runs after a published run), serve on :8000
 run: $(STAMP)
 	$(BIN)/sahelcast db upgrade
 	$(BIN)/sahelcast ingest $(DEMO)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
+from service.db import sqlite_file
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -33,8 +35,12 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database behind `engine` to `revision`."""
+    """Migrate the database behind `engine` to `revision` (creating a SQLite file's folder)."""
     from alembic import command
+
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
     config = alembic_config(engine)
     with engine.begin() as connection:
@@ -52,7 +58,10 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The database's revision, or None when it has no sahelcast tables."""
+    """The database's revision, or None when it has no sahelcast tables (or no file)."""
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if path is not None and not path.exists():
+        return None  # asking must not create the file
     with engine.connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None
@@ -99,7 +108,13 @@ class DatabaseNotReady(RuntimeError):
 
 
 def require_current(engine: Engine) -> None:
-    """Raise a clear error unless the database is at the latest migration."""
+    """Raise a clear error unless the database is at the latest migration (never creating it)."""
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if path is not None and not path.exists():
+        raise DatabaseNotReady(
+            f"There is no database at {path}. Create it with `sahelcast db upgrade`, or point "
+            "SAHELCAST_HOME (the folder of sahelcast.db) or SAHELCAST_DATABASE_URL at yours."
+        )
     current, head = current_revision(engine), head_revision()
     if current != head:
         state = "has no sahelcast tables" if current is None else f"is at revision {current}"

@@ -34,5 +34,7 @@ def current() -> None:
     from service.db import get_engine
 
     engine = get_engine()
-    current = migrate.current_revision(engine) or "empty"
+    url = engine.url.render_as_string(hide_password=True)
+    current = migrate.current_revision(engine) or "empty (no sahelcast tables)"
+    console.print(f"{url}", highlight=False, soft_wrap=True)
     console.print(f"database: {current}  code: {migrate.head_revision(engine)}")

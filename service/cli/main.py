@@ -33,8 +33,10 @@ app = typer.Typer(
     help=(
         "Early warning for political violence in the Sahel: ingest ACLED/UCDP event files into "
         "monthly series, forecast them with measured rainy-season effects, flag anomalies.\n\n"
-        "Settings come from SAHELCAST_* environment variables (SAHELCAST_DATABASE_URL defaults "
-        "to a SQLite file in ./data)."
+        "Settings come from SAHELCAST_* environment variables. The database defaults to "
+        "sahelcast.db in SAHELCAST_HOME: the checkout's data folder when run from a source "
+        "checkout, else the per-user data folder (~/.local/share/sahelcast on Linux), "
+        "whatever the current directory."
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
