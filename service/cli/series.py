@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from service.cli.common import fail, require_db
+from service.cli.common import err_console, fail, require_db
 from service.cli.output import Column, FormatOption, emit
 from service.cli.output import Format as Format
 from service.ingest.sources import Source
@@ -60,12 +60,16 @@ def list_(
 ) -> None:
     """List series matching the filters, busiest first."""
     from service.db import session_scope
-    from service.series.repository import SeriesFilter, list_series
+    from service.series.repository import SeriesFilter, countries, list_series
 
     engine = require_db()
     filters = SeriesFilter(source, country, region, actor, event_type, level)
     with session_scope(engine) as session:
         rows, total = list_series(session, filters, limit=limit)
+        held = countries(session) if not total and country else []
+    if country and held and country.casefold() not in {c.casefold() for c in held}:
+        err_console.print(f"No series for the country {country!r}; the database holds: "
+                          f"{', '.join(held)}.", markup=False, highlight=False)  # fmt: skip
     emit([series_record(s) for s in rows], LIST_COLUMNS, fmt,
          title=f"{len(rows)} of {total} series (show one: `sahelcast series show ID`)")  # fmt: skip
 

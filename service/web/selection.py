@@ -101,11 +101,20 @@ def resolve(catalogue: Sequence[SeriesLabel], asked: Choice) -> Resolved:
             break
     final = Choice.of(series) if series is not None else Choice(source, country)
     dropped = [LABELS[n] for n in WIDEN[::-1] if getattr(choice, n) and not getattr(final, n)]
-    notice = None
+    notices = []
+    if asked.source and _pick(asked.source, sources) is None:
+        notices.append(f"No {asked.source} data here; showing {source} (held: "
+                       f"{', '.join(sources)}).")  # fmt: skip
+    if asked.country and country != _pick(asked.country, countries):
+        notices.append(f"No {source} series for {asked.country}; showing {country} (held: "
+                       f"{', '.join(countries)}).")  # fmt: skip
     if unknown:
-        notice = f"No series has the chosen {' or '.join(unknown)} here; showing all instead."
+        notices.append(f"No series has the chosen {' or '.join(unknown)} here; showing all "
+                       "instead.")  # fmt: skip
     elif dropped:
-        notice = f"No series for this combination; showing it without the {' and '.join(dropped)}."
+        notices.append(f"No series for this combination; showing it without the "
+                       f"{' and '.join(dropped)}.")  # fmt: skip
+    notice = " ".join(notices) or None
     return Resolved(final, series, _options(pool, final, sources, countries), notice)
 
 

@@ -123,3 +123,12 @@ def test_unknown_format_is_refused(world: WebWorld) -> None:
     result = narrow.invoke(app, ["series", "list", "--format", "yaml"])
     assert result.exit_code == 2
     assert "yaml" in result.output
+
+
+def test_an_unmatched_country_hints_at_the_ones_held(world: WebWorld) -> None:
+    result = narrow.invoke(app, ["series", "list", "--country", "Mali", "--format", "json"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "[]"
+    assert "No series for the country 'Mali'; the database holds: Burkina Faso." in result.stderr
+    matched = narrow.invoke(app, ["series", "list", "--country", "burkina faso"])
+    assert "the database holds" not in matched.stderr

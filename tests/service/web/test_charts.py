@@ -127,6 +127,16 @@ def test_a_choice_without_a_series_is_widened_and_said_so() -> None:
     assert resolve([], Choice()).series is None
 
 
+def test_an_unknown_country_or_source_is_said_with_what_exists() -> None:
+    chad = resolve(CATALOGUE, Choice(country="Chad"))
+    assert chad.choice.country == "Mali"  # the busiest country instead
+    assert chad.notice == "No acled series for Chad; showing Mali (held: Mali, Niger)."
+    assert resolve(CATALOGUE, Choice(country="mali")).notice is None  # case does not matter
+    gdelt = resolve(CATALOGUE, Choice(source="gdelt"))
+    assert gdelt.notice is not None
+    assert gdelt.notice.startswith("No gdelt data here; showing acled (held: acled, ucdp).")
+
+
 def test_series_labels_read_as_words() -> None:
     assert series_label(CATALOGUE[5]) == "JNIM in Mopti, Mali — Battles"
     assert series_label(CATALOGUE[3], country=False) == "JNIM in all regions"

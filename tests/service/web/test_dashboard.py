@@ -187,3 +187,14 @@ def test_assets_are_versioned_and_the_pages_stay_out_of_the_api_schema(
         assert client.get("/web/assets/..%2Fassets.py").status_code == 404
         paths = client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if p == "/" or p.startswith("/web")]
+
+
+def test_an_unknown_country_is_said_and_escaped(
+    dashboard: ClientFactory, web_world: WebWorld
+) -> None:
+    with dashboard() as client:
+        page = client.get("/", params={"country": "Mali<script>"}).text
+    assert chart_key(page) == web_world.key()
+    assert (
+        "No ucdp series for Mali&lt;script&gt;; showing Burkina Faso (held: Burkina Faso)." in page
+    )
