@@ -1,4 +1,5 @@
-"""Reads of anomalies and run accuracy (the API and the CLI call these; they never write)."""
+"""Reads of anomalies and of run accuracy: the API, the dashboard, the CLI, the alerts and the
+notebooks call these (they never write)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,17 @@ from sqlalchemy import ColumnElement, Row, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from service.anomalies.orm import Anomaly, RunScore
-from service.anomalies.schemas import AnomalyFilter, AnomalyRead, HorizonAccuracy, RunAccuracy
+from service.anomalies.schemas import (
+    Accuracy,
+    AccuracyReport,
+    AnomalyFilter,
+    AnomalyRead,
+    RunAccuracy,
+)
 from service.anomalies.severity import at_least
 from service.series.orm import Series
 from service.series.repository import SeriesLabel, labelled, series_conditions
+from service.training.orm import Run
 
 
 def labelled_anomalies() -> Select:
@@ -75,47 +83,63 @@ def get_anomaly(session: Session, anomaly_id: int) -> AnomalyRead | None:
     return _read(row) if row else None
 
 
-def _accuracy_columns() -> list[Any]:
+NOTHING_SCORED = (
+    "No forecast month has been observed yet. A run's forecasts are scored once the months after "
+    "its training data are ingested (`sahelcast ingest`, then detection; the weekly job does "
+    "both); until then there is nothing to measure. On the demo data the published forecasts "
+    "start where the data end. The published run's backtest scores are at /v1/runs/{id}."
+)
+
+
+def _measures() -> list[Any]:
     return [
-        func.count().label("n"),
-        func.avg(RunScore.crps).label("crps"),
-        func.avg(case((RunScore.in_80.is_(True), 1.0), else_=0.0)).label("coverage_80"),
-        func.avg(case((RunScore.in_95.is_(True), 1.0), else_=0.0)).label("coverage_95"),
+        func.count(),
+        func.avg(RunScore.crps),
+        func.avg(case((RunScore.in_80.is_(True), 1.0), else_=0.0)),
+        func.avg(case((RunScore.in_95.is_(True), 1.0), else_=0.0)),
     ]
 
 
-def run_accuracy(session: Session, run_id: int, series_id: int | None = None) -> RunAccuracy:
-    """A run's accuracy on the months observed since it was issued: overall and by horizon,
-    for one series or over all of them."""
-    where = [RunScore.run_id == run_id]
+def _accuracy(n: Any, crps: Any, c80: Any, c95: Any) -> Accuracy:
+    as_float = [None if v is None else float(v) for v in (crps, c80, c95)]
+    return Accuracy(int(n or 0), *as_float)
+
+
+def accuracy_report(
+    session: Session, *, run_id: int | None = None, series_id: int | None = None
+) -> AccuracyReport:
+    """How past runs fared once their months were observed: overall, by horizon and by run,
+    optionally for one run and/or one series.
+
+    Runs trained on the same data (a forced retrain) forecast the same months from the same
+    information: only the latest of them counts, so a retrain does not weigh a month twice.
+    """
+    trained_on = select(Run.id, Run.data_signature).join(RunScore, RunScore.run_id == Run.id)
+    groups: dict[str, list[int]] = {}
+    for rid, signature in session.execute(trained_on.distinct().order_by(Run.id)):
+        groups.setdefault(signature, []).append(rid)
+    counted = [runs[-1] for runs in groups.values()]
+    where: list[ColumnElement[bool]] = [RunScore.run_id.in_(counted)]
+    if run_id is not None:
+        where = [RunScore.run_id == run_id]
     if series_id is not None:
         where.append(RunScore.series_id == series_id)
-    overall = session.execute(select(*_accuracy_columns()).where(*where)).one()
-    rows = session.execute(
-        select(RunScore.horizon, *_accuracy_columns())
-        .where(*where)
-        .group_by(RunScore.horizon)
-        .order_by(RunScore.horizon)
-    ).all()
-    by_horizon = [
-        HorizonAccuracy(horizon=h, n=n, crps=float(c), coverage_80=float(c80),
-                        coverage_95=float(c95))
-        for h, n, c, c80, c95 in rows
-    ]  # fmt: skip
-    n, crps, c80, c95 = overall
-    return RunAccuracy(
-        run_id=run_id, series_id=series_id, n=int(n),
-        crps=_opt(crps), coverage_80=_opt(c80), coverage_95=_opt(c95), by_horizon=by_horizon,
+    overall = _accuracy(*session.execute(select(*_measures()).where(*where)).one())
+    horizons = session.execute(
+        select(RunScore.horizon, *_measures()).where(*where)
+        .group_by(RunScore.horizon).order_by(RunScore.horizon)
     )  # fmt: skip
-
-
-def accuracy_by_run(session: Session, series_id: int | None = None) -> list[RunAccuracy]:
-    """Every scored run's accuracy, oldest first: accuracy over time."""
-    query = select(RunScore.run_id).distinct().order_by(RunScore.run_id)
-    if series_id is not None:
-        query = query.where(RunScore.series_id == series_id)
-    return [run_accuracy(session, run_id, series_id) for run_id in session.scalars(query)]
-
-
-def _opt(value: Any) -> float | None:
-    return None if value is None else float(value)
+    by_run = session.execute(
+        select(RunScore.run_id, *_measures()).where(*where)
+        .group_by(RunScore.run_id).order_by(RunScore.run_id)
+    )  # fmt: skip
+    same_data = {runs[-1]: tuple(runs) for runs in groups.values()}
+    return AccuracyReport(
+        overall=overall,
+        by_horizon=[(int(h), _accuracy(*rest)) for h, *rest in horizons],
+        by_run=[
+            RunAccuracy(int(r), same_data.get(int(r), (int(r),)), _accuracy(*rest))
+            for r, *rest in by_run
+        ],  # fmt: skip
+        note=NOTHING_SCORED if overall.n == 0 else None,
+    )

@@ -68,23 +68,31 @@ class AnomalyFilter:
     series: SeriesFilter = SeriesFilter()
 
 
-class HorizonAccuracy(BaseModel):
-    """How forecasts h months ahead fared once observed."""
+@dataclass(frozen=True)
+class Accuracy:
+    """Scores over `n` forecast months: mean CRPS and the share inside the 80 % / 95 % intervals."""
 
-    horizon: int
-    n: int
-    crps: float
-    coverage_80: float
-    coverage_95: float
-
-
-class RunAccuracy(BaseModel):
-    """A run's accuracy so far (months observed since it was issued), by horizon and overall."""
-
-    run_id: int
-    series_id: int | None
     n: int
     crps: float | None
     coverage_80: float | None
     coverage_95: float | None
-    by_horizon: list[HorizonAccuracy]
+
+
+@dataclass(frozen=True)
+class RunAccuracy:
+    """How the forecasts issued from one body of data fared. `runs` are every scored run
+    trained on that same data (a forced retrain); they count once, as `run_id`, the latest."""
+
+    run_id: int
+    runs: tuple[int, ...]
+    accuracy: Accuracy
+
+
+@dataclass(frozen=True)
+class AccuracyReport:
+    """Accuracy overall, by horizon and by run; `note` says why it is empty, when it is."""
+
+    overall: Accuracy
+    by_horizon: list[tuple[int, Accuracy]]
+    by_run: list[RunAccuracy]
+    note: str | None = None

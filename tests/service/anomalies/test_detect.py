@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.anomalies import events
 from service.anomalies.detect import detect
 from service.anomalies.orm import Anomaly, RunScore
-from service.anomalies.repository import accuracy_by_run, list_anomalies, run_accuracy
+from service.anomalies.repository import accuracy_report, list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
 from service.anomalies.service import AnomalyNotFound, acknowledge
 from service.config import Settings
@@ -178,16 +178,18 @@ def test_run_accuracy_by_horizon_and_over_time(engine: Engine, train_settings: S
         _observe(session, series, values, 12)
     with session_scope(engine) as session:
         detect(session)
-        overall = run_accuracy(session, run_id)
-        one = run_accuracy(session, run_id, series[0].id)
-        history = accuracy_by_run(session)
+        report = accuracy_report(session, run_id=run_id)
+        one = accuracy_report(session, run_id=run_id, series_id=series[0].id).overall
+        history = accuracy_report(session).by_run
+    overall = report.overall
     assert overall.n == 12 * len(series)
-    assert [h.horizon for h in overall.by_horizon] == list(range(1, 13))
-    assert all(h.n == len(series) for h in overall.by_horizon)
+    assert [h for h, _ in report.by_horizon] == list(range(1, 13))
+    assert all(a.n == len(series) for _, a in report.by_horizon)
     assert overall.coverage_95 == 1.0  # medians are inside every interval
     assert one.n == 12
     assert overall.crps is not None
     assert [a.run_id for a in history] == [run_id]
+    assert report.note is None
 
 
 def test_new_alerts_reach_listeners_after_commit(engine: Engine, train_settings: Settings) -> None:
