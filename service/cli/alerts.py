@@ -8,6 +8,7 @@ import typer
 
 from service.anomalies.severity import Direction, Severity
 from service.cli.common import console, err_console, fail, require_db
+from service.cli.options import Actor, Country, EventType, Region
 from service.cli.output import Column, Format, FormatOption, emit, plural, row_record
 
 app = typer.Typer(
@@ -23,12 +24,10 @@ def subscribe_(
         str, typer.Option("--url", help="Webhook URL (http/https; Slack incoming hooks work).")
     ],
     name: Annotated[str, typer.Option("--name", help="A name for the subscription.")],
-    country: Annotated[str | None, typer.Option(help="Only this country.")] = None,
-    region: Annotated[str | None, typer.Option(help="Only this admin1 region.")] = None,
-    actor: Annotated[str | None, typer.Option(help="Only this actor.")] = None,
-    event_type: Annotated[
-        str | None, typer.Option("--event-type", help="Only this event type.")
-    ] = None,
+    country: Country = None,
+    region: Region = None,
+    actor: Actor = None,
+    event_type: EventType = None,
     min_severity: Annotated[
         Severity, typer.Option("--min-severity", help="The mildest severity delivered.")
     ] = "low",

@@ -9,9 +9,8 @@ import typer
 
 from service.anomalies.severity import Direction, Origin, Severity, Status
 from service.cli.common import fail, require_db
-from service.cli.output import Column, Format, FormatOption, emit
-from service.ingest.sources import Source
-from service.series.levels import Level
+from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
+from service.cli.output import Column, Format, FormatOption, emit, emit_one
 
 if TYPE_CHECKING:
     from service.anomalies.schemas import AnomalyRead
@@ -39,19 +38,18 @@ COLUMNS = (
 
 
 def anomaly_record(anomaly: AnomalyRead) -> dict[str, Any]:
-    return anomaly.model_dump()
+    """An anomaly as JSON/CSV shows it: every field, its series' labels and key."""
+    return {**anomaly.model_dump(), "series_key": anomaly.series_key}
 
 
 @app.command("list")
 def list_(
-    country: Annotated[str | None, typer.Option(help="Only this country.")] = None,
-    region: Annotated[str | None, typer.Option(help="Only this admin1 region.")] = None,
-    actor: Annotated[str | None, typer.Option(help="Only this actor.")] = None,
-    event_type: Annotated[
-        str | None, typer.Option("--event-type", help="Only this event type.")
-    ] = None,
-    level: Annotated[Level | None, typer.Option(help="Only this roll-up level.")] = None,
-    source: Annotated[Source | None, typer.Option(help="Only this data provider.")] = None,
+    country: Country = None,
+    region: Region = None,
+    actor: Actor = None,
+    event_type: EventType = None,
+    level: LevelOption = None,
+    source: SourceOption = None,
     series: Annotated[str | None, typer.Option(help="Only this series (id or key).")] = None,
     since: Annotated[
         dt.datetime | None,
@@ -128,10 +126,4 @@ def show(
         anomaly = get_anomaly(session, anomaly_id)
     if anomaly is None:
         fail(f"no anomaly {anomaly_id}; see `sahelcast anomalies list`", 2)
-    record = anomaly_record(anomaly)
-    if fmt is not Format.table:
-        emit([record], COLUMNS, fmt, document=record)
-        return
-    rows = [{"field": name.replace("_", " "), "value": record[name]} for name in SHOW_FIELDS]
-    emit(rows, (Column("field", whole=True), Column("value")), fmt,
-         title=f"anomaly {anomaly_id}")  # fmt: skip
+    emit_one(anomaly_record(anomaly), fmt, title=f"anomaly {anomaly_id}", fields=SHOW_FIELDS)

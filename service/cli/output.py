@@ -133,3 +133,16 @@ def emit(
         # Text, not str: a value with [brackets] is data, never rich markup.
         table.add_row(*(Text(column.cell(record)) for column in columns))
     console.print(table, soft_wrap=False)
+
+
+def emit_one(
+    record: Record, fmt: Format, *, title: str, fields: Sequence[str] | None = None
+) -> None:
+    """Write one record: a field/value table (`fields` in that order), or the whole record as
+    a JSON object or a one-row CSV."""
+    if fmt is not Format.table:
+        emit([record], (), fmt, document=record)
+        return
+    names = fields if fields is not None else list(record)
+    rows = [{"field": name.replace("_", " "), "value": record[name]} for name in names]
+    emit(rows, (Column("field", whole=True), Column("value")), fmt, title=title)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from service.cli.common import fail, require_db
-from service.cli.output import Column, Format, FormatOption, emit
+from service.cli.output import Column, Format, FormatOption, emit, emit_one
 
 app = typer.Typer(
     help="Training runs: list them, show one.", no_args_is_help=True, rich_markup_mode=None
@@ -66,8 +66,4 @@ def show(
     if run is None:
         fail(f"no run {run_id}; see `sahelcast runs list`", 2)
     [record] = _records([run], published)
-    if fmt is not Format.table:
-        emit([record], COLUMNS, fmt, document=record)
-        return
-    rows = [{"field": name.replace("_", " "), "value": value} for name, value in record.items()]
-    emit(rows, (Column("field", whole=True), Column("value")), fmt, title=f"run {run_id}")
+    emit_one(record, fmt, title=f"run {run_id}")

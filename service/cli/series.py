@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from service.cli.common import err_console, fail, require_db
+from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
 from service.cli.output import Column, FormatOption, emit
 from service.cli.output import Format as Format
-from service.ingest.sources import Source
-from service.series.levels import Level
 
 if TYPE_CHECKING:
     from service.series.repository import SeriesInfo
@@ -45,14 +44,12 @@ def series_record(info: SeriesInfo) -> dict[str, Any]:
 
 @app.command("list")
 def list_(
-    country: Annotated[str | None, typer.Option(help="Country, e.g. 'Mali'.")] = None,
-    region: Annotated[str | None, typer.Option(help="Admin1 region, e.g. 'Mopti'.")] = None,
-    actor: Annotated[str | None, typer.Option(help="Canonical actor, e.g. 'JNIM'.")] = None,
-    event_type: Annotated[
-        str | None, typer.Option("--event-type", help="Event type, e.g. 'Battles'.")
-    ] = None,
-    level: Annotated[Level | None, typer.Option(help="Roll-up level.")] = None,
-    source: Annotated[Source | None, typer.Option(help="Data provider.")] = None,
+    country: Country = None,
+    region: Region = None,
+    actor: Actor = None,
+    event_type: EventType = None,
+    level: LevelOption = None,
+    source: SourceOption = None,
     limit: Annotated[
         int, typer.Option(min=1, max=10_000, help="How many to show (busiest first).")
     ] = 30,

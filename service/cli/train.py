@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from service.cli.common import console, err_console, fail, progress_bar, require_db
-from service.ingest.sources import Source
-from service.series.levels import Level
+from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
 from service.training.executors import ExecutorName
 
 if TYPE_CHECKING:
@@ -16,18 +15,12 @@ if TYPE_CHECKING:
 
 
 def train(
-    country: Annotated[
-        str | None, typer.Option(help="Only series of this country, e.g. 'Mali'.")
-    ] = None,
-    region: Annotated[str | None, typer.Option(help="Only series of this admin1 region.")] = None,
-    actor: Annotated[
-        str | None, typer.Option(help="Only series of this canonical actor, e.g. 'JNIM'.")
-    ] = None,
-    event_type: Annotated[
-        str | None, typer.Option("--event-type", help="Only this event type.")
-    ] = None,
-    level: Annotated[Level | None, typer.Option(help="Only this roll-up level.")] = None,
-    source: Annotated[Source | None, typer.Option(help="Only this data provider.")] = None,
+    country: Country = None,
+    region: Region = None,
+    actor: Actor = None,
+    event_type: EventType = None,
+    level: LevelOption = None,
+    source: SourceOption = None,
     min_events: Annotated[
         int | None,
         typer.Option(

@@ -67,6 +67,8 @@ def test_anomalies_list_and_show_speak_json_and_csv(world: WebWorld) -> None:
     listed = as_json("anomalies", "list", "--limit", "1000")
     assert {a["id"] for a in listed} == {a.id for a in world.anomalies}
     assert {a["series"]["key"] for a in listed} <= set(world.series)
+    assert all(a["series_key"] == a["series"]["key"] for a in listed)
+    assert "ucdp" in run("anomalies", "list", "--limit", "1")  # the series column shows keys
     live = as_csv("anomalies", "list", "--origin", "live", "--limit", "1000")
     assert {int(r["id"]) for r in live} == {a.id for a in world.anomalies if a.origin == "live"}
     high = as_json("anomalies", "list", "--min-severity", "high", "--limit", "1000")
