@@ -64,9 +64,9 @@ def main() -> None:
 
 
 def _record(results: dict[str, dict[str, float]], runs: int, load: float) -> None:
-    out = HERE / "results" / "cli_startup.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"runs": runs, "load_average": load, **results}, indent=2) + "\n")
+    sys.path.insert(0, str(HERE))
+    from record import record
+
     parts, ok = [], True
     for name, r in results.items():
         parts.append(f"`{name}` median {r['median_s']} s (min {r['min_s']} s)")
@@ -76,8 +76,7 @@ def _record(results: dict[str, dict[str, float]], runs: int, load: float) -> Non
         f"2 cores: {', '.join(parts)} ({'meets' if ok else 'MISSES'} --help ≤0.5 s, "
         "reads ≤1 s) — `python bench/cli_startup.py`"
     )
-    with (HERE / "RESULTS.md").open("a") as handle:
-        handle.write(line + "\n")
+    record("cli_startup", {"runs": runs, "load_average": load, **results}, line)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 
 TARGET_S = 1.0
 
@@ -66,9 +67,8 @@ def main() -> None:
 
 
 def _record(result: dict[str, float]) -> None:
-    out = HERE / "results" / "dashboard.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    from record import record
+
     ok = result["max_s"] < TARGET_S
     line = (
         f"- {dt.date.today()} dashboard: `GET /` of the web tests' world on SQLite, "
@@ -76,8 +76,7 @@ def _record(result: dict[str, float]) -> None:
         f"max {result['max_s']} s ({'meets' if ok else 'MISSES'} < {TARGET_S:.0f} s) "
         "— `python bench/dashboard.py`"
     )
-    with (HERE / "RESULTS.md").open("a") as handle:
-        handle.write(line + "\n")
+    record("dashboard", result, line)
 
 
 if __name__ == "__main__":

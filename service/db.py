@@ -77,14 +77,22 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """Open a session that commits on success and rolls back on any error (the job boundary)."""
-    session = session_factory(engine)()
+def committing(session: Session) -> Iterator[Session]:
+    """Commit `session` when the block succeeds, roll it back on any error, close it: the
+    boundary of a job, a command or a request. An untouched session costs nothing."""
     try:
         yield session
-        session.commit()
+        if session.in_transaction():
+            session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """Open a session that commits on success and rolls back on any error (the job boundary)."""
+    with committing(session_factory(engine)()) as session:
+        yield session

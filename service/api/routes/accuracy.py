@@ -40,7 +40,7 @@ def _read(report: AccuracyReport) -> AccuracyReportRead:
     )
 
 
-@router.get("/accuracy", response_model=AccuracyReportRead, summary="Accuracy of past runs")
+@router.get("/accuracy", summary="Accuracy of past runs")
 def overall(session: SessionDep, _: ReadDep, run_id: RunFilter = None) -> AccuracyReportRead:
     """Mean CRPS and 80 %/95 % interval coverage, overall, by horizon and by run.
 
@@ -52,7 +52,6 @@ def overall(session: SessionDep, _: ReadDep, run_id: RunFilter = None) -> Accura
 
 @router.get(
     "/series/{ref}/accuracy",
-    response_model=AccuracyReportRead,
     responses=problems(404),
     summary="Accuracy of past runs for one series",
 )

@@ -95,11 +95,7 @@ def _invalid_file(name: str, error: IngestError) -> ProblemError:
 
 
 @router.post(
-    "/uploads",
-    response_model=UploadRead,
-    status_code=201,
-    responses=problems(400, 413, 503),
-    summary="Ingest an event file",
+    "/uploads", status_code=201, responses=problems(400, 413, 503), summary="Ingest an event file"
 )
 def upload(
     session: SessionDep,
@@ -147,7 +143,6 @@ def upload(
 
 @router.post(
     "/retrain",
-    response_model=RetrainRead,
     status_code=202,
     responses=problems(400, 409),
     summary="Trigger a retrain; poll the job",

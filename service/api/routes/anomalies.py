@@ -12,7 +12,7 @@ from service.anomalies.schemas import AnomalyFilter
 from service.anomalies.service import AnomalyNotFound, acknowledge
 from service.anomalies.severity import Direction, Origin, Severity, Status
 from service.api.deps import AdminDep, ReadDep, SessionDep
-from service.api.lookups import not_found, series_or_404
+from service.api.lookups import found_or_404, not_found, series_or_404
 from service.api.params import Id, IsoDate, PageDep, SeriesFilterDep, Text
 from service.api.problems import problems
 from service.api.routes import V1
@@ -48,7 +48,7 @@ async def anomaly_filter(
 AnomalyFilterDep = Annotated[AnomalyFilter, Depends(anomaly_filter)]
 
 
-@router.get("/anomalies", response_model=AnomalyPage, responses=problems(404), summary="Anomalies")
+@router.get("/anomalies", responses=problems(404), summary="Anomalies")
 def list_(
     session: SessionDep,
     _: ReadDep,
@@ -68,22 +68,13 @@ def list_(
     )
 
 
-@router.get(
-    "/anomalies/{anomaly_id}",
-    response_model=AnomalyRead,
-    responses=problems(404),
-    summary="One anomaly",
-)
+@router.get("/anomalies/{anomaly_id}", responses=problems(404), summary="One anomaly")
 def get_(session: SessionDep, _: ReadDep, anomaly_id: Id) -> AnomalyRead:
-    found = get_anomaly(session, anomaly_id)
-    if found is None:
-        raise not_found("anomaly", anomaly_id)
-    return AnomalyRead.of(found)
+    return AnomalyRead.of(found_or_404(get_anomaly(session, anomaly_id), "anomaly", anomaly_id))
 
 
 @router.post(
     "/anomalies/{anomaly_id}/acknowledge",
-    response_model=AnomalyRead,
     responses=problems(403, 404),
     summary="Acknowledge an anomaly (admin)",
 )
@@ -93,6 +84,4 @@ def acknowledge_(session: SessionDep, _: AdminDep, anomaly_id: Id) -> AnomalyRea
         acknowledge(session, anomaly_id)
     except AnomalyNotFound as error:
         raise not_found("anomaly", anomaly_id) from error
-    found = get_anomaly(session, anomaly_id)
-    assert found is not None
-    return AnomalyRead.of(found)
+    return AnomalyRead.of(found_or_404(get_anomaly(session, anomaly_id), "anomaly", anomaly_id))
