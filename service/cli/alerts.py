@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from service.anomalies.severity import Direction, Severity
-from service.cli.common import console, err_console, fail, require_db
+from service.cli.common import console, db_session, err_console, fail, found_or_fail, require_db
 from service.cli.options import Actor, Country, EventType, Region
 from service.cli.output import Column, Format, FormatOption, emit, plural, row_record
 
@@ -89,11 +89,9 @@ SUBSCRIPTION_COLUMNS = (
 def list_(fmt: FormatOption = Format.table) -> None:
     """List subscriptions and how their last delivery went (never their secrets)."""
     from service.alerts import repository as repo
-    from service.db import session_scope
 
-    engine = require_db()
     records = []
-    with session_scope(engine) as session:
+    with db_session() as session:
         for s in repo.list_subscriptions(session):
             record = row_record(s, exclude=("secret",))
             last, _ = repo.list_deliveries(session, s.id, limit=1, offset=0)
@@ -110,10 +108,8 @@ def remove_(
 ) -> None:
     """Remove a subscription and its delivery log."""
     from service.alerts.service import remove
-    from service.db import session_scope
 
-    engine = require_db()
-    with session_scope(engine) as session:
+    with db_session() as session:
         if not remove(session, subscription_id):
             fail(f"no subscription {subscription_id}; see `sahelcast alerts list`", 2)
     console.print(f"Removed subscription {subscription_id}.")
@@ -127,13 +123,10 @@ def send_test_(
     from service.alerts import repository as repo
     from service.alerts.service import send_test
     from service.config import get_settings
-    from service.db import session_scope
 
-    engine = require_db()
-    with session_scope(engine) as session:
-        subscription = repo.get_subscription(session, subscription_id)
-        if subscription is None:
-            fail(f"no subscription {subscription_id}; see `sahelcast alerts list`", 2)
+    with db_session() as session:
+        missing = f"no subscription {subscription_id}; see `sahelcast alerts list`"
+        subscription = found_or_fail(repo.get_subscription(session, subscription_id), missing)
         delivery = send_test(session, subscription, get_settings())
         status, code, error = delivery.status, delivery.response_code, delivery.last_error
     if status != "delivered":
@@ -146,10 +139,8 @@ def deliver() -> None:
     """Deliver every alert-worthy anomaly that a matching subscription has not received."""
     from service.alerts.service import deliver_pending
     from service.config import get_settings
-    from service.db import session_scope
 
-    engine = require_db()
-    with session_scope(engine) as session:
+    with db_session() as session:
         summary = deliver_pending(session, get_settings())
     console.print(
         f"delivered {summary.delivered}, failed {summary.failed} (retried next time), "

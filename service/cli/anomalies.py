@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from service.anomalies.severity import Direction, Origin, Severity, Status
-from service.cli.common import fail, require_db
+from service.cli.common import db_session, found_or_fail
 from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
 from service.cli.output import Column, Format, FormatOption, emit, emit_one
 
@@ -76,17 +76,13 @@ def list_(
 ) -> None:
     """List flagged months, newest first."""
     from service.anomalies.repository import AnomalyFilter, list_anomalies
-    from service.db import session_scope
     from service.series.repository import SeriesFilter, get_series
 
-    engine = require_db()
-    with session_scope(engine) as session:
+    with db_session() as session:
         series_id = None
         if series is not None:
-            info = get_series(session, series)
-            if info is None:
-                fail(f"no series {series!r}; find one with `sahelcast series list`", 2)
-            series_id = info.id
+            missing = f"no series {series!r}; find one with `sahelcast series list`"
+            series_id = found_or_fail(get_series(session, series), missing).id
         filters = AnomalyFilter(
             since=since.date() if since else None,
             until=until.date() if until else None,
@@ -119,11 +115,8 @@ def show(
 ) -> None:
     """Show one flagged month in full: what was observed, what was expected, how unusual."""
     from service.anomalies.repository import get_anomaly
-    from service.db import session_scope
 
-    engine = require_db()
-    with session_scope(engine) as session:
-        anomaly = get_anomaly(session, anomaly_id)
-    if anomaly is None:
-        fail(f"no anomaly {anomaly_id}; see `sahelcast anomalies list`", 2)
+    with db_session() as session:
+        found = get_anomaly(session, anomaly_id)
+    anomaly = found_or_fail(found, f"no anomaly {anomaly_id}; see `sahelcast anomalies list`")
     emit_one(anomaly_record(anomaly), fmt, title=f"anomaly {anomaly_id}", fields=SHOW_FIELDS)

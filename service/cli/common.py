@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,7 +19,9 @@ from rich.console import Console
 if TYPE_CHECKING:
     from rich.progress import Progress
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
+T = TypeVar("T")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -50,6 +52,23 @@ def require_db() -> Engine:
     except DatabaseNotReady as error:
         fail(str(error), 2)
     return engine
+
+
+@contextmanager
+def db_session() -> Iterator[Session]:
+    """A session on the configured database once require_db() has passed: committed when the
+    command succeeds, rolled back otherwise (the boundary of a command)."""
+    from service.db import session_scope
+
+    with session_scope(require_db()) as session:
+        yield session
+
+
+def found_or_fail(found: T | None, message: str) -> T:
+    """`found`, or exit with status 2 and `message` (what is missing, where to look)."""
+    if found is None:
+        fail(message, 2)
+    return found
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.common import console, fail, progress_bar, require_db
+from service.cli.common import console, db_session, fail, progress_bar, require_db
 from service.cli.output import Column, Format, FormatOption, emit, row_record
 from service.jobs.kinds import Kind, Status
 
@@ -23,11 +23,9 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List recent jobs: ingest, train, detect and weekly, from the scheduler, CLI or API."""
-    from service.db import session_scope
     from service.jobs.repository import list_jobs
 
-    engine = require_db()
-    with session_scope(engine) as session:
+    with db_session() as session:
         jobs, total = list_jobs(session, kind=kind, status=status, limit=limit)
     records = []
     for job in jobs:

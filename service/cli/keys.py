@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from service.auth.scopes import Scope
-from service.cli.common import console, err_console, fail, require_db
+from service.cli.common import console, db_session, err_console, fail, found_or_fail
 from service.cli.output import Column, Format, FormatOption, emit, row_record
 
 app = typer.Typer(
@@ -26,12 +26,10 @@ def create(
 ) -> None:
     """Create a key and print its token once: store it now, it cannot be shown again."""
     from service.auth.service import create_key
-    from service.db import session_scope
 
     if not name.strip():
         fail("--name must not be empty", 2)
-    engine = require_db()
-    with session_scope(engine) as session:
+    with db_session() as session:
         key, token = create_key(session, name.strip(), scope)
         key_id = key.id
     err_console.print(f"Created {scope} key {key_id} ({name.strip()}). Its token, shown once:",
@@ -46,10 +44,8 @@ def list_(
 ) -> None:
     """List keys (never their tokens, nor their hashes)."""
     from service.auth.service import list_keys
-    from service.db import session_scope
 
-    engine = require_db()
-    with session_scope(engine) as session:
+    with db_session() as session:
         keys = list_keys(session, include_revoked=all_)
     records = [row_record(k, exclude=("token_sha256",)) for k in keys]
     columns = KEY_COLUMNS if all_ else KEY_COLUMNS[:-1]  # revoked ones only show with --all
@@ -72,11 +68,8 @@ def revoke(
 ) -> None:
     """Revoke a key: requests with it fail from now on."""
     from service.auth.service import revoke_key
-    from service.db import session_scope
 
-    engine = require_db()
-    with session_scope(engine) as session:
-        key = revoke_key(session, key_id)
-        if key is None:
-            fail(f"no key {key_id}; see `sahelcast keys list --all`", 2)
+    with db_session() as session:
+        missing = f"no key {key_id}; see `sahelcast keys list --all`"
+        found_or_fail(revoke_key(session, key_id), missing)
     console.print(f"Revoked key {key_id}.")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from service.cli.common import fail, require_db
+from service.cli.common import db_session, found_or_fail
 from service.cli.output import Column, Format, FormatOption, emit, emit_one
 
 app = typer.Typer(
@@ -42,11 +42,9 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List training runs, newest first: running, published, superseded or failed."""
-    from service.db import session_scope
     from service.forecasts.repository import list_runs, published_run_id
 
-    engine = require_db()
-    with session_scope(engine) as session:
+    with db_session() as session:
         runs, published = list_runs(session, limit=limit), published_run_id(session)
     emit(_records(runs, published), COLUMNS, fmt, title=f"{len(runs)} run(s), newest first")
 
@@ -57,13 +55,10 @@ def show(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Show one run in full: status, timings, series trained and failed, its parameters."""
-    from service.db import session_scope
     from service.forecasts.repository import get_run, published_run_id
 
-    engine = require_db()
-    with session_scope(engine) as session:
-        run, published = get_run(session, run_id), published_run_id(session)
-    if run is None:
-        fail(f"no run {run_id}; see `sahelcast runs list`", 2)
+    with db_session() as session:
+        found, published = get_run(session, run_id), published_run_id(session)
+    run = found_or_fail(found, f"no run {run_id}; see `sahelcast runs list`")
     [record] = _records([run], published)
     emit_one(record, fmt, title=f"run {run_id}")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from service.cli.common import err_console, fail, require_db
+from service.cli.common import db_session, err_console, found_or_fail
 from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
 from service.cli.output import Column, FormatOption, emit
 from service.cli.output import Format as Format
@@ -56,12 +56,10 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List series matching the filters, busiest first."""
-    from service.db import session_scope
     from service.series.repository import SeriesFilter, countries, list_series
 
-    engine = require_db()
     filters = SeriesFilter(source, country, region, actor, event_type, level)
-    with session_scope(engine) as session:
+    with db_session() as session:
         rows, total = list_series(session, filters, limit=limit)
         held = countries(session) if not total and country else []
     if country and held and country.casefold() not in {c.casefold() for c in held}:
@@ -93,14 +91,11 @@ def show(
 
     JSON gives the series and its months; CSV gives the months.
     """
-    from service.db import session_scope
     from service.series.repository import get_series, series_months
 
-    engine = require_db()
-    with session_scope(engine) as session:
-        info = get_series(session, series)
-        if info is None:
-            fail(f"no series {series!r}; find one with `sahelcast series list`", 2)
+    with db_session() as session:
+        missing = f"no series {series!r}; find one with `sahelcast series list`"
+        info = found_or_fail(get_series(session, series), missing)
         frame = series_months(session, info).tail(last)
     months = [
         {
