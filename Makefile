@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO := service/data/demo/ucdp-ged-burkina-faso-2016-2022.csv
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: .venv, migrate SQLite, ingest the bundled UCDP demo data, train, detect, serve on :8000
+## run: .venv, migrate SQLite (data/ of this checkout), ingest the bundled UCDP demo data,
+## train (detection runs after a published run), serve on :8000
 run: $(STAMP)
 	$(BIN)/sahelcast db upgrade
 	$(BIN)/sahelcast ingest $(DEMO)
@@ -32,9 +33,15 @@ test: $(STAMP)
 	fi
 	$(BIN)/python -m pytest -n 2
 
+## test-fast: the inner loop: the suite without the tests marked slow
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+## lint: the gates CI runs before the tests: ruff (lint and format) and mypy
 lint: $(STAMP)
 	$(BIN)/ruff check service models tests bench
 	$(BIN)/ruff format --check service models tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) data

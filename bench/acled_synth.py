@@ -12,12 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-HEADER = (
-    "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,"
-    "actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,"
-    "iso,region,country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,"
-    "source_scale,notes,fatalities,tags,timestamp"
-).split(",")
+# The 31-column layout, written once in the tests' builders (bench runs from the checkout).
+from tests.service.ingest.builders import ACLED_COLUMNS as HEADER
 
 COUNTRIES = {
     # country: (iso, code, [(admin1, lat, lon)], military)

@@ -237,14 +237,14 @@ def build_database(url: str, meta: pd.DataFrame, counts: np.ndarray) -> None:
                                  dtype="Int64"),
             "event_type": meta["event_type"],
         })  # fmt: skip
-        insert_frame(session, Series.__table__, series)  # type: ignore[arg-type]
+        insert_frame(session, Series.__table__, series)
         months = pd.date_range(START, periods=known, freq="MS").strftime("%Y-%m-%d")
         rows, cols = np.nonzero(counts[:, :known])
         observations = pd.DataFrame({
             "series_id": rows + 1, "month": np.asarray(months)[cols],
             "events": counts[rows, cols], "fatalities": counts[rows, cols],
         })  # fmt: skip
-        insert_frame(session, Observation.__table__, observations)  # type: ignore[arg-type]
+        insert_frame(session, Observation.__table__, observations)
     engine.dispose()
 
 

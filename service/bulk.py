@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Executable, Table
+from sqlalchemy import Executable, FromClause, Table
 from sqlalchemy.orm import Session
 
 CHUNK = 100_000
@@ -29,10 +29,18 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...
     return list(zip(*(_column_values(frame[c]) for c in columns), strict=True))
 
 
-def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
-    """Insert the rows of `frame` (columns named as in `table`) into `table`; return the count."""
+def _table(target: FromClause) -> Table:
+    # An ORM class's `__table__` is typed as a FromClause; a declarative class's is a Table.
+    if not isinstance(target, Table):
+        raise TypeError(f"expected a table, got {target!r}")
+    return target
+
+
+def insert_frame(session: Session, target: FromClause, frame: pd.DataFrame) -> int:
+    """Insert the rows of `frame` (columns named as in `target`) into it; return the count."""
     if frame.empty:
         return 0
+    table = _table(target)
     columns = [c for c in frame.columns if c in table.c]
     names = ", ".join(f'"{c}"' for c in columns)
     connection = session.connection()
@@ -69,8 +77,9 @@ def read_frame(session: Session, query: Executable) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-def delete_in(session: Session, table: Table, column: str, values: Sequence[Any]) -> None:
-    """Delete rows of `table` whose `column` is in `values`, in batches the drivers accept."""
+def delete_in(session: Session, target: FromClause, column: str, values: Sequence[Any]) -> None:
+    """Delete rows of `target` whose `column` is in `values`, in batches the drivers accept."""
+    table = _table(target)
     col = table.c[column]
     for start in range(0, len(values), 10_000):
         session.execute(table.delete().where(col.in_(list(values[start : start + 10_000]))))

@@ -3,15 +3,42 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_DATA_DIR = Path("data")
+# The folder holding pyproject.toml when the package runs from a source checkout (`make run`,
+# `pip install -e .`); an installed wheel has no such folder beside it.
+CHECKOUT = Path(__file__).resolve().parent.parent
 ACTOR_ROLES = ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")
+
+
+def user_data_dir() -> Path:
+    """The per-user data folder of this platform (XDG on Linux), with a `sahelcast` folder."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "sahelcast"
+
+
+def default_home() -> Path:
+    """Where sahelcast keeps its files when SAHELCAST_HOME is not set.
+
+    From a source checkout, its `data` folder (where `make run` puts the demo), wherever the
+    command is run from; from an installed package, the per-user data folder. Never the current
+    directory: a command run from a sub-folder must find the same database.
+    """
+    if (CHECKOUT / "pyproject.toml").is_file() and (CHECKOUT / "migrations").is_dir():
+        return CHECKOUT / "data"
+    return user_data_dir()
 
 
 class Settings(BaseSettings):
@@ -20,7 +47,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SAHELCAST_", env_file=".env", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
-    data_dir: Path = DEFAULT_DATA_DIR
+    # SAHELCAST_HOME: the folder of the default SQLite database and of the drop folder.
+    # (SAHELCAST_DATA_DIR, its older name, still works.) A relative path is taken from the
+    # directory the command starts in, once, when the settings are read.
+    data_dir: Path = Field(
+        default_factory=default_home,
+        validation_alias=AliasChoices("SAHELCAST_HOME", "SAHELCAST_DATA_DIR", "data_dir"),
+    )
+    # Empty: a SQLite file `sahelcast.db` in SAHELCAST_HOME.
     database_url: str = ""
     # Which actor columns of an event count it for an actor's series. Wagner mostly appears
     # as an associated actor, so associated actors count by default.
@@ -70,8 +104,9 @@ class Settings(BaseSettings):
     # The quantile grid holds the 50%, 80% and 95% central intervals, so only those are offered.
     anomaly_level: float = 0.95
 
-    # The weekly job: the folder new event files are dropped into, and when it runs (UTC).
-    drop_dir: Path = DEFAULT_DATA_DIR / "incoming"
+    # The weekly job: the folder new event files are dropped into (default: SAHELCAST_HOME/
+    # incoming), and when it runs (UTC).
+    drop_dir: Path = Path("incoming")
     schedule: str = "0 3 * * 1"
 
     # REST API. Reads need a `read` key unless `public_read`; writes always need an `admin` key.
@@ -177,7 +212,11 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _default_database(self) -> Settings:
+    def _resolve_paths(self) -> Settings:
+        # Resolved once, here, so that nothing later depends on the current directory.
+        self.data_dir = self.data_dir.expanduser().resolve()
+        if "drop_dir" not in self.model_fields_set:
+            self.drop_dir = self.data_dir / "incoming"
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'sahelcast.db').as_posix()}"
         return self

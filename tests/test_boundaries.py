@@ -25,3 +25,40 @@ def _imports(path: Path) -> set[str]:
 def test_models_import_nothing_from_service(path: Path) -> None:
     forbidden = {"service", "sqlalchemy", "fastapi", "alembic"}
     assert not (_imports(path) & forbidden), f"{path} imports {_imports(path) & forbidden}"
+
+
+def _modules(path: Path) -> set[str]:
+    """Every module `path` imports, by dotted name (`from a.b import c`: a.b and a.b.c)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+# The API's internals: its queries, its routes and its response shapes. The dashboard reads
+# through the domain repositories instead (one read side); it may share the API's plumbing
+# (dependencies, problems, parameters, the key cache).
+API_INTERNALS = ("service.api.repositories", "service.api.routes", "service.api.schemas",
+                 "service.api.app")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "service" / "web").rglob("*.py")), ids=lambda p: p.name
+)
+def test_the_dashboard_does_not_import_api_internals(path: Path) -> None:
+    found = {m for m in _modules(path) if m.startswith(API_INTERNALS)}
+    assert not found, f"{path} imports {sorted(found)}"
+
+
+def test_the_boundary_check_sees_a_violation(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from service.api import repositories\nimport service.api.schemas.common\n")
+    assert {m for m in _modules(bad) if m.startswith(API_INTERNALS)} == {
+        "service.api.repositories",
+        "service.api.schemas.common",
+    }

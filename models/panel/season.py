@@ -211,7 +211,7 @@ class _Tree:
                 tau = (TAU_BOUNDS[1], tau[1], tau[2])
             # log-likelihood + log(tau) per estimated variance (the Gamma(2) boundary prior)
             penalty = float(np.sum(np.clip(log_tau, lo, hi)[0 if identifiable_top else 1 :]))
-            return -(self.loglik(tau) + penalty)  # type: ignore[arg-type]
+            return -(self.loglik(tau) + penalty)
 
         x0 = np.log(np.clip(start or (0.3, 0.3, 0.3), TAU_BOUNDS[0] * 2, TAU_BOUNDS[1] / 2))
         # Nelder-Mead: three parameters, a cheap objective, and no BLAS threads to wake.

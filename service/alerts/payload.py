@@ -7,20 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.anomalies.orm import Anomaly
+from service.series.repository import SeriesLabel
 
 EMOJI = {"high": ":rotating_light:", "medium": ":warning:", "low": ":information_source:"}
-
-
-@dataclass(frozen=True)
-class SeriesLabels:
-    id: int
-    key: str
-    level: str
-    source: str
-    country: str
-    region: str | None
-    actor: str | None
-    event_type: str | None
 
 
 @dataclass(frozen=True)
@@ -28,10 +17,10 @@ class AlertItem:
     """An alert-worthy anomaly with its series' labels."""
 
     anomaly: Anomaly
-    series: SeriesLabels
+    series: SeriesLabel
 
 
-def describe(series: SeriesLabels) -> str:
+def describe(series: SeriesLabel) -> str:
     who = series.actor or "All actors"
     where = f"{series.region}, {series.country}" if series.region else series.country
     what = f" ({series.event_type})" if series.event_type else ""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from service.alerts.orm import Delivery, Subscription
-from service.alerts.payload import AlertItem, SeriesLabels
+from service.alerts.payload import AlertItem
 from service.anomalies.orm import Anomaly
-from service.ingest.orm import Actor, Region, Source
-from service.series.orm import Series
+from service.anomalies.repository import labelled_anomalies
+from service.series.repository import SeriesLabel
 
 
 def list_subscriptions(session: Session, *, active_only: bool = False) -> list[Subscription]:
@@ -25,29 +27,19 @@ def get_subscription(session: Session, subscription_id: int) -> Subscription | N
 
 def alert_worthy(session: Session, anomaly_ids: list[int] | None = None) -> list[AlertItem]:
     """Live anomalies flagged for alerting and not yet acknowledged, oldest first."""
-    region, actor = aliased(Region), aliased(Actor)
     query = (
-        select(
-            Anomaly,
-            Series.id,
-            Series.key,
-            Series.level,
-            Source.name,
-            Series.country,
-            region.name,
-            actor.name,
-            Series.event_type,
-        )
-        .join(Series, Series.id == Anomaly.series_id)
-        .join(Source, Source.id == Series.source_id)
-        .outerjoin(region, region.id == Series.region_id)
-        .outerjoin(actor, actor.id == Series.actor_id)
+        labelled_anomalies()
         .where(Anomaly.origin == "live", Anomaly.alert.is_(True), Anomaly.status == "new")
         .order_by(Anomaly.month, Anomaly.id)
     )
     if anomaly_ids is not None:
         query = query.where(Anomaly.id.in_(anomaly_ids))
-    return [AlertItem(row[0], SeriesLabels(*row[1:])) for row in session.execute(query)]
+    items = []
+    for row in session.execute(query):
+        labels: list[Any] = list(row)
+        anomaly = labels.pop()
+        items.append(AlertItem(anomaly, SeriesLabel(*labels)))
+    return items
 
 
 def deliveries_for(session: Session, anomaly_ids: list[int]) -> dict[tuple[int, int], Delivery]:

@@ -18,7 +18,7 @@ from service.alerts.schemas import (
 from service.alerts.service import SubscriptionSpec, remove, send_test, subscribe, update
 from service.alerts.urls import UnsafeUrl
 from service.api.deps import AdminDep, SessionDep, SettingsDep
-from service.api.lookups import not_found
+from service.api.lookups import found_or_404, not_found
 from service.api.params import Id, PageDep
 from service.api.problems import ProblemError, ProblemParam, problems
 from service.api.routes import V1
@@ -28,12 +28,10 @@ router = APIRouter(prefix=f"{V1}/subscriptions", tags=["alerts"], responses=prob
 
 def _subscription(session: SessionDep, subscription_id: int) -> Subscription:
     found = repo.get_subscription(session, subscription_id)
-    if found is None:
-        raise not_found("subscription", subscription_id)
-    return found
+    return found_or_404(found, "subscription", subscription_id)
 
 
-@router.get("", response_model=SubscriptionPage, summary="Subscriptions")
+@router.get("", summary="Subscriptions")
 def list_(session: SessionDep, _: AdminDep) -> SubscriptionPage:
     items = repo.list_subscriptions(session)
     return SubscriptionPage(items=[SubscriptionRead.model_validate(s) for s in items])
@@ -41,7 +39,6 @@ def list_(session: SessionDep, _: AdminDep) -> SubscriptionPage:
 
 @router.post(
     "",
-    response_model=SubscriptionCreated,
     status_code=201,
     responses=problems(400),
     summary="Subscribe a webhook (the secret is shown once)",
@@ -58,19 +55,13 @@ def create(
     return SubscriptionCreated(**data, secret=secret)
 
 
-@router.get(
-    "/{subscription_id}",
-    response_model=SubscriptionRead,
-    responses=problems(404),
-    summary="One subscription",
-)
+@router.get("/{subscription_id}", responses=problems(404), summary="One subscription")
 def get_(session: SessionDep, _: AdminDep, subscription_id: Id) -> SubscriptionRead:
     return SubscriptionRead.model_validate(_subscription(session, subscription_id))
 
 
 @router.patch(
     "/{subscription_id}",
-    response_model=SubscriptionRead,
     responses=problems(400, 404),
     summary="Change a subscription (filters, URL, name, pause)",
 )
@@ -117,10 +108,7 @@ def delete(session: SessionDep, _: AdminDep, subscription_id: Id) -> Response:
 
 
 @router.post(
-    "/{subscription_id}/test",
-    response_model=DeliveryRead,
-    responses=problems(404),
-    summary="Send a signed test delivery now",
+    "/{subscription_id}/test", responses=problems(404), summary="Send a signed test delivery now"
 )
 def test(
     session: SessionDep, _: AdminDep, settings: SettingsDep, subscription_id: Id
@@ -132,7 +120,6 @@ def test(
 
 @router.get(
     "/{subscription_id}/deliveries",
-    response_model=DeliveryPage,
     responses=problems(404),
     summary="A subscription's deliveries, newest first",
 )

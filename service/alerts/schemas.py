@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from service.anomalies.severity import Direction, Severity
 from service.api.params import Name, Text
 from service.api.schemas.common import UtcDateTime
 
@@ -16,8 +17,6 @@ Url = Annotated[
     StringConstraints(min_length=1, max_length=2000),
     Field(json_schema_extra={"format": "uri", "pattern": "^https?://[^\\x00]+$"}),
 ]
-Severity = Literal["low", "medium", "high"]
-Direction = Literal["above", "below"]
 
 
 class SubscriptionCreate(BaseModel):

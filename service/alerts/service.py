@@ -23,10 +23,10 @@ from service.alerts.payload import AlertItem, anomaly_payload, test_payload
 from service.alerts.sender import Outcome, Sleep, send
 from service.alerts.signing import new_secret
 from service.alerts.urls import check_url
+from service.anomalies.severity import DIRECTIONS, SEVERITY_ORDER, SEVERITY_RANK
 from service.config import Settings
 from service.ingest.orm import utcnow
 
-SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 DELIVERED, FAILED, PENDING = "delivered", "failed", "pending"
 
 
@@ -58,9 +58,9 @@ def subscribe(
     session: Session, spec: SubscriptionSpec, settings: Settings
 ) -> tuple[Subscription, str]:
     """Create a subscription after checking its URL; return it with its secret (shown once)."""
-    if spec.min_severity not in SEVERITY_RANK:
-        raise ValueError(f"min_severity must be one of {', '.join(SEVERITY_RANK)}")
-    if spec.direction not in (None, "above", "below"):
+    if spec.min_severity not in SEVERITY_ORDER:
+        raise ValueError(f"min_severity must be one of {', '.join(SEVERITY_ORDER)}")
+    if spec.direction is not None and spec.direction not in DIRECTIONS:
         raise ValueError("direction must be 'above', 'below' or empty (both)")
     check_url(spec.url, settings)
     secret = new_secret()

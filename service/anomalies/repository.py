@@ -1,147 +1,145 @@
-"""Reads of anomalies and run accuracy (the API and the CLI call these; they never write)."""
+"""Reads of anomalies and of run accuracy: the API, the dashboard, the CLI, the alerts and the
+notebooks call these (they never write)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Row, Select, case, func, select
+from sqlalchemy.orm import Session
 
 from service.anomalies.orm import Anomaly, RunScore
-from service.anomalies.schemas import AnomalyFilter, AnomalyRead, HorizonAccuracy, RunAccuracy
-from service.anomalies.severity import SEVERITY_RANK
-from service.ingest.orm import Actor, Region, Source
+from service.anomalies.schemas import (
+    Accuracy,
+    AccuracyReport,
+    AnomalyFilter,
+    AnomalyRead,
+    RunAccuracy,
+)
+from service.anomalies.severity import at_least
 from service.series.orm import Series
-from service.series.repository import SeriesFilter
+from service.series.repository import SeriesLabel, labelled, series_conditions
+from service.training.orm import Run
 
 
-def _read_query() -> Select:  # type: ignore[type-arg]
-    return select(Anomaly, Series.key).join(Series, Series.id == Anomaly.series_id)
+def labelled_anomalies() -> Select:
+    """Anomalies with their series' labels: the labels first (as `SeriesLabel`), the row last."""
+    return labelled().add_columns(Anomaly).join(Anomaly, Anomaly.series_id == Series.id)
 
 
-def _read(anomaly: Anomaly, key: str) -> AnomalyRead:
-    data = {c.key: getattr(anomaly, c.key) for c in Anomaly.__table__.columns}
-    return AnomalyRead(**data, series_key=key)
+def _read(row: Row[Any]) -> AnomalyRead:
+    labels: list[Any] = list(row)
+    anomaly = labels.pop()
+    return AnomalyRead.of(anomaly, SeriesLabel(*labels))
 
 
 def to_reads(session: Session, anomalies: Sequence[Anomaly]) -> list[AnomalyRead]:
-    """Turn stored anomalies into read models (with their series' keys)."""
+    """Turn stored anomalies into read models (with their series' labels)."""
     if not anomalies:
         return []
-    keys = dict(
-        session.execute(
-            select(Series.id, Series.key).where(Series.id.in_({a.series_id for a in anomalies}))
-        ).all()
-    )
-    return [_read(a, keys[a.series_id]) for a in anomalies]
+    ids = {a.series_id for a in anomalies}
+    labels = {row.id: SeriesLabel(*row) for row in session.execute(
+        labelled().where(Series.id.in_(ids)))}  # fmt: skip
+    return [AnomalyRead.of(a, labels[a.series_id]) for a in anomalies]
 
 
-def series_conditions(filters: SeriesFilter, query: Select) -> Select:  # type: ignore[type-arg]
-    """Add the conditions of a series filter to a query that already joins `Series`."""
-    conditions: list[ColumnElement[bool]] = []
-    if filters.source:
-        query = query.join(Source, Source.id == Series.source_id)
-        conditions.append(Source.name == filters.source)
-    if filters.country:
-        conditions.append(func.lower(Series.country) == filters.country.lower())
-    if filters.region:
-        region = aliased(Region)
-        query = query.join(region, region.id == Series.region_id)
-        conditions.append(func.lower(region.name) == filters.region.lower())
-    if filters.actor:
-        actor = aliased(Actor)
-        query = query.join(actor, actor.id == Series.actor_id)
-        conditions.append(func.lower(actor.name) == filters.actor.lower())
-    if filters.event_type:
-        conditions.append(func.lower(Series.event_type) == filters.event_type.lower())
-    if filters.level:
-        conditions.append(Series.level == filters.level)
-    return query.where(*conditions)
-
-
-def _filtered(filters: AnomalyFilter) -> Select:  # type: ignore[type-arg]
-    query = series_conditions(filters.series, _read_query())
-    conditions: list[ColumnElement[bool]] = []
+def anomaly_conditions(filters: AnomalyFilter) -> list[ColumnElement[bool]]:
+    """WHERE terms for `filters` on `labelled_anomalies()`."""
+    terms = series_conditions(filters.series)
     if filters.since:
-        conditions.append(Anomaly.month >= filters.since)
+        terms.append(Anomaly.month >= filters.since)
     if filters.until:
-        conditions.append(Anomaly.month <= filters.until)
+        terms.append(Anomaly.month <= filters.until)
     if filters.severity:
-        conditions.append(Anomaly.severity == filters.severity)
+        terms.append(Anomaly.severity == filters.severity)
     if filters.min_severity:
-        worse = [s for s, rank in SEVERITY_RANK.items()
-                 if rank >= SEVERITY_RANK[filters.min_severity]]  # fmt: skip
-        conditions.append(Anomaly.severity.in_(worse))
+        terms.append(Anomaly.severity.in_(at_least(filters.min_severity)))
     if filters.direction:
-        conditions.append(Anomaly.direction == filters.direction)
+        terms.append(Anomaly.direction == filters.direction)
     if filters.status:
-        conditions.append(Anomaly.status == filters.status)
+        terms.append(Anomaly.status == filters.status)
     if filters.origin:
-        conditions.append(Anomaly.origin == filters.origin)
-    if filters.alert_only:
-        conditions.append(Anomaly.alert.is_(True))
+        terms.append(Anomaly.origin == filters.origin)
+    if filters.alert is not None:
+        terms.append(Anomaly.alert.is_(filters.alert))
     if filters.series_id is not None:
-        conditions.append(Anomaly.series_id == filters.series_id)
-    return query.where(*conditions)
+        terms.append(Anomaly.series_id == filters.series_id)
+    return terms
 
 
 def list_anomalies(
     session: Session, filters: AnomalyFilter | None = None, *, limit: int = 100, offset: int = 0
 ) -> tuple[list[AnomalyRead], int]:
     """Return one page of anomalies matching `filters`, newest month first, and the total."""
-    query = _filtered(filters or AnomalyFilter())
+    query = labelled_anomalies().where(*anomaly_conditions(filters or AnomalyFilter()))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = query.order_by(Anomaly.month.desc(), Anomaly.id.desc()).limit(limit).offset(offset)
-    return [_read(a, key) for a, key in session.execute(page)], int(total)
+    return [_read(row) for row in session.execute(page)], int(total)
 
 
 def get_anomaly(session: Session, anomaly_id: int) -> AnomalyRead | None:
-    row = session.execute(_read_query().where(Anomaly.id == anomaly_id)).first()
-    return _read(*row) if row else None
+    row = session.execute(labelled_anomalies().where(Anomaly.id == anomaly_id)).first()
+    return _read(row) if row else None
 
 
-def _accuracy_columns() -> list[Any]:
+NOTHING_SCORED = (
+    "No forecast month has been observed yet. A run's forecasts are scored once the months after "
+    "its training data are ingested (`sahelcast ingest`, then detection; the weekly job does "
+    "both); until then there is nothing to measure. On the demo data the published forecasts "
+    "start where the data end. The published run's backtest scores are at /v1/runs/{id}."
+)
+
+
+def _measures() -> list[Any]:
     return [
-        func.count().label("n"),
-        func.avg(RunScore.crps).label("crps"),
-        func.avg(case((RunScore.in_80.is_(True), 1.0), else_=0.0)).label("coverage_80"),
-        func.avg(case((RunScore.in_95.is_(True), 1.0), else_=0.0)).label("coverage_95"),
+        func.count(),
+        func.avg(RunScore.crps),
+        func.avg(case((RunScore.in_80.is_(True), 1.0), else_=0.0)),
+        func.avg(case((RunScore.in_95.is_(True), 1.0), else_=0.0)),
     ]
 
 
-def run_accuracy(session: Session, run_id: int, series_id: int | None = None) -> RunAccuracy:
-    """A run's accuracy on the months observed since it was issued: overall and by horizon,
-    for one series or over all of them."""
-    where = [RunScore.run_id == run_id]
+def _accuracy(n: Any, crps: Any, c80: Any, c95: Any) -> Accuracy:
+    as_float = [None if v is None else float(v) for v in (crps, c80, c95)]
+    return Accuracy(int(n or 0), *as_float)
+
+
+def accuracy_report(
+    session: Session, *, run_id: int | None = None, series_id: int | None = None
+) -> AccuracyReport:
+    """How past runs fared once their months were observed: overall, by horizon and by run,
+    optionally for one run and/or one series.
+
+    Runs trained on the same data (a forced retrain) forecast the same months from the same
+    information: only the latest of them counts, so a retrain does not weigh a month twice.
+    """
+    trained_on = select(Run.id, Run.data_signature).join(RunScore, RunScore.run_id == Run.id)
+    groups: dict[str, list[int]] = {}
+    for rid, signature in session.execute(trained_on.distinct().order_by(Run.id)):
+        groups.setdefault(signature, []).append(rid)
+    counted = [runs[-1] for runs in groups.values()]
+    where: list[ColumnElement[bool]] = [RunScore.run_id.in_(counted)]
+    if run_id is not None:
+        where = [RunScore.run_id == run_id]
     if series_id is not None:
         where.append(RunScore.series_id == series_id)
-    overall = session.execute(select(*_accuracy_columns()).where(*where)).one()
-    rows = session.execute(
-        select(RunScore.horizon, *_accuracy_columns())
-        .where(*where)
-        .group_by(RunScore.horizon)
-        .order_by(RunScore.horizon)
-    ).all()
-    by_horizon = [
-        HorizonAccuracy(horizon=h, n=n, crps=float(c), coverage_80=float(c80),
-                        coverage_95=float(c95))
-        for h, n, c, c80, c95 in rows
-    ]  # fmt: skip
-    n, crps, c80, c95 = overall
-    return RunAccuracy(
-        run_id=run_id, series_id=series_id, n=int(n),
-        crps=_opt(crps), coverage_80=_opt(c80), coverage_95=_opt(c95), by_horizon=by_horizon,
+    overall = _accuracy(*session.execute(select(*_measures()).where(*where)).one())
+    horizons = session.execute(
+        select(RunScore.horizon, *_measures()).where(*where)
+        .group_by(RunScore.horizon).order_by(RunScore.horizon)
     )  # fmt: skip
-
-
-def accuracy_by_run(session: Session, series_id: int | None = None) -> list[RunAccuracy]:
-    """Every scored run's accuracy, oldest first: accuracy over time."""
-    query = select(RunScore.run_id).distinct().order_by(RunScore.run_id)
-    if series_id is not None:
-        query = query.where(RunScore.series_id == series_id)
-    return [run_accuracy(session, run_id, series_id) for run_id in session.scalars(query)]
-
-
-def _opt(value: Any) -> float | None:
-    return None if value is None else float(value)
+    by_run = session.execute(
+        select(RunScore.run_id, *_measures()).where(*where)
+        .group_by(RunScore.run_id).order_by(RunScore.run_id)
+    )  # fmt: skip
+    same_data = {runs[-1]: tuple(runs) for runs in groups.values()}
+    return AccuracyReport(
+        overall=overall,
+        by_horizon=[(int(h), _accuracy(*rest)) for h, *rest in horizons],
+        by_run=[
+            RunAccuracy(int(r), same_data.get(int(r), (int(r),)), _accuracy(*rest))
+            for r, *rest in by_run
+        ],  # fmt: skip
+        note=NOTHING_SCORED if overall.n == 0 else None,
+    )

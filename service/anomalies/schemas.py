@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Self
 
 from pydantic import BaseModel, ConfigDict
 
-from service.series.repository import SeriesFilter
+from service.series.repository import SeriesFilter, SeriesLabel
+
+if TYPE_CHECKING:
+    from service.anomalies.orm import Anomaly
 
 
 class AnomalyRead(BaseModel):
@@ -17,7 +21,7 @@ class AnomalyRead(BaseModel):
 
     id: int
     series_id: int
-    series_key: str
+    series: SeriesLabel
     month: dt.date
     origin: str
     run_id: int | None
@@ -37,10 +41,20 @@ class AnomalyRead(BaseModel):
     created_at: dt.datetime
     acknowledged_at: dt.datetime | None
 
+    @property
+    def series_key(self) -> str:
+        return self.series.key
+
+    @classmethod
+    def of(cls, anomaly: Anomaly, series: SeriesLabel) -> Self:
+        fields = {n: getattr(anomaly, n) for n in cls.model_fields if n != "series"}
+        return cls(series=series, **fields)
+
 
 @dataclass(frozen=True)
 class AnomalyFilter:
-    """Filters of `list_anomalies` (None means any)."""
+    """Filters of `list_anomalies`, the one filter of the API, dashboard, CLI and notebooks
+    (None means any)."""
 
     since: dt.date | None = None  # months on or after
     until: dt.date | None = None  # months on or before
@@ -48,29 +62,37 @@ class AnomalyFilter:
     min_severity: str | None = None  # this one or worse
     direction: str | None = None
     status: str | None = None
-    origin: str | None = "live"
-    alert_only: bool = False
+    origin: str | None = None  # live | backtest
+    alert: bool | None = None  # True: alert-worthy; False: suppressed inside an episode
     series_id: int | None = None
     series: SeriesFilter = SeriesFilter()
 
 
-class HorizonAccuracy(BaseModel):
-    """How forecasts h months ahead fared once observed."""
+@dataclass(frozen=True)
+class Accuracy:
+    """Scores over `n` forecast months: mean CRPS and the share inside the 80 % / 95 % intervals."""
 
-    horizon: int
-    n: int
-    crps: float
-    coverage_80: float
-    coverage_95: float
-
-
-class RunAccuracy(BaseModel):
-    """A run's accuracy so far (months observed since it was issued), by horizon and overall."""
-
-    run_id: int
-    series_id: int | None
     n: int
     crps: float | None
     coverage_80: float | None
     coverage_95: float | None
-    by_horizon: list[HorizonAccuracy]
+
+
+@dataclass(frozen=True)
+class RunAccuracy:
+    """How the forecasts issued from one body of data fared. `runs` are every scored run
+    trained on that same data (a forced retrain); they count once, as `run_id`, the latest."""
+
+    run_id: int
+    runs: tuple[int, ...]
+    accuracy: Accuracy
+
+
+@dataclass(frozen=True)
+class AccuracyReport:
+    """Accuracy overall, by horizon and by run; `note` says why it is empty, when it is."""
+
+    overall: Accuracy
+    by_horizon: list[tuple[int, Accuracy]]
+    by_run: list[RunAccuracy]
+    note: str | None = None

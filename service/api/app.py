@@ -23,7 +23,7 @@ from service.api.problems import Problem, ProblemParam, install_handlers
 from service.api.responsecache import ResponseCache
 from service.api.retrain import Launcher, launch_process
 from service.api.routes import accuracy, admin, anomalies, forecasts, health, runs, series
-from service.api.strictquery import SingleQueryValues
+from service.api.strictquery import KnownQuery, SingleQueryValues
 from service.config import Settings, get_settings
 from service.db import session_factory
 from service.tempfiles import clean_stale
@@ -76,8 +76,8 @@ def create_app(
 
     install_handlers(app)
     for module in (forecasts, series, accuracy, anomalies, runs, admin):  # hot routes first
-        app.include_router(module.router)
-    app.include_router(alerts_router)
+        app.include_router(module.router, dependencies=[KnownQuery])
+    app.include_router(alerts_router, dependencies=[KnownQuery])
     app.include_router(health.router)
     app.include_router(web_router)  # the dashboard at `/` (service/web)
     metrics = HttpMetrics()

@@ -18,6 +18,7 @@ from service.api.keycache import KeyCache
 from service.api.problems import ProblemError
 from service.auth.service import Principal, authenticate
 from service.config import Settings
+from service.db import committing
 
 API_KEY_HEADER = "x-api-key"
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sahelcast"'}
@@ -33,24 +34,16 @@ def read_connection(request: Request) -> Iterator[Connection]:
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request: committed when the handler succeeds, rolled back otherwise."""
-    session: Session = request.app.state.sessions()
-    try:
+    with committing(request.app.state.sessions()) as session:
         yield session
-        if session.in_transaction():  # an untouched session (cached key, no query) costs nothing
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 async def get_engine(request: Request) -> Engine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+    return request.app.state.engine
 
 
 # scope="function": commit before the response is sent, so a failed commit is never reported as OK.

@@ -18,7 +18,8 @@ from service.config import Settings
 from service.db import make_engine, session_scope
 from service.feeds.service import FETCH_LOCK
 from service.ingest.orm import utcnow
-from service.jobs.repository import FAILED, SUCCEEDED, finish_job
+from service.jobs.kinds import FAILED, SUCCEEDED
+from service.jobs.repository import finish_job
 from service.training.orm import Lock
 
 log = logging.getLogger(__name__)

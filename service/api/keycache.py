@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
 from service.auth.service import Principal
 
@@ -15,8 +16,9 @@ MAX_ENTRIES = 4096
 
 
 class KeyCache:
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
+        self.clock = clock  # seconds on a steady clock; tests move a fake one
         self._entries: dict[str, tuple[Principal, float]] = {}
 
     @staticmethod
@@ -27,7 +29,7 @@ class KeyCache:
         if self.seconds <= 0:
             return None
         entry = self._entries.get(self._key(token))
-        if entry is None or entry[1] < time.monotonic():
+        if entry is None or entry[1] < self.clock():
             return None
         return entry[0]
 
@@ -36,4 +38,4 @@ class KeyCache:
             return
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()
-        self._entries[self._key(token)] = (principal, time.monotonic() + self.seconds)
+        self._entries[self._key(token)] = (principal, self.clock() + self.seconds)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy.orm import Session
 
 from service.api.problems import ProblemError
-from service.api.repositories.series import SeriesRef, find_series
+from service.series.repository import SeriesLabel, find_series
+
+T = TypeVar("T")
 
 
 def unknown_series(ref: str) -> ProblemError:
@@ -17,7 +21,7 @@ def unknown_series(ref: str) -> ProblemError:
     )
 
 
-def series_or_404(session: Session, ref: str) -> SeriesRef:
+def series_or_404(session: Session, ref: str) -> SeriesLabel:
     series = find_series(session, ref)
     if series is None:
         raise unknown_series(ref)
@@ -26,6 +30,13 @@ def series_or_404(session: Session, ref: str) -> SeriesRef:
 
 def not_found(what: str, ident: int) -> ProblemError:
     return ProblemError(404, f"No {what} {ident}.", slug=f"unknown-{what}", title=f"Unknown {what}")
+
+
+def found_or_404(found: T | None, what: str, ident: int) -> T:
+    """`found`, or a 404 problem naming the `what` with id `ident` that is not there."""
+    if found is None:
+        raise not_found(what, ident)
+    return found
 
 
 def no_published_run() -> ProblemError:

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from fastapi import Depends, Path, Query
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
+from service.ingest.sources import Source
+from service.series.levels import Level
 from service.series.repository import SeriesFilter
 
 MAX_ID = 2**31 - 1  # PostgreSQL `integer`
@@ -48,10 +50,6 @@ SeriesRefParam = Annotated[
     ),
 ]
 Horizon = Annotated[int, Query(ge=1, le=12, description="Months ahead to return (1–12).")]
-Level = Literal[
-    "actor_region_type", "actor_region", "actor_country", "region_type", "region", "country"
-]
-Source = Literal["acled", "ucdp"]
 Format = Literal["json", "csv"]
 FormatParam = Annotated[
     Format | None,

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from service.auth.orm import ApiKey
+from service.auth.scopes import SCOPES, Scope
 from service.auth.tokens import matches, new_token, token_prefix, token_sha256
 from service.ingest.orm import utcnow
 
-Scope = Literal["read", "admin"]
-SCOPES: tuple[Scope, ...] = ("read", "admin")
 _NO_HASH = "0" * 64
 
 

@@ -2,49 +2,46 @@
 
 from __future__ import annotations
 
-import typer
-from rich.table import Table
+from typing import Annotated, Any
 
-from service.alerts import repository as repo
-from service.alerts.service import SubscriptionSpec, deliver_pending, remove, send_test, subscribe
-from service.alerts.urls import UnsafeUrl
-from service.cli.common import console, err_console, fail
-from service.config import get_settings
-from service.db import get_engine, session_scope
-from service.migrate import DatabaseNotReady, require_current
+import typer
+
+from service.anomalies.severity import Direction, Severity
+from service.cli.common import console, db_session, err_console, fail, found_or_fail, require_db
+from service.cli.options import Actor, Country, EventType, Region
+from service.cli.output import Column, Format, FormatOption, emit, plural, row_record
 
 app = typer.Typer(
-    help="Alert webhooks: subscribe, list, remove, test, deliver.", no_args_is_help=True
+    help="Alert webhooks: subscribe, list, remove, test, deliver.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
-SEVERITIES = ("low", "medium", "high")
-
-
-def _ready() -> None:
-    try:
-        require_current(get_engine())
-    except DatabaseNotReady as error:
-        fail(str(error), 2)
 
 
 @app.command("subscribe")
 def subscribe_(
-    url: str = typer.Option(
-        ..., "--url", help="Webhook URL (http/https; Slack incoming hooks work)."
-    ),
-    name: str = typer.Option(..., "--name", help="A name for the subscription."),
-    country: str = typer.Option(None, help="Only this country."),
-    region: str = typer.Option(None, help="Only this admin1 region."),
-    actor: str = typer.Option(None, help="Only this actor."),
-    event_type: str = typer.Option(None, "--event-type", help="Only this event type."),
-    min_severity: str = typer.Option("low", "--min-severity", help="low, medium or high."),
-    direction: str = typer.Option(None, help="'above' or 'below' (default: both)."),
+    url: Annotated[
+        str, typer.Option("--url", help="Webhook URL (http/https; Slack incoming hooks work).")
+    ],
+    name: Annotated[str, typer.Option("--name", help="A name for the subscription.")],
+    country: Country = None,
+    region: Region = None,
+    actor: Actor = None,
+    event_type: EventType = None,
+    min_severity: Annotated[
+        Severity, typer.Option("--min-severity", help="The mildest severity delivered.")
+    ] = "low",
+    direction: Annotated[
+        Direction | None, typer.Option(help="Only this direction [default: both].")
+    ] = None,
 ) -> None:
     """Subscribe a webhook and print its signing secret once."""
-    if min_severity not in SEVERITIES:
-        fail(f"--min-severity must be one of {', '.join(SEVERITIES)}, got {min_severity!r}", 2)
-    if direction not in (None, "above", "below"):
-        fail(f"--direction must be 'above' or 'below', got {direction!r}", 2)
-    _ready()
+    from service.alerts.service import SubscriptionSpec, subscribe
+    from service.alerts.urls import UnsafeUrl
+    from service.config import get_settings
+    from service.db import session_scope
+
+    engine = require_db()
     spec = SubscriptionSpec(
         name=name,
         url=url,
@@ -56,7 +53,7 @@ def subscribe_(
         direction=direction,
     )
     try:
-        with session_scope() as session:
+        with session_scope(engine) as session:
             subscription, secret = subscribe(session, spec, get_settings())
             subscription_id = subscription.id
     except UnsafeUrl as error:
@@ -65,54 +62,71 @@ def subscribe_(
     print(secret)
 
 
+FILTERS = ("country", "region", "actor", "event_type", "direction")
+
+
+def _filters(record: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={record[k]}" for k in FILTERS if record[k]) or "any"
+
+
+def _last(delivery: dict[str, Any] | None) -> str:
+    if delivery is None:
+        return "-"
+    return f"{delivery['status']} ({plural(delivery['attempts'], 'attempt')})"
+
+
+SUBSCRIPTION_COLUMNS = (
+    Column("id", right=True),
+    Column("name"),
+    Column("url"),
+    Column("filters"),  # table only: the filters in one cell
+    Column("min_severity", "min severity", whole=True),
+    Column("last_delivery", "last delivery", show=_last),
+)
+
+
 @app.command("list")
-def list_() -> None:
-    """List subscriptions and how their deliveries went."""
-    _ready()
-    with session_scope() as session:
-        subscriptions = repo.list_subscriptions(session)
-        table = Table(title=f"{len(subscriptions)} subscription(s)")
-        for column in ("id", "name", "url", "filters", "min severity", "last delivery"):
-            table.add_column(column)
-        for s in subscriptions:
-            filters = (
-                ", ".join(
-                    f"{k}={v}"
-                    for k, v in (
-                        ("country", s.country),
-                        ("region", s.region),
-                        ("actor", s.actor),
-                        ("event type", s.event_type),
-                        ("direction", s.direction),
-                    )
-                    if v
-                )
-                or "any"
-            )
+def list_(fmt: FormatOption = Format.table) -> None:
+    """List subscriptions and how their last delivery went (never their secrets)."""
+    from service.alerts import repository as repo
+
+    records = []
+    with db_session() as session:
+        for s in repo.list_subscriptions(session):
+            record = row_record(s, exclude=("secret",))
             last, _ = repo.list_deliveries(session, s.id, limit=1, offset=0)
-            status = f"{last[0].status} ({last[0].attempts} attempts)" if last else "-"
-            table.add_row(str(s.id), s.name, s.url, filters, s.min_severity, status)
-    console.print(table)
+            record["last_delivery"] = row_record(last[0]) if last else None
+            records.append(record)
+    if fmt is Format.table:
+        records = [{**r, "filters": _filters(r)} for r in records]
+    emit(records, SUBSCRIPTION_COLUMNS, fmt, title=f"{len(records)} subscription(s)")
 
 
 @app.command("remove")
-def remove_(subscription_id: int = typer.Argument(..., help="The subscription's id.")) -> None:
+def remove_(
+    subscription_id: Annotated[int, typer.Argument(help="The subscription's id.")],
+) -> None:
     """Remove a subscription and its delivery log."""
-    _ready()
-    with session_scope() as session:
+    from service.alerts.service import remove
+
+    with db_session() as session:
         if not remove(session, subscription_id):
             fail(f"no subscription {subscription_id}; see `sahelcast alerts list`", 2)
     console.print(f"Removed subscription {subscription_id}.")
 
 
 @app.command("test")
-def send_test_(subscription_id: int = typer.Argument(..., help="The subscription's id.")) -> None:
+def send_test_(
+    subscription_id: Annotated[int, typer.Argument(help="The subscription's id.")],
+) -> None:
     """Send a signed test delivery now and say whether the receiver accepted it."""
-    _ready()
-    with session_scope() as session:
-        subscription = repo.get_subscription(session, subscription_id)
-        if subscription is None:
-            fail(f"no subscription {subscription_id}; see `sahelcast alerts list`", 2)
+    from service.alerts import repository as repo
+    from service.alerts.service import send_test
+    from service.config import get_settings
+
+    with db_session() as session:
+        missing = f"no subscription {subscription_id}; see `sahelcast alerts list`"
+        subscription = found_or_fail(repo.get_subscription(session, subscription_id), missing)
         delivery = send_test(session, subscription, get_settings())
         status, code, error = delivery.status, delivery.response_code, delivery.last_error
     if status != "delivered":
@@ -123,8 +137,10 @@ def send_test_(subscription_id: int = typer.Argument(..., help="The subscription
 @app.command("deliver")
 def deliver() -> None:
     """Deliver every alert-worthy anomaly that a matching subscription has not received."""
-    _ready()
-    with session_scope() as session:
+    from service.alerts.service import deliver_pending
+    from service.config import get_settings
+
+    with db_session() as session:
         summary = deliver_pending(session, get_settings())
     console.print(
         f"delivered {summary.delivered}, failed {summary.failed} (retried next time), "

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
-from service.anomalies.repository import get_anomaly
-from service.cli.common import console, fail
-from service.config import Settings, get_settings
-from service.db import get_engine, session_scope
-from service.jobs.runner import run_job
-from service.migrate import DatabaseNotReady, require_current
+from service.cli.common import console, fail, require_db
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from service.config import Settings
 
 
 def deliver_alerts_from_here() -> None:
@@ -31,34 +30,38 @@ def detect() -> None:
     of SAHELCAST_ANOMALY_LEVEL (default 95%) are flagged; consecutive ones in the same
     direction form an episode that alerts once (again only if it gets more severe).
     """
-    settings, engine = get_settings(), get_engine()
-    try:
-        require_current(engine)
-    except DatabaseNotReady as error:
-        fail(str(error), 2)
-    run_detection(settings, engine)
+    from service.config import get_settings
+
+    engine = require_db()
+    run_detection(get_settings(), engine)
 
 
 def run_detection(settings: Settings, engine: Engine) -> None:
     """Run detection as a recorded job, print what it found, and deliver alerts from here."""
-    from service.jobs.steps import detect_step  # on use: it imports the forecasting stack
+    from service.jobs.runner import run_job
+    from service.jobs.steps import detect_step  # it imports the forecasting stack
 
     deliver_alerts_from_here()
     result = run_job(engine, "detect", "cli", lambda: detect_step(engine, settings))
     if not result.ok:
         fail(f"detection failed (job {result.job_id}): {result.message}")
     console.print(result.message, highlight=False)
-    _alerts(result.details.get("alert_ids", []))
+    _alerts(engine, result.details.get("alert_ids", []))
 
 
-def _alerts(ids: list[int]) -> None:
+def _alerts(engine: Engine, ids: list[int]) -> None:
     if not ids:
         return
+    from rich.table import Table
+
+    from service.anomalies.repository import get_anomaly
+    from service.db import session_scope
+
     table = Table(title=f"{len(ids)} new alerts")
     for column in ("month", "series", "observed", "expected range", "direction", "severity",
                    "season"):  # fmt: skip
         table.add_column(column)
-    with session_scope() as session:
+    with session_scope(engine) as session:
         for anomaly_id in ids[:30]:
             a = get_anomaly(session, anomaly_id)
             if a is None:

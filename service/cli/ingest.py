@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from service.cli.common import console, fail, progress_bar
-from service.config import get_settings
-from service.db import get_engine
-from service.ingest.errors import IngestError
-from service.ingest.service import ingest_file
-from service.ingest.sync import IngestReport
-from service.migrate import DatabaseNotReady
+from service.ingest.sources import Source
+
+if TYPE_CHECKING:
+    from service.ingest.sync import IngestReport
 
 
 def _estimate_rows(path: Path) -> int | None:
@@ -33,8 +31,8 @@ def ingest(
         typer.Argument(help="ACLED export(s) or UCDP GED CSV file(s); the format is detected."),
     ] = None,
     source: Annotated[
-        str | None,
-        typer.Option("--source", help="Force the format: 'acled' or 'ucdp' (default: detect)."),
+        Source | None,
+        typer.Option("--source", help="Force the format (default: detect it from the header)."),
     ] = None,
     deletions: Annotated[
         list[Path] | None,
@@ -57,21 +55,23 @@ def ingest(
     database is left exactly as it was. Newer versions of an event (ACLED `timestamp`) replace
     older ones; deletion lists remove events.
     """
-    if source not in (None, "acled", "ucdp"):
-        fail(f"--source must be 'acled' or 'ucdp', got {source!r}", 2)
     jobs = [(p, False) for p in paths or []] + [(p, True) for p in deletions or []]
     if not jobs:
         fail("give at least one PATH or --deletions PATH (see `sahelcast ingest --help`)", 2)
+    from service.config import get_settings
+    from service.db import get_engine
+    from service.ingest.errors import IngestError
+    from service.ingest.service import ingest_file
+    from service.migrate import DatabaseNotReady
+
     settings, engine = get_settings(), get_engine()
     reports: list[IngestReport] = []
     for path, is_deletion in jobs:
         try:
             with progress_bar(f"ingest {path.name}", _estimate_rows(path)) as bar:
-                task = bar.task_ids[0]
-                reports.append(
-                    ingest_file(engine, path, settings, source=source, deletions=is_deletion,
-                                progress=lambda n, bar=bar, task=task: bar.advance(task, n))
-                )  # fmt: skip
+                advance = partial(bar.advance, bar.task_ids[0])
+                reports.append(ingest_file(engine, path, settings, source=source,
+                                           deletions=is_deletion, progress=advance))  # fmt: skip
         except IngestError as error:
             _summary(reports)
             fail(f"{error}\nNothing from {path.name} was written.", 2)
@@ -89,6 +89,8 @@ def ingest(
 def _summary(reports: list[IngestReport]) -> None:
     if not reports:
         return
+    from rich.table import Table
+
     table = Table(title="Ingested", caption="new / updated / unchanged / deleted events")
     table.add_column("file", min_width=12, overflow="fold")
     table.add_column("source")

@@ -2,63 +2,69 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
-from rich.table import Table
 
-from service.cli.common import console, fail, progress_bar
-from service.cli.detect import deliver_alerts_from_here
-from service.config import get_settings
-from service.db import get_engine, session_scope
-from service.jobs.repository import KINDS, list_jobs
-from service.migrate import DatabaseNotReady, require_current
+from service.cli.common import console, db_session, fail, progress_bar, require_db
+from service.cli.output import Column, Format, FormatOption, emit, row_record
+from service.jobs.kinds import Kind, Status
 
-app = typer.Typer(help="The job history and the weekly job.", no_args_is_help=True)
-
-
-def _ready() -> None:
-    try:
-        require_current(get_engine())
-    except DatabaseNotReady as error:
-        fail(str(error), 2)
+app = typer.Typer(
+    help="The job history and the weekly job.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("list")
 def list_(
-    kind: str = typer.Option(None, help=f"Only this kind: {', '.join(KINDS)}."),
-    status: str = typer.Option(None, help="Only this status: running, succeeded, skipped, failed."),
-    limit: int = typer.Option(20, min=1, max=1000, help="How many (newest first)."),
+    kind: Annotated[Kind | None, typer.Option(help="Only this kind.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Only this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many (newest first).")] = 20,
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """List recent jobs: ingest, train, detect and weekly, from the scheduler or the CLI."""
-    _ready()
-    with session_scope() as session:
-        jobs = list_jobs(session, kind=kind, status=status, limit=limit)
-    table = Table(title=f"{len(jobs)} jobs")
-    for column in ("id", "kind", "trigger", "status", "started (UTC)", "seconds", "message"):
-        table.add_column(column, justify="right" if column in ("id", "seconds") else "left")
-    colours = {"succeeded": "green", "skipped": "yellow", "failed": "red", "running": "cyan"}
+    """List recent jobs: ingest, train, detect and weekly, from the scheduler, CLI or API."""
+    from service.jobs.repository import list_jobs
+
+    with db_session() as session:
+        jobs, total = list_jobs(session, kind=kind, status=status, limit=limit)
+    records = []
     for job in jobs:
-        seconds = (job.finished_at - job.started_at).total_seconds() if job.finished_at else None
-        table.add_row(str(job.id), job.kind, job.trigger,
-                      f"[{colours.get(job.status, 'white')}]{job.status}[/]",
-                      f"{job.started_at:%Y-%m-%d %H:%M:%S}",
-                      "-" if seconds is None else f"{seconds:.1f}", job.message or "")  # fmt: skip
-    console.print(table)
+        record = row_record(job)
+        finished = job.finished_at
+        record["seconds"] = (finished - job.started_at).total_seconds() if finished else None
+        records.append(record)
+    emit(records, JOB_COLUMNS, fmt, title=f"{len(jobs)} of {total} jobs, newest first")
+
+
+JOB_COLUMNS = (
+    Column("id", right=True),
+    Column("kind", whole=True),
+    Column("trigger", whole=True),
+    Column("status", whole=True),
+    Column("started_at", "started (UTC)", whole=True),
+    Column("seconds", right=True, show=lambda v: "-" if v is None else f"{v:.1f}"),
+    Column("message"),
+)
 
 
 @app.command("run-weekly")
 def run_weekly_(
-    force: bool = typer.Option(False, "--force", help="Retrain even if the data did not advance."),
+    force: Annotated[
+        bool, typer.Option("--force", help="Retrain even if the data did not advance.")
+    ] = False,
 ) -> None:
     """Run the weekly job once: ingest the drop folder, detect, train, detect.
 
     For system cron instead of `sahelcast scheduler`, e.g. `0 3 * * 1 sahelcast jobs run-weekly`.
     Exit status 0 when it succeeded or had nothing to do, 1 when a step failed.
     """
-    from service.jobs.steps import run_weekly  # on use: it imports the forecasting stack
+    from service.cli.detect import deliver_alerts_from_here
+    from service.config import get_settings
+    from service.jobs.steps import run_weekly  # it imports the forecasting stack
 
-    _ready()
+    engine = require_db()
     deliver_alerts_from_here()
-    settings, engine = get_settings(), get_engine()
+    settings = get_settings()
     with progress_bar("weekly", None) as bar:
         task = bar.task_ids[0]
         result = run_weekly(

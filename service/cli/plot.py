@@ -7,19 +7,16 @@ from typing import Annotated
 
 import typer
 
-from service.cli.common import console, err_console, fail
-from service.db import get_engine, session_scope
-from service.migrate import DatabaseNotReady, require_current
-from service.series.repository import get_series
+from service.cli.common import console, err_console, fail, require_db
 
 
 def plot(
-    series: str = typer.Argument(..., help="Series id or key (see `sahelcast series list`)."),
+    series: Annotated[str, typer.Argument(help="Series id or key (see `sahelcast series list`).")],
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="File to write, .png or .svg [default: ./series-ID.png]."),
     ] = None,
-    months: int = typer.Option(96, min=12, help="How many months of history to show."),
+    months: Annotated[int, typer.Option(min=12, help="How many months of history to show.")] = 96,
 ) -> None:
     """Write the fan chart of a series: observed months, the published forecast with its
     50/80/95 % intervals, rainy seasons shaded and anomalies marked.
@@ -28,18 +25,17 @@ def plot(
     months alone are written, and the command fails with exit status 1 to say so.
     """
     # Imported on use: matplotlib and the forecasting calendar take a second to import.
+    from service.db import session_scope
     from service.forecasts.repository import published_run_id
+    from service.series.repository import get_series
     from service.web.chartdata import describe, load_chart
     from service.web.plotting import fan_chart
     from service.web.render import PLOT_FORMATS, save
 
-    try:
-        require_current(get_engine())
-    except DatabaseNotReady as error:
-        fail(str(error), 2)
+    engine = require_db()
     if out is not None and out.suffix.lower() not in PLOT_FORMATS:
         fail(f"--out must end in .png or .svg, got {out.name!r}", 2)
-    with session_scope() as session:
+    with session_scope(engine) as session:
         info = get_series(session, series)
         if info is None:
             fail(f"no series {series!r}; find one with `sahelcast series list`", 2)

@@ -5,32 +5,34 @@ from __future__ import annotations
 import datetime as dt
 import signal
 from types import FrameType
+from typing import Annotated
 
 import typer
 
-from service.cli.common import console, fail
-from service.cli.detect import deliver_alerts_from_here
-from service.config import get_settings
-from service.db import get_engine
-from service.migrate import DatabaseNotReady, require_current
+from service.cli.common import console, fail, require_db
 
 
 def scheduler(
-    schedule: str = typer.Option(
-        None, help="Crontab line in UTC [default: SAHELCAST_SCHEDULE, '0 3 * * 1' = Mon 03:00]."
-    ),
+    schedule: Annotated[
+        str | None,
+        typer.Option(
+            help="Crontab line in UTC [default: SAHELCAST_SCHEDULE, '0 3 * * 1' = Mon 03:00]."
+        ),
+    ] = None,
 ) -> None:
     """Run ingest → detect → train → detect on a schedule until stopped (Ctrl-C or SIGTERM).
 
     New files are taken from SAHELCAST_DROP_DIR. Every firing is recorded: `sahelcast jobs list`.
     """
-    from service.jobs.scheduler import build_scheduler, cron_trigger  # on use: heavy imports
+    from service.cli.detect import deliver_alerts_from_here
+    from service.config import get_settings
+    from service.jobs.scheduler import build_scheduler, cron_trigger
 
-    settings, engine = get_settings(), get_engine()
+    engine = require_db()
+    settings = get_settings()
     try:
-        require_current(engine)
         trigger = cron_trigger(schedule or settings.schedule)
-    except (DatabaseNotReady, ValueError) as error:
+    except ValueError as error:
         fail(str(error), 2)
     deliver_alerts_from_here()
     blocking = build_scheduler(engine, settings, trigger)

@@ -2,70 +2,109 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
-from rich.table import Table
 
-from service.cli.common import console, fail
-from service.db import get_engine, session_scope
-from service.migrate import DatabaseNotReady, require_current
-from service.series.aggregate import LEVELS
-from service.series.repository import SeriesFilter, get_series, list_series, series_months
+from service.cli.common import db_session, err_console, found_or_fail
+from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
+from service.cli.output import Column, FormatOption, emit
+from service.cli.output import Format as Format
 
-app = typer.Typer(help="Browse the monthly event series.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from service.series.repository import SeriesInfo
+
+app = typer.Typer(
+    help="Browse the monthly event series.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
-def _ready() -> None:
-    try:
-        require_current(get_engine())
-    except DatabaseNotReady as error:
-        fail(str(error), 2)
+def _span(record: dict[str, Any]) -> str:
+    first, last = record["first_month"], record["last_complete_month"]
+    return f"{first:%Y-%m}..{last:%Y-%m}" if first and last else "-"
+
+
+LIST_COLUMNS = (
+    Column("id", right=True),
+    Column("country"),
+    Column("region", show=lambda v: v or "*"),
+    Column("actor", show=lambda v: v or "*"),
+    Column("event_type", "event type", show=lambda v: v or "*"),
+    Column("level", whole=True),
+    Column("total_events", "events", right=True, show=lambda v: f"{v:,}"),
+)
+
+
+def series_record(info: SeriesInfo) -> dict[str, Any]:
+    """A series as JSON/CSV shows it: its labels, coverage and event total."""
+    from dataclasses import asdict
+
+    return asdict(info)
 
 
 @app.command("list")
 def list_(
-    country: str = typer.Option(None, help="Country, e.g. 'Mali'."),
-    region: str = typer.Option(None, help="Admin1 region, e.g. 'Mopti'."),
-    actor: str = typer.Option(None, help="Canonical actor, e.g. 'JNIM'."),
-    event_type: str = typer.Option(None, "--event-type", help="Event type, e.g. 'Battles'."),
-    level: str = typer.Option(None, help=f"Roll-up level: {', '.join(LEVELS)}."),
-    source: str = typer.Option(None, help="'acled' or 'ucdp'."),
-    limit: int = typer.Option(30, min=1, max=10_000, help="How many to show (busiest first)."),
+    country: Country = None,
+    region: Region = None,
+    actor: Actor = None,
+    event_type: EventType = None,
+    level: LevelOption = None,
+    source: SourceOption = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=10_000, help="How many to show (busiest first).")
+    ] = 30,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List series matching the filters, busiest first."""
-    _ready()
-    if level and level not in LEVELS:
-        fail(f"--level must be one of {', '.join(LEVELS)}, got {level!r}", 2)
+    from service.series.repository import SeriesFilter, countries, list_series
+
     filters = SeriesFilter(source, country, region, actor, event_type, level)
-    with session_scope() as session:
+    with db_session() as session:
         rows, total = list_series(session, filters, limit=limit)
-    table = Table(title=f"{len(rows)} of {total} series (show one with `sahelcast series show ID`)")
-    for column in ("id", "country", "region", "actor", "event type", "level", "events", "months"):
-        table.add_column(column, justify="right" if column in ("id", "events") else "left")
-    for s in rows:
-        span = f"{s.first_month:%Y-%m}..{s.last_complete_month:%Y-%m}" if s.first_month else "-"
-        table.add_row(str(s.id), s.country, s.region or "*", s.actor or "*", s.event_type or "*",
-                      s.level, f"{s.total_events:,}", span)  # fmt: skip
-    console.print(table)
+        held = countries(session) if not total and country else []
+    if country and held and country.casefold() not in {c.casefold() for c in held}:
+        err_console.print(f"No series for the country {country!r}; the database holds: "
+                          f"{', '.join(held)}.", markup=False, highlight=False)  # fmt: skip
+    emit([series_record(s) for s in rows], LIST_COLUMNS, fmt,
+         title=f"{len(rows)} of {total} series (show one: `sahelcast series show ID`)")  # fmt: skip
+
+
+MONTH_COLUMNS = (
+    Column("month", show=lambda v: f"{v:%Y-%m}", whole=True),
+    Column("events", right=True, show=lambda v: "?" if v is None else f"{v:.0f}"),
+    Column("fatalities", right=True, show=lambda v: "?" if v is None else f"{v:.0f}"),
+    Column("status"),
+)
+
+
+def _count(value: float) -> int | None:
+    return None if value != value else int(value)  # NaN: a month past coverage, unknown
 
 
 @app.command()
 def show(
-    series: str = typer.Argument(..., help="Series id or key (see `sahelcast series list`)."),
-    last: int = typer.Option(24, min=1, help="How many recent months to show."),
+    series: Annotated[str, typer.Argument(help="Series id or key (see `sahelcast series list`).")],
+    last: Annotated[int, typer.Option(min=1, help="How many recent months to show.")] = 24,
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """Show a series' recent months: counts, fatalities and whether a zero is known."""
-    _ready()
-    with session_scope() as session:
-        info = get_series(session, series)
-        if info is None:
-            fail(f"no series {series!r}; find one with `sahelcast series list`", 2)
-        months = series_months(session, info).tail(last)
-    table = Table(title=f"{info.key} ({info.level})")
-    for column in ("month", "events", "fatalities", "status"):
-        table.add_column(column, justify="right" if column != "month" else "left")
-    for row in months.itertuples(index=False):
-        events = "?" if pd.isna(row.events) else f"{row.events:.0f}"
-        fatal = "?" if pd.isna(row.fatalities) else f"{row.fatalities:.0f}"
-        table.add_row(f"{row.month:%Y-%m}", events, fatal, row.status)
-    console.print(table)
+    """Show a series' recent months: counts, fatalities and whether a zero is known.
+
+    JSON gives the series and its months; CSV gives the months.
+    """
+    from service.series.repository import get_series, series_months
+
+    with db_session() as session:
+        missing = f"no series {series!r}; find one with `sahelcast series list`"
+        info = found_or_fail(get_series(session, series), missing)
+        frame = series_months(session, info).tail(last)
+    months = [
+        {
+            "month": row.month.date(),
+            "events": _count(row.events),
+            "fatalities": _count(row.fatalities),
+            "status": row.status,
+        }
+        for row in frame.itertuples(index=False)
+    ]
+    emit(months, MONTH_COLUMNS, fmt, title=f"{info.key} ({info.level})",
+         document={"series": series_record(info), "months": months})  # fmt: skip

@@ -2,43 +2,51 @@
 
 from __future__ import annotations
 
-import typer
-from rich.table import Table
+from typing import TYPE_CHECKING, Annotated
 
-from service.cli.common import console, err_console, fail, progress_bar
-from service.cli.detect import deliver_alerts_from_here
-from service.config import get_settings
-from service.db import get_engine
-from service.jobs.runner import JobResult, run_job
-from service.migrate import DatabaseNotReady, require_current
-from service.series.aggregate import LEVELS
-from service.series.repository import SeriesFilter
-from service.training.executors import EXECUTORS
+import typer
+
+from service.cli.common import console, err_console, fail, progress_bar, require_db
+from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
+from service.training.executors import ExecutorName
+
+if TYPE_CHECKING:
+    from service.jobs.runner import JobResult
 
 
 def train(
-    country: str = typer.Option(None, help="Only series of this country, e.g. 'Mali'."),
-    region: str = typer.Option(None, help="Only series of this admin1 region."),
-    actor: str = typer.Option(None, help="Only series of this canonical actor, e.g. 'JNIM'."),
-    event_type: str = typer.Option(None, "--event-type", help="Only this event type."),
-    level: str = typer.Option(None, help=f"Only this roll-up level: {', '.join(LEVELS)}."),
-    source: str = typer.Option(None, help="Only this source: 'acled' or 'ucdp'."),
-    min_events: int = typer.Option(
-        None,
-        "--min-events",
-        min=0,
-        help="Publish series with at least this many events inside coverage "
-        "[default: SAHELCAST_TRAIN_MIN_EVENTS, 1]; sparser series are still fitted, "
-        "because roll-ups are sums of them.",
-    ),
-    executor: str = typer.Option(
-        None, help=f"Where fits run: {', '.join(EXECUTORS)} [default: SAHELCAST_TRAIN_EXECUTOR]."
-    ),
-    dask_address: str = typer.Option(
-        None, "--dask-address", help="Dask scheduler, e.g. tcp://scheduler:8786 (implies dask)."
-    ),
-    workers: int = typer.Option(None, min=0, help="Worker processes (0 = all cores)."),
-    force: bool = typer.Option(False, "--force", help="Train even if the data did not advance."),
+    country: Country = None,
+    region: Region = None,
+    actor: Actor = None,
+    event_type: EventType = None,
+    level: LevelOption = None,
+    source: SourceOption = None,
+    min_events: Annotated[
+        int | None,
+        typer.Option(
+            "--min-events",
+            min=0,
+            help="Publish series with at least this many events inside coverage "
+            "[default: SAHELCAST_TRAIN_MIN_EVENTS, 1]; sparser series are still fitted, "
+            "because roll-ups are sums of them.",
+        ),
+    ] = None,
+    executor: Annotated[
+        ExecutorName | None,
+        typer.Option(help="Where fits run [default: SAHELCAST_TRAIN_EXECUTOR]."),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address", help="Dask scheduler, e.g. tcp://scheduler:8786 (implies dask)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, help="Worker processes (0 = all cores).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Train even if the data did not advance.")
+    ] = False,
 ) -> None:
     """Fit the panel engine and publish the run when it is complete.
 
@@ -51,20 +59,17 @@ def train(
     trained unless --force. Anomaly detection runs after a published run.
     """
     # Imported on use: the forecasting stack takes seconds to import, `sahelcast --help` should not.
+    from service.cli.detect import deliver_alerts_from_here
+    from service.config import get_settings
+    from service.jobs.runner import run_job
     from service.jobs.steps import detect_step, train_step
+    from service.series.repository import SeriesFilter
     from service.training.service import TrainRequest
 
-    settings, engine = get_settings(), get_engine()
-    try:
-        require_current(engine)
-    except DatabaseNotReady as error:
-        fail(str(error), 2)
-    if level and level not in LEVELS:
-        fail(f"--level must be one of {', '.join(LEVELS)}, got {level!r}", 2)
+    engine = require_db()
+    settings = get_settings()
     if dask_address and executor in (None, "dask"):
         executor = "dask"
-    if executor is not None and executor not in EXECUTORS:
-        fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}", 2)
     deliver_alerts_from_here()
     request = TrainRequest.from_settings(
         settings,
@@ -90,6 +95,8 @@ def train(
 
 
 def _report(result: JobResult) -> None:
+    from rich.table import Table
+
     reason = result.details.get("reason")
     if result.status == "failed":
         fail(f"training failed (job {result.job_id}): {result.message}")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.anomalies.repository import series_conditions
 from service.forecasts.schemas import ForecastPoint, RunRead, SeasonEffectRead, SeriesForecast
 from service.series.orm import Series
 from service.series.repository import SeriesFilter
+from service.series.repository import filter_series as series_conditions
 from service.training.orm import BacktestForecast, Forecast, Publication, Run, RunSeries
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from service.config import Settings
 from service.db import session_scope
 from service.ingest.normalize import Normalizer
-from service.ingest.readers import ReadLimits
+from service.ingest.readers import ReadLimits, Source
 from service.ingest.sync import IngestReport, Progress, ingest_deletions, ingest_events
 from service.migrate import require_current
 from service.tempfiles import clean_stale
@@ -23,7 +23,7 @@ def ingest_file(
     path: Path,
     settings: Settings,
     *,
-    source: str | None = None,
+    source: Source | None = None,
     deletions: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:

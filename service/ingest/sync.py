@@ -23,6 +23,7 @@ from service.ingest.coverage import update_coverage
 from service.ingest.normalize import Normalizer
 from service.ingest.orm import Event, EventActor, IngestedFile, Source, utcnow
 from service.ingest.readers import ReadLimits, detect_source, iter_deletions, iter_events
+from service.ingest.readers import Source as SourceName
 from service.ingest.registry import NameRegistry
 from service.ingest.staging import stage
 from service.series.aggregate import rebuild_series
@@ -118,7 +119,7 @@ def ingest_events(
     session: Session,
     path: Path,
     *,
-    source: str | None = None,
+    source: SourceName | None = None,
     normalizer: Normalizer,
     actor_roles: Sequence[str],
     chunk_rows: int = 200_000,

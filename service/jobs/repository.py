@@ -1,22 +1,30 @@
-"""Job history rows: start, finish, list. Functions only flush; the runner commits."""
+"""Job history rows: start, record, finish, read. Functions only flush; the runner or the
+request commits. The CLI (`sahelcast jobs list`) and the API (`/v1/jobs`) read through here."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.ingest.orm import utcnow
+from service.jobs.kinds import FAILED, RUNNING
 from service.jobs.orm import Job
-
-KINDS = ("fetch", "ingest", "train", "detect", "weekly")
-TRIGGERS = ("schedule", "cli", "api")
-RUNNING, SUCCEEDED, SKIPPED, FAILED = "running", "succeeded", "skipped", "failed"
 
 
 def start_job(session: Session, kind: str, trigger: str) -> Job:
     job = Job(kind=kind, trigger=trigger, status=RUNNING, details={})
+    session.add(job)
+    session.flush()
+    return job
+
+
+def create_job(session: Session, kind: str, status: str, details: dict[str, Any]) -> Job:
+    """Record a job started from the API (an upload, a retrain), finished unless queued/running."""
+    job = Job(kind=kind, trigger="api", status=status, details=details)
+    if status not in ("queued", "running"):
+        job.finished_at = utcnow()
     session.add(job)
     session.flush()
     return job
@@ -49,13 +57,24 @@ def abandon_running(session: Session, kind: str) -> list[int]:
     return [job.id for job in running[1:]]
 
 
+def get_job(session: Session, job_id: int) -> Job | None:
+    return session.get(Job, job_id)
+
+
 def list_jobs(
-    session: Session, *, kind: str | None = None, status: str | None = None, limit: int = 20
-) -> list[Job]:
-    """Jobs, newest first."""
-    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    session: Session,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[Job], int]:
+    """One page of jobs, newest first, and how many match in all."""
+    query = select(Job)
     if kind:
         query = query.where(Job.kind == kind)
     if status:
         query = query.where(Job.status == status)
-    return list(session.scalars(query))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = query.order_by(Job.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(page)), int(total)

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from service.db import session_scope
-from service.jobs.repository import FAILED, SKIPPED, SUCCEEDED, finish_job, start_job
+from service.jobs.kinds import FAILED, SKIPPED, SUCCEEDED
+from service.jobs.repository import finish_job, start_job
 
 log = logging.getLogger(__name__)
 

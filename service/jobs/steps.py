@@ -17,7 +17,8 @@ from service.anomalies.detect import detect
 from service.config import Settings
 from service.db import session_scope
 from service.ingest.orm import IngestedFile
-from service.jobs.repository import FAILED, SKIPPED, SUCCEEDED, abandon_running
+from service.jobs.kinds import FAILED, SKIPPED, SUCCEEDED
+from service.jobs.repository import abandon_running
 from service.jobs.runner import JobResult, StepResult, run_job
 from service.migrate import require_current
 from service.training.lock import LockHeld

@@ -21,8 +21,6 @@ from service.ingest.orm import Actor, Event, EventActor, Region, Source
 from service.series.orm import Observation, Series
 
 ALL = "*"
-LEVELS = ("actor_region_type", "actor_region", "actor_country", "region_type", "region",
-          "country")  # fmt: skip
 GEOGRAPHY_LEVELS = ("region_type", "region", "country")
 _GROUPS = {
     "actor_region_type": ["country", "region_id", "actor_id", "event_type"],
@@ -117,12 +115,14 @@ def rebuild_series(session: Session, source: Source, countries: list[str]) -> in
     session.flush()
     actor_rows, region_rows = _counts(session, source.id, countries)
     rows = _rollups(actor_rows, region_rows)
-    region_names = dict(session.execute(select(Region.id, Region.name)).all())
-    actor_names = dict(session.execute(select(Actor.id, Actor.name)).all())
+    # Keyed by `int | None` so a roll-up's missing region or actor looks up as no name.
+    named = session.execute
+    region_names: dict[int | None, str] = dict(named(select(Region.id, Region.name)).all())
+    actor_names: dict[int | None, str] = dict(named(select(Actor.id, Actor.name)).all())
     rows["key"] = [
         series_key(source.name, country, region_names.get(region), actor_names.get(actor), etype)
         for country, region, actor, etype in zip(
-            rows["country"], _optional(rows["region_id"]), _optional(rows["actor_id"]),
+            rows["country"], _optional_ids(rows["region_id"]), _optional_ids(rows["actor_id"]),
             _optional(rows["event_type"]), strict=True,
         )
     ]  # fmt: skip
@@ -135,8 +135,12 @@ def rebuild_series(session: Session, source: Source, countries: list[str]) -> in
                         rows[["series_id", "month", "events", "fatalities"]])  # fmt: skip
 
 
-def _optional(values: pd.Series) -> list[object]:
-    return [None if pd.isna(v) else v for v in values]
+def _optional_ids(values: pd.Series) -> list[int | None]:
+    return [None if pd.isna(v) else int(v) for v in values]
+
+
+def _optional(values: pd.Series) -> list[str | None]:
+    return [None if pd.isna(v) else str(v) for v in values]
 
 
 def _ensure_series(session: Session, source_id: int, rows: pd.DataFrame) -> dict[str, int]:

@@ -1,23 +1,36 @@
-"""Read series and their months, with coverage marks: observed, zero (known) or unknown."""
+"""Read series and their months, with coverage marks: observed, zero (known) or unknown.
+
+The series reads of the API, the dashboard, the CLI, the alerts and the notebooks live here:
+one label record (`SeriesLabel`), one labelled query (`labelled`), one filter → SQL
+(`series_conditions`, `filter_series`), one look-up by id or key.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from service.ingest.orm import Actor, Region, Source
 from service.series.orm import Coverage, Observation, Series
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 OBSERVED, ZERO, UNKNOWN = "observed", "zero", "unknown"
+MAX_ID = 2**31 - 1  # PostgreSQL `integer`: a larger number names no series
+REGION, ACTOR = aliased(Region, name="region"), aliased(Actor, name="actor")
 
 
 @dataclass(frozen=True)
 class SeriesFilter:
-    """Filters shared by the CLI, the jobs and the API (None means any)."""
+    """Filters shared by the CLI, the jobs, the dashboard and the API (None means any).
+
+    Names compare case-insensitively; `source` and `level` are exact.
+    """
 
     source: str | None = None
     country: str | None = None
@@ -28,7 +41,9 @@ class SeriesFilter:
 
 
 @dataclass(frozen=True)
-class SeriesInfo:
+class SeriesLabel:
+    """A series' identity and labels (None where a roll-up sums over that part)."""
+
     id: int
     key: str
     level: str
@@ -37,25 +52,118 @@ class SeriesInfo:
     region: str | None
     actor: str | None
     event_type: str | None
+
+
+@dataclass(frozen=True)
+class SeriesInfo(SeriesLabel):
+    """A series' labels with its source's coverage span and its total events."""
+
     first_month: dt.date | None
     last_complete_month: dt.date | None
     total_events: int
 
 
-def _info_query() -> Select:  # type: ignore[type-arg]
+def join_labels(query: Select) -> Select:
+    """Join the source, region and actor names onto a query that selects from `series`."""
+    return (
+        query.join(Source, Source.id == Series.source_id)
+        .outerjoin(REGION, REGION.id == Series.region_id)
+        .outerjoin(ACTOR, ACTOR.id == Series.actor_id)
+    )
+
+
+def labelled() -> Select:
+    """Series with their labels, in `SeriesLabel`'s order (add columns and joins after them)."""
+    return join_labels(
+        select(Series.id, Series.key, Series.level, Source.name.label("source"), Series.country,
+               REGION.name.label("region"), ACTOR.name.label("actor"), Series.event_type)
+    )  # fmt: skip
+
+
+def series_conditions(filters: SeriesFilter) -> list[ColumnElement[bool]]:
+    """WHERE terms for `filters` on a query with the labels joined (`labelled`, `join_labels`)."""
+    terms: list[ColumnElement[bool]] = []
+    if filters.source:
+        terms.append(Source.name == filters.source)
+    if filters.country:
+        terms.append(func.lower(Series.country) == filters.country.lower())
+    if filters.region:
+        terms.append(func.lower(REGION.name) == filters.region.lower())
+    if filters.actor:
+        terms.append(func.lower(ACTOR.name) == filters.actor.lower())
+    if filters.event_type:
+        terms.append(func.lower(Series.event_type) == filters.event_type.lower())
+    if filters.level:
+        terms.append(Series.level == filters.level)
+    return terms
+
+
+def filter_series(filters: SeriesFilter, query: Select) -> Select:
+    """Restrict a query that joins `series` (without its labels) to the series `filters` match."""
+    terms = series_conditions(filters)
+    return join_labels(query).where(*terms) if terms else query
+
+
+_BY_ID = labelled().where(Series.id == bindparam("ref"))
+_BY_KEY = labelled().where(Series.key == bindparam("ref"))
+
+
+def find_series(session: Session, ref: str | int) -> SeriesLabel | None:
+    """Find a series' labels by id (digits) or by key: the lean look-up of hot paths."""
+    if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
+        number = int(ref)
+        if number > MAX_ID:
+            return None
+        row = session.execute(_BY_ID, {"ref": number}).first()
+    else:
+        row = session.execute(_BY_KEY, {"ref": ref}).first()
+    return SeriesLabel(*row) if row else None
+
+
+def series_catalogue(session: Session, filters: SeriesFilter | None = None) -> list[SeriesLabel]:
+    """Every matching series' labels, by key (no totals: cheap enough for every page)."""
+    query = labelled().where(*series_conditions(filters or SeriesFilter())).order_by(Series.key)
+    return [SeriesLabel(*row) for row in session.execute(query)]
+
+
+def countries(session: Session) -> list[str]:
+    """The countries the database holds series for, alphabetically."""
+    return list(session.scalars(select(Series.country).distinct().order_by(Series.country)))
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """How far a source's data reaches for a country."""
+
+    source: str
+    country: str
+    first_month: dt.date
+    last_complete_month: dt.date
+    last_event_date: dt.date
+    updated_at: dt.datetime
+
+
+def coverage_rows(session: Session) -> list[CoverageRow]:
+    """The coverage of every source and country."""
+    rows = session.execute(
+        select(Source.name, Coverage.country, Coverage.first_month, Coverage.last_complete_month,
+               Coverage.last_event_date, Coverage.updated_at)
+        .join(Source, Source.id == Coverage.source_id)
+        .order_by(Source.name, Coverage.country)
+    )  # fmt: skip
+    return [CoverageRow(*row) for row in rows]
+
+
+def _info_query() -> Select:
     totals = (
         select(Observation.series_id, func.sum(Observation.events).label("total"))
         .group_by(Observation.series_id)
         .subquery()
     )
-    region, actor = aliased(Region), aliased(Actor)
     return (
-        select(Series.id, Series.key, Series.level, Source.name, Series.country, region.name,
-               actor.name, Series.event_type, Coverage.first_month, Coverage.last_complete_month,
-               func.coalesce(totals.c.total, 0))
-        .join(Source, Source.id == Series.source_id)
-        .outerjoin(region, region.id == Series.region_id)
-        .outerjoin(actor, actor.id == Series.actor_id)
+        labelled()
+        .add_columns(Coverage.first_month, Coverage.last_complete_month,
+                     func.coalesce(totals.c.total, 0).label("total_events"))
         .outerjoin(Coverage, (Coverage.source_id == Series.source_id)
                    & (Coverage.country == Series.country))
         .outerjoin(totals, totals.c.series_id == Series.id)
@@ -66,31 +174,19 @@ def list_series(
     session: Session, filters: SeriesFilter = SeriesFilter(), *, limit: int = 100, offset: int = 0
 ) -> tuple[list[SeriesInfo], int]:
     """Return one page of series matching `filters`, busiest first, and the total count."""
-    query = _info_query()
-    region, actor = query.selected_columns[5], query.selected_columns[6]
-    conditions = []
-    if filters.source:
-        conditions.append(Source.name == filters.source)
-    if filters.country:
-        conditions.append(func.lower(Series.country) == filters.country.lower())
-    if filters.region:
-        conditions.append(func.lower(region) == filters.region.lower())
-    if filters.actor:
-        conditions.append(func.lower(actor) == filters.actor.lower())
-    if filters.event_type:
-        conditions.append(func.lower(Series.event_type) == filters.event_type.lower())
-    if filters.level:
-        conditions.append(Series.level == filters.level)
-    query = query.where(*conditions)
+    query = _info_query().where(*series_conditions(filters))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = query.order_by(query.selected_columns[10].desc(), Series.key).limit(limit).offset(offset)
+    busiest = query.selected_columns.total_events.desc()
+    page = query.order_by(busiest, Series.key).limit(limit).offset(offset)
     return [SeriesInfo(*row) for row in session.execute(page).all()], int(total)
 
 
 def get_series(session: Session, ref: str | int) -> SeriesInfo | None:
-    """Find a series by id or by key."""
+    """Find a series, with its coverage and total, by id or by key."""
     query = _info_query()
-    if isinstance(ref, int) or str(ref).isdigit():
+    if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
+        if int(ref) > MAX_ID:
+            return None
         query = query.where(Series.id == int(ref))
     else:
         query = query.where(Series.key == ref)
@@ -104,6 +200,8 @@ def series_months(session: Session, info: SeriesInfo) -> pd.DataFrame:
     Months inside coverage without a row are known zeros; months after the last complete
     month are `unknown` (their partial counts, if any, are kept but must not be modelled).
     """
+    import pandas as pd  # here, not at the top: `sahelcast series list` need not load it
+
     rows = session.execute(
         select(Observation.month, Observation.events, Observation.fatalities)
         .where(Observation.series_id == info.id)
@@ -130,6 +228,8 @@ def series_months(session: Session, info: SeriesInfo) -> pd.DataFrame:
 
 def training_series(session: Session, info: SeriesInfo) -> pd.Series:
     """The series as a model sees it: known months only, month-start index, event counts."""
+    import pandas as pd
+
     frame = series_months(session, info)
     frame = frame[frame["status"] != UNKNOWN]
     y = pd.Series(frame["events"].astype(float).values, index=pd.DatetimeIndex(frame["month"]))

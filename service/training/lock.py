@@ -14,7 +14,8 @@ import os
 import socket
 import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,8 @@ from service.training.orm import Lock
 log = logging.getLogger(__name__)
 
 TRAINING_LOCK = "training"
+# What time it is (naive UTC, as stored). Tests pass a fake one instead of sleeping.
+Clock = Callable[[], dt.datetime]
 
 
 class LockHeld(RuntimeError):
@@ -57,10 +60,11 @@ class Lease:
     owner: str
     seconds: float
     expires_at: dt.datetime
+    clock: Clock = field(default=utcnow, repr=False)
 
     def renew(self) -> None:
         """Push the expiry forward, or raise LockLost if the lease is no longer ours."""
-        expires = utcnow() + dt.timedelta(seconds=self.seconds)
+        expires = self.clock() + dt.timedelta(seconds=self.seconds)
         with self.engine.begin() as connection:
             result = connection.execute(
                 update(Lock)
@@ -76,17 +80,19 @@ class Lease:
             connection.execute(delete(Lock).where(Lock.name == self.name, Lock.owner == self.owner))
 
 
-def acquire(engine: Engine, name: str, seconds: float, owner: str | None = None) -> Lease:
+def acquire(
+    engine: Engine, name: str, seconds: float, owner: str | None = None, *, clock: Clock = utcnow
+) -> Lease:
     """Take the lease `name` for `seconds`, or raise LockHeld naming the holder."""
     owner = owner or make_owner()
-    now = utcnow()
+    now = clock()
     expires = now + dt.timedelta(seconds=seconds)
     try:
         with engine.begin() as connection:
             connection.execute(
                 insert(Lock).values(name=name, owner=owner, acquired_at=now, expires_at=expires)
             )
-        return Lease(engine, name, owner, seconds, expires)
+        return Lease(engine, name, owner, seconds, expires, clock)
     except IntegrityError:
         pass  # someone holds or held it: take it over only if it has expired
     with engine.begin() as connection:
@@ -97,12 +103,12 @@ def acquire(engine: Engine, name: str, seconds: float, owner: str | None = None)
         )
         if taken.rowcount == 1:
             log.info("took over the expired %s lease", name)
-            return Lease(engine, name, owner, seconds, expires)
+            return Lease(engine, name, owner, seconds, expires, clock)
         holder = connection.execute(
             select(Lock.owner, Lock.expires_at).where(Lock.name == name)
         ).first()
     if holder is None:  # released between our two statements: try once more from the start
-        return acquire(engine, name, seconds, owner)
+        return acquire(engine, name, seconds, owner, clock=clock)
     raise LockHeld(name, holder.owner, holder.expires_at)
 
 
@@ -110,13 +116,15 @@ class Heartbeat:
     """Renew a lease every third of its length from a daemon thread, while a run works.
 
     A renewal that fails is remembered in `error` (checked before publishing) rather than
-    raised in the thread, where nobody would see it.
+    raised in the thread, where nobody would see it. `pause(seconds)` waits between beats and
+    returns True when the heartbeat should stop; tests pass one that does not sleep.
     """
 
-    def __init__(self, lease: Lease) -> None:
+    def __init__(self, lease: Lease, pause: Callable[[float], bool] | None = None) -> None:
         self.lease = lease
         self.error: BaseException | None = None
         self._stop = threading.Event()
+        self._pause = pause or self._stop.wait
         self._thread = threading.Thread(target=self._run, name="lease-heartbeat", daemon=True)
 
     def __enter__(self) -> Heartbeat:
@@ -132,11 +140,17 @@ class Heartbeat:
         if self.error is not None:
             raise LockLost(str(self.error)) from self.error
 
+    def beat(self) -> bool:
+        """Renew the lease once; on failure remember the error and return False."""
+        try:
+            self.lease.renew()
+        except Exception as error:  # noqa: BLE001 - kept and raised by check()
+            log.error("lease renewal failed: %s", error)
+            self.error = error
+            return False
+        return True
+
     def _run(self) -> None:
-        while not self._stop.wait(self.lease.seconds / 3):
-            try:
-                self.lease.renew()
-            except Exception as error:  # noqa: BLE001 - kept and raised by check()
-                log.error("lease renewal failed: %s", error)
-                self.error = error
+        while not self._pause(self.lease.seconds / 3):
+            if not self.beat():
                 return

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import (
+    ColumnElement,
     CursorResult,
     Table,
     and_,
@@ -151,7 +152,7 @@ def carry_over(session: Session, run_id: int, previous_run_id: int) -> int:
         session.execute(insert(t).from_select(columns, source))
     t = cast(Table, RunSeries.__table__)
     columns = [c.name for c in t.columns]
-    picked = []
+    picked: list[ColumnElement[Any]] = []
     for c in columns:
         if c == "run_id":
             picked.append(literal(run_id).label("run_id"))

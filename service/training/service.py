@@ -193,7 +193,8 @@ def _fit_all(
     executor = make_executor(
         request.executor, workers=request.workers, dask_address=request.dask_address
     )
-    n_failed, done, failures = 0, 0, []
+    n_failed, done = 0, 0
+    failures: list[tuple[str, str]] = []
     calibration: dict[str, Any] = {}
     try:
         for output in executor.map_unordered(train_panel, _tasks(engine, request, infos)):

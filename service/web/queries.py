@@ -1,4 +1,6 @@
-"""Reads the dashboard, the plot command and the notebooks need that no domain repository has.
+"""Run-result reads of the dashboard, the plot command and the notebooks: season effects,
+backtest scores and backtest forecasts. (They move to the training domain with the forecasting
+engine's new publication; the series and coverage reads live in service.series.repository.)
 
 Each is one statement (two for the backtest frame), reading the run it is given, so a page
 that resolved the publication pointer once sees one run throughout.
@@ -6,18 +8,15 @@ that resolved the publication pointer once sees one run throughout.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.repositories.series import SeriesRef, conditions, labelled
 from service.forecasts.schemas import SeasonEffectRead
-from service.ingest.orm import Source
-from service.series.orm import Coverage, Series
-from service.series.repository import SeriesFilter
+from service.series.orm import Series
+from service.series.repository import SeriesFilter, SeriesLabel, labelled, series_conditions
 from service.training.orm import BacktestForecast, RunSeries
 
 QUANTILE_FIELDS = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
@@ -27,27 +26,9 @@ QUANTILE_FIELDS = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
 class SeasonEffectRow:
     """A series' rainy-season effect in a run (the one its forecast uses), with its labels."""
 
-    series: SeriesRef
+    series: SeriesLabel
     model: str | None
     effect: SeasonEffectRead
-
-
-@dataclass(frozen=True)
-class CoverageRow:
-    """How far a source's data reaches for a country."""
-
-    source: str
-    country: str
-    first_month: dt.date
-    last_complete_month: dt.date
-    last_event_date: dt.date
-    updated_at: dt.datetime
-
-
-def series_catalogue(session: Session, filters: SeriesFilter | None = None) -> list[SeriesRef]:
-    """Every series' identity and labels (no totals: cheap enough for every page)."""
-    query = labelled().where(*conditions(filters or SeriesFilter())).order_by(Series.key)
-    return [SeriesRef(*row) for row in session.execute(query)]
 
 
 def season_effects(
@@ -58,24 +39,13 @@ def season_effects(
         labelled()
         .add_columns(RunSeries)
         .join(RunSeries, RunSeries.series_id == Series.id)
-        .where(RunSeries.run_id == run_id, *conditions(filters or SeriesFilter()))
+        .where(RunSeries.run_id == run_id, *series_conditions(filters or SeriesFilter()))
         .order_by(Series.key)
     )
     return [
-        SeasonEffectRow(SeriesRef(*row[:8]), row[8].model, SeasonEffectRead.of(row[8]))
+        SeasonEffectRow(SeriesLabel(*row[:8]), row[8].model, SeasonEffectRead.of(row[8]))
         for row in session.execute(query)
     ]
-
-
-def coverage_rows(session: Session) -> list[CoverageRow]:
-    """The coverage of every source and country."""
-    rows = session.execute(
-        select(Source.name, Coverage.country, Coverage.first_month, Coverage.last_complete_month,
-               Coverage.last_event_date, Coverage.updated_at)
-        .join(Source, Source.id == Coverage.source_id)
-        .order_by(Source.name, Coverage.country)
-    )  # fmt: skip
-    return [CoverageRow(*row) for row in rows]
 
 
 def run_scores_frame(session: Session, run_id: int) -> pd.DataFrame:

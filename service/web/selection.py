@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from service.api.repositories.series import SeriesRef
+from service.series.repository import SeriesLabel
 
 FIELDS = ("source", "country", "region", "actor", "event_type")
 WIDEN = ("event_type", "actor", "region")
@@ -28,7 +28,7 @@ class Choice:
     event_type: str | None = None
 
     @classmethod
-    def of(cls, series: SeriesRef) -> Choice:
+    def of(cls, series: SeriesLabel) -> Choice:
         return cls(*(getattr(series, name) for name in FIELDS))
 
     def without(self, name: str) -> Choice:
@@ -49,12 +49,12 @@ class Options:
 @dataclass
 class Resolved:
     choice: Choice
-    series: SeriesRef | None
+    series: SeriesLabel | None
     options: Options
     notice: str | None = None
 
 
-def _matches(series: SeriesRef, choice: Choice) -> bool:
+def _matches(series: SeriesLabel, choice: Choice) -> bool:
     return all(getattr(series, f) == getattr(choice, f) for f in FIELDS)
 
 
@@ -77,7 +77,7 @@ def _busiest(values: Sequence[str]) -> str | None:
     return max(sorted(counts), key=lambda v: counts[v]) if counts else None
 
 
-def resolve(catalogue: Sequence[SeriesRef], asked: Choice) -> Resolved:
+def resolve(catalogue: Sequence[SeriesLabel], asked: Choice) -> Resolved:
     """The series of `asked` in `catalogue`, widened if none, and the options of each select."""
     sources = _distinct([s.source for s in catalogue])
     source = _pick(asked.source, sources) or (sources[0] if sources else None)
@@ -101,16 +101,25 @@ def resolve(catalogue: Sequence[SeriesRef], asked: Choice) -> Resolved:
             break
     final = Choice.of(series) if series is not None else Choice(source, country)
     dropped = [LABELS[n] for n in WIDEN[::-1] if getattr(choice, n) and not getattr(final, n)]
-    notice = None
+    notices = []
+    if asked.source and _pick(asked.source, sources) is None:
+        notices.append(f"No {asked.source} data here; showing {source} (held: "
+                       f"{', '.join(sources)}).")  # fmt: skip
+    if asked.country and country != _pick(asked.country, countries):
+        notices.append(f"No {source} series for {asked.country}; showing {country} (held: "
+                       f"{', '.join(countries)}).")  # fmt: skip
     if unknown:
-        notice = f"No series has the chosen {' or '.join(unknown)} here; showing all instead."
+        notices.append(f"No series has the chosen {' or '.join(unknown)} here; showing all "
+                       "instead.")  # fmt: skip
     elif dropped:
-        notice = f"No series for this combination; showing it without the {' and '.join(dropped)}."
+        notices.append(f"No series for this combination; showing it without the "
+                       f"{' and '.join(dropped)}.")  # fmt: skip
+    notice = " ".join(notices) or None
     return Resolved(final, series, _options(pool, final, sources, countries), notice)
 
 
 def _options(
-    pool: Sequence[SeriesRef], choice: Choice, sources: list[str], countries: list[str]
+    pool: Sequence[SeriesLabel], choice: Choice, sources: list[str], countries: list[str]
 ) -> Options:
     """Each select's values under the choices above it (the country's regions; the actors
     with a series in the chosen region, or country-wide; their event types)."""

@@ -10,19 +10,20 @@ from sqlalchemy.orm import Session
 
 from service.anomalies.repository import list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
-from service.api.repositories.series import SeriesRef
 from service.forecasts.repository import list_runs, published_run
 from service.forecasts.schemas import RunRead
-from service.series.repository import SeriesFilter, SeriesInfo, get_series
-from service.web.chartdata import ChartData, describe, load_chart, series_label
-from service.web.plotting import fan_chart
-from service.web.queries import (
+from service.series.repository import (
     CoverageRow,
-    SeasonEffectRow,
+    SeriesFilter,
+    SeriesInfo,
+    SeriesLabel,
     coverage_rows,
-    season_effects,
+    get_series,
     series_catalogue,
 )
+from service.web.chartdata import ChartData, describe, load_chart, series_label
+from service.web.plotting import fan_chart
+from service.web.queries import SeasonEffectRow, season_effects
 from service.web.render import svg_markup
 from service.web.seasons import describe_window
 from service.web.selection import Choice, Resolved, resolve
@@ -182,7 +183,7 @@ def _label(row: SeasonEffectRow) -> str:
     return " · ".join(parts)
 
 
-def _anomalies(session: Session, page: DashboardPage, catalogue: list[SeriesRef]) -> None:
+def _anomalies(session: Session, page: DashboardPage, catalogue: list[SeriesLabel]) -> None:
     """The latest anomalies of the chosen scope (blank choices: any), live and backtest."""
     c = page.resolved.choice
     scope = SeriesFilter(c.source, c.country, c.region, c.actor, c.event_type)

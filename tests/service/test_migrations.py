@@ -31,3 +31,33 @@ def test_downgrade_to_base_and_back(tmp_path) -> None:  # type: ignore[no-untype
     assert migrate.current_revision(engine) is None
     migrate.upgrade(engine)
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+
+
+def test_the_quick_revision_reading_agrees_with_alembic(engine: Engine) -> None:
+    # require_current reads revisions without importing alembic (CLI start-up); same answers.
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config(engine))
+    assert migrate.head_revision() == ",".join(sorted(script.get_heads()))
+    with engine.connect() as connection:
+        assert (
+            migrate.current_revision(engine)
+            == MigrationContext.configure(connection).get_current_revision()
+        )
+
+
+def test_heads_of_a_branched_and_merged_history(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    files = {
+        "a.py": 'revision: str = "a"\ndown_revision: str | None = None\n',
+        "b.py": 'revision = "b"\ndown_revision = "a"\n',
+        "c.py": 'revision: str = "c"\ndown_revision = "a"\n',
+    }
+    for name, body in files.items():
+        (tmp_path / name).write_text(body)
+    assert migrate._heads(tmp_path) == {"b", "c"}
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    for name, body in files.items():
+        (merged / name).write_text(body)
+    (merged / "m.py").write_text('revision = "m"\ndown_revision = ("b", "c")\n')
+    assert migrate._heads(merged) == {"m"}

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from service.api.rawsql import RawStatement, as_date, as_datetime
 from service.api.repositories.results import PUBLICATION_ID
-from service.api.repositories.series import MAX_ID, SeriesRef, conditions, labelled
 from service.series.orm import Series
-from service.series.repository import SeriesFilter
+from service.series.repository import MAX_ID, SeriesFilter, labelled
+from service.series.repository import SeriesLabel as SeriesRef
+from service.series.repository import series_conditions as conditions
 from service.training.orm import Forecast, Publication, RunSeries
 
 QUANTILES = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from service.anomalies.repository import accuracy_report
+from service.anomalies.schemas import Accuracy, AccuracyReport
 from service.api.deps import ReadDep, SessionDep
 from service.api.lookups import series_or_404
 from service.api.params import MAX_ID, SeriesRefParam
 from service.api.problems import problems
-from service.api.repositories.accuracy import Accuracy, AccuracyReport, accuracy_report
 from service.api.routes import V1
 from service.api.schemas.runs import (
     AccuracyRead,
@@ -24,30 +26,32 @@ RunFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this 
 
 
 def _read(report: AccuracyReport) -> AccuracyReportRead:
-    def fields(a: Accuracy) -> dict[str, object]:
-        return {
-            "n": a.n,
-            "crps": a.crps,
-            "coverage_80": a.coverage_80,
-            "coverage_95": a.coverage_95,
-        }
+    def fields(a: Accuracy) -> dict[str, Any]:
+        return asdict(a)
 
     return AccuracyReportRead(
-        overall=AccuracyRead(**fields(report.overall)),  # type: ignore[arg-type]
-        by_horizon=[HorizonAccuracy(horizon=h, **fields(a)) for h, a in report.by_horizon],  # type: ignore[arg-type]
-        by_run=[RunAccuracy(run_id=r, **fields(a)) for r, a in report.by_run],  # type: ignore[arg-type]
+        overall=AccuracyRead(**fields(report.overall)),
+        by_horizon=[HorizonAccuracy(horizon=h, **fields(a)) for h, a in report.by_horizon],
+        by_run=[
+            RunAccuracy(run_id=r.run_id, same_data_runs=list(r.runs), **fields(r.accuracy))
+            for r in report.by_run
+        ],  # fmt: skip
+        note=report.note,
     )
 
 
-@router.get("/accuracy", response_model=AccuracyReportRead, summary="Accuracy of past runs")
+@router.get("/accuracy", summary="Accuracy of past runs")
 def overall(session: SessionDep, _: ReadDep, run_id: RunFilter = None) -> AccuracyReportRead:
-    """Mean CRPS and 80 %/95 % interval coverage, overall, by horizon and by run."""
+    """Mean CRPS and 80 %/95 % interval coverage, overall, by horizon and by run.
+
+    Runs trained on the same data (a forced retrain) count once, as the latest of them; an
+    empty report says why in `note`.
+    """
     return _read(accuracy_report(session, run_id=run_id))
 
 
 @router.get(
     "/series/{ref}/accuracy",
-    response_model=AccuracyReportRead,
     responses=problems(404),
     summary="Accuracy of past runs for one series",
 )

@@ -14,12 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from service.api.deps import AdminDep, EngineDep, SessionDep, SettingsDep
 from service.api.fetch import fetch_holder
 from service.api.problems import ProblemError, ProblemParam, problems
-from service.api.repositories.jobs import create_job
 from service.api.retrain import claim_request, training_holder
 from service.api.routes import V1
 from service.feeds.spec import parse_feeds
 from service.ingest.errors import IngestError
 from service.ingest.service import ingest_file
+from service.jobs.repository import create_job
 from service.migrate import DatabaseNotReady
 from service.tempfiles import scratch_prefix
 from service.training.lock import LockHeld
@@ -113,11 +113,7 @@ def _invalid_file(name: str, error: IngestError) -> ProblemError:
 
 
 @router.post(
-    "/uploads",
-    response_model=UploadRead,
-    status_code=201,
-    responses=problems(400, 413, 503),
-    summary="Ingest an event file",
+    "/uploads", status_code=201, responses=problems(400, 413, 503), summary="Ingest an event file"
 )
 def upload(
     session: SessionDep,
@@ -172,7 +168,6 @@ def upload(
 
 @router.post(
     "/retrain",
-    response_model=RetrainRead,
     status_code=202,
     responses=problems(400, 409),
     summary="Trigger a retrain; poll the job",

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from service.anomalies.repository import get_anomaly, list_anomalies
+from service.anomalies.schemas import AnomalyFilter
 from service.anomalies.service import AnomalyNotFound, acknowledge
+from service.anomalies.severity import Direction, Origin, Severity, Status
 from service.api.deps import AdminDep, ReadDep, SessionDep
-from service.api.lookups import not_found, series_or_404
+from service.api.lookups import found_or_404, not_found, series_or_404
 from service.api.params import Id, IsoDate, PageDep, SeriesFilterDep, Text
 from service.api.problems import problems
-from service.api.repositories.anomalies import AnomalyFilter, get_anomaly, list_anomalies
 from service.api.routes import V1
 from service.api.schemas.anomalies import AnomalyPage, AnomalyRead
 
 router = APIRouter(prefix=V1, tags=["anomalies"], responses=problems(401, 422))
-Severity = Literal["low", "medium", "high"]
 
 
 async def anomaly_filter(
@@ -26,9 +27,9 @@ async def anomaly_filter(
     until: Annotated[IsoDate | None, Query(description="Months up to this one.")] = None,
     severity: Annotated[Severity | None, Query(description="Exactly this severity.")] = None,
     min_severity: Annotated[Severity | None, Query(description="At least this severity.")] = None,
-    direction: Annotated[Literal["above", "below"] | None, Query()] = None,
-    status: Annotated[Literal["new", "acknowledged"] | None, Query()] = None,
-    origin: Annotated[Literal["live", "backtest"] | None, Query()] = None,
+    direction: Annotated[Direction | None, Query()] = None,
+    status: Annotated[Status | None, Query()] = None,
+    origin: Annotated[Origin | None, Query()] = None,
     alert: Annotated[bool | None, Query(description="Only alert-worthy (or suppressed).")] = None,
 ) -> AnomalyFilter:
     return AnomalyFilter(
@@ -47,7 +48,7 @@ async def anomaly_filter(
 AnomalyFilterDep = Annotated[AnomalyFilter, Depends(anomaly_filter)]
 
 
-@router.get("/anomalies", response_model=AnomalyPage, responses=problems(404), summary="Anomalies")
+@router.get("/anomalies", responses=problems(404), summary="Anomalies")
 def list_(
     session: SessionDep,
     _: ReadDep,
@@ -63,26 +64,17 @@ def list_(
         total=total,
         limit=page.limit,
         offset=page.offset,
-        items=[AnomalyRead.of(a, s) for a, s in rows],
+        items=[AnomalyRead.of(read) for read in rows],
     )
 
 
-@router.get(
-    "/anomalies/{anomaly_id}",
-    response_model=AnomalyRead,
-    responses=problems(404),
-    summary="One anomaly",
-)
+@router.get("/anomalies/{anomaly_id}", responses=problems(404), summary="One anomaly")
 def get_(session: SessionDep, _: ReadDep, anomaly_id: Id) -> AnomalyRead:
-    found = get_anomaly(session, anomaly_id)
-    if found is None:
-        raise not_found("anomaly", anomaly_id)
-    return AnomalyRead.of(*found)
+    return AnomalyRead.of(found_or_404(get_anomaly(session, anomaly_id), "anomaly", anomaly_id))
 
 
 @router.post(
     "/anomalies/{anomaly_id}/acknowledge",
-    response_model=AnomalyRead,
     responses=problems(403, 404),
     summary="Acknowledge an anomaly (admin)",
 )
@@ -92,6 +84,4 @@ def acknowledge_(session: SessionDep, _: AdminDep, anomaly_id: Id) -> AnomalyRea
         acknowledge(session, anomaly_id)
     except AnomalyNotFound as error:
         raise not_found("anomaly", anomaly_id) from error
-    found = get_anomaly(session, anomaly_id)
-    assert found is not None
-    return AnomalyRead.of(*found)
+    return AnomalyRead.of(found_or_404(get_anomaly(session, anomaly_id), "anomaly", anomaly_id))

@@ -30,7 +30,6 @@ from service.api.repositories.forecasts import (
     series_forecast,
 )
 from service.api.repositories.results import published_result
-from service.api.repositories.series import SeriesRef
 from service.api.responsecache import Cached, ResponseCache
 from service.api.routes import V1
 from service.api.schemas.common import SeriesLabel
@@ -42,6 +41,7 @@ from service.api.schemas.forecasts import (
     SeriesForecastRead,
 )
 from service.forecasts.schemas import SeasonEffectRead
+from service.series.repository import SeriesLabel as SeriesRef
 
 router = APIRouter(prefix=V1, tags=["forecasts"], responses=problems(401, 422))
 SERIES_COLUMNS = ("series_id", "series_key")
@@ -70,7 +70,22 @@ def _body(series: SeriesRef, forecast: SeriesForecast) -> dict[str, Any]:
         "status": forecast.status,
         "trained_through": forecast.trained_through,
         "months": [dict(zip(MONTH_COLUMNS, month, strict=True)) for month in forecast.months],
+        "reason": _reason(forecast),
     }
+
+
+def _reason(forecast: SeriesForecast) -> str | None:
+    """Say why a series has no forecast months, so a client need not guess from `model: null`."""
+    if forecast.months:
+        return None
+    run = f"the published run {forecast.run_id}"
+    if forecast.status is None:
+        return (f"{run} did not train this series: a series needs SAHELCAST_TRAIN_MIN_EVENTS "
+                "(default 10) events inside its source's coverage, and a series first seen "
+                "after the run waits for the next one")  # fmt: skip
+    if forecast.status == "failed":
+        return f"every model failed on this series in {run} (see /v1/runs/{forecast.run_id})"
+    return f"{run} has no forecast months for this series"
 
 
 def _csv_rows(series: SeriesRef, forecast: SeriesForecast) -> list[tuple[Any, ...]]:

@@ -15,14 +15,13 @@ from service.training.orm import Publication
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=HealthRead, summary="The process is alive")
+@router.get("/health", summary="The process is alive")
 async def health() -> HealthRead:
     return HealthRead(status="ok")
 
 
 @router.get(
     "/ready",
-    response_model=ReadyRead,
     responses=problems(503),
     summary="The database is reachable, migrated, and a run is published",
 )

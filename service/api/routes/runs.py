@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from service.api.deps import ReadDep, SessionDep
-from service.api.lookups import not_found
+from service.api.lookups import found_or_404
 from service.api.params import Id, PageDep
 from service.api.problems import problems
-from service.api.repositories.jobs import get_job, list_jobs
 from service.api.repositories.runs import list_runs, published_run_id, run_detail
 from service.api.routes import V1
 from service.api.schemas.runs import JobPage, JobRead, RunDetailRead, RunPage, RunRead
+from service.jobs.kinds import Kind
+from service.jobs.repository import get_job, list_jobs
 from service.training.orm import Run
 
 router = APIRouter(prefix=V1, tags=["runs"], responses=problems(401, 422))
@@ -39,7 +40,7 @@ def _run(run: Run, published_id: int | None) -> dict[str, object]:
     }
 
 
-@router.get("/runs", response_model=RunPage, summary="Training runs, newest first")
+@router.get("/runs", summary="Training runs, newest first")
 def list_(
     session: SessionDep,
     _: ReadDep,
@@ -59,14 +60,11 @@ def list_(
 
 @router.get(
     "/runs/{run_id}",
-    response_model=RunDetailRead,
     responses=problems(404),
     summary="One run with its models and backtest summary",
 )
 def get_(session: SessionDep, _: ReadDep, run_id: Id) -> RunDetailRead:
-    detail = run_detail(session, run_id)
-    if detail is None:
-        raise not_found("run", run_id)
+    detail = found_or_404(run_detail(session, run_id), "run", run_id)
     base = _run(detail.run, detail.run.id if detail.published else None)
     return RunDetailRead.model_validate(
         {
@@ -81,12 +79,12 @@ def get_(session: SessionDep, _: ReadDep, run_id: Id) -> RunDetailRead:
     )
 
 
-@router.get("/jobs", response_model=JobPage, summary="Jobs, newest first")
+@router.get("/jobs", summary="Jobs, newest first")
 def jobs(
     session: SessionDep,
     _: ReadDep,
     page: PageDep,
-    kind: Annotated[Literal["fetch", "ingest", "train", "detect", "weekly"] | None, Query()] = None,
+    kind: Annotated[Kind | None, Query()] = None,
 ) -> JobPage:
     rows, total = list_jobs(session, kind=kind, limit=page.limit, offset=page.offset)
     return JobPage(
@@ -97,14 +95,7 @@ def jobs(
     )
 
 
-@router.get(
-    "/jobs/{job_id}",
-    response_model=JobRead,
-    responses=problems(404),
-    summary="One job (poll a retrain here)",
-)
+@router.get("/jobs/{job_id}", responses=problems(404), summary="One job (poll a retrain here)")
 def job(session: SessionDep, _: ReadDep, job_id: Id) -> JobRead:
-    found = get_job(session, job_id)
-    if found is None:
-        raise not_found("job", job_id)
-    return JobRead.model_validate(found, from_attributes=True)
+    job = found_or_404(get_job(session, job_id), "job", job_id)
+    return JobRead.model_validate(job, from_attributes=True)

@@ -18,7 +18,7 @@ from service.series.repository import SeriesInfo, get_series, list_series, serie
 router = APIRouter(prefix=V1, tags=["series"], responses=problems(401, 422))
 
 
-@router.get("/series", response_model=SeriesPage, summary="The series catalogue")
+@router.get("/series", summary="The series catalogue")
 def list_(
     session: SessionDep,
     _: ReadDep,
@@ -62,19 +62,12 @@ def _info(session: SessionDep, ref: str) -> SeriesInfo:
     return info
 
 
-@router.get(
-    "/series/{ref}", response_model=SeriesRead, responses=problems(404), summary="One series"
-)
+@router.get("/series/{ref}", responses=problems(404), summary="One series")
 def get_(session: SessionDep, _: ReadDep, ref: SeriesRefParam) -> SeriesRead:
     return SeriesRead.of(_info(session, ref))
 
 
-@router.get(
-    "/series/{ref}/months",
-    response_model=SeriesHistory,
-    responses=problems(404),
-    summary="A series' monthly history",
-)
+@router.get("/series/{ref}/months", responses=problems(404), summary="A series' monthly history")
 def months(
     session: SessionDep,
     _: ReadDep,

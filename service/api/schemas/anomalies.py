@@ -6,8 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from service.anomalies.orm import Anomaly
-from service.api.repositories.series import SeriesRef
+from service.anomalies import schemas
 from service.api.schemas.common import PageInfo, SeriesLabel, UtcDateTime
 
 
@@ -36,9 +35,9 @@ class AnomalyRead(BaseModel):
     acknowledged_at: UtcDateTime | None
 
     @classmethod
-    def of(cls, anomaly: Anomaly, ref: SeriesRef) -> AnomalyRead:
-        fields = {n: getattr(anomaly, n) for n in cls.model_fields if n != "series"}
-        return cls(series=SeriesLabel.of(ref), **fields)
+    def of(cls, read: schemas.AnomalyRead) -> AnomalyRead:
+        fields = {n: getattr(read, n) for n in cls.model_fields if n != "series"}
+        return cls(series=SeriesLabel.of(read.series), **fields)
 
 
 class AnomalyPage(PageInfo):

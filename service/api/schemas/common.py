@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from service.api.repositories.series import SeriesRef
+from service.series import repository
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
@@ -19,7 +19,10 @@ UtcDateTime = Annotated[dt.datetime, AfterValidator(as_utc)]
 
 
 class SeriesLabel(BaseModel):
-    """A series' identity and labels (`null` where a roll-up sums over that part)."""
+    """A series' identity and labels (`null` where a roll-up sums over that part).
+
+    The response schema of the domain's `SeriesLabel` (service.series.repository).
+    """
 
     id: int
     key: str
@@ -31,17 +34,8 @@ class SeriesLabel(BaseModel):
     event_type: str | None
 
     @classmethod
-    def of(cls, ref: SeriesRef) -> SeriesLabel:
-        return cls(
-            id=ref.id,
-            key=ref.key,
-            level=ref.level,
-            source=ref.source,
-            country=ref.country,
-            region=ref.region,
-            actor=ref.actor,
-            event_type=ref.event_type,
-        )
+    def of(cls, label: repository.SeriesLabel) -> Self:
+        return cls(**{name: getattr(label, name) for name in cls.model_fields})
 
 
 class PageInfo(BaseModel):

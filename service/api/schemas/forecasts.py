@@ -37,6 +37,9 @@ class SeriesForecastRead(BaseModel):
     status: str | None = Field(description="`ok`, `fallback` or `failed`; null if not in run.")
     trained_through: dt.date | None = Field(description="Last month the fit saw.")
     months: list[ForecastMonth]
+    reason: str | None = Field(
+        default=None, description="Why `months` is empty (the run did not forecast the series)."
+    )
 
 
 class ForecastPage(PageInfo):

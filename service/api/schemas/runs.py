@@ -53,12 +53,19 @@ class HorizonAccuracy(AccuracyRead):
 
 class RunAccuracy(AccuracyRead):
     run_id: int
+    same_data_runs: list[int] = Field(
+        description="Every scored run trained on the same data as this one (retrains): "
+        "they count once, as `run_id`, the latest."
+    )
 
 
 class AccuracyReportRead(BaseModel):
     overall: AccuracyRead
     by_horizon: list[HorizonAccuracy]
     by_run: list[RunAccuracy]
+    note: str | None = Field(
+        default=None, description="Why the report is empty, when it is (nothing scored yet)."
+    )
 
 
 class JobRead(BaseModel):

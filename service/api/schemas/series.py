@@ -7,30 +7,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from service.api.schemas.common import PageInfo
-from service.series.repository import SeriesInfo
+from service.api.schemas.common import PageInfo, SeriesLabel
 
 
-class SeriesRead(BaseModel):
+class SeriesRead(SeriesLabel):
     """A series with its coverage span and total events."""
 
-    id: int
-    key: str
-    level: str
-    source: str
-    country: str
-    region: str | None
-    actor: str | None
-    event_type: str | None
     first_month: dt.date | None = Field(description="First month the source covers.")
     last_complete_month: dt.date | None = Field(
         description="Last complete month: later months are unknown, not zero."
     )
     total_events: int
-
-    @classmethod
-    def of(cls, info: SeriesInfo) -> SeriesRead:
-        return cls(**{name: getattr(info, name) for name in cls.model_fields})
 
 
 class SeriesPage(PageInfo):

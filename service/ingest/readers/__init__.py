@@ -11,7 +11,6 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
@@ -19,7 +18,14 @@ from service.ingest.errors import IngestError
 from service.ingest.readers import acled, ucdp
 from service.ingest.readers.checks import Rows
 from service.ingest.readers.dedupe import SeenIds
-from service.ingest.readers.layout import FileKind, Layout, kind_of_header, locate, parse_header
+from service.ingest.readers.layout import (
+    FileKind,
+    Layout,
+    Source,
+    kind_of_header,
+    locate,
+    parse_header,
+)
 from service.ingest.readers.limits import ReadLimits
 from service.ingest.readers.opening import open_records
 from service.ingest.readers.parse import read_block, spill_row
@@ -34,6 +40,7 @@ __all__ = [
     "FileKind",
     "IngestError",
     "ReadLimits",
+    "Source",
     "detect_kind",
     "detect_source",
     "iter_deletions",
@@ -42,7 +49,6 @@ __all__ = [
 
 DEFAULT_CHUNKSIZE = 200_000
 
-Source = Literal["acled", "ucdp"]
 _Convert = Callable[[pd.DataFrame, Rows, Layout, pd.Timestamp], pd.DataFrame]
 _CONVERTERS: dict[FileKind, _Convert] = {
     FileKind.ACLED_EVENTS: acled.events,
@@ -64,7 +70,7 @@ def detect_kind(path: Path | str) -> FileKind:
     return kind
 
 
-def detect_source(path: Path | str) -> str:
+def detect_source(path: Path | str) -> Source:
     """Say which provider a file comes from: `acled` or `ucdp`."""
     return detect_kind(path).source
 

@@ -34,7 +34,7 @@ class Rows:
 
     def report(self, row: int, **details: str | None) -> None:
         if self.first is None or row < self.first[0]:
-            error = IngestError(self.path, line=int(self.lines[row]), **details)  # type: ignore[arg-type]
+            error = IngestError(self.path, line=int(self.lines[row]), **details)
             self.first = (row, error)
 
     def raise_first(self) -> None:

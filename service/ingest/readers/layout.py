@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from service.ingest.errors import IngestError
+from service.ingest.sources import Source
 
 
 class FileKind(StrEnum):
@@ -17,7 +18,7 @@ class FileKind(StrEnum):
     UCDP = "ucdp"
 
     @property
-    def source(self) -> str:
+    def source(self) -> Source:
         """The data provider: `acled` or `ucdp`."""
         return "ucdp" if self is FileKind.UCDP else "acled"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.anomalies import events
 from service.anomalies.detect import detect
 from service.anomalies.orm import Anomaly, RunScore
-from service.anomalies.repository import accuracy_by_run, list_anomalies, run_accuracy
+from service.anomalies.repository import accuracy_report, list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
 from service.anomalies.service import AnomalyNotFound, acknowledge
 from service.config import Settings
@@ -177,16 +178,18 @@ def test_run_accuracy_by_horizon_and_over_time(engine: Engine, train_settings: S
         _observe(session, series, values, 12)
     with session_scope(engine) as session:
         detect(session)
-        overall = run_accuracy(session, run_id)
-        one = run_accuracy(session, run_id, series[0].id)
-        history = accuracy_by_run(session)
+        report = accuracy_report(session, run_id=run_id)
+        one = accuracy_report(session, run_id=run_id, series_id=series[0].id).overall
+        history = accuracy_report(session).by_run
+    overall = report.overall
     assert overall.n == 12 * len(series)
-    assert [h.horizon for h in overall.by_horizon] == list(range(1, 13))
-    assert all(h.n == len(series) for h in overall.by_horizon)
+    assert [h for h, _ in report.by_horizon] == list(range(1, 13))
+    assert all(a.n == len(series) for _, a in report.by_horizon)
     assert overall.coverage_95 == 1.0  # medians are inside every interval
     assert one.n == 12
     assert overall.crps is not None
     assert [a.run_id for a in history] == [run_id]
+    assert report.note is None
 
 
 def test_new_alerts_reach_listeners_after_commit(engine: Engine, train_settings: Settings) -> None:
@@ -220,6 +223,10 @@ def test_new_alerts_reach_listeners_after_commit(engine: Engine, train_settings:
     assert "webhook down" in result.details["listener_failures"][0]
 
 
+def live(**filters: Any) -> AnomalyFilter:
+    return AnomalyFilter(origin="live", **filters)
+
+
 def test_acknowledge_and_filters(engine: Engine, train_settings: Settings) -> None:
     series, run_id = _trained_world(engine, train_settings)
     with session_scope(engine) as session:
@@ -229,19 +236,19 @@ def test_acknowledge_and_filters(engine: Engine, train_settings: Settings) -> No
         _observe(session, series, values, 2)
         detect(session)
     with session_scope(engine) as session:
-        everything, total = list_anomalies(session)
+        everything, total = list_anomalies(session, live())
         assert total == 2
-        only_nord, _ = list_anomalies(session, AnomalyFilter(series=SeriesFilter(region="nord")))
+        only_nord, _ = list_anomalies(session, live(series=SeriesFilter(region="nord")))
         assert [a.series_id for a in only_nord] == [series[0].id]
-        recent, _ = list_anomalies(session, AnomalyFilter(since=dt.date(2023, 2, 1)))
+        recent, _ = list_anomalies(session, live(since=dt.date(2023, 2, 1)))
         assert [a.series_id for a in recent] == [series[3].id]
         acknowledged = acknowledge(session, everything[0].id)
         assert acknowledged.status == "acknowledged"
         when = acknowledged.acknowledged_at
         assert acknowledge(session, everything[0].id).acknowledged_at == when
-        new, _ = list_anomalies(session, AnomalyFilter(status="new"))
+        new, _ = list_anomalies(session, live(status="new"))
         assert [a.id for a in new] == [everything[1].id]
-        assert list_anomalies(session, AnomalyFilter(min_severity="high"))[1] == 2
-        assert list_anomalies(session, AnomalyFilter(direction="below"))[1] == 0
+        assert list_anomalies(session, live(min_severity="high"))[1] == 2
+        assert list_anomalies(session, live(direction="below"))[1] == 0
         with pytest.raises(AnomalyNotFound):
             acknowledge(session, 10_000)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -95,14 +93,18 @@ def test_revoked_keys_stop_working(
         admin = make_key(session, "admin")
         key_ids = list(session.scalars(select(ApiKey.id).order_by(ApiKey.id)))
     headers = {"X-API-Key": token}
-    with make_client(settings, api_key_cache_seconds=0.3) as client:
+    now = [1000.0]  # the key cache's clock, moved by hand
+    with make_client(settings, api_key_cache_seconds=5) as client:
+        client.app.state.key_cache.clock = lambda: now[0]  # type: ignore[attr-defined]
         assert client.get("/v1/series", headers=headers).status_code == 200
         with session_scope(engine) as session:
             revoke_key(session, key_ids[0])
             revoke_key(session, key_ids[1])
         # Admin keys are checked afresh on every request: refused at once.
         assert_problem(client.post("/v1/admin/retrain", headers={"X-API-Key": admin}), 401)
-        time.sleep(0.4)  # read keys: once the short cache entry lapses
+        now[0] += 4.9  # read keys: still remembered inside the cache's 5 s ...
+        assert client.get("/v1/series", headers=headers).status_code == 200
+        now[0] += 0.2  # ... and refused once the entry lapses
         assert_problem(client.get("/v1/series", headers=headers), 401, "invalid-key")
 
 

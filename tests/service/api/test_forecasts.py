@@ -114,6 +114,11 @@ def test_series_missing_from_the_run(
     assert body["run_id"] == world["run"]
     assert body["months"] == []
     assert body["model"] is None
+    assert body["reason"].startswith(f"the published run {world['run']} did not train this series")
+    assert "SAHELCAST_TRAIN_MIN_EVENTS" in body["reason"]
+    trained = client.get(f"/v1/series/{world['mopti']}/forecast", headers=keys["read"]).json()
+    assert trained["months"]
+    assert trained["reason"] is None
     assert_problem(
         client.get(f"/v1/series/{series_id}/season", headers=keys["read"]), 404, "not-in-run"
     )

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from service.db import session_scope
+from service.series.orm import Series
+from tests.service.api.builders import add_scores, make_run
 from tests.service.api.conftest import assert_problem
 
 
@@ -27,6 +31,24 @@ def test_accuracy_overall_by_horizon_and_run(
     assert none["overall"] == {"n": 0, "crps": None, "coverage_80": None, "coverage_95": None}
     assert none["by_horizon"] == []
     assert none["by_run"] == []
+    assert "No forecast month has been observed yet" in none["note"]
+    assert body["note"] is None
+
+
+def test_accuracy_counts_runs_trained_on_the_same_data_once(
+    client: TestClient, world: dict[str, int], keys: dict[str, dict[str, str]], engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        mopti = session.get(Series, world["mopti"])
+        assert mopti is not None
+        retrain = make_run(session, status="superseded")  # --force on the same data
+        add_scores(session, retrain, mopti)
+        retrain_id = retrain.id
+    body = client.get("/v1/accuracy", headers=keys["read"]).json()
+    assert body["overall"]["n"] == 3  # the retrain's Mopti months, once; the older run drops out
+    assert [(r["run_id"], r["same_data_runs"]) for r in body["by_run"]] == [
+        (retrain_id, [world["old"], retrain_id])
+    ]
 
 
 def test_anomalies_with_filters(

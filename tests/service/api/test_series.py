@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from service.api.params import Level
 from service.db import session_scope
-from service.series.aggregate import LEVELS
+from service.series.levels import LEVELS
 from tests.service.builders import make_series, make_source, set_coverage
 
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-HEADER = (
-    "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,"
-    "actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,"
-    "iso,region,country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,"
-    "source_scale,notes,fatalities,tags,timestamp"
-).split(",")
+from tests.service.ingest.builders import ACLED_COLUMNS as HEADER
 
 
 def event(

@@ -42,8 +42,8 @@ def test_weekly_trains_new_data_and_refuses_stale_data(
     forced = run_weekly(engine, train_settings, trigger="cli", force=True)
     assert forced.status == "succeeded"
     with session_scope(engine) as session:
-        weekly = list_jobs(session, kind="weekly")
-        trains = list_jobs(session, kind="train")
+        weekly, _ = list_jobs(session, kind="weekly")
+        trains, _ = list_jobs(session, kind="train")
     assert [(j.status, j.trigger) for j in weekly] == [
         ("succeeded", "cli"),
         ("skipped", "schedule"),

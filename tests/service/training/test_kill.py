@@ -92,7 +92,7 @@ def test_kill_9_mid_run_leaves_the_published_run_served(
         assert abandoned is not None
         assert abandoned.status == "failed"
         assert not session.scalar(select(func.count()).where(Forecast.run_id == dead.id))
-        killed_job = list_jobs(session, kind="train")[-1]
+        killed_job = list_jobs(session, kind="train")[0][-1]
         assert (killed_job.status, killed_job.message) == (
             "failed",
             "abandoned: the process stopped before finishing",

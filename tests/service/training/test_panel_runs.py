@@ -147,6 +147,5 @@ def test_the_plot_legend_shows_the_ratio_the_forecast_uses(
     assert effect.ci_low is not None
     assert effect.ci_high is not None
     assert rainy_label(chart) == (
-        f"rainy season (× {effect.rate_ratio:.2f}, 95 % "
-        f"{effect.ci_low:.2f}–{effect.ci_high:.2f})"
+        f"rainy season (× {effect.rate_ratio:.2f}, 95 % {effect.ci_low:.2f}–{effect.ci_high:.2f})"
     )

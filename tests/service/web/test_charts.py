@@ -7,10 +7,9 @@ import re
 
 from sqlalchemy import Engine
 
-from service.api.repositories.series import SeriesRef
 from service.db import session_scope
 from service.forecasts.repository import published_run_id
-from service.series.repository import get_series
+from service.series.repository import SeriesLabel, get_series
 from service.web.chartdata import describe, load_chart, series_label
 from service.web.plotting import fan_chart
 from service.web.render import svg_markup
@@ -83,9 +82,9 @@ def ref(
     event_type: str | None = None,
     country: str = "Mali",
     source: str = "acled",
-) -> SeriesRef:
+) -> SeriesLabel:
     key = "|".join([source, country, region or "*", actor or "*", event_type or "*"])
-    return SeriesRef(i, key, "x", source, country, region, actor, event_type)
+    return SeriesLabel(i, key, "x", source, country, region, actor, event_type)
 
 
 CATALOGUE = [
@@ -126,6 +125,16 @@ def test_a_choice_without_a_series_is_widened_and_said_so() -> None:
     assert unknown.notice is not None
     assert "No series has the chosen actor" in unknown.notice
     assert resolve([], Choice()).series is None
+
+
+def test_an_unknown_country_or_source_is_said_with_what_exists() -> None:
+    chad = resolve(CATALOGUE, Choice(country="Chad"))
+    assert chad.choice.country == "Mali"  # the busiest country instead
+    assert chad.notice == "No acled series for Chad; showing Mali (held: Mali, Niger)."
+    assert resolve(CATALOGUE, Choice(country="mali")).notice is None  # case does not matter
+    gdelt = resolve(CATALOGUE, Choice(source="gdelt"))
+    assert gdelt.notice is not None
+    assert gdelt.notice.startswith("No gdelt data here; showing acled (held: acled, ucdp).")
 
 
 def test_series_labels_read_as_words() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 from sqlalchemy import Engine, select
 
@@ -27,15 +26,12 @@ def chart_key(html: str) -> str:
 def test_the_page_shows_chart_anomalies_effects_runs_and_coverage(
     dashboard: ClientFactory, web_world: WebWorld
 ) -> None:
+    # How fast a page renders is measured in bench/dashboard.py, not asserted here.
     with dashboard() as client:
-        client.get("/")  # warm-up: the first render loads fonts
-        started = time.perf_counter()
         response = client.get("/")
-        elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["cache-control"] == "no-store"
-    assert elapsed < 1.0, f"a render took {elapsed:.2f} s"
     html = response.text
     assert chart_key(html) == web_world.key()  # the country total by default
     assert 'role="img"' in html
@@ -191,3 +187,14 @@ def test_assets_are_versioned_and_the_pages_stay_out_of_the_api_schema(
         assert client.get("/web/assets/..%2Fassets.py").status_code == 404
         paths = client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if p == "/" or p.startswith("/web")]
+
+
+def test_an_unknown_country_is_said_and_escaped(
+    dashboard: ClientFactory, web_world: WebWorld
+) -> None:
+    with dashboard() as client:
+        page = client.get("/", params={"country": "Mali<script>"}).text
+    assert chart_key(page) == web_world.key()
+    assert (
+        "No ucdp series for Mali&lt;script&gt;; showing Burkina Faso (held: Burkina Faso)." in page
+    )

@@ -1,0 +1,122 @@
+"""`sahelcast anomalies`: the months flagged outside the forecast issued before them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from service.anomalies.severity import Direction, Origin, Severity, Status
+from service.cli.common import db_session, found_or_fail
+from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
+from service.cli.output import Column, Format, FormatOption, emit, emit_one
+
+if TYPE_CHECKING:
+    from service.anomalies.schemas import AnomalyRead
+
+app = typer.Typer(
+    help="Flagged months: list them, show one.", no_args_is_help=True, rich_markup_mode=None
+)
+MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d"]
+
+
+def _range(record: dict[str, Any]) -> str:
+    return f"{record['lower']:.0f}–{record['upper']:.0f}"
+
+
+COLUMNS = (
+    Column("id", right=True),
+    Column("month", show=lambda v: f"{v:%Y-%m}", whole=True),
+    Column("series_key", "series"),
+    Column("observed", right=True),
+    Column("range", "expected", right=True),
+    Column("direction", "dir", whole=True),
+    Column("severity", whole=True),
+    Column("status", whole=True),
+)
+
+
+def anomaly_record(anomaly: AnomalyRead) -> dict[str, Any]:
+    """An anomaly as JSON/CSV shows it: every field, its series' labels and key."""
+    return {**anomaly.model_dump(), "series_key": anomaly.series_key}
+
+
+@app.command("list")
+def list_(
+    country: Country = None,
+    region: Region = None,
+    actor: Actor = None,
+    event_type: EventType = None,
+    level: LevelOption = None,
+    source: SourceOption = None,
+    series: Annotated[str | None, typer.Option(help="Only this series (id or key).")] = None,
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=MONTH_FORMATS, help="Months from this one on (YYYY-MM)."),
+    ] = None,
+    until: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=MONTH_FORMATS, help="Months up to this one (YYYY-MM)."),
+    ] = None,
+    min_severity: Annotated[
+        Severity | None, typer.Option("--min-severity", help="This severity or worse.")
+    ] = None,
+    direction: Annotated[Direction | None, typer.Option(help="Only this direction.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Only this status.")] = None,
+    origin: Annotated[
+        Origin | None,
+        typer.Option(help="live: against published forecasts; backtest: past months [both]."),
+    ] = None,
+    alerts: Annotated[
+        bool, typer.Option("--alerts", help="Only the alert-worthy ones (first or worse).")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many (newest first).")] = 30,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List flagged months, newest first."""
+    from service.anomalies.repository import AnomalyFilter, list_anomalies
+    from service.series.repository import SeriesFilter, get_series
+
+    with db_session() as session:
+        series_id = None
+        if series is not None:
+            missing = f"no series {series!r}; find one with `sahelcast series list`"
+            series_id = found_or_fail(get_series(session, series), missing).id
+        filters = AnomalyFilter(
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+            min_severity=min_severity,
+            direction=direction,
+            status=status,
+            origin=origin,
+            alert=True if alerts else None,
+            series_id=series_id,
+            series=SeriesFilter(source, country, region, actor, event_type, level),
+        )
+        rows, total = list_anomalies(session, filters, limit=limit)
+    records = [anomaly_record(a) for a in rows]
+    if fmt is Format.table:
+        records = [{**r, "range": _range(r)} for r in records]
+    emit(records, COLUMNS, fmt, title=f"{len(rows)} of {total} anomalies, newest first")
+
+
+SHOW_FIELDS = (
+    "series_key", "month", "observed", "expected", "lower", "upper", "level", "direction",
+    "tail_probability", "severity", "in_season", "episode_start", "alert", "status", "origin",
+    "run_id", "horizon", "created_at", "acknowledged_at",
+)  # fmt: skip
+
+
+@app.command()
+def show(
+    anomaly_id: Annotated[int, typer.Argument(help="The anomaly's id.")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show one flagged month in full: what was observed, what was expected, how unusual."""
+    from service.anomalies.repository import get_anomaly
+
+    with db_session() as session:
+        found = get_anomaly(session, anomaly_id)
+    anomaly = found_or_fail(found, f"no anomaly {anomaly_id}; see `sahelcast anomalies list`")
+    emit_one(anomaly_record(anomaly), fmt, title=f"anomaly {anomaly_id}", fields=SHOW_FIELDS)
