@@ -21,8 +21,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +46,7 @@ from service.db import make_engine, session_scope  # noqa: E402
 from service.ingest.orm import Actor, Region, Source  # noqa: E402
 from service.series.orm import Coverage, Series  # noqa: E402
 from service.training.orm import Forecast, Publication, Run, RunSeries  # noqa: E402
+from tests.service.serving import running_server  # noqa: E402
 
 PG_ADMIN = os.environ.get(
     "SAHELCAST_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -262,49 +261,15 @@ def database(backend: str) -> Iterator[str]:
 # --- server --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def server(url: str, workers: int) -> Iterator[int]:
-    port = free_port()
-    env = {**os.environ, "SAHELCAST_DATABASE_URL": url, "SAHELCAST_LOG_LEVEL": "WARNING"}
-    command = [
-        str(Path(sys.executable).parent / "sahelcast"),
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/ready")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the API did not become ready")
-            time.sleep(0.2)
-        time.sleep(1.0)  # let every worker finish starting
-        yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    """`sahelcast serve --workers N` on a free port (the tests' helper), ready; yield the port."""
+    env = {"SAHELCAST_DATABASE_URL": url, "SAHELCAST_LOG_LEVEL": "WARNING"}
+    with tempfile.TemporaryDirectory(prefix="sahelcast-bench-") as folder:
+        log = Path(folder) / "serve.log"
+        with running_server(env, log, "--workers", str(workers)) as base:
+            time.sleep(1.0)  # let every worker finish starting
+            yield int(base.rsplit(":", 1)[1])
 
 
 # --- load ----------------------------------------------------------------------------------

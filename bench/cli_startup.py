@@ -67,14 +67,17 @@ def _record(results: dict[str, dict[str, float]], runs: int, load: float) -> Non
     sys.path.insert(0, str(HERE))
     from record import record
 
-    parts, ok = [], True
-    for name, r in results.items():
-        parts.append(f"`{name}` median {r['median_s']} s (min {r['min_s']} s)")
-        ok = ok and r["median_s"] <= r["target_s"]
+    parts = [
+        f"`{name}` median {r['median_s']} s (min {r['min_s']} s)" for name, r in results.items()
+    ]
+    help_ok = results["--help"]["median_s"] <= results["--help"]["target_s"]
+    reads_ok = all(
+        r["median_s"] <= r["target_s"] for name, r in results.items() if name != "--help"
+    )
     line = (
         f"- {dt.date.today()} cli start-up, {runs} processes each, load average {load:.1f} on "
-        f"2 cores: {', '.join(parts)} ({'meets' if ok else 'MISSES'} --help ≤0.5 s, "
-        "reads ≤1 s) — `python bench/cli_startup.py`"
+        f"2 cores: {', '.join(parts)} (--help {'meets' if help_ok else 'MISSES'} ≤0.5 s; "
+        f"reads {'meet' if reads_ok else 'MISS'} ≤1 s) — `python bench/cli_startup.py`"
     )
     record("cli_startup", {"runs": runs, "load_average": load, **results}, line)
 

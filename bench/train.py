@@ -183,11 +183,15 @@ def with_rollups(meta: pd.DataFrame, counts: np.ndarray) -> tuple[pd.DataFrame, 
     return out, np.vstack(blocks)
 
 
-def bottoms_for(total: int) -> int:
-    """How many bottom series give about `total` series with their roll-ups."""
-    probe_meta, probe_counts = synthesize(min(total, 2000), seed=99)
-    ratio = len(with_rollups(probe_meta, probe_counts)[0]) / len(probe_meta)
-    return max(1, int(total / ratio))
+def bottoms_for(total: int, seed: int) -> int:
+    """How many bottom series give at least `total` series with their roll-ups."""
+    n = total // 2
+    for _ in range(4):  # the roll-ups per bottom fall as the bottoms fill the places
+        have = len(with_rollups(*synthesize(n, seed))[0])
+        if have >= total:
+            return n
+        n = int(n * total / have * 1.01) + 1
+    return n
 
 
 def build_database(url: str, meta: pd.DataFrame, counts: np.ndarray) -> None:
@@ -360,7 +364,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="sahelcast-bench-") as tmp:
         work = Path(tmp)
-        meta, counts = with_rollups(*synthesize(bottoms_for(args.series), args.seed))
+        meta, counts = with_rollups(*synthesize(bottoms_for(args.series, args.seed), args.seed))
         url = f"sqlite:///{work / 'bench-train.db'}"
         started = time.perf_counter()
         build_database(url, meta, counts)

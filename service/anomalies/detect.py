@@ -25,11 +25,17 @@ from service.anomalies.scoring import EpisodeState, assign_episodes, flag, score
 from service.anomalies.severity import SEVERITY_RANK
 from service.bulk import insert_frame
 from service.series.orm import Coverage, Observation, Series
-from service.training.orm import BacktestForecast, Forecast, Publication, Run, RunSeries
+from service.training.orm import (
+    QUANTILE_FIELDS,
+    BacktestForecast,
+    Forecast,
+    Publication,
+    Run,
+    RunSeries,
+)
 from service.training.repository import READABLE
 
 LIVE, BACKTEST = "live", "backtest"
-Q_FIELDS = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
 # Series per query: bounds memory however many series and runs there are.
 CHUNK = 2_000
 
@@ -73,7 +79,7 @@ def _unscored_forecasts(session: Session, lo: int, hi: int) -> pd.DataFrame:
     )  # fmt: skip
     query = (
         select(Forecast.run_id, Forecast.series_id, Forecast.month, Forecast.horizon,
-               Forecast.mean, *[getattr(Forecast, f) for f in Q_FIELDS], Forecast.in_season,
+               Forecast.mean, *[getattr(Forecast, f) for f in QUANTILE_FIELDS], Forecast.in_season,
                RunSeries.trained_through,
                func.coalesce(Observation.events, 0).label("observed"))
         .join(Run, Run.id == Forecast.run_id)
@@ -95,7 +101,7 @@ def _published_backtests(session: Session, lo: int, hi: int) -> pd.DataFrame:
     query = (
         select(BacktestForecast.run_id, BacktestForecast.series_id, BacktestForecast.month,
                BacktestForecast.horizon, BacktestForecast.mean,
-               *[getattr(BacktestForecast, f) for f in Q_FIELDS], BacktestForecast.in_season,
+               *[getattr(BacktestForecast, f) for f in QUANTILE_FIELDS], BacktestForecast.in_season,
                BacktestForecast.observed)
         .join(Publication, Publication.run_id == BacktestForecast.run_id)
         .where(BacktestForecast.series_id.between(lo, hi))
@@ -105,8 +111,8 @@ def _published_backtests(session: Session, lo: int, hi: int) -> pd.DataFrame:
 
 def _frame(rows: Sequence[Any], query: Any) -> pd.DataFrame:
     names = [c.name for c in query.selected_columns]
-    frame = pd.DataFrame(rows, columns=names).rename(columns=dict(zip(Q_FIELDS, QUANTILE_COLUMNS,
-                                                                      strict=True)))  # fmt: skip
+    renamed = dict(zip(QUANTILE_FIELDS, QUANTILE_COLUMNS, strict=True))
+    frame = pd.DataFrame(rows, columns=names).rename(columns=renamed)
     if not frame.empty:
         frame["month"] = pd.to_datetime(frame["month"]).dt.date
     return frame

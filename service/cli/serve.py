@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from typing import Annotated
 
 import typer
@@ -19,10 +22,6 @@ def serve(
 
     Settings come from SAHELCAST_* variables; reads need a key unless SAHELCAST_PUBLIC_READ=true.
     """
-    import os
-    import shutil
-    import tempfile
-
     from service.api.server import APP_FACTORY, TcpConfig, run_server
     from service.config import get_settings
 

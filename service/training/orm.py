@@ -100,6 +100,12 @@ class PredictiveColumns:
     in_season: Mapped[bool] = mapped_column(Boolean)
 
 
+# The quantile columns, lowest first (q025 is the 2.5 % quantile): the one list readers use.
+QUANTILE_FIELDS: tuple[str, ...] = tuple(
+    name for name in PredictiveColumns.__annotations__ if name.startswith("q")
+)
+
+
 class Forecast(PredictiveColumns, Base):
     """One forecast month of a series in a run: the mean and the predictive quantiles."""
 

@@ -18,11 +18,11 @@ import pandas as pd
 
 from models.base import QUANTILE_COLUMNS, to_jsonable
 from models.panel.engine import ENGINE, PanelConfig, PanelEngine, PanelResult
+from service.training.orm import QUANTILE_FIELDS
 from service.training.panels import PanelData, node_key
 
 HORIZON = 12
 # Forecast table columns, in the order of QUANTILE_COLUMNS (q0.025 -> q025, ...).
-Q_FIELDS = tuple(f"q{round(float(c[1:]) * 1000):03d}" for c in QUANTILE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def _table(frame: pd.DataFrame, keep: dict[int, int], extra: list[str]) -> pd.Da
         "month": pd.DatetimeIndex(frame["month"]).strftime("%Y-%m-%d"),
         "mean": frame["mean"].to_numpy(dtype=float),
     })  # fmt: skip
-    for column, field_name in zip(QUANTILE_COLUMNS, Q_FIELDS, strict=True):
+    for column, field_name in zip(QUANTILE_COLUMNS, QUANTILE_FIELDS, strict=True):
         out[field_name] = frame[column].to_numpy(dtype=float)
     out["in_season"] = frame["in_season"].to_numpy(dtype=bool)
     for column in extra:

@@ -17,9 +17,7 @@ from sqlalchemy.orm import Session
 from service.forecasts.schemas import SeasonEffectRead
 from service.series.orm import Series
 from service.series.repository import SeriesFilter, SeriesLabel, labelled, series_conditions
-from service.training.orm import BacktestForecast, RunSeries
-
-QUANTILE_FIELDS = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
+from service.training.orm import QUANTILE_FIELDS, BacktestForecast, RunSeries
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.seasons import season_features
 from service.ingest.orm import Actor, Region, Source
+from service.ingest.sync import get_or_create_source
 from service.series.aggregate import series_key
 from service.series.orm import Coverage, Observation, Series
 
@@ -23,12 +24,7 @@ START = dt.date(2016, 1, 1)
 
 
 def make_source(session: Session, name: str = "ucdp") -> Source:
-    source = session.scalar(select(Source).where(Source.name == name))
-    if source is None:
-        source = Source(name=name)
-        session.add(source)
-        session.flush()
-    return source
+    return get_or_create_source(session, name)
 
 
 def make_region(session: Session, country: str, name: str) -> Region:

@@ -64,6 +64,11 @@ def test_subscribe_list_test_deliver_remove(hook: Receiver, engine: Engine) -> N
     assert delivered.exit_code == 0
     assert "delivered 1" in delivered.output
     assert json.loads(hook.requests[1].body)["type"] == "sahelcast.anomaly"
+    [subscription] = json.loads(runner.invoke(app, ["alerts", "list", "-f", "json"]).stdout)
+    assert subscription["last_delivery"]["attempts"] == 1
+    table = runner.invoke(app, ["alerts", "list"]).output  # "delivered (1 attempt)", maybe folded
+    assert "attempt)" in table
+    assert "attempts)" not in table
     hook.statuses = [500]
     assert runner.invoke(app, ["alerts", "test", "1"]).exit_code == 1
     assert runner.invoke(app, ["alerts", "remove", "1"]).exit_code == 0

@@ -1,4 +1,5 @@
-"""The read side of runs (service.forecasts.repository), as the API uses it."""
+"""The read side of runs (service.forecasts.repository), as the dashboard, the plot command and
+the notebooks use it (the API reads forecasts through service.api.repositories.forecasts)."""
 
 from __future__ import annotations
 

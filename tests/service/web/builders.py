@@ -19,6 +19,7 @@ from models.seasons import season_features
 from service.anomalies.orm import Anomaly
 from service.auth.service import create_key
 from service.series.orm import Series
+from service.training.orm import QUANTILE_FIELDS as Q_FIELDS
 from service.training.orm import Forecast, Publication, Run, RunSeries
 from tests.service.builders import make_series, month_after, seasonal_counts
 
@@ -27,7 +28,6 @@ START = dt.date(2016, 1, 1)
 MONTHS = 84  # 2016-01 .. 2022-12
 FIRST_FORECAST = dt.date(2023, 1, 1)
 LEVELS = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
-Q_FIELDS = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
 # (region, actor, event type, base rate, rainy-season rate ratio)
 SPECS: tuple[tuple[str | None, str | None, str | None, float, float], ...] = (
     (None, None, None, 20.0, 0.7),
