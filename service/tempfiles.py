@@ -28,7 +28,8 @@ def scratch_prefix(kind: str) -> str:
     return f"{prefix}{os.getpid()}-"
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one owned by another user counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -54,7 +55,7 @@ def clean_stale(folder: Path | None = None) -> list[Path]:
         if not entry.name.startswith(PREFIXES) or entry.is_symlink():
             continue
         owner = _OWNED.match(entry.name)
-        if owner is not None and _alive(int(owner.group(1))):
+        if owner is not None and process_alive(int(owner.group(1))):
             continue
         try:
             if entry.is_dir():

@@ -17,6 +17,8 @@ import signal
 import sys
 import threading
 
+from service.tempfiles import process_alive
+
 PR_SET_PDEATHSIG = 1
 POLL_SECONDS = 1.0
 
@@ -30,16 +32,6 @@ def die_with_parent() -> bool:
         return bool(libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else (cannot be ours, but do not guess)
-    return True
 
 
 def _wait_for_exit(pid: int) -> None:
@@ -58,7 +50,7 @@ def _wait_for_exit(pid: int) -> None:
             finally:
                 os.close(fd)
             return
-    while _alive(pid):
+    while process_alive(pid):
         threading.Event().wait(POLL_SECONDS)
 
 
@@ -70,7 +62,7 @@ def _end_when_gone(pid: int) -> None:
 def watch_owner(owner_pid: int) -> None:
     """Pool initializer: exit this worker when `owner_pid` (the pool's creator) dies."""
     die_with_parent()
-    if not _alive(owner_pid):
+    if not process_alive(owner_pid):
         os._exit(1)
     threading.Thread(
         target=_end_when_gone, args=(owner_pid,), name="owner-watchdog", daemon=True
