@@ -21,6 +21,7 @@ class RunRead(BaseModel):
     data_signature: str
     n_series: int
     n_failed: int
+    n_carried: int = 0  # series a scoped run kept from the run it replaced
     message: str | None
 
 

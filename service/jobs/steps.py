@@ -116,10 +116,7 @@ def train_step(
     if outcome.abandoned:
         with session_scope(engine) as session:
             abandon_running(session, "train")
-    message = (
-        f"run {outcome.run_id} published: {outcome.n_series} series, "
-        f"{outcome.n_failed} failed, {outcome.seconds:.1f} s ({outcome.coverage})"
-    )
+    message = outcome.describe()
     details = outcome.to_dict()
     # The job row shows the first failures; every one is on its run_series row.
     details["failures"] = details["failures"][:50]

@@ -95,6 +95,17 @@ class TrainOutcome:
     coverage: str
     failures: list[tuple[str, str]] = field(default_factory=list)  # (series key, error)
     abandoned: list[int] = field(default_factory=list)
+    scope: dict[str, str] = field(default_factory=dict)  # the filters of a scoped run
+    carried: int = 0  # series a scoped run kept from the run it replaced
+
+    def describe(self) -> str:
+        """One line for the CLI and the job record."""
+        scope = ""
+        if self.scope:
+            what = ", ".join(f"{k}={v}" for k, v in sorted(self.scope.items()))
+            scope = f" (scope {what}; {self.carried} other series kept their forecasts)"
+        return (f"run {self.run_id} published{scope}: {self.n_series} series, "
+                f"{self.n_failed} failed, {self.seconds:.1f} s ({self.coverage})")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -122,8 +133,9 @@ def train(
             try:
                 n_failed, failures = _fit_all(engine, request, run_id, infos, progress)
                 heartbeat.check()
-                _publish(engine, run_id, lease, n_failed, len(infos), settings.run_retention,
-                         previous if request.scope() else None)  # fmt: skip
+                carried = _publish(engine, run_id, lease, n_failed, len(infos),
+                                   settings.run_retention,
+                                   previous if request.scope() else None)  # fmt: skip
             except BaseException as error:
                 with session_scope(engine) as session:
                     repo.fail_run(session, run_id, f"{type(error).__name__}: {error}")
@@ -131,7 +143,8 @@ def train(
     finally:
         lease.release()
     return TrainOutcome(run_id, len(infos), n_failed, time.perf_counter() - started,
-                        coverage_text(infos), failures, abandoned)  # fmt: skip
+                        coverage_text(infos), failures, abandoned, request.scope(),
+                        carried)  # fmt: skip
 
 
 def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesInfo], int | None]:
@@ -217,7 +230,7 @@ def _fit_all(
 def _publish(
     engine: Engine, run_id: int, lease: Lease, n_failed: int, n_series: int, retention: int,
     carry_from: int | None,
-) -> None:  # fmt: skip
+) -> int:  # fmt: skip
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
         assert run is not None
@@ -226,7 +239,9 @@ def _publish(
             raise RuntimeError(f"every one of the {n_series} series failed; run not published")
         if carry_from is not None:
             run.n_carried = repo.carry_over(session, run_id, carry_from)
+        carried = run.n_carried or 0
         repo.publish(session, run, lease)
         trimmed = repo.apply_retention(session, retention)
     log.info("published run %s (%s series, %s failed); trimmed runs %s",
              run_id, n_series, n_failed, trimmed)  # fmt: skip
+    return carried

@@ -31,7 +31,11 @@ def test_train_publishes_then_skips_stale_data_then_forces(
     assert "did not advance since run 1" in stale.output
     forced = runner.invoke(app, ["train", "--force", "--actor", "JNIM", "--min-events", "5"])
     assert forced.exit_code == 0, forced.output
-    assert "run 2 published: 2 series" in forced.output
+    # Scoped: the country total is not JNIM's and keeps its forecast from run 1.
+    said = " ".join(forced.output.split())  # the console wraps long lines
+    assert (
+        "run 2 published (scope actor=JNIM; 1 other series kept their forecasts): 2 series" in said
+    )
     jobs = runner.invoke(app, ["jobs", "list", "--kind", "train"])
     assert jobs.exit_code == 0
     for status in ("succeeded", "skipped"):
