@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,12 @@ def describe(series: SeriesLabel) -> str:
     return f"{who} in {where}{what}"
 
 
+def judged_by(horizon: int, origin: dt.date | None) -> str:
+    """How far ahead the judging forecast looked, e.g. ', forecast 3 months ahead from 2022-06'."""
+    ahead = f"{horizon} month{'s' if horizon != 1 else ''} ahead"
+    return f", forecast {ahead}" + (f" from {origin:%Y-%m}" if origin else "")
+
+
 def anomaly_text(item: AlertItem) -> str:
     a = item.anomaly
     season = " (rainy season)" if a.in_season else ""
@@ -34,7 +41,8 @@ def anomaly_text(item: AlertItem) -> str:
         f"{EMOJI.get(a.severity, '')} *{a.severity.upper()}* {describe(item.series)}: "
         f"{a.observed} events in {a.month:%Y-%m}{season}, {a.direction} the "
         f"{a.level:.0%} forecast interval {a.lower:.0f}–{a.upper:.0f} "
-        f"(expected {a.expected:.1f}). Series {item.series.key}"
+        f"(expected {a.expected:.1f}{judged_by(a.horizon, a.forecast_origin)}). "
+        f"Series {item.series.key}"
     ).strip()
 
 
@@ -51,6 +59,7 @@ def anomaly_payload(item: AlertItem, subscription_id: int, key: str) -> bytes:
             "origin": a.origin,
             "run_id": a.run_id,
             "horizon": a.horizon,
+            "forecast_origin": a.forecast_origin.isoformat() if a.forecast_origin else None,
             "observed": a.observed,
             "expected": a.expected,
             "lower": a.lower,

@@ -75,6 +75,7 @@ def _unscored_forecasts(session: Session, lo: int, hi: int) -> pd.DataFrame:
         select(Forecast.run_id, Forecast.series_id, Forecast.month, Forecast.horizon,
                Forecast.mean, *[getattr(Forecast, f) for f in Q_FIELDS], Forecast.in_season,
                RunSeries.trained_through,
+               RunSeries.trained_through.label("forecast_origin"),
                func.coalesce(Observation.events, 0).label("observed"))
         .join(Run, Run.id == Forecast.run_id)
         .join(RunSeries, (RunSeries.run_id == Forecast.run_id)
@@ -96,7 +97,7 @@ def _published_backtests(session: Session, lo: int, hi: int) -> pd.DataFrame:
         select(BacktestForecast.run_id, BacktestForecast.series_id, BacktestForecast.month,
                BacktestForecast.horizon, BacktestForecast.mean,
                *[getattr(BacktestForecast, f) for f in Q_FIELDS], BacktestForecast.in_season,
-               BacktestForecast.observed)
+               BacktestForecast.observed, BacktestForecast.origin.label("forecast_origin"))
         .join(Publication, Publication.run_id == BacktestForecast.run_id)
         .where(BacktestForecast.series_id.between(lo, hi))
     )  # fmt: skip
@@ -108,7 +109,8 @@ def _frame(rows: Sequence[Any], query: Any) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=names).rename(columns=dict(zip(Q_FIELDS, QUANTILE_COLUMNS,
                                                                       strict=True)))  # fmt: skip
     if not frame.empty:
-        frame["month"] = pd.to_datetime(frame["month"]).dt.date
+        for column in ("month", "forecast_origin"):
+            frame[column] = pd.to_datetime(frame[column]).dt.date
     return frame
 
 
@@ -149,7 +151,8 @@ def _flag(session: Session, frame: pd.DataFrame, origin: str, level: float) -> l
     rows = [
         Anomaly(
             series_id=int(r.series_id), month=r.month, origin=origin, run_id=int(r.run_id),
-            horizon=int(r.horizon), observed=int(r.observed), expected=float(r.mean),
+            horizon=int(r.horizon), forecast_origin=r.forecast_origin,
+            observed=int(r.observed), expected=float(r.mean),
             lower=float(r.lower), upper=float(r.upper), level=float(r.level),
             direction=r.direction, tail_probability=float(r.tail_probability),
             severity=r.severity, in_season=bool(r.in_season), episode_start=r.episode_start,

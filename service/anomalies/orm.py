@@ -36,6 +36,10 @@ class Anomaly(Base):
     origin: Mapped[str] = mapped_column(String(16))  # live | backtest
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
     horizon: Mapped[int] = mapped_column(Integer)
+    # The last month the judging forecast saw (a live run's trained_through, a backtest's
+    # origin): with `horizon`, how far ahead the forecast looked. NULL only on rows flagged
+    # before the column existed whose forecast is gone.
+    forecast_origin: Mapped[dt.date | None] = mapped_column(Date)
     observed: Mapped[int] = mapped_column(Integer)
     expected: Mapped[float] = mapped_column(Float)
     lower: Mapped[float] = mapped_column(Float)

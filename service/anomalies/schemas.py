@@ -26,6 +26,7 @@ class AnomalyRead(BaseModel):
     origin: str
     run_id: int | None
     horizon: int
+    forecast_origin: dt.date | None
     observed: int
     expected: float
     lower: float

@@ -31,6 +31,9 @@ COLUMNS = (
     Column("series_key", "series"),
     Column("observed", right=True),
     Column("range", "expected", right=True),
+    # Months ahead the judging forecast looked; its origin month is in `show`, JSON and CSV
+    # (an 80-column table has no room for it beside the series key).
+    Column("horizon", "h", right=True),
     Column("direction", "dir", whole=True),
     Column("severity", whole=True),
     Column("status", whole=True),
@@ -108,7 +111,7 @@ def list_(
 SHOW_FIELDS = (
     "series_key", "month", "observed", "expected", "lower", "upper", "level", "direction",
     "tail_probability", "severity", "in_season", "episode_start", "alert", "status", "origin",
-    "run_id", "horizon", "created_at", "acknowledged_at",
+    "run_id", "horizon", "forecast_origin", "created_at", "acknowledged_at",
 )  # fmt: skip
 
 

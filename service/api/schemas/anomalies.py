@@ -18,7 +18,13 @@ class AnomalyRead(BaseModel):
     month: dt.date
     origin: str = Field(description="`live` (a published run) or `backtest` (historical scan).")
     run_id: int | None
-    horizon: int
+    horizon: int = Field(
+        description="Months ahead the judging forecast looked: 1 = the month after its origin."
+    )
+    forecast_origin: dt.date | None = Field(
+        description="The last month the judging forecast saw (a live run's training data end, "
+        "a backtest's origin); `month` is `horizon` months after it."
+    )
     observed: int
     expected: float
     lower: float
