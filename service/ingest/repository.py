@@ -20,6 +20,7 @@ from service.series.orm import Series
 
 # The raw actor columns, in the order an event names its actors.
 PUBLISHED_ROLES = ("actor1", "assoc_actor_1", "actor2", "assoc_actor_2")
+EXPORT_PAGE = 5_000
 
 
 @dataclass(frozen=True)
@@ -123,3 +124,13 @@ def _folded(session: Session, event_ids: list[int]) -> dict[int, list[FoldedActo
     for event_id, name, role in sorted(rows, key=lambda r: (r[0], order.get(r[2], 9), r[1])):
         out.setdefault(event_id, []).append(FoldedActor(name, role))
     return out
+
+
+def all_series_events(session: Session, series_id: int, month: dt.date) -> list[EventRow]:
+    """Every event `series_id` counts in `month`, read a page at a time (for a CSV export)."""
+    out: list[EventRow] = []
+    while True:
+        page, total = series_events(session, series_id, month, limit=EXPORT_PAGE, offset=len(out))
+        out.extend(page)
+        if not page or len(out) >= total:
+            return out

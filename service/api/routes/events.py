@@ -15,7 +15,8 @@ from service.api.params import FormatParam, Id, Month, PageDep, SeriesRefParam
 from service.api.problems import problems
 from service.api.routes import V1
 from service.api.schemas.common import SeriesLabel
-from service.api.schemas.events import CSV_HEADER, EventRead, SeriesEventPage, csv_row
+from service.api.schemas.events import EventRead, SeriesEventPage
+from service.ingest.export import CSV_HEADER, csv_row
 from service.ingest.repository import series_events
 from service.series.repository import SeriesLabel as Label
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import random
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -18,41 +17,11 @@ from service.series.orm import Observation, Series
 from service.series.repository import find_series
 from tests.service.api.builders import make_anomaly
 from tests.service.api.conftest import assert_problem
-from tests.service.ingest.acled_rows import event, write
-
-JNIM = "JNIM: Group for Support of Islam and Muslims"
-ACTORS = (JNIM, "Katiba Macina", "Islamic State (Sahel)", "Military Forces of Mali (2021-)",
-          "Wagner Group", "Dozo Communal Militia (Mali)")  # fmt: skip
-MONTHS = ("July", "August", "September")
-TYPES = ("Battles", "Violence against civilians", "Explosions/Remote violence")
-
-
-def _rows() -> list[dict[str, object]]:
-    """Made-up events across regions, types, months and actor roles (never real ACLED data)."""
-    rng = random.Random(7)
-    rows = [
-        # JNIM named twice (directly and through an alias): one event, counted once.
-        event("MLI1", "03 July 2022", JNIM, actor2="Katiba Macina", admin1="Mopti",
-              event_type="Battles", fatalities=5),
-        # Wagner only as an associated actor.
-        event("MLI2", "04 July 2022", "Military Forces of Mali (2021-)",
-              assoc_actor_1="Wagner Group", actor2=JNIM, admin1="Mopti", event_type="Battles"),
-    ]  # fmt: skip
-    for n in range(3, 60):
-        actor1, actor2 = rng.sample(ACTORS, 2)
-        rows.append(event(
-            f"MLI{n}", f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} 2022", actor1,
-            actor2=rng.choice([actor2, "Civilians (Mali)"]),
-            assoc_actor_1=rng.choice(["", "", "Wagner Group"]),
-            admin1=rng.choice(["Mopti", "Gao", "Segou"]),
-            event_type=rng.choice(TYPES),
-            fatalities=rng.randint(0, 9),
-        ))  # fmt: skip
-    return rows
+from tests.service.ingest.acled_rows import JNIM, mixed_rows, write
 
 
 def _ingest(engine: Engine, settings: Settings, tmp_path: Path) -> None:
-    ingest_file(engine, write(tmp_path / "mali.csv", _rows()), settings)
+    ingest_file(engine, write(tmp_path / "mali.csv", mixed_rows()), settings)
 
 
 def test_every_series_month_returns_exactly_the_events_it_counted(
