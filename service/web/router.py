@@ -19,6 +19,7 @@ from service.api.formats import csv_response
 from service.api.params import MAX_ID, Id
 from service.ingest.export import CSV_HEADER, csv_row
 from service.ingest.repository import all_series_events
+from service.series.repository import SeriesFilter
 from service.web import assets
 from service.web.auth import (
     Viewer,
@@ -29,6 +30,7 @@ from service.web.auth import (
     same_origin,
     viewer,
 )
+from service.web.compare import build_compare
 from service.web.drilldown import parse_month
 from service.web.selection import Choice
 from service.web.view import build_page
@@ -79,6 +81,28 @@ def dashboard(
     response = _page(request, "dashboard.html", context)
     response.headers["Server-Timing"] = f"render;dur={elapsed_ms:.1f}"
     return response
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare(
+    request: Request,
+    session: SessionDep,
+    actor: Name = None,
+    region: Name = None,
+    country: Name = None,
+    source: Name = None,
+) -> HTMLResponse:
+    """Small multiples on one y scale: an actor across its regions, or the actors of a region."""
+    who = viewer(request, session)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if not who.can_read:
+        locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
+        return _page(request, "dashboard.html", locked)
+    ask = SeriesFilter(source or None, country or None, region or None, actor or None)
+    page = build_compare(session, ask)
+    # Nothing asked is a prompt; an actor or region with no series is not found.
+    status = 404 if page.problem and (ask.actor or ask.region) else 200
+    return _page(request, "compare.html", {"viewer": who, "page": page, "here": here}, status)
 
 
 @router.get("/web/events.csv")
