@@ -36,6 +36,8 @@ def judged_by(horizon: int, origin: dt.date | None) -> str:
 
 def anomaly_text(item: AlertItem) -> str:
     a = item.anomaly
+    if a.kind == "new":
+        return new_text(item)
     season = " (rainy season)" if a.in_season else ""
     return (
         f"{EMOJI.get(a.severity, '')} *{a.severity.upper()}* {describe(item.series)}: "
@@ -43,6 +45,18 @@ def anomaly_text(item: AlertItem) -> str:
         f"{a.level:.0%} forecast interval {a.lower:.0f}–{a.upper:.0f} "
         f"(expected {a.expected:.1f}{judged_by(a.horizon, a.forecast_origin)}). "
         f"Series {item.series.key}"
+    ).strip()
+
+
+def new_text(item: AlertItem) -> str:
+    """A series' first appearance: news, reported once (not a month-by-month flood)."""
+    a, s = item.anomaly, item.series
+    what = "New actor" if s.actor else "First events"
+    return (
+        f"{EMOJI.get(a.severity, '')} *NEW* {what}: {describe(s)}: {a.observed} events in "
+        f"{a.month:%Y-%m}, none in the data the forecast saw"
+        f"{' (through ' + format(a.forecast_origin, '%Y-%m') + ')' if a.forecast_origin else ''}. "
+        f"Series {s.key}"
     ).strip()
 
 
@@ -57,6 +71,7 @@ def anomaly_payload(item: AlertItem, subscription_id: int, key: str) -> bytes:
             "id": a.id,
             "month": a.month.isoformat(),
             "origin": a.origin,
+            "kind": a.kind,
             "run_id": a.run_id,
             "horizon": a.horizon,
             "forecast_origin": a.forecast_origin.isoformat() if a.forecast_origin else None,

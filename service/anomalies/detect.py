@@ -18,6 +18,7 @@ from sqlalchemy import Table, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.base import QUANTILE_COLUMNS
+from service.anomalies.newcomers import INTERVAL, NEW, fold_newborn, live_newcomers, newborn
 from service.anomalies.orm import Anomaly, RunScore
 from service.anomalies.repository import to_reads
 from service.anomalies.schemas import AnomalyRead
@@ -39,11 +40,12 @@ class DetectReport:
     scored: int = 0
     live: int = 0
     backtest: int = 0
+    new: int = 0  # of live + backtest: first appearances of a series (one record each)
     alerts: list[AnomalyRead] = field(default_factory=list)  # new live alert-worthy anomalies
 
     def to_dict(self) -> dict[str, Any]:
         return {"scored": self.scored, "live": self.live, "backtest": self.backtest,
-                "alerts": len(self.alerts)}  # fmt: skip
+                "new": self.new, "alerts": len(self.alerts)}  # fmt: skip
 
 
 def detect(session: Session, *, level: float = 0.95) -> DetectReport:
@@ -56,10 +58,12 @@ def detect(session: Session, *, level: float = 0.95) -> DetectReport:
         candidates = _unscored_forecasts(session, lo, hi)
         report.scored += _write_scores(session, candidates)
         live = _flag(session, _issued_last(candidates), LIVE, level)
+        live += live_newcomers(session, lo, hi, level)
         created.extend(live)
         report.live += len(live)
         backtest = _flag(session, _published_backtests(session, lo, hi), BACKTEST, level)
         report.backtest += len(backtest)
+        report.new += sum(a.kind == NEW for a in [*live, *backtest])
     session.flush()
     report.alerts = to_reads(session, [a for a in created if a.alert])
     return report
@@ -147,10 +151,17 @@ def _flag(session: Session, frame: pd.DataFrame, origin: str, level: float) -> l
                                                       strict=True)]]  # fmt: skip
     if flags.empty:
         return []
+    # Flags judged by a forecast that never saw the series: one `new` record, not a flood.
+    unseen = newborn(session, flags)
+    news = fold_newborn(session, flags[unseen], origin)
+    flags = flags[~unseen]
+    if flags.empty:
+        return news
     flags = assign_episodes(flags, existing)
     rows = [
         Anomaly(
-            series_id=int(r.series_id), month=r.month, origin=origin, run_id=int(r.run_id),
+            series_id=int(r.series_id), month=r.month, origin=origin, kind=INTERVAL,
+            run_id=int(r.run_id),
             horizon=int(r.horizon), forecast_origin=r.forecast_origin,
             observed=int(r.observed), expected=float(r.mean),
             lower=float(r.lower), upper=float(r.upper), level=float(r.level),
@@ -162,7 +173,7 @@ def _flag(session: Session, frame: pd.DataFrame, origin: str, level: float) -> l
     ]  # fmt: skip
     session.add_all(rows)
     session.flush()
-    return rows
+    return [*news, *rows]
 
 
 def _existing(

@@ -34,6 +34,9 @@ class Anomaly(Base):
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
     month: Mapped[dt.date] = mapped_column(Date, index=True)
     origin: Mapped[str] = mapped_column(String(16))  # live | backtest
+    # `interval`: a month outside the forecast interval; `new`: a series' first appearance,
+    # one record instead of a month-by-month flood against forecasts of [0, 0].
+    kind: Mapped[str] = mapped_column(String(16), default="interval", server_default="interval")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
     horizon: Mapped[int] = mapped_column(Integer)
     # The last month the judging forecast saw (a live run's trained_through, a backtest's

@@ -24,6 +24,7 @@ class AnomalyRead(BaseModel):
     series: SeriesLabel
     month: dt.date
     origin: str
+    kind: str
     run_id: int | None
     horizon: int
     forecast_origin: dt.date | None

@@ -17,6 +17,10 @@ class AnomalyRead(BaseModel):
     series: SeriesLabel
     month: dt.date
     origin: str = Field(description="`live` (a published run) or `backtest` (historical scan).")
+    kind: str = Field(
+        description="`interval` (a month outside the forecast interval) or `new` (a series' "
+        "first appearance: a new actor or region, reported once instead of month by month)."
+    )
     run_id: int | None
     horizon: int = Field(
         description="Months ahead the judging forecast looked: 1 = the month after its origin."
