@@ -67,7 +67,8 @@ def _alerts(engine: Engine, ids: list[int]) -> None:
             if a is None:
                 continue
             table.add_row(f"{a.month:%Y-%m}", a.series_key, str(a.observed),
-                          f"{a.lower:.0f}–{a.upper:.0f}", a.direction, a.severity,
+                          f"{a.lower:.0f}–{a.upper:.0f}",
+                          "new series" if a.kind == "new" else a.direction, a.severity,
                           "rainy" if a.in_season else "dry", str(a.horizon),
                           f"{a.forecast_origin:%Y-%m}" if a.forecast_origin else "–")  # fmt: skip
     console.print(table)
