@@ -6,10 +6,12 @@ import datetime as dt
 
 import numpy as np
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
 from service.alerts.payload import AlertItem, anomaly_text
 from service.anomalies.detect import detect
 from service.anomalies.orm import Anomaly
+from service.cli import app
 from service.config import Settings
 from service.db import session_scope
 from service.series.repository import find_series
@@ -92,3 +94,20 @@ def test_a_new_actor_after_the_run_is_one_live_alert_once(
         again = detect(session)
         assert find_series(session, newcomer.key) is not None
     assert (again.new, again.alerts) == (0, [])
+
+
+def test_sahelcast_detect_shows_the_new_series_with_its_judging_forecast(
+    engine: Engine, train_settings: Settings
+) -> None:
+    series, run_id = _trained_world(engine, train_settings)
+    with session_scope(engine) as session:
+        _observe(session, series, {s.id: _medians(session, run_id, s.id, 2) for s in series}, 2)
+        make_series(session, [7, 2], region="Est", actor="Wagner Group", start=NEW_YEAR)
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["detect"])
+    assert result.exit_code == 0, result.output
+    assert "1 new series" in result.output
+    row = next(line for line in result.output.splitlines() if "Wagner Group" in line)
+    # month, series, observed, range, kind, severity, season, horizon, forecast origin
+    assert "new series" in row
+    assert " 1 " in row
+    assert "2022-12" in row
