@@ -106,8 +106,9 @@ def test_sahelcast_detect_shows_the_new_series_with_its_judging_forecast(
     result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["detect"])
     assert result.exit_code == 0, result.output
     assert "1 new series" in result.output
-    row = next(line for line in result.output.splitlines() if "Wagner Group" in line)
-    # month, series, observed, range, kind, severity, season, horizon, forecast origin
-    assert "new series" in row
-    assert " 1 " in row
-    assert "2022-12" in row
+    # The table (folded to the terminal's width): the series, "new series" in the direction
+    # column, and the judging forecast's origin (the run's data end, 2022-12).
+    table = result.output[result.output.index("new alerts") :]
+    assert "Wagner" in table
+    assert "new series" in table
+    assert "2022-12" in table
