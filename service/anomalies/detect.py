@@ -18,7 +18,14 @@ from sqlalchemy import Table, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.base import QUANTILE_COLUMNS
-from service.anomalies.newcomers import INTERVAL, NEW, fold_newborn, live_newcomers, newborn
+from service.anomalies.newcomers import (
+    INTERVAL,
+    NEW,
+    fold_newborn,
+    live_newcomers,
+    newborn,
+    one_per_tree,
+)
 from service.anomalies.orm import Anomaly, RunScore
 from service.anomalies.repository import to_reads
 from service.anomalies.schemas import AnomalyRead
@@ -52,6 +59,7 @@ def detect(session: Session, *, level: float = 0.95) -> DetectReport:
     """Score runs, flag live anomalies, scan the published run's backtests; return what is new."""
     report = DetectReport()
     created: list[Anomaly] = []
+    newcomers: list[Anomaly] = []  # backtest `new` records (live ones are in `created`)
     series_ids = list(session.scalars(select(Series.id).order_by(Series.id)))
     for start in range(0, len(series_ids), CHUNK):
         lo, hi = series_ids[start], series_ids[min(start + CHUNK, len(series_ids)) - 1]
@@ -64,6 +72,8 @@ def detect(session: Session, *, level: float = 0.95) -> DetectReport:
         backtest = _flag(session, _published_backtests(session, lo, hi), BACKTEST, level)
         report.backtest += len(backtest)
         report.new += sum(a.kind == NEW for a in [*live, *backtest])
+        newcomers.extend(a for a in backtest if a.kind == NEW)
+    one_per_tree(session, [a for a in [*created, *newcomers] if a.kind == NEW])
     session.flush()
     report.alerts = to_reads(session, [a for a in created if a.alert])
     return report

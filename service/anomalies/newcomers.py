@@ -135,3 +135,33 @@ def live_newcomers(session: Session, lo: int, hi: int, level: float) -> list[Ano
     session.add_all(rows)
     session.flush()
     return rows
+
+
+def one_per_tree(session: Session, records: list[Anomaly]) -> None:
+    """Alert a newcomer once, at its coarsest new series: a new actor in a new region is new at
+    actor × region × type, actor × region and maybe actor × country; the finer records are
+    kept but suppressed (alert False) when a series above them is new in the same detection."""
+    if len(records) < 2:
+        return
+    ids = {a.series_id for a in records}
+    parts = {
+        sid: (src, country, region, actor, etype)
+        for sid, src, country, region, actor, etype in session.execute(
+            select(Series.id, Series.source_id, Series.country, Series.region_id,
+                   Series.actor_id, Series.event_type).where(Series.id.in_(ids))
+        )
+    }  # fmt: skip
+
+    def above(upper: tuple[object, ...], lower: tuple[object, ...]) -> bool:
+        # Same source and country; every part the upper series names, the lower names too.
+        return (
+            upper != lower
+            and upper[:2] == lower[:2]
+            and all(u is None or u == v for u, v in zip(upper[2:], lower[2:], strict=True))
+        )
+
+    for record in records:
+        mine = parts[record.series_id]
+        if any(above(parts[o.series_id], mine) for o in records if o.origin == record.origin):
+            record.alert = False
+    session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
@@ -12,6 +13,7 @@ from service.alerts.payload import AlertItem, anomaly_text
 from service.anomalies.detect import detect
 from service.anomalies.orm import Anomaly
 from service.cli import app
+from service.cli.common import console
 from service.config import Settings
 from service.db import session_scope
 from service.series.repository import find_series
@@ -97,18 +99,41 @@ def test_a_new_actor_after_the_run_is_one_live_alert_once(
 
 
 def test_sahelcast_detect_shows_the_new_series_with_its_judging_forecast(
+    engine: Engine, train_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "width", 200)  # one table row per alert, whatever the terminal
+    series, run_id = _trained_world(engine, train_settings)
+    with session_scope(engine) as session:
+        _observe(session, series, {s.id: _medians(session, run_id, s.id, 2) for s in series}, 2)
+        make_series(session, [7, 2], region="Est", actor="Wagner Group", start=NEW_YEAR)
+    result = CliRunner().invoke(app, ["detect"])
+    assert result.exit_code == 0, result.output
+    assert "1 new series" in result.output
+    row = next(line for line in result.output.splitlines() if "Wagner Group" in line)
+    # month, series, observed, range, kind, severity, season, horizon, forecast origin
+    assert "new series" in row
+    assert row.split("│")[-3].strip() == "1"  # one month ahead
+    assert row.split("│")[-2].strip() == "2022-12"  # the run's data end
+
+
+def test_a_new_actor_alerts_once_at_its_coarsest_new_series(
     engine: Engine, train_settings: Settings
 ) -> None:
     series, run_id = _trained_world(engine, train_settings)
     with session_scope(engine) as session:
         _observe(session, series, {s.id: _medians(session, run_id, s.id, 2) for s in series}, 2)
-        make_series(session, [7, 2], region="Est", actor="Wagner Group", start=NEW_YEAR)
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["detect"])
-    assert result.exit_code == 0, result.output
-    assert "1 new series" in result.output
-    # The table (folded to the terminal's width): the series, "new series" in the direction
-    # column, and the judging forecast's origin (the run's data end, 2022-12).
-    table = result.output[result.output.index("new alerts") :]
-    assert "Wagner" in table
-    assert "new series" in table
-    assert "2022-12" in table
+        # Wagner appears in two regions at once: new at actor × region and actor × country.
+        country = make_series(session, [9, 4], actor="Wagner Group", start=NEW_YEAR)
+        regions = [
+            make_series(session, counts, region=region, actor="Wagner Group", start=NEW_YEAR)
+            for region, counts in (("Sahel", [5, 4]), ("Est", [4, 0]))
+        ]  # fmt: skip
+    with session_scope(engine) as session:
+        report = detect(session)
+    assert report.new == 3  # each new series is on record ...
+    newcomers = {country.id, *(s.id for s in regions)}
+    # ... and the actor is announced once, by the country-wide series above the regions.
+    assert [a.series_id for a in report.alerts if a.series_id in newcomers] == [country.id]
+    for s in regions:
+        [record] = _anomalies(engine, s.id)
+        assert (record.kind, record.alert) == ("new", False)
