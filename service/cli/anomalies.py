@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from service.anomalies.severity import Direction, Origin, Severity, Status
+from service.anomalies.severity import Direction, Kind, Origin, Severity, Status
 from service.cli.common import fail, require_db
 from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
 from service.cli.output import Column, Format, FormatOption, emit, emit_one
@@ -71,6 +71,9 @@ def list_(
         Origin | None,
         typer.Option(help="live: against published forecasts; backtest: past months [both]."),
     ] = None,
+    kind: Annotated[
+        Kind | None, typer.Option(help="interval, or new: series' first appearances [both].")
+    ] = None,
     alerts: Annotated[
         bool, typer.Option("--alerts", help="Only the alert-worthy ones (first or worse).")
     ] = False,
@@ -97,6 +100,7 @@ def list_(
             direction=direction,
             status=status,
             origin=origin,
+            kind=kind,
             alert=True if alerts else None,
             series_id=series_id,
             series=SeriesFilter(source, country, region, actor, event_type, level),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ from typer.testing import CliRunner
 from service.alerts.payload import AlertItem, anomaly_text
 from service.anomalies.detect import detect
 from service.anomalies.orm import Anomaly
+from service.anomalies.repository import list_anomalies
+from service.anomalies.schemas import AnomalyFilter
 from service.cli import app
 from service.cli.common import console
 from service.config import Settings
@@ -137,3 +140,11 @@ def test_a_new_actor_alerts_once_at_its_coarsest_new_series(
     for s in regions:
         [record] = _anomalies(engine, s.id)
         assert (record.kind, record.alert) == ("new", False)
+    with session_scope(engine) as session:
+        news, total = list_anomalies(session, AnomalyFilter(kind="new"))
+        assert {a.series_id for a in news} == newcomers
+        assert total == 3
+        rest, _ = list_anomalies(session, AnomalyFilter(kind="interval"), limit=1000)
+        assert not {a.series_id for a in rest} & newcomers
+    listed = CliRunner().invoke(app, ["anomalies", "list", "--kind", "new", "--format", "json"])
+    assert {a["series_id"] for a in json.loads(listed.stdout)} == newcomers

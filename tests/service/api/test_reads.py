@@ -75,6 +75,8 @@ def test_anomalies_with_filters(
     assert ids("?series=acled|Mali|Gao|ISGS|Violence against civilians") == [world["quiet"]]
     assert ids("?origin=backtest") == []
     assert ids("?limit=1&offset=1") == [world["anomaly"]]
+    assert ids("?kind=interval") == both
+    assert ids("?kind=new") == []
     assert_problem(client.get("/v1/anomalies?series=nope", headers=read), 404, "unknown-series")
     one = client.get(f"/v1/anomalies/{world['anomaly']}", headers=read).json()
     assert one["series"]["actor"] == "JNIM"
