@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -27,14 +28,35 @@ def describe(series: SeriesLabel) -> str:
     return f"{who} in {where}{what}"
 
 
+def judged_by(horizon: int, origin: dt.date | None) -> str:
+    """How far ahead the judging forecast looked, e.g. ', forecast 3 months ahead from 2022-06'."""
+    ahead = f"{horizon} month{'s' if horizon != 1 else ''} ahead"
+    return f", forecast {ahead}" + (f" from {origin:%Y-%m}" if origin else "")
+
+
 def anomaly_text(item: AlertItem) -> str:
     a = item.anomaly
+    if a.kind == "new":
+        return new_text(item)
     season = " (rainy season)" if a.in_season else ""
     return (
         f"{EMOJI.get(a.severity, '')} *{a.severity.upper()}* {describe(item.series)}: "
         f"{a.observed} events in {a.month:%Y-%m}{season}, {a.direction} the "
         f"{a.level:.0%} forecast interval {a.lower:.0f}–{a.upper:.0f} "
-        f"(expected {a.expected:.1f}). Series {item.series.key}"
+        f"(expected {a.expected:.1f}{judged_by(a.horizon, a.forecast_origin)}). "
+        f"Series {item.series.key}"
+    ).strip()
+
+
+def new_text(item: AlertItem) -> str:
+    """A series' first appearance: news, reported once (not a month-by-month flood)."""
+    a, s = item.anomaly, item.series
+    what = "New actor" if s.actor else "First events"
+    return (
+        f"{EMOJI.get(a.severity, '')} *NEW* {what}: {describe(s)}: {a.observed} events in "
+        f"{a.month:%Y-%m}, none in the data the forecast saw"
+        f"{' (through ' + format(a.forecast_origin, '%Y-%m') + ')' if a.forecast_origin else ''}. "
+        f"Series {s.key}"
     ).strip()
 
 
@@ -49,8 +71,10 @@ def anomaly_payload(item: AlertItem, subscription_id: int, key: str) -> bytes:
             "id": a.id,
             "month": a.month.isoformat(),
             "origin": a.origin,
+            "kind": a.kind,
             "run_id": a.run_id,
             "horizon": a.horizon,
+            "forecast_origin": a.forecast_origin.isoformat() if a.forecast_origin else None,
             "observed": a.observed,
             "expected": a.expected,
             "lower": a.lower,

@@ -18,6 +18,14 @@ from sqlalchemy import Table, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.base import QUANTILE_COLUMNS
+from service.anomalies.newcomers import (
+    INTERVAL,
+    NEW,
+    fold_newborn,
+    live_newcomers,
+    newborn,
+    one_per_tree,
+)
 from service.anomalies.orm import Anomaly, RunScore
 from service.anomalies.repository import to_reads
 from service.anomalies.schemas import AnomalyRead
@@ -45,27 +53,33 @@ class DetectReport:
     scored: int = 0
     live: int = 0
     backtest: int = 0
+    new: int = 0  # of live + backtest: first appearances of a series (one record each)
     alerts: list[AnomalyRead] = field(default_factory=list)  # new live alert-worthy anomalies
 
     def to_dict(self) -> dict[str, Any]:
         return {"scored": self.scored, "live": self.live, "backtest": self.backtest,
-                "alerts": len(self.alerts)}  # fmt: skip
+                "new": self.new, "alerts": len(self.alerts)}  # fmt: skip
 
 
 def detect(session: Session, *, level: float = 0.95) -> DetectReport:
     """Score runs, flag live anomalies, scan the published run's backtests; return what is new."""
     report = DetectReport()
     created: list[Anomaly] = []
+    newcomers: list[Anomaly] = []  # backtest `new` records (live ones are in `created`)
     series_ids = list(session.scalars(select(Series.id).order_by(Series.id)))
     for start in range(0, len(series_ids), CHUNK):
         lo, hi = series_ids[start], series_ids[min(start + CHUNK, len(series_ids)) - 1]
         candidates = _unscored_forecasts(session, lo, hi)
         report.scored += _write_scores(session, candidates)
         live = _flag(session, _issued_last(candidates), LIVE, level)
+        live += live_newcomers(session, lo, hi, level)
         created.extend(live)
         report.live += len(live)
         backtest = _flag(session, _published_backtests(session, lo, hi), BACKTEST, level)
         report.backtest += len(backtest)
+        report.new += sum(a.kind == NEW for a in [*live, *backtest])
+        newcomers.extend(a for a in backtest if a.kind == NEW)
+    one_per_tree(session, [a for a in [*created, *newcomers] if a.kind == NEW])
     session.flush()
     report.alerts = to_reads(session, [a for a in created if a.alert])
     return report
@@ -81,6 +95,7 @@ def _unscored_forecasts(session: Session, lo: int, hi: int) -> pd.DataFrame:
         select(Forecast.run_id, Forecast.series_id, Forecast.month, Forecast.horizon,
                Forecast.mean, *[getattr(Forecast, f) for f in QUANTILE_FIELDS], Forecast.in_season,
                RunSeries.trained_through,
+               RunSeries.trained_through.label("forecast_origin"),
                func.coalesce(Observation.events, 0).label("observed"))
         .join(Run, Run.id == Forecast.run_id)
         .join(RunSeries, (RunSeries.run_id == Forecast.run_id)
@@ -102,7 +117,7 @@ def _published_backtests(session: Session, lo: int, hi: int) -> pd.DataFrame:
         select(BacktestForecast.run_id, BacktestForecast.series_id, BacktestForecast.month,
                BacktestForecast.horizon, BacktestForecast.mean,
                *[getattr(BacktestForecast, f) for f in QUANTILE_FIELDS], BacktestForecast.in_season,
-               BacktestForecast.observed)
+               BacktestForecast.observed, BacktestForecast.origin.label("forecast_origin"))
         .join(Publication, Publication.run_id == BacktestForecast.run_id)
         .where(BacktestForecast.series_id.between(lo, hi))
     )  # fmt: skip
@@ -114,7 +129,8 @@ def _frame(rows: Sequence[Any], query: Any) -> pd.DataFrame:
     renamed = dict(zip(QUANTILE_FIELDS, QUANTILE_COLUMNS, strict=True))
     frame = pd.DataFrame(rows, columns=names).rename(columns=renamed)
     if not frame.empty:
-        frame["month"] = pd.to_datetime(frame["month"]).dt.date
+        for column in ("month", "forecast_origin"):
+            frame[column] = pd.to_datetime(frame[column]).dt.date
     return frame
 
 
@@ -151,11 +167,19 @@ def _flag(session: Session, frame: pd.DataFrame, origin: str, level: float) -> l
                                                       strict=True)]]  # fmt: skip
     if flags.empty:
         return []
+    # Flags judged by a forecast that never saw the series: one `new` record, not a flood.
+    unseen = newborn(session, flags)
+    news = fold_newborn(session, flags[unseen], origin)
+    flags = flags[~unseen]
+    if flags.empty:
+        return news
     flags = assign_episodes(flags, existing)
     rows = [
         Anomaly(
-            series_id=int(r.series_id), month=r.month, origin=origin, run_id=int(r.run_id),
-            horizon=int(r.horizon), observed=int(r.observed), expected=float(r.mean),
+            series_id=int(r.series_id), month=r.month, origin=origin, kind=INTERVAL,
+            run_id=int(r.run_id),
+            horizon=int(r.horizon), forecast_origin=r.forecast_origin,
+            observed=int(r.observed), expected=float(r.mean),
             lower=float(r.lower), upper=float(r.upper), level=float(r.level),
             direction=r.direction, tail_probability=float(r.tail_probability),
             severity=r.severity, in_season=bool(r.in_season), episode_start=r.episode_start,
@@ -165,7 +189,7 @@ def _flag(session: Session, frame: pd.DataFrame, origin: str, level: float) -> l
     ]  # fmt: skip
     session.add_all(rows)
     session.flush()
-    return rows
+    return [*news, *rows]
 
 
 def _existing(

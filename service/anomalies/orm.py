@@ -34,8 +34,15 @@ class Anomaly(Base):
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
     month: Mapped[dt.date] = mapped_column(Date, index=True)
     origin: Mapped[str] = mapped_column(String(16))  # live | backtest
+    # `interval`: a month outside the forecast interval; `new`: a series' first appearance,
+    # one record instead of a month-by-month flood against forecasts of [0, 0].
+    kind: Mapped[str] = mapped_column(String(16), default="interval", server_default="interval")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
     horizon: Mapped[int] = mapped_column(Integer)
+    # The last month the judging forecast saw (a live run's trained_through, a backtest's
+    # origin): with `horizon`, how far ahead the forecast looked. NULL only on rows flagged
+    # before the column existed whose forecast is gone.
+    forecast_origin: Mapped[dt.date | None] = mapped_column(Date)
     observed: Mapped[int] = mapped_column(Integer)
     expected: Mapped[float] = mapped_column(Float)
     lower: Mapped[float] = mapped_column(Float)

@@ -24,8 +24,10 @@ class AnomalyRead(BaseModel):
     series: SeriesLabel
     month: dt.date
     origin: str
+    kind: str
     run_id: int | None
     horizon: int
+    forecast_origin: dt.date | None
     observed: int
     expected: float
     lower: float
@@ -63,6 +65,7 @@ class AnomalyFilter:
     direction: str | None = None
     status: str | None = None
     origin: str | None = None  # live | backtest
+    kind: str | None = None  # interval | new
     alert: bool | None = None  # True: alert-worthy; False: suppressed inside an episode
     series_id: int | None = None
     series: SeriesFilter = SeriesFilter()

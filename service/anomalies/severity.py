@@ -14,6 +14,7 @@ Direction = Literal["above", "below"]
 DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 Status = Literal["new", "acknowledged"]
 Origin = Literal["live", "backtest"]  # a published run's forecast, or its backtest
+Kind = Literal["interval", "new"]  # outside the forecast interval, or a new series' appearance
 
 # Tail probability thresholds: below 1 in 1,000 is high, below 1 in 100 medium, else low.
 SEVERITIES: tuple[tuple[Severity, float], ...] = (("high", 0.001), ("medium", 0.01), ("low", 1.0))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 
 from service.ingest.sources import Source
 from service.series.levels import Level
@@ -35,9 +35,27 @@ def _iso_date(value: object) -> object:
     return value
 
 
+MONTH_PATTERN = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
+
+
+def _month(value: object) -> object:
+    # A month is named as YYYY-MM; the first day stands for it, as in the tables.
+    if isinstance(value, str):
+        if not re.fullmatch(MONTH_PATTERN, value):
+            raise ValueError("must be a month as YYYY-MM (year 1000 on, month 01-12)")
+        return dt.date(int(value[:4]), int(value[5:]), 1)
+    return value
+
+
 # The pattern tells clients (and the schema fuzzer) what the validator enforces.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$"), AfterValidator(_storable)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+# The schema names the pattern the validator enforces, so clients (and the fuzzer) send months.
+Month = Annotated[
+    dt.date,
+    BeforeValidator(_month),
+    WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN, "example": "2022-09"}),
+]
 Name = Annotated[Text, StringConstraints(min_length=1, max_length=255)]
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]
 SeriesRefParam = Annotated[

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from service.anomalies.severity import Direction, Origin, Severity, Status
+from service.anomalies.severity import Direction, Kind, Origin, Severity, Status
 from service.cli.common import db_session, found_or_fail
 from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
 from service.cli.output import Column, Format, FormatOption, emit, emit_one
@@ -31,6 +31,9 @@ COLUMNS = (
     Column("series_key", "series"),
     Column("observed", right=True),
     Column("range", "expected", right=True),
+    # Months ahead the judging forecast looked; its origin month is in `show`, JSON and CSV
+    # (an 80-column table has no room for it beside the series key).
+    Column("horizon", "h", right=True),
     Column("direction", "dir", whole=True),
     Column("severity", whole=True),
     Column("status", whole=True),
@@ -68,6 +71,9 @@ def list_(
         Origin | None,
         typer.Option(help="live: against published forecasts; backtest: past months [both]."),
     ] = None,
+    kind: Annotated[
+        Kind | None, typer.Option(help="interval, or new: series' first appearances [both].")
+    ] = None,
     alerts: Annotated[
         bool, typer.Option("--alerts", help="Only the alert-worthy ones (first or worse).")
     ] = False,
@@ -90,6 +96,7 @@ def list_(
             direction=direction,
             status=status,
             origin=origin,
+            kind=kind,
             alert=True if alerts else None,
             series_id=series_id,
             series=SeriesFilter(source, country, region, actor, event_type, level),
@@ -104,7 +111,7 @@ def list_(
 SHOW_FIELDS = (
     "series_key", "month", "observed", "expected", "lower", "upper", "level", "direction",
     "tail_probability", "severity", "in_season", "episode_start", "alert", "status", "origin",
-    "run_id", "horizon", "created_at", "acknowledged_at",
+    "run_id", "horizon", "forecast_origin", "created_at", "acknowledged_at",
 )  # fmt: skip
 
 

@@ -59,7 +59,7 @@ def _alerts(engine: Engine, ids: list[int]) -> None:
 
     table = Table(title=f"{len(ids)} new alerts")
     for column in ("month", "series", "observed", "expected range", "direction", "severity",
-                   "season"):  # fmt: skip
+                   "season", "horizon", "forecast from"):  # fmt: skip
         table.add_column(column)
     with session_scope(engine) as session:
         for anomaly_id in ids[:30]:
@@ -67,6 +67,8 @@ def _alerts(engine: Engine, ids: list[int]) -> None:
             if a is None:
                 continue
             table.add_row(f"{a.month:%Y-%m}", a.series_key, str(a.observed),
-                          f"{a.lower:.0f}–{a.upper:.0f}", a.direction, a.severity,
-                          "rainy" if a.in_season else "dry")  # fmt: skip
+                          f"{a.lower:.0f}–{a.upper:.0f}",
+                          "new series" if a.kind == "new" else a.direction, a.severity,
+                          "rainy" if a.in_season else "dry", str(a.horizon),
+                          f"{a.forecast_origin:%Y-%m}" if a.forecast_origin else "–")  # fmt: skip
     console.print(table)

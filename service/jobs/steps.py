@@ -133,7 +133,8 @@ def detect_step(engine: Engine, settings: Settings) -> StepResult:
     details = {**report.to_dict(), "alert_ids": [a.id for a in report.alerts],
                "listener_failures": [f"{who!r}: {err}" for who, err in failures]}  # fmt: skip
     message = (f"{report.scored} forecasts scored, {report.live} new anomalies "
-               f"({len(report.alerts)} alerts), {report.backtest} from backtests")  # fmt: skip
+               f"({len(report.alerts)} alerts), {report.backtest} from backtests, "
+               f"{report.new} new series")  # fmt: skip
     if failures:
         return StepResult(FAILED, f"{message}; {len(failures)} alert listener(s) failed", details)
     return StepResult(SUCCEEDED, message, details)

@@ -194,3 +194,28 @@ def _legend(ax: Axes, data: ChartData) -> None:
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.01), ncols=len(handles),
               frameon=False, fontsize=8.5, handlelength=1.6, columnspacing=1.2,
               borderaxespad=0)  # fmt: skip
+
+
+def chart_top(data: ChartData) -> float:
+    """The highest value a chart of `data` draws: observed months and the 95 % band."""
+    top = float(data.history["events"].max()) if data.history["events"].notna().any() else 0.0
+    if data.forecast is not None and data.forecast.points:
+        top = max(top, max(float(p.q975) for p in data.forecast.points))
+    return top
+
+
+def small_multiple(data: ChartData, *, ymax: float) -> Figure:
+    """One panel of a comparison: the fan chart's pieces, smaller, on a y scale of 0..`ymax`
+    shared by every panel of the page, so heights compare across series."""
+    with mpl.rc_context({**STYLE, "font.size": 8.5}):
+        fig = Figure(figsize=(5.2, 2.3), dpi=100)
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.95)
+        ax = fig.add_subplot()
+        _seasons(ax, data)
+        _history(ax, data)
+        _forecast(ax, data)
+        _anomalies(ax, data)
+        _axes(ax, data)
+        ax.set_ylabel("events")
+        ax.set_ylim(0, ymax)
+    return fig

@@ -15,9 +15,15 @@ from fastapi.templating import Jinja2Templates
 
 from service.anomalies.service import AnomalyNotFound, acknowledge
 from service.api.deps import SessionDep
-from service.api.params import Id
+from service.api.formats import csv_response
+from service.api.params import MAX_ID, Id
+from service.ingest.export import CSV_HEADER, csv_row
+from service.ingest.repository import all_series_events
+from service.series.repository import SeriesFilter
 from service.web import assets, auth
 from service.web.auth import Viewer, check_key, local_path, same_origin, viewer
+from service.web.compare import build_compare
+from service.web.drilldown import parse_month
 from service.web.selection import Choice
 from service.web.view import build_page
 
@@ -49,8 +55,11 @@ def dashboard(
     actor: Name = None,
     event_type: Name = None,
     series: Annotated[str | None, Query(max_length=600)] = None,
+    month: Annotated[str | None, Query(max_length=20)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
-    """The analyst dashboard for the chosen series (or the country total)."""
+    """The analyst dashboard for the chosen series (or the country total); with `month`
+    (YYYY-MM), the events behind that month of the series."""
     started = time.perf_counter()
     who = viewer(request, session)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -58,12 +67,55 @@ def dashboard(
         locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
         return _page(request, "dashboard.html", locked)
     choice = Choice(*(v or None for v in (source, country, region, actor, event_type)))
-    page = build_page(session, choice, series or None)
+    page = build_page(session, choice, series or None, month or None, offset)
     elapsed_ms = (time.perf_counter() - started) * 1000
     context: dict[str, Any] = {"viewer": who, "page": page, "here": here, "elapsed_ms": elapsed_ms}
     response = _page(request, "dashboard.html", context)
     response.headers["Server-Timing"] = f"render;dur={elapsed_ms:.1f}"
     return response
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare(
+    request: Request,
+    session: SessionDep,
+    actor: Name = None,
+    region: Name = None,
+    country: Name = None,
+    source: Name = None,
+) -> HTMLResponse:
+    """Small multiples on one y scale: an actor across its regions, or the actors of a region."""
+    who = viewer(request, session)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if not who.can_read:
+        locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
+        return _page(request, "dashboard.html", locked)
+    ask = SeriesFilter(source or None, country or None, region or None, actor or None)
+    page = build_compare(session, ask)
+    # Nothing asked is a prompt; an actor or region with no series is not found.
+    status = 404 if page.problem and (ask.actor or ask.region) else 200
+    return _page(request, "compare.html", {"viewer": who, "page": page, "here": here}, status)
+
+
+@router.get("/web/events.csv")
+def events_csv(
+    request: Request,
+    session: SessionDep,
+    series: Annotated[int, Query(ge=1, le=MAX_ID)],
+    month: Annotated[str, Query(max_length=20)],
+) -> Response:
+    """The events behind a month of a series, as CSV (the events panel's download)."""
+    who = viewer(request, session)
+    if not who.can_read:
+        return _message(request, who, 401, "Sign in first", "Reading events needs an API key.")
+    day = parse_month(month)
+    if day is None:
+        return _message(request, who, 400, "Not a month", f"{month!r} is not a month (YYYY-MM).")
+    try:
+        rows = all_series_events(session, series, day)
+    except LookupError:
+        return _message(request, who, 404, "No such series", f"No series {series}.")
+    return csv_response(CSV_HEADER, [csv_row(r) for r in rows], f"events-{series}-{day:%Y-%m}.csv")
 
 
 @router.post("/web/session")

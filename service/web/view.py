@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from service.series.repository import (
     series_catalogue,
 )
 from service.web.chartdata import ChartData, describe, load_chart, series_label
+from service.web.drilldown import EventsPanel, load_panel, month_link
 from service.web.plotting import fan_chart
 from service.web.queries import SeasonEffectRow, season_effects
 from service.web.render import svg_markup
@@ -30,6 +32,7 @@ from service.web.selection import Choice, Resolved, resolve
 
 ANOMALY_ROWS = 12
 RUN_ROWS = 5
+STRIP_MONTHS = 24  # the months strip: two years of links into the events panel
 LEVEL_ORDER = ("country", "region", "region_type", "actor_country", "actor_region",
                "actor_region_type")  # fmt: skip
 BASELINES = ("seasonal_naive", "poisson_last")
@@ -88,10 +91,29 @@ class DashboardPage:
     anomalies_total: int = 0
     anomaly_labels: dict[int, str] = field(default_factory=dict)
     coverage: list[CoverageRow] = field(default_factory=list)
+    months: list[MonthLink] = field(default_factory=list)
+    events: EventsPanel | None = None
 
 
-def build_page(session: Session, asked: Choice, series_ref: str | None = None) -> DashboardPage:
-    """Read everything the dashboard shows for the form's choice (or a series id/key)."""
+@dataclass(frozen=True)
+class MonthLink:
+    """A known month of the shown series and the link that opens its events."""
+
+    month: dt.date
+    events: int
+    href: str
+    current: bool
+
+
+def build_page(
+    session: Session,
+    asked: Choice,
+    series_ref: str | None = None,
+    month: str | None = None,
+    offset: int = 0,
+) -> DashboardPage:
+    """Read everything the dashboard shows for the form's choice (or a series id/key), and
+    with `month` (YYYY-MM) the events behind that month of the shown series."""
     catalogue = series_catalogue(session)
     if series_ref:
         named = next((s for s in catalogue if str(s.id) == series_ref or s.key == series_ref), None)
@@ -118,7 +140,21 @@ def build_page(session: Session, asked: Choice, series_ref: str | None = None) -
     page.season_window = describe_window(page.info.country, page.info.region)
     _effects(session, page)
     _anomalies(session, page, catalogue)
+    _months(page, month)
+    if month:
+        page.events = load_panel(session, series.id, month, offset)
     return page
+
+
+def _months(page: DashboardPage, asked: str | None) -> None:
+    """The last known months of the shown series, newest last, each a link to its events."""
+    assert page.chart is not None
+    assert page.info is not None
+    known = page.chart.known.tail(STRIP_MONTHS)
+    page.months = [
+        MonthLink(day, int(events), month_link(page.info.id, day), f"{day:%Y-%m}" == asked)
+        for day, events in zip((m.date() for m in known["month"]), known["events"], strict=True)
+    ]
 
 
 def _chart_attrs(chart: ChartData) -> dict[str, Any]:

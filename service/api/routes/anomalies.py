@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from service.anomalies.repository import get_anomaly, list_anomalies
 from service.anomalies.schemas import AnomalyFilter
 from service.anomalies.service import AnomalyNotFound, acknowledge
-from service.anomalies.severity import Direction, Origin, Severity, Status
+from service.anomalies.severity import Direction, Kind, Origin, Severity, Status
 from service.api.deps import AdminDep, ReadDep, SessionDep
 from service.api.lookups import found_or_404, not_found, series_or_404
 from service.api.params import Id, IsoDate, PageDep, SeriesFilterDep, Text
@@ -30,6 +30,9 @@ async def anomaly_filter(
     direction: Annotated[Direction | None, Query()] = None,
     status: Annotated[Status | None, Query()] = None,
     origin: Annotated[Origin | None, Query()] = None,
+    kind: Annotated[
+        Kind | None, Query(description="`interval`, or `new` for series' first appearances.")
+    ] = None,
     alert: Annotated[bool | None, Query(description="Only alert-worthy (or suppressed).")] = None,
 ) -> AnomalyFilter:
     return AnomalyFilter(
@@ -40,6 +43,7 @@ async def anomaly_filter(
         direction=direction,
         status=status,
         origin=origin,
+        kind=kind,
         alert=alert,
         series=series_filter,
     )

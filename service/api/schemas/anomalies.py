@@ -17,8 +17,18 @@ class AnomalyRead(BaseModel):
     series: SeriesLabel
     month: dt.date
     origin: str = Field(description="`live` (a published run) or `backtest` (historical scan).")
+    kind: str = Field(
+        description="`interval` (a month outside the forecast interval) or `new` (a series' "
+        "first appearance: a new actor or region, reported once instead of month by month)."
+    )
     run_id: int | None
-    horizon: int
+    horizon: int = Field(
+        description="Months ahead the judging forecast looked: 1 = the month after its origin."
+    )
+    forecast_origin: dt.date | None = Field(
+        description="The last month the judging forecast saw (a live run's training data end, "
+        "a backtest's origin); `month` is `horizon` months after it."
+    )
     observed: int
     expected: float
     lower: float

@@ -103,6 +103,9 @@ def test_alert_is_signed_with_slack_text_and_delivered_once(
     assert payload["series"]["actor"] == "JNIM"
     assert "JNIM in Mopti, Mali (Battles): 25 events in 2023-01" in payload["text"]
     assert "HIGH" in payload["text"]
+    judged = payload["anomaly"]
+    assert (judged["horizon"], judged["forecast_origin"]) == (1, "2022-12-01")
+    assert "forecast 1 month ahead from 2022-12" in payload["text"]
     # Delivered alerts are not sent again; the low-severity Gao anomaly never matched.
     assert deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
     assert len(hook.requests) == 1

@@ -95,6 +95,7 @@ def test_a_rainy_season_surge_is_flagged_and_a_quiet_series_is_not(
         assert a.tail_probability < 0.001
         assert a.episode_start == dt.date(2023, 7, 1)
         assert a.horizon == a.month.month
+        assert a.forecast_origin == dt.date(2022, 12, 1)  # the run's training data end
     # One episode, one alert: the first month; the next two are suppressed.
     assert [by_month[dt.date(2023, m, 1)].alert for m in (7, 8, 9)] == [True, False, False]
     assert [a.month for a in report.alerts] == [dt.date(2023, 7, 1)]
@@ -169,6 +170,9 @@ def test_backtest_scan_records_a_past_rainy_season_surge(
     first = flagged[surge[0]]
     assert (first.in_season, first.run_id, first.alert) == (True, run_id, True)
     assert first.horizon >= 1
+    # The backtest forecast that judged it saw data up to `horizon` months before the month.
+    assert first.forecast_origin is not None
+    assert month_after(first.forecast_origin, first.horizon) == first.month
 
 
 def test_run_accuracy_by_horizon_and_over_time(engine: Engine, train_settings: Settings) -> None:

@@ -127,6 +127,7 @@ def make_anomaly(
         origin=origin,
         run_id=run.id if run else None,
         horizon=1,
+        forecast_origin=month_after(month, -1),
         observed=observed,
         expected=6.2,
         lower=1.0,

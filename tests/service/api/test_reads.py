@@ -75,10 +75,14 @@ def test_anomalies_with_filters(
     assert ids("?series=acled|Mali|Gao|ISGS|Violence against civilians") == [world["quiet"]]
     assert ids("?origin=backtest") == []
     assert ids("?limit=1&offset=1") == [world["anomaly"]]
+    assert ids("?kind=interval") == both
+    assert ids("?kind=new") == []
     assert_problem(client.get("/v1/anomalies?series=nope", headers=read), 404, "unknown-series")
     one = client.get(f"/v1/anomalies/{world['anomaly']}", headers=read).json()
     assert one["series"]["actor"] == "JNIM"
     assert one["observed"] == 25
+    # The judging forecast: one month ahead, from the month before (FIRST_FORECAST = 2023-01).
+    assert (one["horizon"], one["forecast_origin"]) == (1, "2022-12-01")
     assert one["status"] == "new"
     assert_problem(client.get("/v1/anomalies/999999", headers=read), 404, "unknown-anomaly")
 

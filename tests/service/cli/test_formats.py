@@ -68,7 +68,11 @@ def test_anomalies_list_and_show_speak_json_and_csv(world: WebWorld) -> None:
     assert {a["id"] for a in listed} == {a.id for a in world.anomalies}
     assert {a["series"]["key"] for a in listed} <= set(world.series)
     assert all(a["series_key"] == a["series"]["key"] for a in listed)
-    assert "ucdp" in run("anomalies", "list", "--limit", "1")  # the series column shows keys
+    table = run("anomalies", "list", "--limit", "1")
+    assert "ucdp" in table  # the series column shows keys
+    assert "│ h " in table.replace("┃", "│")  # the horizon column
+    assert listed[0]["forecast_origin"] is not None
+    assert listed[0]["horizon"] == 1
     live = as_csv("anomalies", "list", "--origin", "live", "--limit", "1000")
     assert {int(r["id"]) for r in live} == {a.id for a in world.anomalies if a.origin == "live"}
     high = as_json("anomalies", "list", "--min-severity", "high", "--limit", "1000")
@@ -78,6 +82,10 @@ def test_anomalies_list_and_show_speak_json_and_csv(world: WebWorld) -> None:
     assert (shown["id"], shown["month"], shown["observed"]) == (
         one.id, one.month.isoformat(), one.observed,
     )  # fmt: skip
+    # The judging forecast: one month ahead, from the month before the anomaly's.
+    assert shown["horizon"] == 1
+    assert shown["forecast_origin"] == one.forecast_origin.isoformat()
+    assert "forecast origin" in run("anomalies", "show", str(one.id))
 
 
 def test_runs_jobs_keys_and_alerts_speak_json_and_csv(world: WebWorld) -> None:

@@ -155,7 +155,8 @@ def _anomalies(
         share = season_features(pd.DatetimeIndex([month]), country=COUNTRY, region=region or None)
         anomaly = Anomaly(
             series_id=world.series[key].id, month=month, origin="backtest", run_id=run.id,
-            horizon=1, observed=observed, expected=expected, lower=lower, upper=upper,
+            horizon=1, forecast_origin=month_after(month, -1), observed=observed,
+            expected=expected, lower=lower, upper=upper,
             level=0.95, direction=direction, tail_probability=0.004, severity=severity,
             in_season=bool(share["season_share"].iloc[0] >= 0.5), episode_start=month,
             alert=True, status=status,

@@ -46,6 +46,12 @@ def test_the_page_shows_chart_anomalies_effects_runs_and_coverage(
     # The anomalies of the selection (the whole country here), the acknowledged one included.
     assert html.count('id="anomaly-') == 4
     assert "✓ acknowledged" in html
+    # Each row says how far ahead the judging forecast looked and the last month it saw.
+    for a in web_world.anomalies:
+        row = html[html.index(f'id="anomaly-{a.id}"') :]
+        row = row[: row.index("</tr>")]
+        assert f"{a.horizon} mo" in row
+        assert f"from {a.forecast_origin:%b %Y}" in row
     assert "Sign in with an <strong>admin</strong> key" in html
     # With nothing chosen, the effects are the country's roll-ups: country, regions, actors.
     effects = html[html.index('id="effects"') : html.index('id="run-status"')]
