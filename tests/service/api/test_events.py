@@ -39,7 +39,8 @@ def test_every_series_month_returns_exactly_the_events_it_counted(
             .join(Observation, Observation.series_id == Series.id)
         ).all()  # fmt: skip
     assert {level for _, level, *_ in months} == {
-        "actor_region_type", "actor_region", "actor_country", "region", "country",
+        "actor_region_type", "actor_region", "actor_country", "region_type", "region",
+        "country",
     }  # fmt: skip
     for series_id, level, month, events, fatalities in months:
         url = f"/v1/series/{series_id}/events?month={month:%Y-%m}&limit=1000"
