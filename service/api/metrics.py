@@ -25,9 +25,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.repositories.results import PUBLICATION_ID
 from service.series.orm import Series
-from service.training.orm import Publication
+from service.training.orm import PUBLICATION_ID, Publication
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED = "<unmatched>"

@@ -7,19 +7,31 @@ retained runs), so every later query of the same request sees the same run.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from service.forecasts.schemas import ForecastPoint, RunRead, SeasonEffectRead, SeriesForecast
 from service.series.orm import Series
 from service.series.repository import SeriesFilter
 from service.series.repository import filter_series as series_conditions
-from service.training.orm import BacktestForecast, Forecast, Publication, Run, RunSeries
+from service.training.orm import (
+    PUBLICATION_ID,
+    BacktestForecast,
+    Forecast,
+    Publication,
+    Run,
+    RunSeries,
+)
 
 
 def published_run_id(session: Session) -> int | None:
     """Return the id of the run readers see, or None before the first publication."""
-    return session.scalar(select(Publication.run_id).where(Publication.id == 1))
+    return session.scalar(select(Publication.run_id).where(Publication.id == PUBLICATION_ID))
 
 
 def published_run(session: Session) -> RunRead | None:
@@ -32,10 +44,99 @@ def get_run(session: Session, run_id: int) -> RunRead | None:
     return RunRead.model_validate(run) if run else None
 
 
-def list_runs(session: Session, *, limit: int = 20, offset: int = 0) -> list[RunRead]:
-    """Runs, newest first (every status: running, published, superseded, failed)."""
-    runs = session.scalars(select(Run).order_by(Run.id.desc()).limit(limit).offset(offset))
-    return [RunRead.model_validate(r) for r in runs]
+def list_runs(
+    session: Session, *, status: str | None = None, limit: int = 20, offset: int = 0
+) -> list[RunRead]:
+    """Runs, newest first (every status unless one is asked: running, published, ...)."""
+    query = select(Run).order_by(Run.id.desc()).limit(limit).offset(offset)
+    if status:
+        query = query.where(Run.status == status)
+    return [RunRead.model_validate(r) for r in session.scalars(query)]
+
+
+def count_runs(session: Session, *, status: str | None = None) -> int:
+    query = select(func.count()).select_from(Run)
+    if status:
+        query = query.where(Run.status == status)
+    return int(session.scalar(query) or 0)
+
+
+@dataclass
+class RunDetail:
+    run: Run
+    published: bool
+    models: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    backtest: dict[str, float] = field(default_factory=dict)
+    backtest_series: int = 0
+
+
+def run_detail(session: Session, run_id: int) -> RunDetail | None:
+    """A run with its per-model and per-status counts and the mean of its backtest scores."""
+    run = session.get(Run, run_id)
+    if run is None:
+        return None
+    detail = RunDetail(run=run, published=published_run_id(session) == run_id)
+    models: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    sums: dict[str, float] = defaultdict(float)
+    counts: Counter[str] = Counter()
+    rows = session.execute(
+        select(RunSeries.model, RunSeries.status, RunSeries.seconds, RunSeries.scores).where(
+            RunSeries.run_id == run_id
+        )
+    )
+    for model, status, seconds, scores in rows:
+        models[model or "none"] += 1
+        statuses[status] += 1
+        detail.fit_seconds += float(seconds or 0.0)
+        leaves = numeric_leaves(scores or {})
+        # The chosen model's own scores, under `chosen.` (scores are keyed by candidate).
+        if model and isinstance((scores or {}).get(model), dict):
+            leaves.update(numeric_leaves(scores[model], "chosen."))
+        if leaves:
+            detail.backtest_series += 1
+        for key, value in leaves.items():
+            sums[key] += value
+            counts[key] += 1
+    detail.models = dict(models.most_common())
+    detail.statuses = dict(sorted(statuses.items()))
+    detail.backtest = {key: sums[key] / counts[key] for key in sorted(sums)}
+    return detail
+
+
+@dataclass(frozen=True)
+class PublishedResult:
+    run_id: int
+    published_at: dt.datetime
+    result: RunSeries | None
+
+
+def published_result(session: Session, series_id: int) -> PublishedResult | None:
+    """The series' `run_series` row in the published run (one statement); None if unpublished."""
+    row = session.execute(
+        select(Publication.run_id, Publication.published_at, RunSeries)
+        .select_from(Publication)
+        .outerjoin(
+            RunSeries,
+            and_(RunSeries.run_id == Publication.run_id, RunSeries.series_id == series_id),
+        )
+        .where(Publication.id == PUBLICATION_ID)
+    ).first()
+    return PublishedResult(row[0], row[1], row[2]) if row else None
+
+
+def numeric_leaves(data: Any, prefix: str = "") -> dict[str, float]:
+    """Flatten nested dicts to `a.b` keys, keeping only numbers (for score summaries)."""
+    out: dict[str, float] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(numeric_leaves(value, f"{prefix}{key}."))
+    elif isinstance(data, int | float) and not isinstance(data, bool) and data == data:
+        if abs(float(data)) != float("inf"):
+            out[prefix.rstrip(".")] = float(data)
+    return out
 
 
 def _points(

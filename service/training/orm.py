@@ -139,6 +139,9 @@ class BacktestForecast(PredictiveColumns, Base):
     observed: Mapped[int] = mapped_column(Integer)
 
 
+PUBLICATION_ID = 1  # the single row of `publication`
+
+
 class Publication(Base):
     """The single row naming the run readers see (switched atomically on publish)."""
 

@@ -21,15 +21,6 @@ from service.api.formats import (
 from service.api.lookups import no_published_run, series_or_404, unknown_series
 from service.api.params import FormatParam, Horizon, PageDep, SeriesFilterDep, SeriesRefParam
 from service.api.problems import ProblemError, problems
-from service.api.repositories.forecasts import (
-    MONTH_COLUMNS,
-    SeriesForecast,
-    forecasts_page,
-    published_run,
-    published_run_id,
-    series_forecast,
-)
-from service.api.repositories.results import published_result
 from service.api.responsecache import Cached, ResponseCache
 from service.api.routes import V1
 from service.api.schemas.common import SeriesLabel
@@ -40,6 +31,14 @@ from service.api.schemas.forecasts import (
     SeasonRead,
     SeriesForecastRead,
 )
+from service.forecasts.published import (
+    MONTH_COLUMNS,
+    SeriesForecast,
+    forecasts_page,
+    published_run_id_raw,
+    series_forecast,
+)
+from service.forecasts.repository import published_result, published_run
 from service.forecasts.schemas import SeasonEffectRead
 from service.series.repository import SeriesLabel as SeriesRef
 
@@ -115,7 +114,7 @@ async def get_series_forecast(
     with read_connection(request) as connection:
         authorize_read(request, connection)
         hit = cache.get(key)
-        if hit is not None and hit.run_id != published_run_id(connection):
+        if hit is not None and hit.run_id != published_run_id_raw(connection):
             hit = None
         if hit is None:
             found = series_forecast(connection, ref, horizon)  # resolves the pointer itself
@@ -159,10 +158,10 @@ def list_forecasts(
     items, total = forecasts_page(session, run, filters, horizon, page.limit, page.offset)
     if wants_csv(request, format):
         rows = [row for series, forecast in items for row in _csv_rows(series, forecast)]
-        return csv_response(CSV_HEADER, rows, f"forecasts-run-{run.run_id}.csv")
+        return csv_response(CSV_HEADER, rows, f"forecasts-run-{run.id}.csv")
     return json_response(
         {
-            "run_id": run.run_id,
+            "run_id": run.id,
             "published_at": run.published_at,
             "total": total,
             "limit": page.limit,

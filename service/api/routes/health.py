@@ -8,9 +8,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service.api.deps import EngineDep
 from service.api.problems import ProblemError, problems
-from service.api.repositories.results import PUBLICATION_ID
 from service.api.schemas.runs import HealthRead, ReadyRead
-from service.training.orm import Publication
+from service.training.orm import PUBLICATION_ID, Publication
 
 router = APIRouter(tags=["health"])
 

@@ -10,9 +10,10 @@ from service.api.deps import ReadDep, SessionDep
 from service.api.lookups import found_or_404
 from service.api.params import Id, PageDep
 from service.api.problems import problems
-from service.api.repositories.runs import list_runs, published_run_id, run_detail
 from service.api.routes import V1
 from service.api.schemas.runs import JobPage, JobRead, RunDetailRead, RunPage, RunRead
+from service.forecasts.repository import count_runs, list_runs, published_run_id, run_detail
+from service.forecasts.schemas import RunRead as StoredRun
 from service.jobs.kinds import Kind
 from service.jobs.repository import get_job, list_jobs
 from service.training.orm import Run
@@ -21,7 +22,7 @@ router = APIRouter(prefix=V1, tags=["runs"], responses=problems(401, 422))
 RunStatus = Literal["running", "published", "failed", "superseded"]
 
 
-def _run(run: Run, published_id: int | None) -> dict[str, object]:
+def _run(run: Run | StoredRun, published_id: int | None) -> dict[str, object]:
     duration = None
     if run.finished_at is not None:
         duration = (run.finished_at - run.started_at).total_seconds()
@@ -48,7 +49,8 @@ def list_(
     status: Annotated[RunStatus | None, Query(description="Only runs in this state.")] = None,
 ) -> RunPage:
     published_id = published_run_id(session)
-    runs, total = list_runs(session, status=status, limit=page.limit, offset=page.offset)
+    runs = list_runs(session, status=status, limit=page.limit, offset=page.offset)
+    total = count_runs(session, status=status)
     return RunPage(
         total=total,
         limit=page.limit,

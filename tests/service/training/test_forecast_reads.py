@@ -1,5 +1,5 @@
 """The read side of runs (service.forecasts.repository), as the dashboard, the plot command and
-the notebooks use it (the API reads forecasts through service.api.repositories.forecasts)."""
+the notebooks use it (the API's hot reads are service.forecasts.published, in the same domain)."""
 
 from __future__ import annotations
 

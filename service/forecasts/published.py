@@ -1,4 +1,6 @@
-"""Read published forecasts: every answer comes from exactly one run.
+"""The hot reads of published forecasts (the API's), on the driver's cursor where it pays.
+
+Every answer comes from exactly one run.
 
 A series' forecast is one statement that resolves the publication pointer, the series and its
 forecast months together. A page of forecasts resolves the pointer first and then reads that
@@ -14,23 +16,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from service.api.rawsql import RawStatement, as_date, as_datetime
-from service.api.repositories.results import PUBLICATION_ID
+from service.forecasts.schemas import RunRead
+from service.rawsql import RawStatement, as_date, as_datetime
 from service.series.orm import Series
 from service.series.repository import MAX_ID, SeriesFilter, labelled
 from service.series.repository import SeriesLabel as SeriesRef
 from service.series.repository import series_conditions as conditions
-from service.training.orm import Forecast, Publication, RunSeries
+from service.training.orm import PUBLICATION_ID, Forecast, Publication, RunSeries
 
 QUANTILES = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
 MONTH_COLUMNS = ("month", "horizon", "mean", *QUANTILES, "in_season")
 _FORECAST_COLUMNS = [getattr(Forecast, name) for name in MONTH_COLUMNS]
-
-
-@dataclass(frozen=True)
-class PublishedRun:
-    run_id: int
-    published_at: dt.datetime
 
 
 @dataclass
@@ -81,7 +77,7 @@ _BY_KEY = RawStatement(_one_series(Series.key == bindparam("ref")))
 POINTER_SQL = f"SELECT run_id FROM publication WHERE id = {PUBLICATION_ID}"
 
 
-def published_run_id(connection: Connection) -> int | None:
+def published_run_id_raw(connection: Connection) -> int | None:
     """The published run's id, read on the driver's cursor.
 
     Every hot request reads it, and SQLAlchemy's statement machinery costs several times what
@@ -94,13 +90,6 @@ def published_run_id(connection: Connection) -> int | None:
     finally:
         cursor.close()
     return None if row is None else int(row[0])
-
-
-def published_run(session: Session) -> PublishedRun | None:
-    row = session.execute(
-        select(Publication.run_id, Publication.published_at).where(Publication.id == PUBLICATION_ID)
-    ).first()
-    return PublishedRun(row.run_id, row.published_at) if row else None
 
 
 def series_forecast(
@@ -135,7 +124,7 @@ def series_forecast(
 
 def forecasts_page(
     session: Session,
-    run: PublishedRun,
+    run: RunRead,
     filters: SeriesFilter,
     horizon: int,
     limit: int,
@@ -145,7 +134,7 @@ def forecasts_page(
     base = (
         labelled()
         .add_columns(RunSeries.model, RunSeries.status, RunSeries.trained_through)
-        .join(RunSeries, and_(RunSeries.series_id == Series.id, RunSeries.run_id == run.run_id))
+        .join(RunSeries, and_(RunSeries.series_id == Series.id, RunSeries.run_id == run.id))
         .where(*conditions(filters))
     )
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
@@ -156,16 +145,16 @@ def forecasts_page(
     months: dict[int, list[tuple[object, ...]]] = {i: [] for i in ids}
     for row in session.execute(
         select(Forecast.series_id, *_FORECAST_COLUMNS)
-        .where(
-            Forecast.run_id == run.run_id, Forecast.series_id.in_(ids), Forecast.horizon <= horizon
-        )
+        .where(Forecast.run_id == run.id, Forecast.series_id.in_(ids), Forecast.horizon <= horizon)
         .order_by(Forecast.series_id, Forecast.month)
     ):
         months[row[0]].append(tuple(row[1:]))
+    published_at = run.published_at
+    assert published_at is not None, "a published run has its publication time"
     items = [
         (
             SeriesRef(*row[:8]),
-            SeriesForecast(run.run_id, run.published_at, row[8], row[9], row[10], months[row[0]]),
+            SeriesForecast(run.id, published_at, row[8], row[9], row[10], months[row[0]]),
         )
         for row in page
     ]
