@@ -102,14 +102,21 @@ def _same(wanted: str | None, have: str | None) -> bool:
 
 
 def matches(subscription: Subscription, item: AlertItem) -> bool:
-    """Whether an anomaly passes a subscription's filters."""
-    s, a = item.series, item.anomaly
+    """Whether an alert passes a subscription's filters: for an escalation, any of its series
+    passing them is enough (a Sahel subscriber hears of a surge headlined at the country), and
+    its severity is the escalation's worst."""
+    a = item.anomaly
+    labels = [p.series for p in item.escalation.parts] if item.escalation else [item.series]
+    worst = item.escalation.severity if item.escalation else a.severity
     return (
-        _same(subscription.country, s.country)
-        and _same(subscription.region, s.region)
-        and _same(subscription.actor, s.actor)
-        and _same(subscription.event_type, s.event_type)
-        and SEVERITY_RANK.get(a.severity, 0) >= SEVERITY_RANK.get(subscription.min_severity, 0)
+        any(
+            _same(subscription.country, s.country)
+            and _same(subscription.region, s.region)
+            and _same(subscription.actor, s.actor)
+            and _same(subscription.event_type, s.event_type)
+            for s in labels
+        )
+        and SEVERITY_RANK.get(worst, 0) >= SEVERITY_RANK.get(subscription.min_severity, 0)
         and (subscription.direction is None or subscription.direction == a.direction)
     )
 
@@ -191,7 +198,7 @@ def _send_round(
             results.append((subscription, item, None))
             continue
         key = delivery_key(subscription.id, item.anomaly.id)
-        body = anomaly_payload(item, subscription.id, key)
+        body = anomaly_payload(item, subscription.id, key, settings.public_url)
         outcome = send(subscription.url, subscription.secret, key, body, settings, sleep=sleep)
         if not outcome.delivered:
             broken.add(subscription.id)

@@ -22,7 +22,16 @@ from service.api.metrics import HttpMetrics, MetricsMiddleware, metrics_router
 from service.api.problems import Problem, ProblemParam, install_handlers
 from service.api.responsecache import ResponseCache
 from service.api.retrain import Launcher, launch_process
-from service.api.routes import accuracy, admin, anomalies, forecasts, health, runs, series
+from service.api.routes import (
+    accuracy,
+    admin,
+    anomalies,
+    escalations,
+    forecasts,
+    health,
+    runs,
+    series,
+)
 from service.api.strictquery import KnownQuery, SingleQueryValues
 from service.config import Settings, get_settings
 from service.db import session_factory
@@ -75,7 +84,7 @@ def create_app(
     app.state.schema_head = migrate.head_revision(engine)
 
     install_handlers(app)
-    for module in (forecasts, series, accuracy, anomalies, runs, admin):  # hot routes first
+    for module in (forecasts, series, accuracy, anomalies, escalations, runs, admin):  # hot routes first
         app.include_router(module.router, dependencies=[KnownQuery])
     app.include_router(alerts_router, dependencies=[KnownQuery])
     app.include_router(health.router)
