@@ -1,7 +1,7 @@
 """escalations: anomalies of one tree and consecutive months grouped into one alert
 
 Revision ID: 20261201_0014
-Revises: 20261201_0012
+Revises: 0011
 Create Date: 2026-12-01 05:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261201_0014"
-down_revision: str | None = "20261201_0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
