@@ -59,7 +59,8 @@ def _rank(anomaly: Anomaly, tree: repo.SeriesTree) -> tuple[int, int, int]:
 
 def group(session: Session, anomalies: Sequence[Anomaly]) -> list[Escalation]:
     """Put newly flagged `anomalies` into escalations (new or running) and set their `alert`:
-    True on the one anomaly per escalation and month that opens or escalates it, else False.
+    True on the one anomaly that opens or escalates an escalation (its latest such month when
+    several months arrive together), else False.
 
     Returns the escalations that opened or escalated (each is one alert).
     """
@@ -86,6 +87,9 @@ def _group_tree(
     current = repo.latest_escalation(session, key, previous_month(months[0]))
     state = repo.escalation_state(session, current, trees) if current else State()
     raised: list[Escalation] = []
+    # Months that arrive together (a catch-up ingest) escalate an escalation at most once: the
+    # alert moves to its latest escalating month, and receivers get one message with all of it.
+    carriers: dict[int, Anomaly] = {}
     for month in months:
         batch = [a for a in members if a.month == month]
         if current is None or current.last_month < previous_month(month):
@@ -104,9 +108,13 @@ def _group_tree(
         if state.beaten_by(after):
             carrier = max(batch, key=lambda a: _rank(a, trees[a.series_id]))
             carrier.alert = True
-            current.alerts += 1
-            if current not in raised:
+            earlier = carriers.get(current.id)
+            if earlier is None:
+                current.alerts += 1
                 raised.append(current)
+            else:
+                earlier.alert = False
+            carriers[current.id] = carrier
         state = after
     return raised
 

@@ -168,3 +168,16 @@ def test_the_grouped_view_lists_escalations_with_their_parts(
         assert api.get("/v1/escalations/999999", headers=headers).status_code == 404
         flat = api.get("/v1/anomalies", headers=headers).json()["items"]
         assert {a["escalation_id"] for a in flat} == {e["id"] for e in page["items"]}
+
+
+def test_months_that_arrive_together_alert_once_from_the_latest(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        tree = _tree(session)
+        made = [
+            make_anomaly(session, tree["region"], month=OCT, severity="low"),
+            make_anomaly(session, tree["country"], month=NOV, severity="high"),
+        ]
+        [escalation] = group(session, made)
+        assert [a.alert for a in made] == [False, True]
+        assert escalation.alerts == 1 and escalation.headline_level == "country"
+        assert (escalation.first_month, escalation.last_month) == (OCT, NOV)
