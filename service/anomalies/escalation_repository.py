@@ -69,7 +69,7 @@ def escalation_state(
     session: Session, escalation: Escalation, trees: dict[int, SeriesTree]
 ) -> State:
     """What an escalation's stored parts have shown (adds their series to `trees`)."""
-    from service.anomalies.escalations import LEVEL_RANK, State
+    from service.anomalies.escalations import LEVEL_RANK, REGION_RANK, State
 
     rows = session.execute(
         select(Anomaly.series_id, Anomaly.severity).where(Anomaly.escalation_id == escalation.id)
@@ -81,7 +81,7 @@ def escalation_state(
         t = trees[series_id]
         state.severity = max(state.severity, SEVERITY_RANK[severity])
         state.headline = max(state.headline, LEVEL_RANK.get(t.level, 0))
-        if t.region_id is not None:
+        if t.region_id is not None and LEVEL_RANK.get(t.level, 0) >= REGION_RANK:
             state.regions.add(t.region_id)
     return state
 

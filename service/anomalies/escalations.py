@@ -5,7 +5,8 @@ country: three anomalies of one tree. Anomalies of one tree (a source and countr
 series, or one actor's series there), one direction and consecutive (or equal) months form one
 escalation. Its headline is the highest level where it is significant (country > region >
 region × type). Exactly one of its anomalies carries the alert when it opens, and one more each
-time it escalates: a worse severity, a region not seen in it before, or a higher headline level.
+time it escalates: a worse severity, a region whose total is flagged for the first time in it,
+or a higher headline level.
 Every other anomaly of the escalation is not alert-worthy, whatever its own series' episode says.
 Functions only flush.
 """
@@ -28,6 +29,10 @@ GEOGRAPHY, ACTOR = "geography", "actor"
 # Higher is broader: the headline is the broadest level flagged.
 LEVEL_RANK = {"region_type": 1, "region": 2, "country": 3,
               "actor_region_type": 1, "actor_region": 2, "actor_country": 3}  # fmt: skip
+
+# A region joins an escalation (and re-alerts it) when its total is flagged: one region × event
+# type series out of dozens is flagged by chance most months, so it alone is not a new region.
+REGION_RANK = 2
 
 Key = tuple[str, int, str, str, int | None, str]  # origin, source, country, tree, actor, direction
 
@@ -136,7 +141,7 @@ def _absorb(
         anomaly.escalation_id = escalation.id
         after.severity = max(after.severity, SEVERITY_RANK[anomaly.severity])
         after.headline = max(after.headline, LEVEL_RANK.get(t.level, 0))
-        if t.region_id is not None:
+        if t.region_id is not None and LEVEL_RANK.get(t.level, 0) >= REGION_RANK:
             after.regions.add(t.region_id)
     escalation.severity = SEVERITY_ORDER[after.severity - 1]
     escalation.first_month = min(escalation.first_month, batch[0].month)
