@@ -7,9 +7,9 @@
    a rainy-season effect of either sign, levels of 3-15 events a month so that a surge is
    detectable at the bottom too. Every roll-up of both trees is the sum of its bottoms
    (bench/train.py writes them).
-2. Surges are injected into 15 % of the bottoms (--surge-share) in the last 12 months: sizes 2x-6x the
-   expected level, 1-4 months long, a third of them starting in the rainy season (Jul-Sep).
-   Everything else is a clean stretch. The roll-ups inherit the surges, diluted.
+2. Surges are injected into 15 % of the bottoms (--surge-share) in the last 12 months: sizes
+   2x-6x the expected level, 1-4 months long, a third of them starting in the rainy season
+   (Jul-Sep). Everything else is a clean stretch. The roll-ups inherit the surges, diluted.
 3. The first 108 months are written as the known data and trained with the real pipeline
    (service.training.service.train, inline executor, default settings otherwise). Then the
    last 12 months are appended as new data one month at a time (coverage extended), detection
@@ -176,7 +176,10 @@ def live_anomalies(url: str) -> pd.DataFrame:
 
 
 def measure(
-    all_meta: pd.DataFrame, clean: np.ndarray, surged: np.ndarray, surges: list[dict[str, Any]],
+    all_meta: pd.DataFrame,
+    clean: np.ndarray,
+    surged: np.ndarray,
+    surges: list[dict[str, Any]],
     anomalies: pd.DataFrame,
 ) -> dict[str, Any]:
     """The three figures (and their breakdowns) from the truth and the live anomalies."""
@@ -195,7 +198,8 @@ def measure(
     levels = all_meta["level"].to_numpy()
     recall_by_level = {
         lvl: float(above[:, window][strong & (levels[:, None] == lvl)].mean())
-        for lvl in sorted(set(levels)) if (strong & (levels[:, None] == lvl)).any()
+        for lvl in sorted(set(levels))
+        if (strong & (levels[:, None] == lvl)).any()
     }
     # Per injected surge size, at the bottom series it was injected into.
     by_size: dict[str, list[bool]] = {}
@@ -275,8 +279,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3, help="Panels to pool (seeds 0..N-1).")
     parser.add_argument("--countries", type=int, default=3, choices=(1, 2, 3))
-    parser.add_argument("--surge-share", type=float, default=SURGE_SHARE,
-                        help="Share of bottom series given one surge in the new months.")
+    parser.add_argument(
+        "--surge-share",
+        type=float,
+        default=SURGE_SHARE,
+        help="Share of bottom series given one surge in the new months.",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -293,12 +301,31 @@ def main() -> None:
         "level": monthly[0]["level"],
         "mode": "detection after each new month (live); `batch` = the 12 months at once",
         **{k: v for k, v in live.items() if k not in ("train_s", "detect_s")},
-        "batch": {k: caught_up[k] for k in ("false_alarm_rate", "surge_recall", "alerts",
-                                            "escalations", "alerts_per_escalation")},
-        "per_seed": [{k: r[k] for k in ("false_alarm_rate", "surge_recall",
-                                        "alerts_per_escalation", "surge_recall_by_level",
-                                        "bottom_recall_by_size", "rainy_season_recall_3x_plus",
-                                        "series")} for r in monthly],  # fmt: skip
+        "batch": {
+            k: caught_up[k]
+            for k in (
+                "false_alarm_rate",
+                "surge_recall",
+                "alerts",
+                "escalations",
+                "alerts_per_escalation",
+            )
+        },
+        "per_seed": [
+            {
+                k: r[k]
+                for k in (
+                    "false_alarm_rate",
+                    "surge_recall",
+                    "alerts_per_escalation",
+                    "surge_recall_by_level",
+                    "bottom_recall_by_size",
+                    "rainy_season_recall_3x_plus",
+                    "series",
+                )
+            }
+            for r in monthly
+        ],  # fmt: skip
         "targets": TARGETS,
         "train_s": round(live["train_s"], 1),
         "detect_s": round(live["detect_s"], 1),
@@ -310,7 +337,8 @@ def main() -> None:
     line = (
         f"- {result['date']} alerts: {args.seeds} synthetic panels x {args.countries} countries "
         f"({live['series']} series, {live['injected_surges']} injected surges in a share of "
-        f"{args.surge_share} of the bottoms), 12 new months detected one at a time: false_alarm_rate "
+        f"{args.surge_share} of the bottoms), 12 new months detected one at a time: "
+        f"false_alarm_rate "
         f"**{live['false_alarm_rate']:.3f}** (target <= 0.05; above only "
         f"{live['false_alarms_above']:.3f}), surge_recall **{live['surge_recall']:.3f}** over "
         f"{live['surge_series_months']} series-months >= 3x (target >= 0.85), "

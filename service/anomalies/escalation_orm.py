@@ -1,4 +1,4 @@
-"""The table of escalations: flagged series-months of one tree grouped into one event to alert on."""
+"""The table of escalations: flagged series-months of one tree grouped into one alertable event."""
 
 from __future__ import annotations
 

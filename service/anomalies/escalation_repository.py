@@ -104,8 +104,8 @@ def _terms(filters: EscalationFilter) -> list[ColumnElement[bool]]:
     if filters.country:
         terms.append(func.lower(Escalation.country) == filters.country.casefold())
     if filters.actor:
-        terms.append(Escalation.actor_id.in_(
-            select(Actor.id).where(func.lower(Actor.name) == filters.actor.casefold())))  # fmt: skip
+        named = select(Actor.id).where(func.lower(Actor.name) == filters.actor.casefold())
+        terms.append(Escalation.actor_id.in_(named))
     if filters.since:
         terms.append(Escalation.last_month >= filters.since)
     if filters.min_severity:

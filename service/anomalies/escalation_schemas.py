@@ -51,9 +51,7 @@ class EscalationRead(BaseModel):
         return sorted({m for p in self.parts for m in p.months})
 
     @classmethod
-    def of(
-        cls, e: Escalation, source: str, actor: str | None, parts: list[EscalationPart]
-    ) -> Self:
+    def of(cls, e: Escalation, source: str, actor: str | None, parts: list[EscalationPart]) -> Self:
         return cls(
             id=e.id, origin=e.origin, source=source, country=e.country, tree=e.tree, actor=actor,
             direction=e.direction, first_month=e.first_month, last_month=e.last_month,

@@ -149,4 +149,3 @@ def _absorb(
     escalation.parts += len(batch)
     escalation.updated_at = utcnow()
     return after
-

@@ -84,7 +84,15 @@ def create_app(
     app.state.schema_head = migrate.head_revision(engine)
 
     install_handlers(app)
-    for module in (forecasts, series, accuracy, anomalies, escalations, runs, admin):  # hot routes first
+    for module in (
+        forecasts,
+        series,
+        accuracy,
+        anomalies,
+        escalations,
+        runs,
+        admin,
+    ):  # hot routes first
         app.include_router(module.router, dependencies=[KnownQuery])
     app.include_router(alerts_router, dependencies=[KnownQuery])
     app.include_router(health.router)

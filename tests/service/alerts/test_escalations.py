@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -92,7 +91,9 @@ def test_a_region_surge_at_every_level_is_one_escalation_and_one_webhook(
     assert escalation["months"] == ["2021-10-01"]
     assert escalation["severity"] == "medium"
     assert [p["series_id"] for p in escalation["parts"]] == [
-        ids["country"], ids["region"], ids["type"]
+        ids["country"],
+        ids["region"],
+        ids["type"],
     ]
     assert payload["link"] == f"{PUBLIC}/?series={ids['country']}"
     assert "significant up to country level, 3 series flagged in 2021-10" in payload["text"]
@@ -106,7 +107,8 @@ def test_a_region_surge_at_every_level_is_one_escalation_and_one_webhook(
     assert _deliver(engine, local) == {"delivered": 1, "failed": 0, "deferred": 0}
     second = json.loads(hook.requests[1].body)["escalation"]
     assert second["id"] == escalation["id"]
-    assert second["alerts"] == 2 and second["severity"] == "high"
+    assert second["alerts"] == 2
+    assert second["severity"] == "high"
     assert second["months"] == ["2021-10-01", "2021-11-01"]
 
     # December goes on no worse, in no new region and no broader level: no alert.
@@ -123,7 +125,8 @@ def test_a_region_surge_at_every_level_is_one_escalation_and_one_webhook(
         series = {s.id: s for s in session.scalars(select(Series))}
         later = _flag(session, [series[ids["country"]]], FEB, "low")
         actor = _flag(session, [series[ids["actor"]]], FEB, "low")
-        assert later[0].alert and actor[0].alert
+        assert later[0].alert
+        assert actor[0].alert
         assert len({escalation["id"], later[0].escalation_id, actor[0].escalation_id}) == 3
         escalations = list(session.scalars(select(Escalation).order_by(Escalation.id)))
         assert [(e.tree, e.first_month, e.last_month, e.parts, e.alerts) for e in escalations] == [
@@ -163,7 +166,9 @@ def test_the_grouped_view_lists_escalations_with_their_parts(
         assert geography["headline_level"] == "country"
         assert geography["months"] == ["2021-10-01"]
         assert [p["series"]["level"] for p in geography["parts"]] == [
-            "country", "region", "region_type"
+            "country",
+            "region",
+            "region_type",
         ]
         actor = api.get("/v1/escalations", headers=headers, params={"actor": "jnim"}).json()
         assert [e["actor"] for e in actor["items"]] == ["JNIM"]
@@ -183,5 +188,6 @@ def test_months_that_arrive_together_alert_once_from_the_latest(engine: Engine) 
         ]
         [escalation] = group(session, made)
         assert [a.alert for a in made] == [False, True]
-        assert escalation.alerts == 1 and escalation.headline_level == "country"
+        assert escalation.alerts == 1
+        assert escalation.headline_level == "country"
         assert (escalation.first_month, escalation.last_month) == (OCT, NOV)
