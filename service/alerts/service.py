@@ -174,7 +174,7 @@ def deliver_pending(
     subscriptions = repo.list_subscriptions(session, active_only=True)
     if not subscriptions:
         return DeliverySummary()
-    items = repo.alert_worthy(session, anomaly_ids)
+    items = latest_per_escalation(repo.alert_worthy(session, anomaly_ids))
     existing = repo.deliveries_for(session, [item.anomaly.id for item in items])
     done = {pair for pair, delivery in existing.items() if delivery.status == DELIVERED}
     due = [
@@ -185,6 +185,21 @@ def deliver_pending(
     ]
     results = _send_round(due, settings, sleep)
     return _record_round(session, results, existing)
+
+
+def latest_per_escalation(items: list[AlertItem]) -> list[AlertItem]:
+    """Drop alerts that a later alert of the same escalation supersedes: its payload carries the
+    whole escalation, so a subscriber that missed the earlier step (a filter it did not pass
+    then, a dead hook) gets one message, not one per step."""
+    latest: dict[int, AlertItem] = {}
+    for item in items:
+        e = item.escalation
+        if e is not None:
+            best = latest.get(e.id)
+            mine = (item.anomaly.month, item.anomaly.id)
+            if best is None or mine > (best.anomaly.month, best.anomaly.id):
+                latest[e.id] = item
+    return [i for i in items if i.escalation is None or latest[i.escalation.id] is i]
 
 
 def _send_round(

@@ -191,3 +191,21 @@ def test_months_that_arrive_together_alert_once_from_the_latest(engine: Engine) 
         assert escalation.alerts == 1
         assert escalation.headline_level == "country"
         assert (escalation.first_month, escalation.last_month) == (OCT, NOV)
+
+
+def test_a_subscriber_that_missed_a_step_gets_one_message_with_all_of_it(
+    engine: Engine, local: Settings, hook: Receiver
+) -> None:
+    with session_scope(engine) as session:
+        tree = _tree(session)
+        subscribe(session, SubscriptionSpec(name="high", url=hook.url, min_severity="high"),
+                  local)  # fmt: skip
+        _flag(session, [tree["region"], tree["country"]], OCT, "medium")
+    assert _deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
+    with session_scope(engine) as session:
+        series = {s.id: s for s in session.scalars(select(Series))}
+        _flag(session, [series[tree["country"].id]], NOV, "high")
+    # The October step (medium) is superseded by November's: one webhook, both months in it.
+    assert _deliver(engine, local) == {"delivered": 1, "failed": 0, "deferred": 0}
+    [request] = hook.requests
+    assert json.loads(request.body)["escalation"]["months"] == ["2021-10-01", "2021-11-01"]
