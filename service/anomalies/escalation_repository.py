@@ -55,11 +55,14 @@ def _key_terms(key: Key) -> list[ColumnElement[bool]]:
             Escalation.direction == direction]  # fmt: skip
 
 
-def latest_escalation(session: Session, key: Key, not_before: dt.date) -> Escalation | None:
-    """The tree's latest escalation if it runs up to `not_before` or later (it can go on)."""
+def adjacent_escalation(
+    session: Session, key: Key, before: dt.date, after: dt.date
+) -> Escalation | None:
+    """The tree's latest escalation that touches the months `before`..`after` (a month joins
+    the escalation that includes it or the month before or after it)."""
     return session.scalar(
         select(Escalation)
-        .where(*_key_terms(key), Escalation.last_month >= not_before)
+        .where(*_key_terms(key), Escalation.last_month >= before, Escalation.first_month <= after)
         .order_by(Escalation.last_month.desc(), Escalation.id.desc())
         .limit(1)
     )

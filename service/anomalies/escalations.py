@@ -13,6 +13,7 @@ Functions only flush.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -89,15 +90,21 @@ def _group_tree(
 ) -> list[Escalation]:
     origin, source_id, country, tree, actor_id, direction = key
     months = sorted({a.month for a in members})
-    current = repo.latest_escalation(session, key, previous_month(months[0]))
-    state = repo.escalation_state(session, current, trees) if current else State()
+    current: Escalation | None = None
+    state = State()
     raised: list[Escalation] = []
     # Months that arrive together (a catch-up ingest) escalate an escalation at most once: the
     # alert moves to its latest escalating month, and receivers get one message with all of it.
     carriers: dict[int, Anomaly] = {}
     for month in months:
         batch = [a for a in members if a.month == month]
-        if current is None or current.last_month < previous_month(month):
+        if current is None or not _adjacent(current, month):
+            # Months may arrive out of order (the backtest scan goes through the series in
+            # chunks): look for a stored escalation of the tree that this month touches.
+            current = repo.adjacent_escalation(session, key, previous_month(month),
+                                               next_month(month))  # fmt: skip
+            state = repo.escalation_state(session, current, trees) if current else State()
+        if current is None:
             current = Escalation(
                 origin=origin, source_id=source_id, country=country, tree=tree,
                 actor_id=actor_id, direction=direction, first_month=month, last_month=month,
@@ -122,6 +129,16 @@ def _group_tree(
             carriers[current.id] = carrier
         state = after
     return raised
+
+
+def next_month(month: dt.date) -> dt.date:
+    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _adjacent(escalation: Escalation, month: dt.date) -> bool:
+    """Whether `month` is inside an escalation's span or next to it."""
+    before, after = previous_month(month), next_month(month)
+    return escalation.first_month <= after and escalation.last_month >= before
 
 
 def _absorb(

@@ -209,3 +209,16 @@ def test_a_subscriber_that_missed_a_step_gets_one_message_with_all_of_it(
     assert _deliver(engine, local) == {"delivered": 1, "failed": 0, "deferred": 0}
     [request] = hook.requests
     assert json.loads(request.body)["escalation"]["months"] == ["2021-10-01", "2021-11-01"]
+
+
+def test_months_out_of_order_join_the_escalation_they_touch(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        tree = _tree(session)
+        late = _flag(session, [tree["country"]], DEC, "low")
+        early = _flag(session, [tree["region"]], dt.date(2021, 3, 1), "low")
+        between = _flag(session, [tree["type"]], NOV, "low")
+        assert early[0].escalation_id != late[0].escalation_id  # months apart: two
+        assert between[0].escalation_id == late[0].escalation_id  # next to December: joins
+        joined = session.get(Escalation, late[0].escalation_id)
+        assert joined is not None
+        assert (joined.first_month, joined.last_month) == (NOV, DEC)
