@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     # believed: behind a TLS proxy the dashboard's cookie is then Secure and form posts are
     # checked against the public https origin. Empty: forwarded headers are ignored.
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    # The address users open the dashboard at (e.g. https://sahelcast.example.org): alerts link
+    # to the dashboard selection there. Empty: the links are relative (`/?series=ID`).
+    public_url: str = ""
 
     # Alert webhooks. Outbound hosts: names in the allow-list (exact, or `.example.org` for a
     # domain and its subdomains) may be anything; any other host must resolve to public

@@ -1,6 +1,7 @@
 """Import every table module so `Base.metadata` is complete (used by Alembic and tests)."""
 
 from service.alerts import orm as alerts_orm
+from service.anomalies import escalation_orm
 from service.anomalies import orm as anomalies_orm
 from service.auth import orm as auth_orm
 from service.db import Base
@@ -14,6 +15,7 @@ __all__ = [
     "Base",
     "alerts_orm",
     "anomalies_orm",
+    "escalation_orm",
     "auth_orm",
     "feeds_orm",
     "ingest_orm",

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from service.anomalies.escalation_schemas import EscalationRead
 from service.anomalies.orm import Anomaly
 from service.series.repository import SeriesLabel
 
@@ -15,10 +16,55 @@ EMOJI = {"high": ":rotating_light:", "medium": ":warning:", "low": ":information
 
 @dataclass(frozen=True)
 class AlertItem:
-    """An alert-worthy anomaly with its series' labels."""
+    """An alert-worthy anomaly with its series' labels and the escalation it speaks for."""
 
     anomaly: Anomaly
     series: SeriesLabel
+    escalation: EscalationRead | None = None
+
+
+def dashboard_link(public_url: str, series_id: int) -> str:
+    """The dashboard with this series selected."""
+    return f"{public_url.rstrip('/')}/?series={series_id}"
+
+
+def escalation_text(e: EscalationRead) -> str:
+    """One line naming the escalation's parts, for Slack-style hooks."""
+    months = e.months
+    span = f"{months[0]:%Y-%m}" if len(months) == 1 else f"{months[0]:%Y-%m}–{months[-1]:%Y-%m}"
+    again = f", update {e.alerts}" if e.alerts > 1 else ""
+    return (
+        f"Escalation {e.id}{again}: significant up to {e.headline_level.replace('_', ' ')} level, "
+        f"{len(e.parts)} series flagged in {span}."
+    )
+
+
+def escalation_body(e: EscalationRead) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "tree": e.tree,
+        "actor": e.actor,
+        "direction": e.direction,
+        "headline_level": e.headline_level,
+        "headline_series_id": e.headline_series_id,
+        "severity": e.severity,
+        "alerts": e.alerts,
+        "months": [m.isoformat() for m in e.months],
+        "parts": [
+            {
+                "series_id": p.series.id,
+                "key": p.series.key,
+                "level": p.series.level,
+                "region": p.series.region,
+                "event_type": p.series.event_type,
+                "months": [m.isoformat() for m in p.months],
+                "observed": p.observed,
+                "expected": p.expected,
+                "severity": p.severity,
+            }
+            for p in e.parts
+        ],
+    }
 
 
 def describe(series: SeriesLabel) -> str:
@@ -60,13 +106,17 @@ def new_text(item: AlertItem) -> str:
     ).strip()
 
 
-def anomaly_payload(item: AlertItem, subscription_id: int, key: str) -> bytes:
-    a, s = item.anomaly, item.series
+def anomaly_payload(item: AlertItem, subscription_id: int, key: str, public_url: str = "") -> bytes:
+    a, s, e = item.anomaly, item.series, item.escalation
+    link = dashboard_link(public_url, e.headline_series_id if e else s.id)
+    text = anomaly_text(item) + (f" {escalation_text(e)}" if e else "") + f" {link}"
     body: dict[str, Any] = {
         "type": "sahelcast.anomaly",
         "idempotency_key": key,
         "subscription_id": subscription_id,
-        "text": anomaly_text(item),
+        "text": text,
+        "link": link,
+        "escalation": escalation_body(e) if e else None,
         "anomaly": {
             "id": a.id,
             "month": a.month.isoformat(),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.alerts.orm import Delivery, Subscription
 from service.alerts.payload import AlertItem
+from service.anomalies.escalation_repository import escalation_reads
 from service.anomalies.orm import Anomaly
 from service.anomalies.repository import labelled_anomalies
 from service.series.repository import SeriesLabel
@@ -34,12 +35,17 @@ def alert_worthy(session: Session, anomaly_ids: list[int] | None = None) -> list
     )
     if anomaly_ids is not None:
         query = query.where(Anomaly.id.in_(anomaly_ids))
-    items = []
+    rows = []
     for row in session.execute(query):
         labels: list[Any] = list(row)
         anomaly = labels.pop()
-        items.append(AlertItem(anomaly, SeriesLabel(*labels)))
-    return items
+        rows.append((anomaly, SeriesLabel(*labels)))
+    wanted = sorted({a.escalation_id for a, _ in rows if a.escalation_id is not None})
+    escalations = {e.id: e for e in escalation_reads(session, wanted)}
+    return [
+        AlertItem(a, label, escalations.get(a.escalation_id) if a.escalation_id else None)
+        for a, label in rows
+    ]
 
 
 def deliveries_for(session: Session, anomaly_ids: list[int]) -> dict[tuple[int, int], Delivery]:

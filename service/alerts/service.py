@@ -102,14 +102,21 @@ def _same(wanted: str | None, have: str | None) -> bool:
 
 
 def matches(subscription: Subscription, item: AlertItem) -> bool:
-    """Whether an anomaly passes a subscription's filters."""
-    s, a = item.series, item.anomaly
+    """Whether an alert passes a subscription's filters: for an escalation, any of its series
+    passing them is enough (a Sahel subscriber hears of a surge headlined at the country), and
+    its severity is the escalation's worst."""
+    a = item.anomaly
+    labels = [p.series for p in item.escalation.parts] if item.escalation else [item.series]
+    worst = item.escalation.severity if item.escalation else a.severity
     return (
-        _same(subscription.country, s.country)
-        and _same(subscription.region, s.region)
-        and _same(subscription.actor, s.actor)
-        and _same(subscription.event_type, s.event_type)
-        and SEVERITY_RANK.get(a.severity, 0) >= SEVERITY_RANK.get(subscription.min_severity, 0)
+        any(
+            _same(subscription.country, s.country)
+            and _same(subscription.region, s.region)
+            and _same(subscription.actor, s.actor)
+            and _same(subscription.event_type, s.event_type)
+            for s in labels
+        )
+        and SEVERITY_RANK.get(worst, 0) >= SEVERITY_RANK.get(subscription.min_severity, 0)
         and (subscription.direction is None or subscription.direction == a.direction)
     )
 
@@ -167,7 +174,7 @@ def deliver_pending(
     subscriptions = repo.list_subscriptions(session, active_only=True)
     if not subscriptions:
         return DeliverySummary()
-    items = repo.alert_worthy(session, anomaly_ids)
+    items = latest_per_escalation(repo.alert_worthy(session, anomaly_ids))
     existing = repo.deliveries_for(session, [item.anomaly.id for item in items])
     done = {pair for pair, delivery in existing.items() if delivery.status == DELIVERED}
     due = [
@@ -178,6 +185,21 @@ def deliver_pending(
     ]
     results = _send_round(due, settings, sleep)
     return _record_round(session, results, existing)
+
+
+def latest_per_escalation(items: list[AlertItem]) -> list[AlertItem]:
+    """Drop alerts that a later alert of the same escalation supersedes: its payload carries the
+    whole escalation, so a subscriber that missed the earlier step (a filter it did not pass
+    then, a dead hook) gets one message, not one per step."""
+    latest: dict[int, AlertItem] = {}
+    for item in items:
+        e = item.escalation
+        if e is not None:
+            best = latest.get(e.id)
+            mine = (item.anomaly.month, item.anomaly.id)
+            if best is None or mine > (best.anomaly.month, best.anomaly.id):
+                latest[e.id] = item
+    return [i for i in items if i.escalation is None or latest[i.escalation.id] is i]
 
 
 def _send_round(
@@ -191,7 +213,7 @@ def _send_round(
             results.append((subscription, item, None))
             continue
         key = delivery_key(subscription.id, item.anomaly.id)
-        body = anomaly_payload(item, subscription.id, key)
+        body = anomaly_payload(item, subscription.id, key, settings.public_url)
         outcome = send(subscription.url, subscription.secret, key, body, settings, sleep=sleep)
         if not outcome.delivered:
             broken.add(subscription.id)

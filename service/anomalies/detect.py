@@ -18,6 +18,7 @@ from sqlalchemy import Table, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.base import QUANTILE_COLUMNS
+from service.anomalies.escalations import group
 from service.anomalies.newcomers import (
     INTERVAL,
     NEW,
@@ -189,6 +190,7 @@ def _flag(session: Session, frame: pd.DataFrame, origin: str, level: float) -> l
     ]  # fmt: skip
     session.add_all(rows)
     session.flush()
+    group(session, rows)  # one alert per escalation, not one per level of the tree
     return [*news, *rows]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.anomalies import escalation_orm  # noqa: F401 - the table escalation_id refers to
 from service.db import Base
 from service.ingest.orm import utcnow
 
@@ -57,6 +58,10 @@ class Anomaly(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")  # new | acknowledged
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The escalation it is part of (service/anomalies/escalations.py); None until grouped.
+    escalation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalations.id", ondelete="SET NULL"), index=True
+    )
 
 
 class RunScore(Base):

@@ -42,6 +42,7 @@ class AnomalyRead(BaseModel):
     status: str
     created_at: dt.datetime
     acknowledged_at: dt.datetime | None
+    escalation_id: int | None = None
 
     @property
     def series_key(self) -> str:

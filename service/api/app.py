@@ -26,6 +26,7 @@ from service.api.routes import (
     accuracy,
     admin,
     anomalies,
+    escalations,
     events,
     forecasts,
     health,
@@ -84,7 +85,16 @@ def create_app(
     app.state.schema_head = migrate.head_revision(engine)
 
     install_handlers(app)
-    for module in (forecasts, series, events, accuracy, anomalies, runs, admin):  # hot routes first
+    for module in (
+        forecasts,
+        series,
+        events,
+        accuracy,
+        anomalies,
+        escalations,
+        runs,
+        admin,
+    ):  # hot routes first
         app.include_router(module.router, dependencies=[KnownQuery])
     app.include_router(alerts_router, dependencies=[KnownQuery])
     app.include_router(health.router)

@@ -27,8 +27,10 @@ def detect() -> None:
     """Compare newly observed months with the forecasts issued before them; flag anomalies.
 
     Idempotent: run it after every ingest (the weekly job does). Months outside the interval
-    of SAHELCAST_ANOMALY_LEVEL (default 95%) are flagged; consecutive ones in the same
-    direction form an episode that alerts once (again only if it gets more severe).
+    of SAHELCAST_ANOMALY_LEVEL (default 95%) are flagged. Flags of one tree (a country's
+    regions and event types, or one actor's) in consecutive months form one escalation, named
+    by its broadest flagged level: it alerts once, and again only when it escalates (more
+    severe, a new region, a broader level). Prints one row per alert.
     """
     from service.config import get_settings
 
@@ -46,29 +48,43 @@ def run_detection(settings: Settings, engine: Engine) -> None:
     if not result.ok:
         fail(f"detection failed (job {result.job_id}): {result.message}")
     console.print(result.message, highlight=False)
-    _alerts(engine, result.details.get("alert_ids", []))
+    _escalations(engine, result.details.get("alert_ids", []))
 
 
-def _alerts(engine: Engine, ids: list[int]) -> None:
+def _escalations(engine: Engine, ids: list[int]) -> None:
+    """One row per alert: the escalation it speaks for, its headline and its parts."""
     if not ids:
         return
     from rich.table import Table
 
+    from service.anomalies.escalation_repository import escalation_reads
     from service.anomalies.repository import get_anomaly
     from service.db import session_scope
 
-    table = Table(title=f"{len(ids)} new alerts")
-    for column in ("month", "series", "observed", "expected range", "direction", "severity",
-                   "season", "horizon", "forecast from"):  # fmt: skip
+    table = Table(title=f"{len(ids)} new alerts (one per escalation that opened or escalated)")
+    for column in ("escalation", "months", "headline", "observed", "expected range",
+                   "direction", "severity", "parts", "horizon", "forecast from"):  # fmt: skip
         table.add_column(column)
     with session_scope(engine) as session:
         for anomaly_id in ids[:30]:
             a = get_anomaly(session, anomaly_id)
             if a is None:
                 continue
-            table.add_row(f"{a.month:%Y-%m}", a.series_key, str(a.observed),
-                          f"{a.lower:.0f}–{a.upper:.0f}",
-                          "new series" if a.kind == "new" else a.direction, a.severity,
-                          "rainy" if a.in_season else "dry", str(a.horizon),
-                          f"{a.forecast_origin:%Y-%m}" if a.forecast_origin else "–")  # fmt: skip
+            found = escalation_reads(session, [a.escalation_id]) if a.escalation_id else []
+            e = found[0] if found else None
+            months = e.months if e else [a.month]
+            span = f"{months[0]:%Y-%m}" + (f"–{months[-1]:%Y-%m}" if len(months) > 1 else "")
+            head = e.headline if e else None
+            parts = (", ".join(f"{p.series.level} {p.series.region or ''}".strip()
+                               for p in e.parts[:4]) + (" …" if len(e.parts) > 4 else "")
+                     if e else "")  # fmt: skip
+            table.add_row(
+                f"{e.id} (update {e.alerts})" if e and e.alerts > 1 else str(e.id if e else "-"),
+                span, head.series.key if head else a.series_key, str(a.observed),
+                f"{a.lower:.0f}–{a.upper:.0f}",
+                "new series" if a.kind == "new" else a.direction,
+                e.severity if e else a.severity,
+                f"{len(e.parts)}: {parts}" if e else "1", str(a.horizon),
+                f"{a.forecast_origin:%Y-%m}" if a.forecast_origin else "–",
+            )  # fmt: skip
     console.print(table)

@@ -43,6 +43,9 @@ class AnomalyRead(BaseModel):
     status: str = Field(description="`new` or `acknowledged`.")
     created_at: UtcDateTime
     acknowledged_at: UtcDateTime | None
+    escalation_id: int | None = Field(
+        default=None, description="The escalation it is part of (/v1/escalations/{id})."
+    )
 
     @classmethod
     def of(cls, read: schemas.AnomalyRead) -> AnomalyRead:

@@ -1,0 +1,48 @@
+"""Escalations: the grouped view of anomalies (the flat view is /v1/anomalies)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.anomalies.escalation_repository import (
+    EscalationFilter,
+    get_escalation,
+    list_escalations,
+)
+from service.anomalies.severity import Origin, Severity
+from service.api.deps import ReadDep, SessionDep
+from service.api.lookups import found_or_404
+from service.api.params import Id, IsoDate, PageDep, Text
+from service.api.problems import problems
+from service.api.routes import V1
+from service.api.schemas.escalations import EscalationPage, EscalationRead
+
+router = APIRouter(prefix=V1, tags=["anomalies"], responses=problems(401, 422))
+
+
+@router.get("/escalations", summary="Escalations (anomalies grouped)")
+def list_(
+    session: SessionDep,
+    _: ReadDep,
+    page: PageDep,
+    origin: Annotated[Origin | None, Query()] = None,
+    country: Annotated[Text | None, Query(max_length=120)] = None,
+    actor: Annotated[Text | None, Query(max_length=255)] = None,
+    since: Annotated[IsoDate | None, Query(description="Running on or after this month.")] = None,
+    min_severity: Annotated[Severity | None, Query(description="At least this severity.")] = None,
+) -> EscalationPage:
+    """Anomalies of one tree and consecutive months grouped into one escalation each, the
+    latest first, with the series and months they are made of."""
+    filters = EscalationFilter(origin=origin, country=country, actor=actor, since=since,
+                               min_severity=min_severity)  # fmt: skip
+    rows, total = list_escalations(session, filters, limit=page.limit, offset=page.offset)
+    return EscalationPage(total=total, limit=page.limit, offset=page.offset,
+                          items=[EscalationRead.of(r) for r in rows])  # fmt: skip
+
+
+@router.get("/escalations/{escalation_id}", responses=problems(404), summary="One escalation")
+def get_(session: SessionDep, _: ReadDep, escalation_id: Id) -> EscalationRead:
+    read = found_or_404(get_escalation(session, escalation_id), "escalation", escalation_id)
+    return EscalationRead.of(read)

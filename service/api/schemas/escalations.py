@@ -1,0 +1,58 @@
+"""Response schemas of escalations (anomalies of one tree and consecutive months, grouped)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from service.anomalies import escalation_schemas as domain
+from service.api.schemas.common import PageInfo, SeriesLabel
+
+
+class EscalationPart(BaseModel):
+    """One series of an escalation and its flagged months."""
+
+    series: SeriesLabel
+    months: list[dt.date]
+    anomaly_ids: list[int]
+    observed: list[int] = Field(description="Events per month, in the order of `months`.")
+    expected: list[float] = Field(description="Forecast means per month.")
+    severity: str = Field(description="The worst of its months.")
+
+
+class EscalationRead(BaseModel):
+    """Flagged series-months of one tree (a source and country's geography, or one actor's
+    series there) in consecutive months: one alert, named by its broadest significant level."""
+
+    id: int
+    origin: str = Field(description="`live` or `backtest`.")
+    source: str
+    country: str
+    tree: str = Field(description="`geography` or `actor`.")
+    actor: str | None
+    direction: str
+    first_month: dt.date
+    last_month: dt.date
+    months: list[dt.date]
+    headline_level: str = Field(description="The broadest level flagged (country > region > "
+                                "region × event type; the same for an actor).")  # fmt: skip
+    headline_series_id: int
+    severity: str = Field(description="The worst of its parts.")
+    alerts: int = Field(description="Times it opened or escalated; each was one alert.")
+    parts: list[EscalationPart] = Field(description="Its series, broadest level first.")
+
+    @classmethod
+    def of(cls, read: domain.EscalationRead) -> EscalationRead:
+        fields = {n: getattr(read, n) for n in cls.model_fields if n != "parts"}
+        parts = [
+            EscalationPart(series=SeriesLabel.of(p.series), months=p.months,
+                           anomaly_ids=p.anomaly_ids, observed=p.observed, expected=p.expected,
+                           severity=p.severity)
+            for p in read.parts
+        ]  # fmt: skip
+        return cls(parts=parts, **fields)
+
+
+class EscalationPage(PageInfo):
+    items: list[EscalationRead]
