@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.anomalies.escalation_repository import escalation_reads
+from service.anomalies.escalation_schemas import EscalationRead
 from service.anomalies.repository import list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
 from service.forecasts.repository import list_runs, published_run
@@ -90,6 +92,7 @@ class DashboardPage:
     anomalies: list[AnomalyRead] = field(default_factory=list)
     anomalies_total: int = 0
     anomaly_labels: dict[int, str] = field(default_factory=dict)
+    escalations: dict[int, EscalationRead] = field(default_factory=dict)
     coverage: list[CoverageRow] = field(default_factory=list)
     months: list[MonthLink] = field(default_factory=list)
     events: EventsPanel | None = None
@@ -226,7 +229,10 @@ def _anomalies(session: Session, page: DashboardPage, catalogue: list[SeriesLabe
     page.anomalies, page.anomalies_total = list_anomalies(
         session, AnomalyFilter(origin=None, series=scope), limit=ANOMALY_ROWS
     )
+    grouped = sorted({a.escalation_id for a in page.anomalies if a.escalation_id is not None})
+    page.escalations = {e.id: e for e in escalation_reads(session, grouped)}
     ids = {a.series_id for a in page.anomalies}
+    ids |= {e.headline_series_id for e in page.escalations.values()}
     page.anomaly_labels = {s.id: series_label(s, country=False) for s in catalogue if s.id in ids}
 
 

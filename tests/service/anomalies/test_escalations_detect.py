@@ -71,3 +71,14 @@ def test_detect_prints_one_alert_for_a_surge_seen_at_two_levels(
     assert [a.series_id for a in live if a.alert] == [ids["total"]]
     assert escalation.headline_level == "actor_country"
     assert escalation.alerts == 1
+    # The dashboard shows the grouping: both rows name the one escalation and its headline.
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    with TestClient(create_app(train_settings.model_copy(update={"public_read": True}))) as client:
+        html = client.get("/", params={"actor": "JNIM"}).text
+    table = html[html.index('id="anomalies"') :]
+    assert table.count(f">#{escalation.id}</a>") >= 2
+    assert "alerted" in table
+    assert "part of it" in table
