@@ -22,7 +22,6 @@ import numpy as np
 HORIZON_BANDS = ((1, 3), (4, 6), (7, 12))
 VOLUME_EDGES = (0.5, 2.0, 8.0, 30.0)  # forecast-mean bands: <0.5, 0.5-2, 2-8, 8-30, >=30
 SHRINK_N = 30.0  # pseudo-count of the identity map in each cell
-MEDIAN_SHIFT = False
 SPARSE_BANDS = 2  # volume bands below a forecast mean of 2 are only ever widened
 
 
@@ -88,8 +87,8 @@ class Calibration:
                 # month) covers more than nominal, and narrowing it toward nominal would
                 # drop zero from it, which costs far more accuracy than it gains.
                 lower, upper = np.minimum(lower, lv), np.maximum(upper, lv)
-            mid = np.quantile(0.5 * (u_minus[mask] + u_plus[mask]), lv) if MEDIAN_SHIFT else lv
-            return np.where(lv < 0.5, lower, np.where(lv > 0.5, upper, mid))
+            # The median keeps its level: shifting it did not help on the tuning origins.
+            return np.where(lv < 0.5, lower, np.where(lv > 0.5, upper, lv))
 
         for i in range(cal.table.shape[0]):
             in_h = hb == i

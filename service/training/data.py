@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -104,17 +104,6 @@ def load_series(session: Session, infos: Sequence[SeriesInfo]) -> dict[int, pd.S
         known = ~np.isnan(row)
         out[info.id] = pd.Series(row[known], index=months[known]).asfreq("MS")
     return out
-
-
-def iter_batches(
-    session: Session, infos: Sequence[SeriesInfo], size: int
-) -> Iterator[tuple[SeriesInfo, pd.Series]]:
-    """Yield (info, training data) reading `size` series per query, so memory stays bounded."""
-    for start in range(0, len(infos), size):
-        batch = infos[start : start + size]
-        data = load_series(session, batch)
-        for info in batch:
-            yield info, data[info.id]
 
 
 def data_signature(session: Session, infos: Sequence[SeriesInfo], params: dict[str, Any]) -> str:
