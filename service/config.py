@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.measures import MEASURES, Measure
+
 # The folder holding pyproject.toml when the package runs from a source checkout (`make run`,
 # `pip install -e .`); an installed wheel has no such folder beside it.
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -73,6 +75,8 @@ class Settings(BaseSettings):
     # A series is published when it has at least `train_min_events` events inside its
     # coverage; every series of a panel is fitted regardless (roll-ups are sums of them).
     train_min_events: int = Field(1, ge=0)
+    # What a default run forecasts: one run per measure (events, fatalities), in turn.
+    train_measures: Annotated[tuple[Measure, ...], NoDecode, Field(min_length=1)] = MEASURES
     # Damped trend on the level of the panel engine (off: a level that moves is the default).
     train_trend: bool = False
     train_executor: Literal["inline", "processes", "dask"] = "processes"
@@ -139,7 +143,7 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
     webhook_backoff_max_seconds: float = Field(default=60.0, ge=0, le=3600)
 
-    @field_validator("actor_roles", mode="before")
+    @field_validator("actor_roles", "train_measures", mode="before")
     @classmethod
     def _split_roles(cls, value: object) -> object:
         if isinstance(value, str):

@@ -9,6 +9,7 @@ from typing import Any
 
 from service.anomalies.escalation_schemas import EscalationRead
 from service.anomalies.orm import Anomaly
+from service.measures import EVENTS, noun
 from service.series.repository import SeriesLabel
 
 EMOJI = {"high": ":rotating_light:", "medium": ":warning:", "low": ":information_source:"}
@@ -23,9 +24,10 @@ class AlertItem:
     escalation: EscalationRead | None = None
 
 
-def dashboard_link(public_url: str, series_id: int) -> str:
-    """The dashboard with this series selected."""
-    return f"{public_url.rstrip('/')}/?series={series_id}"
+def dashboard_link(public_url: str, series_id: int, measure: str = EVENTS) -> str:
+    """The dashboard with this series (and measure) selected."""
+    shown = "" if measure == EVENTS else f"&measure={measure}"
+    return f"{public_url.rstrip('/')}/?series={series_id}{shown}"
 
 
 def escalation_text(e: EscalationRead) -> str:
@@ -33,9 +35,10 @@ def escalation_text(e: EscalationRead) -> str:
     months = e.months
     span = f"{months[0]:%Y-%m}" if len(months) == 1 else f"{months[0]:%Y-%m}–{months[-1]:%Y-%m}"
     again = f", update {e.alerts}" if e.alerts > 1 else ""
+    counted = " and ".join(noun(m) for m in e.measures)
     return (
         f"Escalation {e.id}{again}: significant up to {e.headline_level.replace('_', ' ')} level, "
-        f"{len(e.parts)} series flagged in {span}."
+        f"{len(e.parts)} series flagged in {span} ({counted})."
     )
 
 
@@ -50,9 +53,11 @@ def escalation_body(e: EscalationRead) -> dict[str, Any]:
         "severity": e.severity,
         "alerts": e.alerts,
         "months": [m.isoformat() for m in e.months],
+        "measures": e.measures,
         "parts": [
             {
                 "series_id": p.series.id,
+                "measure": p.measure,
                 "key": p.series.key,
                 "level": p.series.level,
                 "region": p.series.region,
@@ -87,7 +92,7 @@ def anomaly_text(item: AlertItem) -> str:
     season = " (rainy season)" if a.in_season else ""
     return (
         f"{EMOJI.get(a.severity, '')} *{a.severity.upper()}* {describe(item.series)}: "
-        f"{a.observed} events in {a.month:%Y-%m}{season}, {a.direction} the "
+        f"{a.observed} {noun(a.measure)} in {a.month:%Y-%m}{season}, {a.direction} the "
         f"{a.level:.0%} forecast interval {a.lower:.0f}–{a.upper:.0f} "
         f"(expected {a.expected:.1f}{judged_by(a.horizon, a.forecast_origin)}). "
         f"Series {item.series.key}"
@@ -108,7 +113,7 @@ def new_text(item: AlertItem) -> str:
 
 def anomaly_payload(item: AlertItem, subscription_id: int, key: str, public_url: str = "") -> bytes:
     a, s, e = item.anomaly, item.series, item.escalation
-    link = dashboard_link(public_url, e.headline_series_id if e else s.id)
+    link = dashboard_link(public_url, e.headline_series_id if e else s.id, a.measure)
     text = anomaly_text(item) + (f" {escalation_text(e)}" if e else "") + f" {link}"
     body: dict[str, Any] = {
         "type": "sahelcast.anomaly",
@@ -121,6 +126,7 @@ def anomaly_payload(item: AlertItem, subscription_id: int, key: str, public_url:
             "id": a.id,
             "month": a.month.isoformat(),
             "origin": a.origin,
+            "measure": a.measure,
             "kind": a.kind,
             "run_id": a.run_id,
             "horizon": a.horizon,
@@ -136,16 +142,7 @@ def anomaly_payload(item: AlertItem, subscription_id: int, key: str, public_url:
             "in_season": a.in_season,
             "episode_start": a.episode_start.isoformat(),
         },
-        "series": {
-            "id": s.id,
-            "key": s.key,
-            "level": s.level,
-            "source": s.source,
-            "country": s.country,
-            "region": s.region,
-            "actor": s.actor,
-            "event_type": s.event_type,
-        },
+        "series": s.labels(),
     }
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
 

@@ -1,5 +1,9 @@
 """Detection: score every run against months observed since it was issued, and flag anomalies.
 
+Each run forecasts one measure (events or fatalities) and is judged by that measure's counts;
+an anomaly carries its measure, and the two measures' flags of one tree group into one
+escalation (a new measure re-alerts it).
+
 Live: a newly observed month is compared with the forecast of the latest readable run trained
 before it. Backtest: the published run's backtest forecasts flag past months the same way.
 Both are idempotent: a (run, series, month) is scored once, a (series, month, origin) is
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Table, and_, exists, func, select
+from sqlalchemy import Table, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.base import QUANTILE_COLUMNS
@@ -33,6 +37,7 @@ from service.anomalies.schemas import AnomalyRead
 from service.anomalies.scoring import EpisodeState, assign_episodes, flag, score_rows
 from service.anomalies.severity import SEVERITY_RANK
 from service.bulk import insert_frame
+from service.measures import EVENTS, FATALITIES
 from service.series.orm import Coverage, Observation, Series
 from service.training.orm import (
     QUANTILE_FIELDS,
@@ -92,12 +97,13 @@ def _unscored_forecasts(session: Session, lo: int, hi: int) -> pd.DataFrame:
         and_(RunScore.run_id == Forecast.run_id, RunScore.series_id == Forecast.series_id,
              RunScore.month == Forecast.month)
     )  # fmt: skip
+    observed = case((Run.measure == FATALITIES, func.coalesce(Observation.fatalities, 0)),
+                    else_=func.coalesce(Observation.events, 0))  # fmt: skip
     query = (
-        select(Forecast.run_id, Forecast.series_id, Forecast.month, Forecast.horizon,
-               Forecast.mean, *[getattr(Forecast, f) for f in QUANTILE_FIELDS], Forecast.in_season,
-               RunSeries.trained_through,
-               RunSeries.trained_through.label("forecast_origin"),
-               func.coalesce(Observation.events, 0).label("observed"))
+        select(Forecast.run_id, Run.measure, Forecast.series_id, Forecast.month,
+               Forecast.horizon, Forecast.mean, *[getattr(Forecast, f) for f in QUANTILE_FIELDS],
+               Forecast.in_season, RunSeries.trained_through,
+               RunSeries.trained_through.label("forecast_origin"), observed.label("observed"))
         .join(Run, Run.id == Forecast.run_id)
         .join(RunSeries, (RunSeries.run_id == Forecast.run_id)
               & (RunSeries.series_id == Forecast.series_id))
@@ -115,11 +121,12 @@ def _unscored_forecasts(session: Session, lo: int, hi: int) -> pd.DataFrame:
 
 def _published_backtests(session: Session, lo: int, hi: int) -> pd.DataFrame:
     query = (
-        select(BacktestForecast.run_id, BacktestForecast.series_id, BacktestForecast.month,
-               BacktestForecast.horizon, BacktestForecast.mean,
+        select(BacktestForecast.run_id, Run.measure, BacktestForecast.series_id,
+               BacktestForecast.month, BacktestForecast.horizon, BacktestForecast.mean,
                *[getattr(BacktestForecast, f) for f in QUANTILE_FIELDS], BacktestForecast.in_season,
                BacktestForecast.observed, BacktestForecast.origin.label("forecast_origin"))
         .join(Publication, Publication.run_id == BacktestForecast.run_id)
+        .join(Run, Run.id == BacktestForecast.run_id)
         .where(BacktestForecast.series_id.between(lo, hi))
     )  # fmt: skip
     return _frame(session.execute(query).all(), query)
@@ -149,36 +156,47 @@ def _write_scores(session: Session, frame: pd.DataFrame) -> int:
 
 
 def _issued_last(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per series and month, the forecast of the latest run trained before the month."""
+    """Per measure, series and month, the forecast of the latest run trained before the month."""
     if frame.empty:
         return frame
-    ordered = frame.sort_values(["series_id", "month", "trained_through", "run_id"])
-    return ordered.drop_duplicates(["series_id", "month"], keep="last")
+    ordered = frame.sort_values(["measure", "series_id", "month", "trained_through", "run_id"])
+    return ordered.drop_duplicates(["measure", "series_id", "month"], keep="last")
 
 
 def _flag(session: Session, frame: pd.DataFrame, origin: str, level: float) -> list[Anomaly]:
     if frame.empty:
         return []
     flags = flag(frame, level)
-    if flags.empty:
-        return []
-    existing = _existing(session, origin, flags["series_id"].unique().tolist())
+    created: list[Anomaly] = []
+    for measure, part in flags.groupby("measure", sort=True):
+        created += _flag_measure(session, part, origin, str(measure))
+    if created:
+        # One alert per escalation, not one per level of the tree (nor one per measure).
+        group(session, [a for a in created if a.kind == INTERVAL])
+    return created
+
+
+def _flag_measure(
+    session: Session, flags: pd.DataFrame, origin: str, measure: str
+) -> list[Anomaly]:
+    existing = _existing(session, origin, measure, flags["series_id"].unique().tolist())
     seen = {(sid, month) for sid, month in existing}
     flags = flags[[(s, m) not in seen for s, m in zip(flags["series_id"], flags["month"],
                                                       strict=True)]]  # fmt: skip
     if flags.empty:
         return []
-    # Flags judged by a forecast that never saw the series: one `new` record, not a flood.
+    # Flags judged by a forecast that never saw the series: one `new` record, not a flood
+    # (told once, by the events; the deaths of a newcomer are not news twice).
     unseen = newborn(session, flags)
-    news = fold_newborn(session, flags[unseen], origin)
+    news = fold_newborn(session, flags[unseen], origin) if measure == EVENTS else []
     flags = flags[~unseen]
     if flags.empty:
         return news
     flags = assign_episodes(flags, existing)
     rows = [
         Anomaly(
-            series_id=int(r.series_id), month=r.month, origin=origin, kind=INTERVAL,
-            run_id=int(r.run_id),
+            series_id=int(r.series_id), month=r.month, origin=origin, measure=measure,
+            kind=INTERVAL, run_id=int(r.run_id),
             horizon=int(r.horizon), forecast_origin=r.forecast_origin,
             observed=int(r.observed), expected=float(r.mean),
             lower=float(r.lower), upper=float(r.upper), level=float(r.level),
@@ -190,18 +208,19 @@ def _flag(session: Session, frame: pd.DataFrame, origin: str, level: float) -> l
     ]  # fmt: skip
     session.add_all(rows)
     session.flush()
-    group(session, rows)  # one alert per escalation, not one per level of the tree
     return [*news, *rows]
 
 
 def _existing(
-    session: Session, origin: str, series_ids: list[int]
+    session: Session, origin: str, measure: str, series_ids: list[int]
 ) -> dict[tuple[int, dt.date], EpisodeState]:
-    """Stored anomalies of these series, as the episode each belongs to (worst severity so far)."""
+    """Stored anomalies of these series and measure, as the episode each belongs to (worst
+    severity so far)."""
     rows = session.execute(
         select(Anomaly.series_id, Anomaly.month, Anomaly.direction, Anomaly.episode_start,
                Anomaly.severity)
-        .where(Anomaly.origin == origin, Anomaly.series_id.in_([int(s) for s in series_ids]))
+        .where(Anomaly.origin == origin, Anomaly.measure == measure,
+               Anomaly.series_id.in_([int(s) for s in series_ids]))
         .order_by(Anomaly.series_id, Anomaly.month)
     ).all()  # fmt: skip
     worst: dict[tuple[int, dt.date], int] = {}

@@ -16,6 +16,7 @@ from service.anomalies.escalation_schemas import EscalationPart, EscalationRead
 from service.anomalies.orm import Anomaly
 from service.anomalies.severity import SEVERITY_RANK
 from service.ingest.orm import Actor, Source
+from service.measures import MEASURES
 from service.series.orm import Series
 from service.series.repository import SeriesLabel, labelled
 
@@ -75,13 +76,15 @@ def escalation_state(
     from service.anomalies.escalations import LEVEL_RANK, REGION_RANK, State
 
     rows = session.execute(
-        select(Anomaly.series_id, Anomaly.severity).where(Anomaly.escalation_id == escalation.id)
-    ).all()
-    missing = {sid for sid, _ in rows} - set(trees)
+        select(Anomaly.series_id, Anomaly.severity, Anomaly.measure)
+        .where(Anomaly.escalation_id == escalation.id)
+    ).all()  # fmt: skip
+    missing = {sid for sid, _, _ in rows} - set(trees)
     trees.update(series_trees(session, missing))
     state = State()
-    for series_id, severity in rows:
+    for series_id, severity, measure in rows:
         t = trees[series_id]
+        state.measures.add(measure)
         state.severity = max(state.severity, SEVERITY_RANK[severity])
         state.headline = max(state.headline, LEVEL_RANK.get(t.level, 0))
         if t.region_id is not None and LEVEL_RANK.get(t.level, 0) >= REGION_RANK:
@@ -150,13 +153,14 @@ def escalation_reads(session: Session, ids: Sequence[int]) -> list[EscalationRea
         .where(Anomaly.escalation_id.in_(list(ids)))
         .order_by(Anomaly.month, Anomaly.series_id)
     ).all()  # fmt: skip
-    parts: dict[int, dict[int, list[Any]]] = {}
+    parts: dict[int, dict[tuple[int, str], list[Any]]] = {}
     for row in anomalies:
         labels: list[Any] = list(row)
         anomaly: Anomaly = labels.pop()
         assert anomaly.escalation_id is not None
         by_series = parts.setdefault(anomaly.escalation_id, {})
-        by_series.setdefault(anomaly.series_id, [SeriesLabel(*labels)]).append(anomaly)
+        key = (anomaly.series_id, anomaly.measure)
+        by_series.setdefault(key, [SeriesLabel(*labels)]).append(anomaly)
     reads = {
         e.id: EscalationRead.of(e, source, actor, _parts(parts.get(e.id, {})))
         for e, source, actor in rows
@@ -164,17 +168,19 @@ def escalation_reads(session: Session, ids: Sequence[int]) -> list[EscalationRea
     return [reads[i] for i in ids if i in reads]
 
 
-def _parts(by_series: dict[int, list[Any]]) -> list[EscalationPart]:
+def _parts(by_series: dict[tuple[int, str], list[Any]]) -> list[EscalationPart]:
     from service.anomalies.escalations import LEVEL_RANK
 
     out = []
     for label, *anomalies in by_series.values():
         worst = max(anomalies, key=lambda a: SEVERITY_RANK[a.severity])
         out.append(EscalationPart(
-            series=label, months=[a.month for a in anomalies],
+            series=label, measure=worst.measure, months=[a.month for a in anomalies],
             anomaly_ids=[a.id for a in anomalies], severity=worst.severity,
             observed=[a.observed for a in anomalies], expected=[a.expected for a in anomalies],
         ))  # fmt: skip
-    # Broadest level first, as the alert reads: country, then regions, then region × type.
-    out.sort(key=lambda p: (-LEVEL_RANK.get(p.series.level, 0), p.series.key))
+    # Broadest level first, as the alert reads: country, then regions, then region × type;
+    # events before deaths.
+    out.sort(key=lambda p: (-LEVEL_RANK.get(p.series.level, 0), p.series.key,
+                            MEASURES.index(p.measure)))  # fmt: skip
     return out

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Self
 
 from pydantic import BaseModel
 
+from service.measures import MEASURES
 from service.series.repository import SeriesLabel
 
 if TYPE_CHECKING:
@@ -14,9 +15,10 @@ if TYPE_CHECKING:
 
 
 class EscalationPart(BaseModel):
-    """One series of an escalation and its flagged months."""
+    """One series and measure of an escalation, and its flagged months."""
 
     series: SeriesLabel
+    measure: str  # events | fatalities
     months: list[dt.date]
     anomaly_ids: list[int]
     severity: str  # its worst month's
@@ -49,6 +51,11 @@ class EscalationRead(BaseModel):
     @property
     def months(self) -> list[dt.date]:
         return sorted({m for p in self.parts for m in p.months})
+
+    @property
+    def measures(self) -> list[str]:
+        """What was flagged in it, events first."""
+        return [m for m in MEASURES if any(p.measure == m for p in self.parts)]
 
     @classmethod
     def of(cls, e: Escalation, source: str, actor: str | None, parts: list[EscalationPart]) -> Self:

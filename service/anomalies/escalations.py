@@ -6,7 +6,7 @@ series, or one actor's series there), one direction and consecutive (or equal) m
 escalation. Its headline is the highest level where it is significant (country > region >
 region × type). Exactly one of its anomalies carries the alert when it opens, and one more each
 time it escalates: a worse severity, a region whose total is flagged for the first time in it,
-or a higher headline level.
+a higher headline level, or a new measure (deaths flagged where events were, or the reverse).
 Every other anomaly of the escalation is not alert-worthy, whatever its own series' episode says.
 Functions only flush.
 """
@@ -45,12 +45,14 @@ class State:
     severity: int = 0
     headline: int = 0
     regions: set[int] = field(default_factory=set)
+    measures: set[str] = field(default_factory=set)
 
     def beaten_by(self, other: State) -> bool:
         return (
             other.severity > self.severity
             or other.headline > self.headline
             or bool(other.regions - self.regions)
+            or bool(other.measures - self.measures)
         )
 
 
@@ -145,7 +147,7 @@ def _absorb(
     escalation: Escalation, state: State, batch: list[Anomaly], trees: dict[int, repo.SeriesTree]
 ) -> State:
     """Add one month's anomalies to `escalation`; return its state with them."""
-    after = State(state.severity, state.headline, set(state.regions))
+    after = State(state.severity, state.headline, set(state.regions), set(state.measures))
     best = max(batch, key=lambda a: _rank(a, trees[a.series_id]))
     best_level = LEVEL_RANK.get(trees[best.series_id].level, 0)
     if best_level > after.headline or (
@@ -156,6 +158,7 @@ def _absorb(
     for anomaly in batch:
         t = trees[anomaly.series_id]
         anomaly.escalation_id = escalation.id
+        after.measures.add(anomaly.measure)
         after.severity = max(after.severity, SEVERITY_RANK[anomaly.severity])
         after.headline = max(after.headline, LEVEL_RANK.get(t.level, 0))
         if t.region_id is not None and LEVEL_RANK.get(t.level, 0) >= REGION_RANK:

@@ -21,6 +21,7 @@ from service.anomalies.orm import Anomaly
 from service.anomalies.scoring import ABOVE, tail_probability
 from service.anomalies.severity import severity
 from service.ingest.orm import Region
+from service.measures import EVENTS
 from service.series.orm import Coverage, Observation, Series
 from service.training.orm import Run, RunSeries
 from service.training.repository import READABLE
@@ -87,10 +88,13 @@ def fold_newborn(session: Session, flags: pd.DataFrame, origin: str) -> list[Ano
 
 
 def live_newcomers(session: Session, lo: int, hi: int, level: float) -> list[Anomaly]:
-    """`new` records for series that first appear after the latest readable run's data (they
-    have no forecast to be judged by), once each."""
+    """`new` records for series that first appear after the latest readable events run's data
+    (they have no forecast to be judged by), once each."""
     run_id = session.scalar(
-        select(Run.id).where(Run.status.in_(READABLE)).order_by(Run.id.desc()).limit(1)
+        select(Run.id)
+        .where(Run.status.in_(READABLE), Run.measure == EVENTS)
+        .order_by(Run.id.desc())
+        .limit(1)
     )
     if run_id is None:
         return []  # nothing was ever forecast: every series is as new as any other

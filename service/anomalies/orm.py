@@ -24,17 +24,20 @@ from service.ingest.orm import utcnow
 class Anomaly(Base):
     """A month whose observed count fell outside the forecast interval issued before it.
 
-    One row per series, month and origin (`live` from a published run, `backtest` from the
-    historical scan), so detection can run any number of times.
+    One row per series, month, origin (`live` from a published run, `backtest` from the
+    historical scan) and measure (events or fatalities), so detection can run any number of
+    times.
     """
 
     __tablename__ = "anomalies"
-    __table_args__ = (UniqueConstraint("series_id", "month", "origin"),)
+    __table_args__ = (UniqueConstraint("series_id", "month", "origin", "measure"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
     month: Mapped[dt.date] = mapped_column(Date, index=True)
     origin: Mapped[str] = mapped_column(String(16))  # live | backtest
+    # What was counted (service/measures.py): the judging run's measure.
+    measure: Mapped[str] = mapped_column(String(16), default="events", server_default="events")
     # `interval`: a month outside the forecast interval; `new`: a series' first appearance,
     # one record instead of a month-by-month flood against forecasts of [0, 0].
     kind: Mapped[str] = mapped_column(String(16), default="interval", server_default="interval")

@@ -61,6 +61,8 @@ def anomaly_conditions(filters: AnomalyFilter) -> list[ColumnElement[bool]]:
         terms.append(Anomaly.status == filters.status)
     if filters.origin:
         terms.append(Anomaly.origin == filters.origin)
+    if filters.measure:
+        terms.append(Anomaly.measure == filters.measure)
     if filters.kind:
         terms.append(Anomaly.kind == filters.kind)
     if filters.alert is not None:

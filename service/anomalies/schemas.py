@@ -24,6 +24,7 @@ class AnomalyRead(BaseModel):
     series: SeriesLabel
     month: dt.date
     origin: str
+    measure: str = "events"
     kind: str
     run_id: int | None
     horizon: int
@@ -66,6 +67,7 @@ class AnomalyFilter:
     direction: str | None = None
     status: str | None = None
     origin: str | None = None  # live | backtest
+    measure: str | None = None  # events | fatalities
     kind: str | None = None  # interval | new
     alert: bool | None = None  # True: alert-worthy; False: suppressed inside an episode
     series_id: int | None = None

@@ -39,10 +39,15 @@ def found_or_404(found: T | None, what: str, ident: int) -> T:
     return found
 
 
-def no_published_run() -> ProblemError:
+def no_published_run(measure: str = "events") -> ProblemError:
+    if measure == "events":
+        detail = "No training run has been published yet."
+    else:
+        detail = (f"No {measure} run has been published yet: train one with `sahelcast train "
+                  f"--measure {measure}` (SAHELCAST_TRAIN_MEASURES: what runs train).")  # fmt: skip
     return ProblemError(
         503,
-        "No training run has been published yet.",
+        detail,
         slug="no-published-run",
         title="No published run",
     )

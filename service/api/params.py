@@ -11,6 +11,7 @@ from fastapi import Depends, Path, Query
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 
 from service.ingest.sources import Source
+from service.measures import Measure
 from service.series.levels import Level
 from service.series.repository import SeriesFilter
 
@@ -101,3 +102,7 @@ async def series_filter(
 
 PageDep = Annotated[Page, Depends(page)]
 SeriesFilterDep = Annotated[SeriesFilter, Depends(series_filter)]
+MeasureParam = Annotated[
+    Measure,
+    Query(description="What is counted: `events`, or the deaths reported in them (`fatalities`)."),
+]

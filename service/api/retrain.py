@@ -78,7 +78,7 @@ def _finish(engine: Engine, job_id: int, status: str, message: str, **details: A
 
 def run_retrain_job(settings_data: dict[str, Any], job_id: int, force: bool) -> None:
     """Train and publish a run for job `job_id`, recording the outcome on the job row."""
-    from service.training.service import NothingToTrain, StaleData, TrainRequest, train
+    from service.training.service import NothingToTrain, StaleData, TrainRequest, train_measures
 
     settings = Settings(**settings_data)
     engine = make_engine(settings.database_url)
@@ -97,18 +97,21 @@ def run_retrain_job(settings_data: dict[str, Any], job_id: int, force: bool) -> 
                     .values(details={"force": force, "run_id": run_id})
                 )
 
-        outcome = train(
+        outcome = train_measures(
             engine, settings, TrainRequest.from_settings(settings, force=force), on_started=started
         )
+        runs = outcome.outcomes
         _finish(
             engine,
             job_id,
             "succeeded",
-            f"published run {outcome.run_id}",
-            run_id=outcome.run_id,
-            n_series=outcome.n_series,
-            n_failed=outcome.n_failed,
-            seconds=round(outcome.seconds, 3),
+            "published " + ", ".join(f"{o.measure} run {o.run_id}" for o in runs),
+            run_id=runs[0].run_id,
+            run_ids={o.measure: o.run_id for o in runs},
+            n_series=runs[0].n_series,
+            n_failed=sum(o.n_failed for o in runs),
+            seconds=round(sum(o.seconds for o in runs), 3),
+            skipped=outcome.skipped,
         )
     except (StaleData, NothingToTrain, LockHeld) as error:
         _finish(engine, job_id, "skipped", str(error))

@@ -11,6 +11,7 @@ from service.anomalies.severity import Direction, Kind, Origin, Severity, Status
 from service.cli.common import db_session, found_or_fail
 from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
 from service.cli.output import Column, Format, FormatOption, emit, emit_one
+from service.measures import EVENTS, Measure, noun
 
 if TYPE_CHECKING:
     from service.anomalies.schemas import AnomalyRead
@@ -25,11 +26,17 @@ def _range(record: dict[str, Any]) -> str:
     return f"{record['lower']:.0f}–{record['upper']:.0f}"
 
 
+def _counted(record: dict[str, Any]) -> str:
+    """The observed count, named when it is not events: '12 deaths'."""
+    measure = record.get("measure", EVENTS)
+    return str(record["observed"]) + ("" if measure == EVENTS else f" {noun(measure)}")
+
+
 COLUMNS = (
     Column("id", right=True),
     Column("month", show=lambda v: f"{v:%Y-%m}", whole=True),
     Column("series_key", "series"),
-    Column("observed", right=True),
+    Column("counted", "observed", right=True),
     Column("range", "expected", right=True),
     # Months ahead the judging forecast looked; its origin month is in `show`, JSON and CSV
     # (an 80-column table has no room for it beside the series key).
@@ -74,6 +81,10 @@ def list_(
     kind: Annotated[
         Kind | None, typer.Option(help="interval, or new: series' first appearances [both].")
     ] = None,
+    measure: Annotated[
+        Measure | None,
+        typer.Option(help="events, or fatalities: months whose deaths were flagged [both]."),
+    ] = None,
     alerts: Annotated[
         bool, typer.Option("--alerts", help="Only the alert-worthy ones (first or worse).")
     ] = False,
@@ -96,6 +107,7 @@ def list_(
             direction=direction,
             status=status,
             origin=origin,
+            measure=measure,
             kind=kind,
             alert=True if alerts else None,
             series_id=series_id,
@@ -104,12 +116,12 @@ def list_(
         rows, total = list_anomalies(session, filters, limit=limit)
     records = [anomaly_record(a) for a in rows]
     if fmt is Format.table:
-        records = [{**r, "range": _range(r)} for r in records]
+        records = [{**r, "range": _range(r), "counted": _counted(r)} for r in records]
     emit(records, COLUMNS, fmt, title=f"{len(rows)} of {total} anomalies, newest first")
 
 
 SHOW_FIELDS = (
-    "series_key", "month", "observed", "expected", "lower", "upper", "level", "direction",
+    "series_key", "month", "measure", "observed", "expected", "lower", "upper", "level", "direction",
     "tail_probability", "severity", "in_season", "episode_start", "alert", "status", "origin",
     "run_id", "horizon", "forecast_origin", "created_at", "acknowledged_at",
 )  # fmt: skip

@@ -60,6 +60,7 @@ def _escalations(engine: Engine, ids: list[int]) -> None:
     from service.anomalies.escalation_repository import escalation_reads
     from service.anomalies.repository import get_anomaly
     from service.db import session_scope
+    from service.measures import noun
 
     table = Table(title=f"{len(ids)} new alerts (one per escalation that opened or escalated)")
     for column in ("escalation", "months", "headline", "observed", "expected range",
@@ -80,7 +81,8 @@ def _escalations(engine: Engine, ids: list[int]) -> None:
                      if e else "")  # fmt: skip
             table.add_row(
                 f"{e.id} (update {e.alerts})" if e and e.alerts > 1 else str(e.id if e else "-"),
-                span, head.series.key if head else a.series_key, str(a.observed),
+                span, head.series.key if head else a.series_key,
+                f"{a.observed} {noun(a.measure)}",
                 f"{a.lower:.0f}–{a.upper:.0f}",
                 "new series" if a.kind == "new" else a.direction,
                 e.severity if e else a.severity,

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from service.ingest.sources import Source
+from service.measures import Measure
 from service.series.levels import Level
 
 Country = Annotated[str | None, typer.Option(help="Only this country, e.g. 'Mali'.")]
@@ -17,3 +18,9 @@ EventType = Annotated[
 ]
 LevelOption = Annotated[Level | None, typer.Option("--level", help="Only this roll-up level.")]
 SourceOption = Annotated[Source | None, typer.Option("--source", help="Only this data provider.")]
+MeasureOption = Annotated[
+    Measure,
+    typer.Option(
+        "--measure", help="What is counted: events, or the deaths reported in them (fatalities)."
+    ),
+]

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from service.cli.common import console, err_console, fail, require_db
+from service.cli.options import MeasureOption
+from service.measures import EVENTS, noun
 
 
 def plot(
@@ -17,9 +19,11 @@ def plot(
         typer.Option("--out", "-o", help="File to write, .png or .svg [default: ./series-ID.png]."),
     ] = None,
     months: Annotated[int, typer.Option(min=12, help="How many months of history to show.")] = 96,
+    measure: MeasureOption = EVENTS,
 ) -> None:
     """Write the fan chart of a series: observed months, the published forecast with its
-    50/80/95 % intervals, rainy seasons shaded and anomalies marked.
+    50/80/95 % intervals, rainy seasons shaded and anomalies marked. `--measure fatalities`
+    draws the deaths and their own forecast.
 
     Without a published run (or when the run has no forecast for the series), the observed
     months alone are written, and the command fails with exit status 1 to say so.
@@ -39,20 +43,21 @@ def plot(
         info = get_series(session, series)
         if info is None:
             fail(f"no series {series!r}; find one with `sahelcast series list`", 2)
-        run_id = published_run_id(session)
-        data = load_chart(session, info, run_id, history_months=months)
-    target = out if out is not None else Path(f"series-{info.id}.png")
+        run_id = published_run_id(session, measure)
+        data = load_chart(session, info, run_id, history_months=months, measure=measure)
+    suffix = "" if measure == EVENTS else f"-{measure}"
+    target = out if out is not None else Path(f"series-{info.id}{suffix}.png")
     if target.parent != Path("") and not target.parent.is_dir():
         fail(f"{target.parent}: no such folder", 2)
     save(fan_chart(data, heading=True), target, title=data.label, desc=describe(data))
     if run_id is None:
         err_console.print(f"wrote the observed months only to {target}", highlight=False)
-        fail("no training run is published yet, so there is no forecast to draw: run "
-             "`sahelcast train`")  # fmt: skip
+        fail(f"no {measure} run is published yet, so there is no forecast to draw: run "
+             f"`sahelcast train --measure {measure}`")  # fmt: skip
     if not data.has_forecast:
         err_console.print(f"wrote the observed months only to {target}", highlight=False)
         fail(f"the published run {run_id} has no forecast for {info.key} (series with fewer "
              "than SAHELCAST_TRAIN_MIN_EVENTS events are not trained)")  # fmt: skip
     assert data.forecast is not None
-    console.print(f"wrote {target}: {data.label}, forecast of run {run_id} "
+    console.print(f"wrote {target}: {data.label}, {noun(measure)}, forecast of run {run_id} "
                   f"({data.forecast.model})", highlight=False)  # fmt: skip

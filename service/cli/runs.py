@@ -15,6 +15,7 @@ app = typer.Typer(
 
 COLUMNS = (
     Column("id", right=True),
+    Column("measure", whole=True),
     Column("status", whole=True),
     Column("published", whole=True),
     Column("started_at", "started (UTC)", whole=True),
@@ -25,11 +26,11 @@ COLUMNS = (
 )
 
 
-def _records(runs: list[Any], published: int | None) -> list[dict[str, Any]]:
+def _records(runs: list[Any], published: set[int]) -> list[dict[str, Any]]:
     records = []
     for run in runs:
         record = run.model_dump()
-        record["published"] = run.id == published
+        record["published"] = run.id in published
         finished = run.finished_at
         record["seconds"] = (finished - run.started_at).total_seconds() if finished else None
         records.append(record)
@@ -42,10 +43,10 @@ def list_(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List training runs, newest first: running, published, superseded or failed."""
-    from service.forecasts.repository import list_runs, published_run_id
+    from service.forecasts.repository import list_runs, published_runs
 
     with db_session() as session:
-        runs, published = list_runs(session, limit=limit), published_run_id(session)
+        runs, published = list_runs(session, limit=limit), set(published_runs(session).values())
     emit(_records(runs, published), COLUMNS, fmt, title=f"{len(runs)} run(s), newest first")
 
 
@@ -55,10 +56,10 @@ def show(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Show one run in full: status, timings, series trained and failed, its parameters."""
-    from service.forecasts.repository import get_run, published_run_id
+    from service.forecasts.repository import get_run, published_runs
 
     with db_session() as session:
-        found, published = get_run(session, run_id), published_run_id(session)
+        found, published = get_run(session, run_id), set(published_runs(session).values())
     run = found_or_fail(found, f"no run {run_id}; see `sahelcast runs list`")
     [record] = _records([run], published)
     emit_one(record, fmt, title=f"run {run_id}")

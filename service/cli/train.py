@@ -8,6 +8,7 @@ import typer
 
 from service.cli.common import console, err_console, fail, progress_bar, require_db
 from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
+from service.measures import Measure
 from service.training.executors import ExecutorName
 
 if TYPE_CHECKING:
@@ -47,6 +48,14 @@ def train(
     force: Annotated[
         bool, typer.Option("--force", help="Train even if the data did not advance.")
     ] = False,
+    measure: Annotated[
+        Measure | None,
+        typer.Option(
+            "--measure",
+            help="Train only this measure [default: SAHELCAST_TRAIN_MEASURES, events and "
+            "fatalities: one run each].",
+        ),
+    ] = None,
 ) -> None:
     """Fit the panel engine and publish the run when it is complete.
 
@@ -55,8 +64,9 @@ def train(
     Filters scope the run: `--actor JNIM` refits the panels JNIM is in but replaces only JNIM's
     series; every other series keeps its latest published forecast. Readers keep seeing the
     previous run until this one is complete; one run at a time (a second is refused while the
-    first holds the lease). When the data did not advance since the published run, nothing is
-    trained unless --force. Anomaly detection runs after a published run.
+    first holds the lease). Events and fatalities are forecast by runs of their own, one after
+    the other. When the data did not advance since a measure's published run, that measure is
+    not retrained unless --force. Anomaly detection runs after a published run.
     """
     # Imported on use: the forecasting stack takes seconds to import, `sahelcast --help` should not.
     from service.cli.detect import deliver_alerts_from_here
@@ -85,6 +95,7 @@ def train(
         result = run_job(engine, "train", "cli", lambda: train_step(
             engine, settings, request,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            measures=[measure] if measure else None,
         ))  # fmt: skip
     _report(result)
     if result.status == "succeeded":

@@ -17,12 +17,13 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func,
 from sqlalchemy.orm import Session
 
 from service.forecasts.schemas import RunRead
+from service.measures import EVENTS, PUBLICATION_IDS
 from service.rawsql import RawStatement, as_date, as_datetime
 from service.series.orm import Series
 from service.series.repository import MAX_ID, SeriesFilter, labelled
 from service.series.repository import SeriesLabel as SeriesRef
 from service.series.repository import series_conditions as conditions
-from service.training.orm import PUBLICATION_ID, Forecast, Publication, RunSeries
+from service.training.orm import Forecast, Publication, RunSeries
 
 QUANTILES = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
 MONTH_COLUMNS = ("month", "horizon", "mean", *QUANTILES, "in_season")
@@ -52,7 +53,7 @@ def _one_series(match: ColumnElement[bool]) -> Select[Any]:
             RunSeries.trained_through,
             *_FORECAST_COLUMNS,
         )
-        .outerjoin(Publication, Publication.id == PUBLICATION_ID)
+        .outerjoin(Publication, Publication.id == bindparam("pointer"))
         .outerjoin(
             RunSeries,
             and_(RunSeries.run_id == Publication.run_id, RunSeries.series_id == Series.id),
@@ -74,18 +75,21 @@ _BY_ID = RawStatement(_one_series(Series.id == bindparam("ref")))
 _BY_KEY = RawStatement(_one_series(Series.key == bindparam("ref")))
 
 
-POINTER_SQL = f"SELECT run_id FROM publication WHERE id = {PUBLICATION_ID}"
+POINTER_SQL = {
+    measure: f"SELECT run_id FROM publication WHERE id = {pointer}"
+    for measure, pointer in PUBLICATION_IDS.items()
+}
 
 
-def published_run_id_raw(connection: Connection) -> int | None:
-    """The published run's id, read on the driver's cursor.
+def published_run_id_raw(connection: Connection, measure: str = EVENTS) -> int | None:
+    """The published run's id of `measure`, read on the driver's cursor.
 
     Every hot request reads it, and SQLAlchemy's statement machinery costs several times what
     this one primary-key read does (the SQL is the same on SQLite and PostgreSQL).
     """
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(POINTER_SQL)
+        cursor.execute(POINTER_SQL[measure])
         row = cursor.fetchone()
     finally:
         cursor.close()
@@ -93,9 +97,10 @@ def published_run_id_raw(connection: Connection) -> int | None:
 
 
 def series_forecast(
-    connection: Connection, ref: str, horizon: int
+    connection: Connection, ref: str, horizon: int, measure: str = EVENTS
 ) -> tuple[SeriesRef, SeriesForecast | None] | None:
-    """A series (by id or key) and its published forecast up to `horizon`, in one statement.
+    """A series (by id or key) and its published forecast of `measure` up to `horizon`, in one
+    statement.
 
     None when there is no such series; a None forecast when nothing is published; empty
     `months` when the published run has no forecast for the series.
@@ -106,7 +111,8 @@ def series_forecast(
         statement, value = _BY_ID, int(ref)
     else:
         statement, value = _BY_KEY, ref  # type: ignore[assignment]
-    rows = statement.rows(connection, {"ref": value, "horizon": horizon})
+    params = {"ref": value, "horizon": horizon, "pointer": PUBLICATION_IDS[measure]}
+    rows = statement.rows(connection, params)
     if not rows:
         return None
     first = rows[0]

@@ -16,11 +16,11 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from service.forecasts.schemas import ForecastPoint, RunRead, SeasonEffectRead, SeriesForecast
+from service.measures import EVENTS, PUBLICATION_IDS
 from service.series.orm import Series
 from service.series.repository import SeriesFilter
 from service.series.repository import filter_series as series_conditions
 from service.training.orm import (
-    PUBLICATION_ID,
     BacktestForecast,
     Forecast,
     Publication,
@@ -29,13 +29,25 @@ from service.training.orm import (
 )
 
 
-def published_run_id(session: Session) -> int | None:
-    """Return the id of the run readers see, or None before the first publication."""
-    return session.scalar(select(Publication.run_id).where(Publication.id == PUBLICATION_ID))
+def published_run_id(session: Session, measure: str = EVENTS) -> int | None:
+    """Return the id of the run of `measure` readers see, or None before its first publication."""
+    return session.scalar(
+        select(Publication.run_id).where(Publication.id == PUBLICATION_IDS[measure])
+    )
 
 
-def published_run(session: Session) -> RunRead | None:
-    run = session.scalar(select(Run).join(Publication, Publication.run_id == Run.id))
+def published_runs(session: Session) -> dict[str, int]:
+    """The published run of every measure that has one: {measure: run id}."""
+    return dict(session.execute(
+        select(Run.measure, Run.id).join(Publication, Publication.run_id == Run.id)
+    ).tuples().all())  # fmt: skip
+
+
+def published_run(session: Session, measure: str = EVENTS) -> RunRead | None:
+    run = session.scalar(
+        select(Run).join(Publication, Publication.run_id == Run.id)
+        .where(Publication.id == PUBLICATION_IDS[measure])
+    )  # fmt: skip
     return RunRead.model_validate(run) if run else None
 
 
@@ -77,7 +89,7 @@ def run_detail(session: Session, run_id: int) -> RunDetail | None:
     run = session.get(Run, run_id)
     if run is None:
         return None
-    detail = RunDetail(run=run, published=published_run_id(session) == run_id)
+    detail = RunDetail(run=run, published=published_run_id(session, run.measure) == run_id)
     models: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
     sums: dict[str, float] = defaultdict(float)
@@ -113,8 +125,11 @@ class PublishedResult:
     result: RunSeries | None
 
 
-def published_result(session: Session, series_id: int) -> PublishedResult | None:
-    """The series' `run_series` row in the published run (one statement); None if unpublished."""
+def published_result(
+    session: Session, series_id: int, measure: str = EVENTS
+) -> PublishedResult | None:
+    """The series' `run_series` row in the published run of `measure` (one statement); None if
+    unpublished."""
     row = session.execute(
         select(Publication.run_id, Publication.published_at, RunSeries)
         .select_from(Publication)
@@ -122,7 +137,7 @@ def published_result(session: Session, series_id: int) -> PublishedResult | None
             RunSeries,
             and_(RunSeries.run_id == Publication.run_id, RunSeries.series_id == series_id),
         )
-        .where(Publication.id == PUBLICATION_ID)
+        .where(Publication.id == PUBLICATION_IDS[measure])
     ).first()
     return PublishedResult(row[0], row[1], row[2]) if row else None
 
@@ -150,10 +165,10 @@ def _points(
 
 
 def series_forecast(
-    session: Session, series_id: int, run_id: int | None = None
+    session: Session, series_id: int, run_id: int | None = None, measure: str = EVENTS
 ) -> SeriesForecast | None:
-    """A series' result and forecast in `run_id` (default: the published run), or None."""
-    run_id = run_id if run_id is not None else published_run_id(session)
+    """A series' result and forecast in `run_id` (default: the published run of `measure`)."""
+    run_id = run_id if run_id is not None else published_run_id(session, measure)
     if run_id is None:
         return None
     row = session.execute(
@@ -174,11 +189,11 @@ def series_forecast(
 
 
 def backtest_points(
-    session: Session, series_id: int, run_id: int | None = None
+    session: Session, series_id: int, run_id: int | None = None, measure: str = EVENTS
 ) -> list[ForecastPoint]:
-    """The backtest forecasts of a series' chosen model in a run (default: the published one):
+    """The backtest forecasts of a series in a run (default: the published one of `measure`):
     per past month, the forecast of the latest origin before it."""
-    run_id = run_id if run_id is not None else published_run_id(session)
+    run_id = run_id if run_id is not None else published_run_id(session, measure)
     if run_id is None:
         return []
     return _points(session, BacktestForecast, run_id, series_id)  # type: ignore[arg-type]
@@ -192,10 +207,12 @@ def list_forecasts(
     month: object = None,
     limit: int = 1000,
     offset: int = 0,
+    measure: str = EVENTS,
 ) -> list[tuple[str, ForecastPoint]]:
-    """Forecast points of many series in one run (default: published), ordered by series and
-    month; `month` restricts to one target month. Returns (series key, point) pairs."""
-    run_id = run_id if run_id is not None else published_run_id(session)
+    """Forecast points of many series in one run (default: the published one of `measure`),
+    ordered by series and month; `month` restricts to one target month. Returns (series key,
+    point) pairs."""
+    run_id = run_id if run_id is not None else published_run_id(session, measure)
     if run_id is None:
         return []
     query = select(Forecast, Series.key).join(Series, Series.id == Forecast.series_id)

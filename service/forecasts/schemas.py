@@ -13,6 +13,7 @@ class RunRead(BaseModel):
 
     id: int
     status: str
+    measure: str = "events"
     started_at: dt.datetime
     finished_at: dt.datetime | None
     published_at: dt.datetime | None

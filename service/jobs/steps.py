@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -27,7 +28,7 @@ from service.training.service import (
     Progress,
     StaleData,
     TrainRequest,
-    train,
+    train_measures,
 )
 
 log = logging.getLogger(__name__)
@@ -100,11 +101,13 @@ def ingest_step(engine: Engine, settings: Settings) -> StepResult:
 
 
 def train_step(
-    engine: Engine, settings: Settings, request: TrainRequest, progress: Progress | None = None
-) -> StepResult:
-    """Train and publish a run; a refusal (no new data, another run, nothing to train) is a skip."""
+    engine: Engine, settings: Settings, request: TrainRequest, progress: Progress | None = None,
+    measures: Sequence[str] | None = None,
+) -> StepResult:  # fmt: skip
+    """Train and publish a run per measure (default: SAHELCAST_TRAIN_MEASURES); a refusal (no new
+    data, another run, nothing to train) is a skip."""
     try:
-        outcome = train(engine, settings, request, progress=progress)
+        outcome = train_measures(engine, settings, request, measures, progress=progress)
     except StaleData as why:
         return StepResult(SKIPPED, str(why), {"reason": "stale"})
     except NothingToTrain as why:
@@ -113,7 +116,7 @@ def train_step(
         details = {"reason": "locked", "holder": why.owner,
                    "expires_at": why.expires_at.isoformat()}  # fmt: skip
         return StepResult(SKIPPED, str(why), details)
-    if outcome.abandoned:
+    if any(o.abandoned for o in outcome.outcomes):
         with session_scope(engine) as session:
             abandon_running(session, "train")
     message = outcome.describe()

@@ -8,8 +8,8 @@ one label record (`SeriesLabel`), one labelled query (`labelled`), one filter â†
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
@@ -52,6 +52,10 @@ class SeriesLabel:
     region: str | None
     actor: str | None
     event_type: str | None
+
+    def labels(self) -> dict[str, Any]:
+        """The label fields alone (not a subclass's extras), as the API and payloads show them."""
+        return {f.name: getattr(self, f.name) for f in fields(SeriesLabel)}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base
 from service.ingest.orm import utcnow
+from service.measures import PUBLICATION_IDS
 
 
 class Run(Base):
@@ -34,6 +35,8 @@ class Run(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # running | published | superseded | failed
     status: Mapped[str] = mapped_column(String(16), index=True)
+    # What the run forecasts (service/measures.py): each measure has its own published run.
+    measure: Mapped[str] = mapped_column(String(16), default="events", server_default="events")
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -139,15 +142,15 @@ class BacktestForecast(PredictiveColumns, Base):
     observed: Mapped[int] = mapped_column(Integer)
 
 
-PUBLICATION_ID = 1  # the single row of `publication`
+PUBLICATION_ID = PUBLICATION_IDS["events"]  # the row of `publication` of the events' run
 
 
 class Publication(Base):
-    """The single row naming the run readers see (switched atomically on publish)."""
+    """One row per measure naming the run readers see (switched atomically on publish)."""
 
     __tablename__ = "publication"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # PUBLICATION_IDS[measure]
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -67,13 +67,16 @@ def bottoms_of(infos: Sequence[SeriesInfo]) -> list[SeriesInfo]:
     return sorted(chosen, key=lambda i: i.id)
 
 
-def load_panel(session: Session, name: str, infos: Sequence[SeriesInfo]) -> PanelData | None:
-    """Read one panel's bottoms; None when it has none with coverage."""
+def load_panel(
+    session: Session, name: str, infos: Sequence[SeriesInfo], measure: str = "events"
+) -> PanelData | None:
+    """Read one panel's bottoms (their events or their fatalities); None when it has none with
+    coverage."""
     members = [i for i in infos if f"{i.source}|{i.country}" == name]
     bottoms = [i for i in bottoms_of(members) if i.last_complete_month is not None]
     if not bottoms:
         return None
-    months, y = load_matrix(session, bottoms)
+    months, y = load_matrix(session, bottoms, measure)
     start = months[0]
     labels = pd.DataFrame({
         "uid": [i.id for i in bottoms],

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from service.anomalies.orm import RunScore
 from service.bulk import insert_frame
 from service.ingest.orm import utcnow
+from service.measures import EVENTS, MEASURES, PUBLICATION_IDS
 from service.training.lock import Lease, LockLost
 from service.training.orm import BacktestForecast, Forecast, Lock, Publication, Run, RunSeries
 from service.training.work import finite_or_none
@@ -36,16 +37,20 @@ RUNNING, PUBLISHED, SUPERSEDED, FAILED = "running", "published", "superseded", "
 READABLE = (PUBLISHED, SUPERSEDED)
 
 
-def published_run(session: Session) -> Run | None:
-    """Return the run readers currently see, if any."""
-    return session.scalar(select(Run).join(Publication, Publication.run_id == Run.id))
+def published_run(session: Session, measure: str = EVENTS) -> Run | None:
+    """Return the run of `measure` readers currently see, if any."""
+    return session.scalar(
+        select(Run).join(Publication, Publication.run_id == Run.id)
+        .where(Publication.id == PUBLICATION_IDS[measure])
+    )  # fmt: skip
 
 
 def create_run(
-    session: Session, *, executor: str, params: dict[str, Any], signature: str, n_series: int
-) -> Run:
-    run = Run(status=RUNNING, executor=executor, params=params, data_signature=signature,
-              n_series=n_series, n_failed=0)  # fmt: skip
+    session: Session, *, measure: str = EVENTS, executor: str, params: dict[str, Any],
+    signature: str, n_series: int,
+) -> Run:  # fmt: skip
+    run = Run(status=RUNNING, measure=measure, executor=executor, params=params,
+              data_signature=signature, n_series=n_series, n_failed=0)  # fmt: skip
     session.add(run)
     session.flush()
     return run
@@ -180,10 +185,14 @@ def publish(session: Session, run: Run, lease: Lease) -> None:
     if held.rowcount != 1:
         raise LockLost(f"run {run.id} lost its lease before publishing; not published")
     now = utcnow()
-    session.execute(update(Run).where(Run.status == PUBLISHED).values(status=SUPERSEDED))
-    pointer = session.get(Publication, 1)
+    session.execute(
+        update(Run).where(Run.status == PUBLISHED, Run.measure == run.measure)
+        .values(status=SUPERSEDED)
+    )  # fmt: skip
+    pointer_id = PUBLICATION_IDS[run.measure]
+    pointer = session.get(Publication, pointer_id)
     if pointer is None:
-        session.add(Publication(id=1, run_id=run.id, published_at=now))
+        session.add(Publication(id=pointer_id, run_id=run.id, published_at=now))
     else:
         pointer.run_id, pointer.published_at = run.id, now
     run.status, run.published_at, run.finished_at = PUBLISHED, now, run.finished_at or now
@@ -191,17 +200,21 @@ def publish(session: Session, run: Run, lease: Lease) -> None:
 
 
 def apply_retention(session: Session, keep: int) -> list[int]:
-    """Trim runs older than the `keep` newest readable ones; return the trimmed run ids.
+    """Trim runs older than the `keep` newest readable ones of each measure; return the trimmed
+    run ids.
 
     Their backtests go, and so do forecasts already scored against what was observed. A
     forecast not yet scored stays until detection has scored it, so accuracy by horizon
     stays on record for every run.
     """
-    readable = list(
-        session.scalars(select(Run.id).where(Run.status.in_(READABLE)).order_by(Run.id.desc()))
-    )
-    published = published_run(session)
-    old = [run_id for run_id in readable[keep:] if published is None or run_id != published.id]
+    published = set(session.scalars(select(Publication.run_id)))
+    old: list[int] = []
+    for measure in MEASURES:
+        readable = list(session.scalars(
+            select(Run.id).where(Run.status.in_(READABLE), Run.measure == measure)
+            .order_by(Run.id.desc())
+        ))  # fmt: skip
+        old += [run_id for run_id in readable[keep:] if run_id not in published]
     if not old:
         return []
     session.execute(delete(BacktestForecast).where(BacktestForecast.run_id.in_(old)))

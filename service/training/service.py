@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from models.panel.engine import PanelConfig, config_dict
 from service.config import Settings
 from service.db import session_scope
+from service.measures import EVENTS, MEASURES, Measure
 from service.migrate import require_current
 from service.series.repository import SeriesFilter, SeriesInfo
 from service.training import repository as repo
@@ -59,6 +60,7 @@ class TrainRequest:
     force: bool = False
     batch_size: int = 200
     config: PanelConfig = field(default_factory=PanelConfig)
+    measure: Measure = EVENTS  # what the run forecasts; each measure has its own runs
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> TrainRequest:
@@ -79,6 +81,7 @@ class TrainRequest:
             "filters": dataclasses.asdict(self.filters),
             "min_events": self.min_events,
             "engine": config_dict(self.config),
+            "measure": self.measure,
         }
 
     def scope(self) -> dict[str, str]:
@@ -97,6 +100,7 @@ class TrainOutcome:
     abandoned: list[int] = field(default_factory=list)
     scope: dict[str, str] = field(default_factory=dict)  # the filters of a scoped run
     carried: int = 0  # series a scoped run kept from the run it replaced
+    measure: str = EVENTS
 
     def describe(self) -> str:
         """One line for the CLI and the job record."""
@@ -104,11 +108,72 @@ class TrainOutcome:
         if self.scope:
             what = ", ".join(f"{k}={v}" for k, v in sorted(self.scope.items()))
             scope = f" (scope {what}; {self.carried} other series kept their forecasts)"
-        return (f"run {self.run_id} published{scope}: {self.n_series} series, "
+        return (f"{self.measure} run {self.run_id} published{scope}: {self.n_series} series, "
                 f"{self.n_failed} failed, {self.seconds:.1f} s ({self.coverage})")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclass
+class MeasuresOutcome:
+    """What one training call did for each measure: a published run, or why not."""
+
+    outcomes: list[TrainOutcome] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # measure -> why it was not retrained
+
+    def describe(self) -> str:
+        lines = [o.describe() for o in self.outcomes]
+        lines += [f"{measure} not retrained: {why}" for measure, why in self.skipped.items()]
+        return "; ".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job record: the first run's id, every run by measure, the failures of all."""
+        return {
+            "run_id": self.outcomes[0].run_id if self.outcomes else None,
+            "run_ids": {o.measure: o.run_id for o in self.outcomes},
+            "n_series": max((o.n_series for o in self.outcomes), default=0),
+            "failures": [f for o in self.outcomes for f in o.failures],
+            "abandoned": [a for o in self.outcomes for a in o.abandoned],
+            "skipped": self.skipped,
+            "runs": [{k: v for k, v in o.to_dict().items() if k != "failures"}
+                     for o in self.outcomes],
+        }  # fmt: skip
+
+
+def train_measures(
+    engine: Engine,
+    settings: Settings,
+    request: TrainRequest,
+    measures: Sequence[str] | None = None,
+    *,
+    progress: Progress | None = None,
+    on_started: Callable[[int], None] | None = None,
+) -> MeasuresOutcome:
+    """Train and publish one run per measure (default: SAHELCAST_TRAIN_MEASURES), in turn.
+
+    A measure whose data did not advance is skipped and said so (after an upgrade the
+    fatalities have no run yet while the events' is current); StaleData is raised only when
+    every measure is current. LockHeld and NothingToTrain stop the whole call.
+    """
+    chosen = [m for m in MEASURES if m in (measures or settings.train_measures)]
+    result = MeasuresOutcome()
+    for k, measure in enumerate(chosen):
+        step = None if progress is None else _offset(progress, k, len(chosen))
+        try:
+            result.outcomes.append(train(engine, settings,
+                                         dataclasses.replace(request, measure=measure),
+                                         progress=step, on_started=on_started))  # fmt: skip
+        except StaleData as why:
+            result.skipped[measure] = str(why)
+    if not result.outcomes:
+        raise StaleData("; ".join(f"{m}: {why}" for m, why in result.skipped.items()))
+    return result
+
+
+def _offset(progress: Progress, k: int, n: int) -> Progress:
+    """Report measure k of n as one bar: each measure is an equal share of the work."""
+    return lambda done, total: progress(k * total + done, n * total)
 
 
 def train(
@@ -119,7 +184,8 @@ def train(
     progress: Progress | None = None,
     on_started: Callable[[int], None] | None = None,
 ) -> TrainOutcome:
-    """Train and publish one run; raise LockHeld, StaleData or NothingToTrain to refuse."""
+    """Train and publish one run of `request.measure`; raise LockHeld, StaleData or
+    NothingToTrain to refuse."""
     require_current(engine)
     started = time.perf_counter()
     lease = acquire(engine, TRAINING_LOCK, settings.lock_lease_seconds)
@@ -144,7 +210,7 @@ def train(
         lease.release()
     return TrainOutcome(run_id, len(infos), n_failed, time.perf_counter() - started,
                         coverage_text(infos), failures, abandoned, request.scope(),
-                        carried)  # fmt: skip
+                        carried, request.measure)  # fmt: skip
 
 
 def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesInfo], int | None]:
@@ -157,16 +223,17 @@ def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesI
             )
         params = request.selection_params()
         signature = data_signature(session, infos, params)
-        current = repo.published_run(session)
+        current = repo.published_run(session, request.measure)
         if current is not None and current.data_signature == signature and not request.force:
             raise StaleData(
-                f"the data did not advance since run {current.id} (published "
+                f"the data did not advance since {request.measure} run {current.id} (published "
                 f"{current.published_at:%Y-%m-%d %H:%M} UTC): same coverage "
                 f"({coverage_text(infos)}), same counts and same selection; "
                 "nothing to retrain (use --force to train anyway)"
             )
         run = repo.create_run(
             session,
+            measure=request.measure,
             executor=request.executor,
             params={**params, "workers": request.workers, "force": request.force,
                     "scope": request.scope()},
@@ -190,7 +257,7 @@ def _tasks(
         everything = select_series(session, SeriesFilter(), 0)
     for name in names:
         with session_scope(engine) as session:
-            panel = load_panel(session, name, everything)
+            panel = load_panel(session, name, everything, request.measure)
         if panel is not None:
             yield PanelTask(panel, scope, request.config)
 

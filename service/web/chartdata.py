@@ -13,6 +13,7 @@ from service.anomalies.repository import list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
 from service.forecasts.repository import series_forecast
 from service.forecasts.schemas import SeriesForecast
+from service.measures import EVENTS, noun
 from service.series.repository import UNKNOWN, SeriesInfo, series_months
 from service.web.seasons import Span, rainy_spans
 
@@ -22,9 +23,11 @@ MAX_MARKED = 500
 
 @dataclass
 class ChartData:
-    """A series' observed months, its published forecast (if any), anomalies and rainy seasons.
+    """A series' observed months, its published forecast (if any), anomalies and rainy seasons,
+    of one measure (events, or the deaths reported in them).
 
-    `history` has columns month (month start), events, status (observed | zero | unknown).
+    `history` has columns month (month start), count (of the measure), status (observed | zero
+    | unknown).
     """
 
     info: SeriesInfo
@@ -32,6 +35,7 @@ class ChartData:
     forecast: SeriesForecast | None
     anomalies: list[AnomalyRead] = field(default_factory=list)
     seasons: list[Span] = field(default_factory=list)
+    measure: str = EVENTS
 
     @property
     def label(self) -> str:
@@ -75,20 +79,23 @@ def load_chart(
     run_id: int | None,
     *,
     history_months: int | None = HISTORY_MONTHS,
+    measure: str = EVENTS,
 ) -> ChartData:
-    """Read what the fan chart of `info` shows, with the forecast of `run_id` (None: none).
+    """Read what the fan chart of `info` shows for `measure`, with the forecast of `run_id`
+    (None: none), a run of that measure.
 
     Callers resolve the published run once (`published_run_id`) and pass it on, so one page
     or one file never mixes runs.
     """
-    history = series_months(session, info)[["month", "events", "status"]]
+    months = series_months(session, info)
+    history = months[["month", "status"]].assign(count=months[measure])
     if history_months is not None:
         history = history.tail(history_months).reset_index(drop=True)
     forecast = series_forecast(session, info.id, run_id) if run_id is not None else None
     anomalies, _ = list_anomalies(
-        session, AnomalyFilter(origin=None, series_id=info.id), limit=MAX_MARKED
+        session, AnomalyFilter(origin=None, series_id=info.id, measure=measure), limit=MAX_MARKED
     )
-    data = ChartData(info, history, forecast, anomalies)
+    data = ChartData(info, history, forecast, anomalies, measure=measure)
     first, last = _x_range(data)
     if first is not None and last is not None:
         data.anomalies = [a for a in anomalies if first <= a.month <= last]
@@ -110,12 +117,13 @@ def describe(data: ChartData) -> str:
     """The chart in words, for screen readers and as a caption."""
     known = data.known
     parts = []
+    what = noun(data.measure)
     if len(known):
         first, last = known["month"].iloc[0], known["month"].iloc[-1]
-        recent = known["events"].tail(12)
+        recent = known["count"].tail(12)
         parts.append(
-            f"Monthly events from {first:%B %Y} to {last:%B %Y}; {int(recent.sum())} events in "
-            f"the last {len(recent)} months, at most {int(known['events'].max())} in one month."
+            f"Monthly {what} from {first:%B %Y} to {last:%B %Y}; {int(recent.sum())} {what} in "
+            f"the last {len(recent)} months, at most {int(known['count'].max())} in one month."
         )
     else:
         parts.append("No month of this series is inside its source's coverage yet.")
@@ -124,7 +132,7 @@ def describe(data: ChartData) -> str:
         points = data.forecast.points
         parts.append(
             f"Forecast by the {data.forecast.model} model for {points[0].month:%B %Y} to "
-            f"{points[-1].month:%B %Y}: median {points[0].q500:.0f} events in the first month "
+            f"{points[-1].month:%B %Y}: median {points[0].q500:.0f} {what} in the first month "
             f"(95 % interval {points[0].q025:.0f}–{points[0].q975:.0f}), median "
             f"{points[-1].q500:.0f} in the last (95 % interval "
             f"{points[-1].q025:.0f}–{points[-1].q975:.0f})."

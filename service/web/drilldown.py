@@ -26,11 +26,14 @@ def parse_month(text: str | None) -> dt.date | None:
     return dt.date(int(found.group(1)), int(found.group(2)), 1) if found else None
 
 
-def month_link(series_id: int, month: dt.date, offset: int = 0) -> str:
-    """The dashboard address that opens the events panel on `month` of a series."""
-    query = {"series": series_id, "month": f"{month:%Y-%m}"}
+def month_link(series_id: int, month: dt.date, offset: int = 0, measure: str = "events") -> str:
+    """The dashboard address that opens the events panel on `month` of a series (the chart
+    still showing `measure`)."""
+    query: dict[str, object] = {"series": series_id, "month": f"{month:%Y-%m}"}
     if offset:
         query["offset"] = offset
+    if measure != "events":
+        query["measure"] = measure
     return f"/?{urlencode(query)}#events"
 
 

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from service.measures import noun
 from service.series.repository import UNKNOWN
 from service.web.chartdata import ChartData
 
@@ -79,12 +80,12 @@ def _seasons(ax: Axes, data: ChartData) -> None:
 def _history(ax: Axes, data: ChartData) -> None:
     known = data.known
     if len(known):
-        ax.plot(_mid(_months(known["month"])), known["events"].to_numpy(float), color=INK,
+        ax.plot(_mid(_months(known["month"])), known["count"].to_numpy(float), color=INK,
                 lw=1.4, marker="o", ms=2.6, zorder=3)  # fmt: skip
     history = data.history
-    partial = history[(history["status"] == UNKNOWN) & history["events"].notna()]
+    partial = history[(history["status"] == UNKNOWN) & history["count"].notna()]
     if len(partial):
-        ax.plot(_mid(_months(partial["month"])), partial["events"].to_numpy(float), ls="none",
+        ax.plot(_mid(_months(partial["month"])), partial["count"].to_numpy(float), ls="none",
                 marker="o", ms=5, mfc="white", mec=MUTED, zorder=3)  # fmt: skip
 
 
@@ -99,7 +100,7 @@ def _forecast(ax: Axes, data: ChartData) -> None:
     if len(known):
         last = known["month"].iloc[-1].date()
         if (last.year * 12 + last.month) + 1 == points[0].month.year * 12 + points[0].month.month:
-            anchor = (float(_mid([last])[0]), float(known["events"].iloc[-1]))
+            anchor = (float(_mid([last])[0]), float(known["count"].iloc[-1]))
     if anchor is not None:
         x = np.concatenate([[anchor[0]], x])
 
@@ -128,7 +129,7 @@ def _anomalies(ax: Axes, data: ChartData) -> None:
 
 
 def _axes(ax: Axes, data: ChartData) -> None:
-    ax.set_ylabel("events per month")
+    ax.set_ylabel(f"{noun(data.measure)} per month")
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color=GRID, lw=0.8)
     ax.set_axisbelow(True)
@@ -198,7 +199,7 @@ def _legend(ax: Axes, data: ChartData) -> None:
 
 def chart_top(data: ChartData) -> float:
     """The highest value a chart of `data` draws: observed months and the 95 % band."""
-    top = float(data.history["events"].max()) if data.history["events"].notna().any() else 0.0
+    top = float(data.history["count"].max()) if data.history["count"].notna().any() else 0.0
     if data.forecast is not None and data.forecast.points:
         top = max(top, max(float(p.q975) for p in data.forecast.points))
     return top
@@ -216,6 +217,6 @@ def small_multiple(data: ChartData, *, ymax: float) -> Figure:
         _forecast(ax, data)
         _anomalies(ax, data)
         _axes(ax, data)
-        ax.set_ylabel("events")
+        ax.set_ylabel(noun(data.measure))
         ax.set_ylim(0, ymax)
     return fig

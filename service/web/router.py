@@ -57,9 +57,10 @@ def dashboard(
     series: Annotated[str | None, Query(max_length=600)] = None,
     month: Annotated[str | None, Query(max_length=20)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    measure: Name = None,
 ) -> HTMLResponse:
-    """The analyst dashboard for the chosen series (or the country total); with `month`
-    (YYYY-MM), the events behind that month of the series."""
+    """The analyst dashboard for the chosen series (or the country total), counting events or
+    (`measure=fatalities`) deaths; with `month` (YYYY-MM), the events behind that month."""
     started = time.perf_counter()
     who = viewer(request, session)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -67,7 +68,7 @@ def dashboard(
         locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
         return _page(request, "dashboard.html", locked)
     choice = Choice(*(v or None for v in (source, country, region, actor, event_type)))
-    page = build_page(session, choice, series or None, month or None, offset)
+    page = build_page(session, choice, series or None, month or None, offset, measure or None)
     elapsed_ms = (time.perf_counter() - started) * 1000
     context: dict[str, Any] = {"viewer": who, "page": page, "here": here, "elapsed_ms": elapsed_ms}
     response = _page(request, "dashboard.html", context)

@@ -15,6 +15,7 @@ from service.anomalies.repository import list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
 from service.forecasts.repository import list_runs, published_run
 from service.forecasts.schemas import RunRead
+from service.measures import EVENTS, MEASURES, noun
 from service.series.repository import (
     CoverageRow,
     SeriesFilter,
@@ -96,6 +97,17 @@ class DashboardPage:
     coverage: list[CoverageRow] = field(default_factory=list)
     months: list[MonthLink] = field(default_factory=list)
     events: EventsPanel | None = None
+    measure: str = EVENTS  # what the chart, effects and anomalies count: events or deaths
+    measure_notice: str = ""
+
+    @property
+    def noun(self) -> str:
+        return noun(self.measure)
+
+    @property
+    def measure_query(self) -> str:
+        """What links add to keep the measure shown: '' for events, '&measure=fatalities'."""
+        return "" if self.measure == EVENTS else f"&measure={self.measure}"
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,7 @@ class MonthLink:
     """A known month of the shown series and the link that opens its events."""
 
     month: dt.date
-    events: int
+    count: int  # of the page's measure
     href: str
     current: bool
 
@@ -114,15 +126,23 @@ def build_page(
     series_ref: str | None = None,
     month: str | None = None,
     offset: int = 0,
+    measure: str | None = None,
 ) -> DashboardPage:
-    """Read everything the dashboard shows for the form's choice (or a series id/key), and
-    with `month` (YYYY-MM) the events behind that month of the shown series."""
+    """Read everything the dashboard shows for the form's choice (or a series id/key), of
+    `measure` (events, or fatalities: the deaths), and with `month` (YYYY-MM) the events
+    behind that month of the shown series."""
     catalogue = series_catalogue(session)
     if series_ref:
         named = next((s for s in catalogue if str(s.id) == series_ref or s.key == series_ref), None)
         asked = Choice.of(named) if named is not None else asked
     page = DashboardPage(resolve(catalogue, asked))
-    page.run = published_run(session)  # the pointer, read once: every read below uses this run
+    if measure in MEASURES:
+        page.measure = measure
+    elif measure:
+        page.measure_notice = (f"Unknown measure {measure!r} (events or fatalities): "
+                               "showing events.")  # fmt: skip
+    # The pointer, read once: every read below uses this run.
+    page.run = published_run(session, page.measure)
     page.runs = list_runs(session, limit=RUN_ROWS)
     page.coverage = coverage_rows(session)
     series = page.resolved.series
@@ -130,11 +150,12 @@ def build_page(
         return page
     page.info = get_series(session, series.id)
     assert page.info is not None
-    page.chart = load_chart(session, page.info, page.run.id if page.run else None)
+    page.chart = load_chart(session, page.info, page.run.id if page.run else None,
+                            measure=page.measure)  # fmt: skip
     page.chart_desc = describe(page.chart)
     page.chart_svg = svg_markup(
         fan_chart(page.chart),
-        title=f"Monthly events and forecast: {page.chart.label}",
+        title=f"Monthly {page.noun} and forecast: {page.chart.label}",
         desc=page.chart_desc,
         ident="fan-chart",
         attrs=_chart_attrs(page.chart),
@@ -155,9 +176,10 @@ def _months(page: DashboardPage, asked: str | None) -> None:
     assert page.info is not None
     known = page.chart.known.tail(STRIP_MONTHS)
     page.months = [
-        MonthLink(day, int(events), month_link(page.info.id, day), f"{day:%Y-%m}" == asked)
-        for day, events in zip((m.date() for m in known["month"]), known["events"], strict=True)
-    ]
+        MonthLink(day, int(count), month_link(page.info.id, day, measure=page.measure),
+                  f"{day:%Y-%m}" == asked)
+        for day, count in zip((m.date() for m in known["month"]), known["count"], strict=True)
+    ]  # fmt: skip
 
 
 def _chart_attrs(chart: ChartData) -> dict[str, Any]:
@@ -227,7 +249,7 @@ def _anomalies(session: Session, page: DashboardPage, catalogue: list[SeriesLabe
     c = page.resolved.choice
     scope = SeriesFilter(c.source, c.country, c.region, c.actor, c.event_type)
     page.anomalies, page.anomalies_total = list_anomalies(
-        session, AnomalyFilter(origin=None, series=scope), limit=ANOMALY_ROWS
+        session, AnomalyFilter(origin=None, measure=page.measure, series=scope), limit=ANOMALY_ROWS
     )
     grouped = sorted({a.escalation_id for a in page.anomalies if a.escalation_id is not None})
     page.escalations = {e.id: e for e in escalation_reads(session, grouped)}

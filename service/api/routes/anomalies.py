@@ -17,6 +17,7 @@ from service.api.params import Id, IsoDate, PageDep, SeriesFilterDep, Text
 from service.api.problems import problems
 from service.api.routes import V1
 from service.api.schemas.anomalies import AnomalyPage, AnomalyRead
+from service.measures import Measure
 
 router = APIRouter(prefix=V1, tags=["anomalies"], responses=problems(401, 422))
 
@@ -30,6 +31,9 @@ async def anomaly_filter(
     direction: Annotated[Direction | None, Query()] = None,
     status: Annotated[Status | None, Query()] = None,
     origin: Annotated[Origin | None, Query()] = None,
+    measure: Annotated[
+        Measure | None, Query(description="`events`, or deaths (`fatalities`); both if absent.")
+    ] = None,
     kind: Annotated[
         Kind | None, Query(description="`interval`, or `new` for series' first appearances.")
     ] = None,
@@ -43,6 +47,7 @@ async def anomaly_filter(
         direction=direction,
         status=status,
         origin=origin,
+        measure=measure,
         kind=kind,
         alert=alert,
         series=series_filter,

@@ -19,7 +19,14 @@ from service.api.formats import (
     wants_csv,
 )
 from service.api.lookups import no_published_run, series_or_404, unknown_series
-from service.api.params import FormatParam, Horizon, PageDep, SeriesFilterDep, SeriesRefParam
+from service.api.params import (
+    FormatParam,
+    Horizon,
+    MeasureParam,
+    PageDep,
+    SeriesFilterDep,
+    SeriesRefParam,
+)
 from service.api.problems import ProblemError, problems
 from service.api.responsecache import Cached, ResponseCache
 from service.api.routes import V1
@@ -47,24 +54,12 @@ SERIES_COLUMNS = ("series_id", "series_key")
 CSV_HEADER = ("run_id", *SERIES_COLUMNS, "model", *MONTH_COLUMNS)
 
 
-def _label(series: SeriesRef) -> dict[str, Any]:
-    return {
-        "id": series.id,
-        "key": series.key,
-        "level": series.level,
-        "source": series.source,
-        "country": series.country,
-        "region": series.region,
-        "actor": series.actor,
-        "event_type": series.event_type,
-    }
-
-
-def _body(series: SeriesRef, forecast: SeriesForecast) -> dict[str, Any]:
+def _body(series: SeriesRef, forecast: SeriesForecast, measure: str) -> dict[str, Any]:
     return {
         "run_id": forecast.run_id,
+        "measure": measure,
         "published_at": forecast.published_at,
-        "series": _label(series),
+        "series": series.labels(),
         "model": forecast.model,
         "status": forecast.status,
         "trained_through": forecast.trained_through,
@@ -103,37 +98,40 @@ async def get_series_forecast(
     ref: SeriesRefParam,
     horizon: Horizon = 12,
     format: FormatParam = None,
+    measure: MeasureParam = "events",
 ) -> Response:
-    """Mean and quantiles for the next `horizon` months, with the rainy-season flag per month."""
+    """Mean and quantiles of the events (or deaths: `measure=fatalities`) in the next `horizon`
+    months, with the rainy-season flag per month."""
     # The hot path (see bench/api.py), run on the event loop: a thread hop, and the GIL
     # hand-offs it brings under load, would cost more than these sub-millisecond reads. The
     # key check is ReadDep's, minus the dependency machinery.
     as_csv = wants_csv(request, format)
     cache: ResponseCache = request.app.state.response_cache
-    key = (ref, horizon, as_csv)
+    key = (ref, horizon, as_csv, measure)
     with read_connection(request) as connection:
         authorize_read(request, connection)
         hit = cache.get(key)
-        if hit is not None and hit.run_id != published_run_id_raw(connection):
+        if hit is not None and hit.run_id != published_run_id_raw(connection, measure):
             hit = None
         if hit is None:
-            found = series_forecast(connection, ref, horizon)  # resolves the pointer itself
+            found = series_forecast(connection, ref, horizon, measure)  # resolves the pointer
     if hit is None:
         if found is None:
             raise unknown_series(ref)
         series, forecast = found
         if forecast is None:
-            raise no_published_run()
-        hit = _encode(series, forecast, as_csv)
+            raise no_published_run(measure)
+        hit = _encode(series, forecast, as_csv, measure)
         cache.put(key, hit)
     return Response(hit.body, media_type=hit.media_type, headers=hit.headers)
 
 
-def _encode(series: SeriesRef, forecast: SeriesForecast, as_csv: bool) -> Cached:
+def _encode(series: SeriesRef, forecast: SeriesForecast, as_csv: bool, measure: str) -> Cached:
     if as_csv:
         body = encode_csv(CSV_HEADER, _csv_rows(series, forecast))
-        return Cached(forecast.run_id, body, CSV_UTF8, attachment(f"forecast-{series.id}.csv"))
-    return Cached(forecast.run_id, encode_json(_body(series, forecast)), JSON, {})
+        name = f"forecast-{series.id}{'' if measure == 'events' else '-' + measure}.csv"
+        return Cached(forecast.run_id, body, CSV_UTF8, attachment(name))
+    return Cached(forecast.run_id, encode_json(_body(series, forecast, measure)), JSON, {})
 
 
 @router.get(
@@ -150,11 +148,13 @@ def list_forecasts(
     page: PageDep,
     horizon: Horizon = 12,
     format: FormatParam = None,
+    measure: MeasureParam = "events",
 ) -> Response:
-    """One page of series (ordered by key) from the published run, with their forecasts."""
-    run = published_run(session)
+    """One page of series (ordered by key) from the published run of `measure`, with their
+    forecasts."""
+    run = published_run(session, measure)
     if run is None:
-        raise no_published_run()
+        raise no_published_run(measure)
     items, total = forecasts_page(session, run, filters, horizon, page.limit, page.offset)
     if wants_csv(request, format):
         rows = [row for series, forecast in items for row in _csv_rows(series, forecast)]
@@ -162,11 +162,12 @@ def list_forecasts(
     return json_response(
         {
             "run_id": run.id,
+            "measure": measure,
             "published_at": run.published_at,
             "total": total,
             "limit": page.limit,
             "offset": page.offset,
-            "items": [_body(series, forecast) for series, forecast in items],
+            "items": [_body(series, forecast, measure) for series, forecast in items],
         }
     )
 
@@ -175,14 +176,14 @@ def _effect(result: Any) -> SeasonEffect:
     return SeasonEffectRead.of(result)
 
 
-def _published_result(session: SessionDep, series: SeriesRef) -> tuple[int, Any]:
-    published = published_result(session, series.id)
+def _published_result(session: SessionDep, series: SeriesRef, measure: str) -> tuple[int, Any]:
+    published = published_result(session, series.id, measure)
     if published is None:
-        raise no_published_run()
+        raise no_published_run(measure)
     if published.result is None:
         raise ProblemError(
             404,
-            f"Series {series.key!r} is not in the published run {published.run_id}.",
+            f"Series {series.key!r} is not in the published {measure} run {published.run_id}.",
             slug="not-in-run",
             title="Series not in the published run",
         )
@@ -195,11 +196,15 @@ def _published_result(session: SessionDep, series: SeriesRef) -> tuple[int, Any]
     responses=problems(404, 503),
     summary="The rainy-season effect on a series",
 )
-def get_season(session: SessionDep, _: ReadDep, ref: SeriesRefParam) -> SeasonRead:
-    """The ratio of event rates in and out of the rainy season, with its 95 % interval."""
+def get_season(
+    session: SessionDep, _: ReadDep, ref: SeriesRefParam, measure: MeasureParam = "events"
+) -> SeasonRead:
+    """The ratio of event (or death) rates in and out of the rainy season, with its 95 %
+    interval."""
     series = series_or_404(session, ref)
-    run_id, result = _published_result(session, series)
-    return SeasonRead(run_id=run_id, series=SeriesLabel.of(series), effect=_effect(result))
+    run_id, result = _published_result(session, series, measure)
+    return SeasonRead(run_id=run_id, measure=measure, series=SeriesLabel.of(series),
+                      effect=_effect(result))  # fmt: skip
 
 
 @router.get(
@@ -208,12 +213,15 @@ def get_season(session: SessionDep, _: ReadDep, ref: SeriesRefParam) -> SeasonRe
     responses=problems(404, 503),
     summary="What drives a series' forecast",
 )
-def get_drivers(session: SessionDep, _: ReadDep, ref: SeriesRefParam) -> DriversRead:
+def get_drivers(
+    session: SessionDep, _: ReadDep, ref: SeriesRefParam, measure: MeasureParam = "events"
+) -> DriversRead:
     """The chosen model and its fitted summary (level, trend, seasonal, rainy-season terms)."""
     series = series_or_404(session, ref)
-    run_id, result = _published_result(session, series)
+    run_id, result = _published_result(session, series, measure)
     return DriversRead(
         run_id=run_id,
+        measure=measure,
         series=SeriesLabel.of(series),
         status=result.status,
         model=result.model,

@@ -12,7 +12,7 @@ from service.api.params import Id, PageDep
 from service.api.problems import problems
 from service.api.routes import V1
 from service.api.schemas.runs import JobPage, JobRead, RunDetailRead, RunPage, RunRead
-from service.forecasts.repository import count_runs, list_runs, published_run_id, run_detail
+from service.forecasts.repository import count_runs, list_runs, published_runs, run_detail
 from service.forecasts.schemas import RunRead as StoredRun
 from service.jobs.kinds import Kind
 from service.jobs.repository import get_job, list_jobs
@@ -22,14 +22,15 @@ router = APIRouter(prefix=V1, tags=["runs"], responses=problems(401, 422))
 RunStatus = Literal["running", "published", "failed", "superseded"]
 
 
-def _run(run: Run | StoredRun, published_id: int | None) -> dict[str, object]:
+def _run(run: Run | StoredRun, published: set[int]) -> dict[str, object]:
     duration = None
     if run.finished_at is not None:
         duration = (run.finished_at - run.started_at).total_seconds()
     return {
         "id": run.id,
+        "measure": run.measure,
         "status": run.status,
-        "published": run.id == published_id,
+        "published": run.id in published,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
         "published_at": run.published_at,
@@ -48,15 +49,16 @@ def list_(
     page: PageDep,
     status: Annotated[RunStatus | None, Query(description="Only runs in this state.")] = None,
 ) -> RunPage:
-    published_id = published_run_id(session)
+    published = published_runs(session)
     runs = list_runs(session, status=status, limit=page.limit, offset=page.offset)
     total = count_runs(session, status=status)
     return RunPage(
         total=total,
         limit=page.limit,
         offset=page.offset,
-        published_run_id=published_id,
-        items=[RunRead.model_validate(_run(r, published_id)) for r in runs],
+        published_run_id=published.get("events"),
+        published_run_ids=published,
+        items=[RunRead.model_validate(_run(r, set(published.values()))) for r in runs],
     )
 
 
@@ -67,7 +69,7 @@ def list_(
 )
 def get_(session: SessionDep, _: ReadDep, run_id: Id) -> RunDetailRead:
     detail = found_or_404(run_detail(session, run_id), "run", run_id)
-    base = _run(detail.run, detail.run.id if detail.published else None)
+    base = _run(detail.run, {detail.run.id} if detail.published else set())
     return RunDetailRead.model_validate(
         {
             **base,

@@ -17,6 +17,7 @@ class AnomalyRead(BaseModel):
     series: SeriesLabel
     month: dt.date
     origin: str = Field(description="`live` (a published run) or `backtest` (historical scan).")
+    measure: str = Field(description="What was counted: `events`, or deaths (`fatalities`).")
     kind: str = Field(
         description="`interval` (a month outside the forecast interval) or `new` (a series' "
         "first appearance: a new actor or region, reported once instead of month by month)."

@@ -11,12 +11,13 @@ from service.api.schemas.common import PageInfo, SeriesLabel
 
 
 class EscalationPart(BaseModel):
-    """One series of an escalation and its flagged months."""
+    """One series and measure of an escalation, and its flagged months."""
 
     series: SeriesLabel
+    measure: str = Field(description="`events` or `fatalities` (deaths).")
     months: list[dt.date]
     anomaly_ids: list[int]
-    observed: list[int] = Field(description="Events per month, in the order of `months`.")
+    observed: list[int] = Field(description="Counts per month, in the order of `months`.")
     expected: list[float] = Field(description="Forecast means per month.")
     severity: str = Field(description="The worst of its months.")
 
@@ -35,6 +36,7 @@ class EscalationRead(BaseModel):
     first_month: dt.date
     last_month: dt.date
     months: list[dt.date]
+    measures: list[str] = Field(description="What was flagged in it: `events`, `fatalities`.")
     headline_level: str = Field(description="The broadest level flagged (country > region > "
                                 "region × event type; the same for an actor).")  # fmt: skip
     headline_series_id: int
@@ -46,7 +48,7 @@ class EscalationRead(BaseModel):
     def of(cls, read: domain.EscalationRead) -> EscalationRead:
         fields = {n: getattr(read, n) for n in cls.model_fields if n != "parts"}
         parts = [
-            EscalationPart(series=SeriesLabel.of(p.series), months=p.months,
+            EscalationPart(series=SeriesLabel.of(p.series), measure=p.measure, months=p.months,
                            anomaly_ids=p.anomaly_ids, observed=p.observed, expected=p.expected,
                            severity=p.severity)
             for p in read.parts

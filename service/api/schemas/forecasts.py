@@ -9,10 +9,11 @@ from pydantic import BaseModel, Field
 
 from service.api.schemas.common import PageInfo, SeriesLabel, UtcDateTime
 from service.forecasts.schemas import SeasonEffectRead
+from service.measures import Measure
 
 
 class ForecastMonth(BaseModel):
-    """One forecast month: the mean and predictive quantiles of the event count."""
+    """One forecast month: the mean and predictive quantiles of the count (events or deaths)."""
 
     month: dt.date
     horizon: int = Field(description="Months after the last month the model saw.")
@@ -31,6 +32,7 @@ class SeriesForecastRead(BaseModel):
     """A series' forecast from the published run; every month comes from `run_id`."""
 
     run_id: int
+    measure: Measure = Field(description="What is forecast: `events` or `fatalities`.")
     published_at: UtcDateTime
     series: SeriesLabel
     model: str | None = Field(description="The model chosen for this series.")
@@ -44,6 +46,7 @@ class SeriesForecastRead(BaseModel):
 
 class ForecastPage(PageInfo):
     run_id: int
+    measure: Measure
     published_at: UtcDateTime
     items: list[SeriesForecastRead]
 
@@ -54,6 +57,7 @@ SeasonEffect = SeasonEffectRead
 
 class SeasonRead(BaseModel):
     run_id: int
+    measure: Measure
     series: SeriesLabel
     effect: SeasonEffect
 
@@ -62,6 +66,7 @@ class DriversRead(BaseModel):
     """What drives a series' forecast: the chosen model and its fitted components."""
 
     run_id: int
+    measure: Measure
     series: SeriesLabel
     status: str
     model: str | None

@@ -11,6 +11,7 @@ from service.api.schemas.common import PageInfo, UtcDateTime
 
 class RunRead(BaseModel):
     id: int
+    measure: str = Field(description="What the run forecasts: `events` or `fatalities`.")
     status: str
     published: bool
     started_at: UtcDateTime
@@ -36,7 +37,10 @@ class RunDetailRead(RunRead):
 
 
 class RunPage(PageInfo):
-    published_run_id: int | None
+    published_run_id: int | None = Field(description="The published events run.")
+    published_run_ids: dict[str, int] = Field(
+        description="The published run of each measure that has one."
+    )
     items: list[RunRead]
 
 

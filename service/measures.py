@@ -1,0 +1,23 @@
+"""What sahelcast counts, forecasts and flags: events, and the deaths reported in them.
+
+Each measure has its own training runs and its own publication pointer (a row of `publication`),
+so the engine fits fatalities as counts with their own dispersion and readers pick a measure the
+way they pick a series. No heavy imports: the CLI's choices use these names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Measure = Literal["events", "fatalities"]
+MEASURES: tuple[Measure, ...] = get_args(Measure)
+EVENTS: Measure = "events"
+FATALITIES: Measure = "fatalities"
+# The row of `publication` that names each measure's published run.
+PUBLICATION_IDS: dict[str, int] = {"events": 1, "fatalities": 2}
+# What one unit of the measure is called in sentences ("8 deaths, expected 2.7").
+NOUNS: dict[str, str] = {"events": "events", "fatalities": "deaths"}
+
+
+def noun(measure: str) -> str:
+    return NOUNS.get(measure, measure)
