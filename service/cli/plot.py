@@ -52,7 +52,8 @@ def plot(
     save(fan_chart(data, heading=True), target, title=data.label, desc=describe(data))
     if run_id is None:
         err_console.print(f"wrote the observed months only to {target}", highlight=False)
-        fail(f"no {measure} run is published yet, so there is no forecast to draw: run "
+        what = "training" if measure == EVENTS else measure
+        fail(f"no {what} run is published yet, so there is no forecast to draw: run "
              f"`sahelcast train --measure {measure}`")  # fmt: skip
     if not data.has_forecast:
         err_console.print(f"wrote the observed months only to {target}", highlight=False)

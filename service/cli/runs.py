@@ -16,8 +16,8 @@ app = typer.Typer(
 COLUMNS = (
     Column("id", right=True),
     Column("measure", whole=True),
+    # `published` is the status `published` (one per measure); JSON and CSV carry both.
     Column("status", whole=True),
-    Column("published", whole=True),
     Column("started_at", "started (UTC)", whole=True),
     Column("seconds", right=True, show=lambda v: "-" if v is None else f"{v:.0f}"),
     Column("n_series", "series", right=True),

@@ -38,9 +38,10 @@ def published_run_id(session: Session, measure: str = EVENTS) -> int | None:
 
 def published_runs(session: Session) -> dict[str, int]:
     """The published run of every measure that has one: {measure: run id}."""
-    return dict(session.execute(
+    rows = session.execute(
         select(Run.measure, Run.id).join(Publication, Publication.run_id == Run.id)
-    ).tuples().all())  # fmt: skip
+    )
+    return {measure: run_id for measure, run_id in rows}
 
 
 def published_run(session: Session, measure: str = EVENTS) -> RunRead | None:

@@ -56,9 +56,13 @@ class SeasonEffectRead(BaseModel):
     raw_ci_low: float | None = Field(default=None, description="95 % interval of the raw ratio.")
     raw_ci_high: float | None = Field(default=None, description="95 % interval of the raw ratio.")
     events_in: float | None = Field(
-        default=None, description="Events behind it in rainy-season days (share-weighted)."
+        default=None,
+        description="Counts behind it in rainy-season days (share-weighted): events, or deaths "
+        "for a fatalities run.",
     )
-    events_out: float | None = Field(default=None, description="Events in dry-season days.")
+    events_out: float | None = Field(
+        default=None, description="Counts in dry-season days (events, or deaths)."
+    )
     months_in: int | None = Field(default=None, description="Months mostly in the rainy season.")
     months_out: int | None = Field(default=None, description="Months mostly in the dry season.")
 

@@ -167,7 +167,7 @@ def train_measures(
         except StaleData as why:
             result.skipped[measure] = str(why)
     if not result.outcomes:
-        raise StaleData("; ".join(f"{m}: {why}" for m, why in result.skipped.items()))
+        raise StaleData("; ".join(result.skipped.values()))
     return result
 
 
@@ -226,7 +226,7 @@ def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesI
         current = repo.published_run(session, request.measure)
         if current is not None and current.data_signature == signature and not request.force:
             raise StaleData(
-                f"the data did not advance since {request.measure} run {current.id} (published "
+                f"the data did not advance since run {current.id} ({request.measure}, published "
                 f"{current.published_at:%Y-%m-%d %H:%M} UTC): same coverage "
                 f"({coverage_text(infos)}), same counts and same selection; "
                 "nothing to retrain (use --force to train anyway)"

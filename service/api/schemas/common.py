@@ -35,7 +35,7 @@ class SeriesLabel(BaseModel):
 
     @classmethod
     def of(cls, label: repository.SeriesLabel) -> Self:
-        return cls(**label.labels())
+        return cls(**{name: getattr(label, name) for name in cls.model_fields})
 
 
 class PageInfo(BaseModel):

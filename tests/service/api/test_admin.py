@@ -202,14 +202,18 @@ def test_retrain_job_records_the_outcome(
 ) -> None:
     from service.training import service as training
 
-    def fake_train(engine_: Engine, settings_: Settings, request: Any, *, on_started: Any) -> Any:
+    def fake_train(
+        engine_: Engine, settings_: Settings, request: Any, *, on_started: Any, progress: Any
+    ) -> Any:
         assert request.force is True
-        on_started(41)
+        run_id = 41 if request.measure == "events" else 42
+        on_started(run_id)
         if outcome == "stale":
             raise training.StaleData("the data did not advance")
         if outcome == "boom":
             raise RuntimeError("fit exploded")
-        return training.TrainOutcome(run_id=41, n_series=3, n_failed=0, seconds=1.5, coverage="")
+        return training.TrainOutcome(run_id=run_id, n_series=3, n_failed=0, seconds=1.5,
+                                     coverage="", measure=request.measure)  # fmt: skip
 
     monkeypatch.setattr(training, "train", fake_train)
     with session_scope(engine) as session:
@@ -223,9 +227,12 @@ def test_retrain_job_records_the_outcome(
         assert job is not None
         assert job.status == status
         assert job.finished_at is not None
-        assert job.details["run_id"] == 41
         if outcome == "ok":
-            assert job.message == "published run 41"
-            assert job.details["n_series"] == 3
+            # One run per measure (SAHELCAST_TRAIN_MEASURES: events, then fatalities).
+            assert job.message == "published events run 41, fatalities run 42"
+            assert job.details["run_ids"] == {"events": 41, "fatalities": 42}
+            assert (job.details["run_id"], job.details["n_series"]) == (41, 3)
+        elif outcome == "boom":
+            assert job.details["run_id"] == 41  # the first run had started
         else:
             assert ("did not advance" if outcome == "stale" else "fit exploded") in job.message

@@ -38,6 +38,7 @@ def test_weekly_trains_new_data_and_refuses_stale_data(
     stale = run_weekly(engine, train_settings, trigger="schedule")
     assert stale.status == "skipped"
     assert "not retrained: the data did not advance since run 1" in (stale.message or "")
+    assert "the data did not advance since run 2 (fatalities" in (stale.message or "")
     assert _steps(stale)[-1] == ("train", "skipped")
     forced = run_weekly(engine, train_settings, trigger="cli", force=True)
     assert forced.status == "succeeded"
@@ -52,7 +53,7 @@ def test_weekly_trains_new_data_and_refuses_stale_data(
     assert all(j.finished_at is not None for j in weekly)
     assert [j.status for j in trains] == ["succeeded", "skipped", "succeeded"]
     assert trains[1].details["reason"] == "stale"
-    assert trains[0].details["run_id"] == 2
+    assert trains[0].details["run_ids"] == {"events": 3, "fatalities": 4}
 
 
 def test_files_already_ingested_are_skipped_and_moved(

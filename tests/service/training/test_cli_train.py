@@ -23,19 +23,27 @@ def test_train_publishes_then_skips_stale_data_then_forces(
         make_world(session, regions=("Sahel", "Nord"))
     first = runner.invoke(app, ["train"])
     assert first.exit_code == 0, first.output
-    assert "run 1 published: 3 series, 0 failed" in first.output
+    said = " ".join(first.output.split())  # the console wraps long lines
+    # One run per measure: events, then the deaths.
+    assert "events run 1 published: 3 series, 0 failed" in said
+    assert "fatalities run 2 published: 3 series, 0 failed" in said
     assert "detect:" in first.output
     stale = runner.invoke(app, ["train"])
     assert stale.exit_code == 0
     assert "skipped:" in stale.output
-    assert "did not advance since run 1" in stale.output
-    forced = runner.invoke(app, ["train", "--force", "--actor", "JNIM", "--min-events", "5"])
+    said = " ".join(stale.output.split())
+    assert "did not advance since run 1 (events" in said
+    assert "did not advance since run 2 (fatalities" in said
+    forced = runner.invoke(app, ["train", "--force", "--actor", "JNIM", "--min-events", "5",
+                                 "--measure", "events"])  # fmt: skip
     assert forced.exit_code == 0, forced.output
     # Scoped: the country total is not JNIM's and keeps its forecast from run 1.
-    said = " ".join(forced.output.split())  # the console wraps long lines
+    said = " ".join(forced.output.split())
     assert (
-        "run 2 published (scope actor=JNIM; 1 other series kept their forecasts): 2 series" in said
+        "events run 3 published (scope actor=JNIM; 1 other series kept their forecasts): 2 series"
+        in said
     )
+    assert "fatalities run" not in said
     jobs = runner.invoke(app, ["jobs", "list", "--kind", "train"])
     assert jobs.exit_code == 0
     for status in ("succeeded", "skipped"):

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models.seasons import season_features
 from service.anomalies.orm import Anomaly
 from service.auth.service import create_key
-from service.series.orm import Series
+from service.series.orm import Observation, Series
 from service.training.orm import QUANTILE_FIELDS as Q_FIELDS
 from service.training.orm import Forecast, Publication, Run, RunSeries
 from tests.service.builders import make_series, month_after, seasonal_counts
@@ -48,6 +49,7 @@ SPECS: tuple[tuple[str | None, str | None, str | None, float, float], ...] = (
 class WebWorld:
     series: dict[str, Series] = field(default_factory=dict)  # by key
     run: Run | None = None
+    fatalities_run: Run | None = None
     anomalies: list[Anomaly] = field(default_factory=list)
     read_key: str = ""
     admin_key: str = ""
@@ -61,9 +63,13 @@ class WebWorld:
         return self.series[self.key(region, actor, event_type)].id
 
 
-def make_web_world(session: Session, *, publish: bool = True) -> WebWorld:
+def make_web_world(
+    session: Session, *, publish: bool = True, fatalities: bool = False
+) -> WebWorld:
     """The series of SPECS, and (with `publish`) a published run over all of them, a
-    superseded one before it, anomalies of both origins, and a read and an admin key."""
+    superseded one before it, anomalies of both origins, and a read and an admin key. With
+    `fatalities`, every month counts three deaths per event and a fatalities run is published
+    too (`world.fatalities_run`)."""
     world = WebWorld()
     counts: dict[str, np.ndarray] = {}
     for i, (region, actor, etype, base, ratio) in enumerate(SPECS):
@@ -82,12 +88,28 @@ def make_web_world(session: Session, *, publish: bool = True) -> WebWorld:
     session.add(Publication(id=1, run_id=run.id, published_at=run.published_at))
     world.run = run
     world.anomalies = _anomalies(session, world, counts, run)
+    if fatalities:
+        world.fatalities_run = _deaths(session, world, counts)
     session.flush()
     return world
 
 
-def _run(session: Session, status: str, started: dt.datetime) -> Run:
-    run = Run(status=status, executor="processes", params={"horizon": 12},
+def _deaths(session: Session, world: WebWorld, counts: dict[str, np.ndarray]) -> Run:
+    """Three deaths per event in every month, and a published fatalities run forecasting them."""
+    ids = [s.id for s in world.series.values()]
+    session.execute(
+        update(Observation).where(Observation.series_id.in_(ids))
+        .values(fatalities=Observation.events * 3)
+    )  # fmt: skip
+    run = _run(session, "published", dt.datetime(2023, 1, 9, 3, 5), measure="fatalities")
+    for (region, _, _, _, ratio), (key, series) in zip(SPECS, world.series.items(), strict=True):
+        _result(session, run, series, 3 * counts[key], region, ratio)
+    session.add(Publication(id=2, run_id=run.id, published_at=run.published_at))
+    return run
+
+
+def _run(session: Session, status: str, started: dt.datetime, measure: str = "events") -> Run:
+    run = Run(status=status, measure=measure, executor="processes", params={"horizon": 12},
               data_signature=status[0] * 64, n_series=len(SPECS), n_failed=0,
               started_at=started, finished_at=started + dt.timedelta(seconds=40),
               published_at=started + dt.timedelta(seconds=40))  # fmt: skip

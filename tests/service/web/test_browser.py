@@ -63,7 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     engine = make_engine(url)
     migrate.upgrade(engine)
     with session_scope(engine) as session:
-        world = make_web_world(session)
+        world = make_web_world(session, fatalities=True)
     engine.dispose()
     env = {"SAHELCAST_DATABASE_URL": url, "SAHELCAST_PUBLIC_READ": "false"}
     with running_server(env, folder / "serve.log") as base:
@@ -143,6 +143,23 @@ def test_the_dashboard_in_chromium(server: Server) -> None:
             page.get_by_text("Forecast table").click()
             assert page.locator("table.numbers tbody tr").count() == 12
             page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
+
+            # The measure toggle: the same series in deaths, forecast by the fatalities run.
+            toggle = page.get_by_role("navigation", name="What is counted")
+            with page.expect_navigation():
+                toggle.get_by_role("link", name="Deaths").click()
+            assert chart.get_attribute("data-series-key") == key
+            assert chart.get_attribute("data-run-id") == str(world.fatalities_run.id)  # type: ignore[union-attr]
+            assert "Monthly deaths" in (page.locator("#fan-chart-desc").text_content() or "")
+            assert toggle.get_by_role("link", name="Deaths").get_attribute("aria-current") == "true"
+            # Choosing another region keeps counting deaths.
+            with page.expect_navigation():
+                page.get_by_label("Region", exact=True).select_option("Nord")
+            assert "measure=fatalities" in page.url
+            assert chart.get_attribute("data-run-id") == str(world.fatalities_run.id)  # type: ignore[union-attr]
+            with page.expect_navigation():
+                toggle.get_by_role("link", name="Events").click()
+            assert chart.get_attribute("data-run-id") == str(world.run.id)  # type: ignore[union-attr]
 
             # Narrow screens get one column; the chart keeps a readable size and scrolls.
             page.set_viewport_size({"width": 420, "height": 900})
