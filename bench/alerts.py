@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import train as train_bench  # noqa: E402 - bench/train.py: the roll-ups and the database writer
+from record import record  # noqa: E402 - bench/record.py: results/alerts.json, RESULTS.md
 
 MONTHS, HELD_OUT = train_bench.MONTHS, train_bench.HELD_OUT
 START = train_bench.START
@@ -331,8 +332,6 @@ def main() -> None:
         "detect_s": round(live["detect_s"], 1),
         "total_s": round(time.perf_counter() - started, 1),
     }
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "alerts.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     line = (
         f"- {result['date']} alerts: {args.seeds} synthetic panels x {args.countries} countries "
@@ -346,10 +345,9 @@ def main() -> None:
         f"{live['alerts']} alerts, {live['escalations']} escalations, {live['anomalies']} "
         f"anomalies; all 12 months at once: {caught_up['alerts_per_escalation']:.2f}); "
         f"{result['total_s']:.0f} s - `python bench/alerts.py --seeds {args.seeds} "
-        f"--countries {args.countries} --surge-share {args.surge_share}`\n"
+        f"--countries {args.countries} --surge-share {args.surge_share}`"
     )
-    with (HERE / "RESULTS.md").open("a") as handle:
-        handle.write(line)
+    record("alerts", result, line)
 
 
 if __name__ == "__main__":

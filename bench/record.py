@@ -14,5 +14,10 @@ def record(name: str, result: dict[str, Any], line: str) -> None:
     out = HERE / "results" / f"{name}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
+    note(line)
+
+
+def note(line: str) -> None:
+    """Append `line` to RESULTS.md."""
     with (HERE / "RESULTS.md").open("a") as handle:
         handle.write(line + "\n")

@@ -423,6 +423,9 @@ def main() -> None:
 
 
 def _record(r: dict[str, Any]) -> None:
+    sys.path.insert(0, str(HERE))
+    from record import note
+
     checks = [r["wall_s"] <= TARGETS["wall_s"] or r["series"] < 10_000,
               r["peak_mb"] <= TARGETS["peak_mb"],
               r["speedup_vs_prophet_loop"] >= TARGETS["speedup"],
@@ -438,10 +441,9 @@ def _record(r: dict[str, Any]) -> None:
         f"(scaled): {r['speedup_vs_prophet_loop']:.1f}x faster, CRPS ratio "
         f"{r['crps_ratio_vs_prophet_loop']:.3f}; held-out coverage 80 % {r['coverage_80']:.3f}, "
         f"95 % {r['coverage_95']:.3f}{demo} ({verdict} ≤60 s at 10k / ≤2 GB / ≥10x / ≤0.9 / "
-        f"≤10 s) — `python bench/train.py --series {r['generated']}`\n"
+        f"≤10 s) — `python bench/train.py --series {r['generated']}`"
     )
-    with (HERE / "RESULTS.md").open("a") as handle:
-        handle.write(line)
+    note(line)
 
 
 if __name__ == "__main__":

@@ -22,15 +22,19 @@ def test_hyper_parameters_reach_init_and_seed_only_where_taken() -> None:
     assert get_model("prophet", seed=3).get_params()["seed"] == 3
 
 
+class _Unfitted(Forecaster):
+    """A model that is only ever registered, never fitted."""
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        pass
+
+    def _predict(self, h: int, X_future: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
 def test_an_alias_cannot_be_taken_twice() -> None:
-    class Impostor(Forecaster):
+    class Impostor(_Unfitted):
         alias = "tsb"
-
-        def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
-            pass
-
-        def _predict(self, h: int, X_future: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
-            raise NotImplementedError
 
     with pytest.raises(ValueError, match="already registered"):
         register_model(Impostor)
@@ -38,12 +42,8 @@ def test_an_alias_cannot_be_taken_twice() -> None:
 
 
 def test_a_model_needs_an_alias() -> None:
-    class Nameless(Forecaster):
-        def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
-            pass
-
-        def _predict(self, h: int, X_future: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
-            raise NotImplementedError
+    class Nameless(_Unfitted):
+        pass
 
     with pytest.raises(ValueError, match="no alias"):
         register_model(Nameless)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,77 +13,61 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from service.alerts.orm import Delivery
-from service.alerts.service import deliver_pending
 from service.alerts.signing import verify
 from service.config import Settings
 from service.db import session_scope
-from tests.service.alerts.receiver import Receiver, receiver
-from tests.service.api.builders import make_anomaly, make_key, published_world
+from tests.service.alerts.conftest import deliver, reaching_the_hook
+from tests.service.alerts.receiver import Receiver
+from tests.service.api.builders import make_anomaly, make_key, published_ids
 from tests.service.api.conftest import assert_problem, make_client
 from tests.service.builders import make_series
 
 
-@pytest.fixture
-def hook() -> Iterator[Receiver]:
-    with receiver() as state:
-        yield state
+@dataclass
+class Desk:
+    """An admin at the API, the local receiver it subscribes, and the settings alerts go out on
+    (webhooks may reach the receiver; quick retries, four attempts at most)."""
+
+    api: TestClient
+    admin: dict[str, str]
+    hook: Receiver
+    engine: Engine
+    settings: Settings
+
+    def subscribe(self, **filters: Any) -> dict[str, Any]:
+        """Subscribe the receiver with `filters`, through the API."""
+        body = {"name": "ops", "url": self.hook.url, **filters}
+        response = self.api.post("/v1/subscriptions", headers=self.admin, json=body)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def deliver(self, settings: Settings | None = None) -> dict[str, int]:
+        return deliver(self.engine, settings or self.settings)
 
 
 @pytest.fixture
-def local(settings: Settings) -> Settings:
-    """Settings that let webhooks reach the local receiver, with quick retries."""
-    return settings.model_copy(
-        update={
-            "webhook_allow_private": True,
-            "webhook_backoff_seconds": 0.01,
-            "webhook_max_attempts": 4,
-        }
-    )
-
-
-@pytest.fixture
-def api(local: Settings) -> Iterator[TestClient]:
-    with make_client(local) as client:
-        yield client
-
-
-@pytest.fixture
-def admin(engine: Engine) -> dict[str, str]:
+def desk(engine: Engine, settings: Settings, hook: Receiver) -> Iterator[Desk]:
+    local = reaching_the_hook(settings, webhook_max_attempts=4)
     with session_scope(engine) as session:
-        return {"X-API-Key": make_key(session, "admin")}
+        admin = {"X-API-Key": make_key(session, "admin")}
+    with make_client(local) as api:
+        yield Desk(api, admin, hook, engine, local)
 
 
 @pytest.fixture
 def world(engine: Engine) -> dict[str, int]:
     with session_scope(engine) as session:
-        return {name: row.id for name, row in published_world(session).items()}  # type: ignore[attr-defined]
-
-
-def subscribe(api: TestClient, admin: dict[str, str], url: str, **filters: Any) -> dict[str, Any]:
-    response = api.post(
-        "/v1/subscriptions", headers=admin, json={"name": "ops", "url": url, **filters}
-    )
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def deliver(engine: Engine, settings: Settings) -> dict[str, int]:
-    with session_scope(engine) as session:
-        return deliver_pending(session, settings, sleep=lambda _: None).to_dict()
+        return published_ids(session)
 
 
 def test_alert_is_signed_with_slack_text_and_delivered_once(
-    api: TestClient,
-    admin: dict[str, str],
-    hook: Receiver,
-    engine: Engine,
-    local: Settings,
-    world: dict[str, int],
+    desk: Desk, world: dict[str, int]
 ) -> None:
-    created = subscribe(api, admin, hook.url, country="mali", min_severity="medium")
+    api, admin, hook = desk.api, desk.admin, desk.hook
+    created = desk.subscribe(country="mali", min_severity="medium")
     assert created["secret"].startswith("whsec_")
     assert "secret" not in api.get(f"/v1/subscriptions/{created['id']}", headers=admin).json()
-    assert deliver(engine, local) == {"delivered": 1, "failed": 0, "deferred": 0}
+    assert desk.deliver() == {"delivered": 1, "failed": 0, "deferred": 0}
     [request] = hook.requests
     assert request.path == "/hooks/sahelcast"
     assert verify(
@@ -107,7 +92,7 @@ def test_alert_is_signed_with_slack_text_and_delivered_once(
     assert (judged["horizon"], judged["forecast_origin"]) == (1, "2022-12-01")
     assert "forecast 1 month ahead from 2022-12" in payload["text"]
     # Delivered alerts are not sent again; the low-severity Gao anomaly never matched.
-    assert deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
+    assert desk.deliver() == {"delivered": 0, "failed": 0, "deferred": 0}
     assert len(hook.requests) == 1
     log = api.get(f"/v1/subscriptions/{created['id']}/deliveries", headers=admin).json()
     assert [(d["status"], d["attempts"], d["response_code"]) for d in log["items"]] == [
@@ -115,40 +100,29 @@ def test_alert_is_signed_with_slack_text_and_delivered_once(
     ]
 
 
-def test_retries_after_server_errors_keep_the_idempotency_key(
-    api: TestClient,
-    admin: dict[str, str],
-    hook: Receiver,
-    engine: Engine,
-    local: Settings,
-    world: dict[str, int],
-) -> None:
-    subscribe(api, admin, hook.url, actor="JNIM")
-    hook.statuses = [500, 503, 200]
-    assert deliver(engine, local)["delivered"] == 1
-    keys = {r.headers["x-sahelcast-idempotency-key"] for r in hook.requests}
-    bodies = {r.body for r in hook.requests}
-    assert len(hook.requests) == 3
+@pytest.mark.usefixtures("world")
+def test_retries_after_server_errors_keep_the_idempotency_key(desk: Desk) -> None:
+    desk.subscribe(actor="JNIM")
+    desk.hook.statuses = [500, 503, 200]
+    assert desk.deliver()["delivered"] == 1
+    keys = {r.headers["x-sahelcast-idempotency-key"] for r in desk.hook.requests}
+    bodies = {r.body for r in desk.hook.requests}
+    assert len(desk.hook.requests) == 3
     assert len(keys) == 1
     assert len(bodies) == 1
-    with session_scope(engine) as session:
+    with session_scope(desk.engine) as session:
         delivery = session.scalars(select(Delivery)).one()
         assert (delivery.status, delivery.attempts, delivery.response_code) == ("delivered", 3, 200)
 
 
 def test_a_dead_hook_is_retried_next_round_and_never_lost(
-    api: TestClient,
-    admin: dict[str, str],
-    hook: Receiver,
-    engine: Engine,
-    local: Settings,
-    world: dict[str, int],
+    desk: Desk, world: dict[str, int]
 ) -> None:
-    subscription = subscribe(api, admin, hook.url)["id"]  # both anomalies match
-    hook.statuses = [500] * 4
-    assert deliver(engine, local) == {"delivered": 0, "failed": 1, "deferred": 1}
-    assert len(hook.requests) == 4  # bounded: max attempts, then the other alert waits
-    with session_scope(engine) as session:
+    subscription = desk.subscribe()["id"]  # both anomalies match
+    desk.hook.statuses = [500] * 4
+    assert desk.deliver() == {"delivered": 0, "failed": 1, "deferred": 1}
+    assert len(desk.hook.requests) == 4  # bounded: max attempts, then the other alert waits
+    with session_scope(desk.engine) as session:
         rows = {d.anomaly_id: d for d in session.scalars(select(Delivery))}
         failed = rows[world["anomaly"]]
         assert failed.status == "failed"
@@ -156,51 +130,40 @@ def test_a_dead_hook_is_retried_next_round_and_never_lost(
         assert failed.response_code == 500
         assert "HTTP 500" in (failed.last_error or "")
         assert rows[world["quiet"]].status == "pending"
-    assert deliver(engine, local) == {"delivered": 2, "failed": 0, "deferred": 0}
-    keys = [r.headers["x-sahelcast-idempotency-key"] for r in hook.requests]
+    assert desk.deliver() == {"delivered": 2, "failed": 0, "deferred": 0}
+    keys = [r.headers["x-sahelcast-idempotency-key"] for r in desk.hook.requests]
     first, second = (f"sahelcast-s{subscription}-a{world[n]}" for n in ("anomaly", "quiet"))
     assert keys == [first] * 5 + [second]  # the same key on every retry, in every round
-    with session_scope(engine) as session:
+    with session_scope(desk.engine) as session:
         assert {d.status for d in session.scalars(select(Delivery))} == {"delivered"}
 
 
-def test_client_errors_are_not_retried(
-    api: TestClient,
-    admin: dict[str, str],
-    hook: Receiver,
-    engine: Engine,
-    local: Settings,
-    world: dict[str, int],
-) -> None:
-    subscribe(api, admin, hook.url, min_severity="high")
-    hook.statuses = [410]
-    assert deliver(engine, local)["failed"] == 1
-    assert len(hook.requests) == 1
+@pytest.mark.usefixtures("world")
+def test_client_errors_are_not_retried(desk: Desk) -> None:
+    desk.subscribe(min_severity="high")
+    desk.hook.statuses = [410]
+    assert desk.deliver()["failed"] == 1
+    assert len(desk.hook.requests) == 1
 
 
-def test_filters_acknowledged_and_backtest_anomalies(
-    api: TestClient,
-    admin: dict[str, str],
-    hook: Receiver,
-    engine: Engine,
-    local: Settings,
-    world: dict[str, int],
-) -> None:
-    subscribe(api, admin, hook.url, country="Burkina Faso")
-    subscribe(api, admin, hook.url, direction="below", region="Mopti")
-    with session_scope(engine) as session:
+@pytest.mark.usefixtures("world")
+def test_filters_acknowledged_and_backtest_anomalies(desk: Desk) -> None:
+    desk.subscribe(country="Burkina Faso")
+    desk.subscribe(direction="below", region="Mopti")
+    with session_scope(desk.engine) as session:
         series = make_series(
             session, [1, 2], country="Burkina Faso", region="Sahel", actor="Ansaroul Islam"
         )
         make_anomaly(session, series, origin="backtest")
         make_anomaly(session, series, status="acknowledged", month=dt.date(2023, 2, 1))
         make_anomaly(session, series, alert=False, month=dt.date(2023, 3, 1))
-    assert deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
-    assert hook.requests == []
+    assert desk.deliver() == {"delivered": 0, "failed": 0, "deferred": 0}
+    assert desk.hook.requests == []
 
 
-def test_test_delivery_via_api(api: TestClient, admin: dict[str, str], hook: Receiver) -> None:
-    created = subscribe(api, admin, hook.url)
+def test_test_delivery_via_api(desk: Desk) -> None:
+    api, admin, hook = desk.api, desk.admin, desk.hook
+    created = desk.subscribe()
     result = api.post(f"/v1/subscriptions/{created['id']}/test", headers=admin).json()
     assert result["kind"] == "test"
     assert result["status"] == "delivered"
@@ -221,14 +184,9 @@ def test_test_delivery_via_api(api: TestClient, admin: dict[str, str], hook: Rec
     assert api.get("/v1/subscriptions", headers=admin).json() == {"items": []}
 
 
-def test_ssrf_is_refused(
-    settings: Settings,
-    admin: dict[str, str],
-    hook: Receiver,
-    engine: Engine,
-    local: Settings,
-    world: dict[str, int],
-) -> None:
+@pytest.mark.usefixtures("world")
+def test_ssrf_is_refused(desk: Desk, settings: Settings) -> None:
+    hook = desk.hook
     with make_client(settings) as strict:
         for url in (
             hook.url,
@@ -236,43 +194,37 @@ def test_ssrf_is_refused(
             "http://169.254.169.254/latest/meta-data/",
         ):
             response = strict.post(
-                "/v1/subscriptions", headers=admin, json={"name": "x", "url": url}
+                "/v1/subscriptions", headers=desk.admin, json={"name": "x", "url": url}
             )
             body = assert_problem(response, 422, "unsafe-webhook-url")
             assert body["errors"][0]["name"] == "url"
     # A hook accepted while private addresses were allowed is still refused once they are not.
-    with make_client(local) as permissive:
-        subscribe(permissive, admin, hook.url)
-    assert deliver(engine, settings) == {"delivered": 0, "failed": 1, "deferred": 1}
+    desk.subscribe()  # through the desk's app, which allows them
+    assert desk.deliver(settings) == {"delivered": 0, "failed": 1, "deferred": 1}
     assert hook.requests == []
-    with session_scope(engine) as session:
+    with session_scope(desk.engine) as session:
         refused = [d for d in session.scalars(select(Delivery)) if d.status == "failed"]
         assert refused[0].attempts == 1
         assert (refused[0].last_error or "").startswith("refused")
 
 
-def test_change_and_pause_a_subscription(
-    api: TestClient,
-    admin: dict[str, str],
-    hook: Receiver,
-    engine: Engine,
-    local: Settings,
-    world: dict[str, int],
-) -> None:
-    created = subscribe(api, admin, hook.url, country="Niger")
+@pytest.mark.usefixtures("world")
+def test_change_and_pause_a_subscription(desk: Desk) -> None:
+    api, admin = desk.api, desk.admin
+    created = desk.subscribe(country="Niger")
     url = f"/v1/subscriptions/{created['id']}"
-    assert deliver(engine, local)["delivered"] == 0
+    assert desk.deliver()["delivered"] == 0
     paused = api.patch(url, headers=admin, json={"country": None, "active": False}).json()
     assert paused["country"] is None
     assert paused["active"] is False
-    assert deliver(engine, local)["delivered"] == 0
+    assert desk.deliver()["delivered"] == 0
     resumed = api.patch(url, headers=admin, json={"active": True, "min_severity": "high"}).json()
     assert resumed["min_severity"] == "high"
-    assert deliver(engine, local)["delivered"] == 1
+    assert desk.deliver()["delivered"] == 1
     assert_problem(api.patch(url, headers=admin, json={"name": None}), 422)
     refused = api.patch(url, headers=admin, json={"url": "http://10.0.0.1/"})
     assert refused.status_code == 200  # private addresses are allowed in this app...
-    with make_client(local.model_copy(update={"webhook_allow_private": False})) as strict:
+    with make_client(desk.settings.model_copy(update={"webhook_allow_private": False})) as strict:
         moved = strict.patch(url, headers=admin, json={"url": "http://10.0.0.2/"})
         assert_problem(moved, 422, "unsafe-webhook-url")  # ...but not in this one
     assert_problem(api.patch("/v1/subscriptions/999", headers=admin, json={}), 404)

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from service.alerts.service import SubscriptionSpec, deliver_pending, subscribe
+from service.alerts.service import SubscriptionSpec, subscribe
 from service.anomalies.escalation_orm import Escalation
 from service.anomalies.escalations import group
 from service.anomalies.orm import Anomaly
 from service.config import Settings
 from service.db import session_scope
 from service.series.orm import Series
-from tests.service.alerts.receiver import Receiver, receiver
+from tests.service.alerts.conftest import deliver, reaching_the_hook
+from tests.service.alerts.receiver import Receiver
 from tests.service.api.builders import make_anomaly, make_key
 from tests.service.api.conftest import make_client
 from tests.service.builders import make_series
@@ -32,17 +32,8 @@ PUBLIC = "https://sahelcast.example.org"
 
 
 @pytest.fixture
-def hook() -> Iterator[Receiver]:
-    with receiver() as state:
-        yield state
-
-
-@pytest.fixture
 def local(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"webhook_allow_private": True, "webhook_backoff_seconds": 0.01,
-                "public_url": PUBLIC + "/"}
-    )  # fmt: skip
+    return reaching_the_hook(settings, public_url=PUBLIC + "/")
 
 
 def _tree(session: Session) -> dict[str, Series]:
@@ -64,11 +55,6 @@ def _flag(session: Session, series: list[Series], month: dt.date, severity: str)
     return made
 
 
-def _deliver(engine: Engine, settings: Settings) -> dict[str, int]:
-    with session_scope(engine) as session:
-        return deliver_pending(session, settings, sleep=lambda _: None).to_dict()
-
-
 def test_a_region_surge_at_every_level_is_one_escalation_and_one_webhook(
     engine: Engine, local: Settings, hook: Receiver
 ) -> None:
@@ -82,7 +68,7 @@ def test_a_region_surge_at_every_level_is_one_escalation_and_one_webhook(
         assert [a.alert for a in made] == [False, False, True]  # the broadest level speaks
         assert len({a.escalation_id for a in made}) == 1
 
-    assert _deliver(engine, local) == {"delivered": 1, "failed": 0, "deferred": 0}
+    assert deliver(engine, local) == {"delivered": 1, "failed": 0, "deferred": 0}
     [request] = hook.requests
     payload = json.loads(request.body)
     escalation = payload["escalation"]
@@ -97,14 +83,14 @@ def test_a_region_surge_at_every_level_is_one_escalation_and_one_webhook(
     ]
     assert payload["link"] == f"{PUBLIC}/?series={ids['country']}"
     assert "significant up to country level, 3 series flagged in 2021-10" in payload["text"]
-    assert _deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
+    assert deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
 
     # November makes it worse (high): one re-alert for the same escalation.
     with session_scope(engine) as session:
         series = {s.id: s for s in session.scalars(select(Series))}
         worse = _flag(session, [series[ids["type"]], series[ids["country"]]], NOV, "high")
         assert [a.alert for a in worse] == [False, True]
-    assert _deliver(engine, local) == {"delivered": 1, "failed": 0, "deferred": 0}
+    assert deliver(engine, local) == {"delivered": 1, "failed": 0, "deferred": 0}
     second = json.loads(hook.requests[1].body)["escalation"]
     assert second["id"] == escalation["id"]
     assert second["alerts"] == 2
@@ -117,7 +103,7 @@ def test_a_region_surge_at_every_level_is_one_escalation_and_one_webhook(
         same = _flag(session, [series[ids["region"]]], DEC, "medium")
         assert [a.alert for a in same] == [False]
         assert same[0].escalation_id == escalation["id"]
-    assert _deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
+    assert deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
     assert len(hook.requests) == 2
 
     # After a quiet month a new surge is a new escalation; another tree is its own.
@@ -201,12 +187,12 @@ def test_a_subscriber_that_missed_a_step_gets_one_message_with_all_of_it(
         subscribe(session, SubscriptionSpec(name="high", url=hook.url, min_severity="high"),
                   local)  # fmt: skip
         _flag(session, [tree["region"], tree["country"]], OCT, "medium")
-    assert _deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
+    assert deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
     with session_scope(engine) as session:
         series = {s.id: s for s in session.scalars(select(Series))}
         _flag(session, [series[tree["country"].id]], NOV, "high")
     # The October step (medium) is superseded by November's: one webhook, both months in it.
-    assert _deliver(engine, local) == {"delivered": 1, "failed": 0, "deferred": 0}
+    assert deliver(engine, local) == {"delivered": 1, "failed": 0, "deferred": 0}
     [request] = hook.requests
     assert json.loads(request.body)["escalation"]["months"] == ["2021-10-01", "2021-11-01"]
 

@@ -68,6 +68,20 @@ def _medians(session: Session, run_id: int, series_id: int, months: int) -> list
     return [grid[month_after(NEW_YEAR, i)].q500 for i in range(months)]
 
 
+def _observed_at_medians(
+    engine: Engine, settings: Settings, months: int, surges: dict[tuple[int, int], float]
+) -> tuple[list[Series], int]:
+    """A trained world whose next `months` months are observed at the forecast medians, but
+    for `surges`: {(index of the series, index of the month): count}."""
+    series, run_id = _trained_world(engine, settings)
+    with session_scope(engine) as session:
+        values = {s.id: _medians(session, run_id, s.id, months) for s in series}
+        for (which, month), count in surges.items():
+            values[series[which].id][month] = count
+        _observe(session, series, values, months)
+    return series, run_id
+
+
 def test_a_rainy_season_surge_is_flagged_and_a_quiet_series_is_not(
     engine: Engine, train_settings: Settings
 ) -> None:
@@ -102,11 +116,7 @@ def test_a_rainy_season_surge_is_flagged_and_a_quiet_series_is_not(
 
 
 def test_detection_is_idempotent(engine: Engine, train_settings: Settings) -> None:
-    series, run_id = _trained_world(engine, train_settings)
-    with session_scope(engine) as session:
-        values = {s.id: _medians(session, run_id, s.id, 3) for s in series}
-        values[series[1].id][1] = 500
-        _observe(session, series, values, 3)
+    series, _ = _observed_at_medians(engine, train_settings, 3, {(1, 1): 500})
     with session_scope(engine) as session:
         first = detect(session)
     with session_scope(engine) as session:
@@ -176,10 +186,7 @@ def test_backtest_scan_records_a_past_rainy_season_surge(
 
 
 def test_run_accuracy_by_horizon_and_over_time(engine: Engine, train_settings: Settings) -> None:
-    series, run_id = _trained_world(engine, train_settings)
-    with session_scope(engine) as session:
-        values = {s.id: _medians(session, run_id, s.id, 12) for s in series}
-        _observe(session, series, values, 12)
+    series, run_id = _observed_at_medians(engine, train_settings, 12, {})
     with session_scope(engine) as session:
         detect(session)
         report = accuracy_report(session, run_id=run_id)
@@ -197,11 +204,7 @@ def test_run_accuracy_by_horizon_and_over_time(engine: Engine, train_settings: S
 
 
 def test_new_alerts_reach_listeners_after_commit(engine: Engine, train_settings: Settings) -> None:
-    series, run_id = _trained_world(engine, train_settings)
-    with session_scope(engine) as session:
-        values = {s.id: _medians(session, run_id, s.id, 2) for s in series}
-        values[series[2].id][0] = 900
-        _observe(session, series, values, 2)
+    series, _ = _observed_at_medians(engine, train_settings, 2, {(2, 0): 900})
     received: list[AnomalyRead] = []
 
     def listener(anomalies: Sequence[AnomalyRead]) -> None:
@@ -232,12 +235,8 @@ def live(**filters: Any) -> AnomalyFilter:
 
 
 def test_acknowledge_and_filters(engine: Engine, train_settings: Settings) -> None:
-    series, run_id = _trained_world(engine, train_settings)
+    series, _ = _observed_at_medians(engine, train_settings, 2, {(0, 0): 700, (3, 1): 2000})
     with session_scope(engine) as session:
-        values = {s.id: _medians(session, run_id, s.id, 2) for s in series}
-        values[series[0].id][0] = 700
-        values[series[3].id][1] = 2000
-        _observe(session, series, values, 2)
         detect(session)
     with session_scope(engine) as session:
         everything, total = list_anomalies(session, live())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -171,33 +172,12 @@ def make_key(session: Session, scope: Scope = "read", name: str = "test") -> str
 
 def published_world(session: Session) -> dict[str, object]:
     """Two series in Mali and one in Burkina Faso, a published run with all three, anomalies."""
-    mopti = make_series(
-        session,
-        [3, 0, 5, 8] * 12,
-        source="acled",
-        country="Mali",
-        region="Mopti",
-        actor="JNIM",
-        event_type="Battles",
-        start=dt.date(2019, 1, 1),
-    )
-    gao = make_series(
-        session,
-        [1, 2] * 24,
-        source="acled",
-        country="Mali",
-        region="Gao",
-        actor="ISGS",
-        event_type="Violence against civilians",
-        start=dt.date(2019, 1, 1),
-    )
+    since = dt.date(2019, 1, 1)
+    in_mali = partial(make_series, session, source="acled", country="Mali", start=since)
+    mopti = in_mali([3, 0, 5, 8] * 12, region="Mopti", actor="JNIM", event_type="Battles")
+    gao = in_mali([1, 2] * 24, region="Gao", actor="ISGS", event_type="Violence against civilians")
     sahel = make_series(
-        session,
-        [4] * 48,
-        source="ucdp",
-        country="Burkina Faso",
-        region="Sahel",
-        start=dt.date(2019, 1, 1),
+        session, [4] * 48, source="ucdp", country="Burkina Faso", region="Sahel", start=since
     )
     old = make_run(session, status="superseded")
     for s in (mopti, gao, sahel):
@@ -227,3 +207,8 @@ def published_world(session: Session) -> dict[str, object]:
         "anomaly": anomaly,
         "quiet": quiet,
     }
+
+
+def published_ids(session: Session) -> dict[str, int]:
+    """The ids of `published_world`'s rows, by name."""
+    return {name: row.id for name, row in published_world(session).items()}  # type: ignore[attr-defined]

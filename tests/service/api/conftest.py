@@ -14,7 +14,7 @@ from service.api.app import create_app
 from service.api.problems import PROBLEM_JSON, TYPE_PREFIX
 from service.config import Settings
 from service.db import session_scope
-from tests.service.api.builders import make_key, published_world
+from tests.service.api.builders import make_key, published_ids
 
 
 def make_client(settings: Settings, **overrides: Any) -> TestClient:
@@ -49,8 +49,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def world(engine: Engine) -> dict[str, int]:
     """The published world's ids (see builders.published_world)."""
     with session_scope(engine) as session:
-        rows = published_world(session)
-        return {name: row.id for name, row in rows.items()}  # type: ignore[attr-defined]
+        return published_ids(session)
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx2
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from service.config import Settings
@@ -39,15 +41,18 @@ def test_without_a_key_a_malformed_body_is_401_not_422(
         assert admin.status_code in (400, 422)  # with the right key, the body is looked at
 
 
+def _announcing(
+    client: TestClient, path: str, size: int, headers: dict[str, str]
+) -> httpx2.Response:
+    """POST one byte to `path` with a Content-Length that announces `size` bytes."""
+    return client.post(path, content=b"x", headers={**headers, "Content-Length": str(size)})
+
+
 def test_declared_and_streamed_bodies_over_the_limit_are_413(
     settings: Settings, keys: dict[str, dict[str, str]]
 ) -> None:
     with make_client(settings, api_body_max_kb=4) as client:
-        declared = client.post(
-            "/v1/subscriptions",
-            content=b"x",
-            headers={**keys["admin"], "Content-Length": str(1 << 30)},
-        )
+        declared = _announcing(client, "/v1/subscriptions", 1 << 30, keys["admin"])
         assert_problem(declared, 413, "body-too-large")
 
         def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
@@ -64,11 +69,7 @@ def test_an_upload_over_the_limit_is_413_before_it_is_spooled(
 ) -> None:
     path = write(tmp_path / "mali.csv", [event("MLI1", "03 July 2022")])
     with make_client(settings, api_upload_max_mb=1) as client:
-        huge = client.post(
-            "/v1/admin/uploads",
-            content=b"x",
-            headers={**keys["admin"], "Content-Length": str(3 << 20)},
-        )
+        huge = _announcing(client, "/v1/admin/uploads", 3 << 20, keys["admin"])
         assert_problem(huge, 413, "file-too-large")
         with path.open("rb") as handle:
             ok = client.post("/v1/admin/uploads", files={"file": handle}, headers=keys["admin"])

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -20,18 +21,16 @@ from tests.service.api.conftest import assert_problem
 from tests.service.ingest.acled_rows import JNIM, mixed_rows, write
 
 
-def _ingest(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+@pytest.fixture
+def ingested(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    """The mixed Mali rows, ingested: the events the series count."""
     ingest_file(engine, write(tmp_path / "mali.csv", mixed_rows()), settings)
 
 
+@pytest.mark.usefixtures("ingested")
 def test_every_series_month_returns_exactly_the_events_it_counted(
-    client: TestClient,
-    engine: Engine,
-    settings: Settings,
-    keys: dict[str, dict[str, str]],
-    tmp_path: Path,
+    client: TestClient, engine: Engine, keys: dict[str, dict[str, str]]
 ) -> None:
-    _ingest(engine, settings, tmp_path)
     with session_scope(engine) as session:
         months = session.execute(
             select(Series.id, Series.level, Observation.month, Observation.events,
@@ -53,14 +52,10 @@ def test_every_series_month_returns_exactly_the_events_it_counted(
         assert all(e["event_date"].startswith(f"{month:%Y-%m}") for e in body["items"]), where
 
 
+@pytest.mark.usefixtures("ingested")
 def test_an_event_shows_actors_as_published_and_as_folded(
-    client: TestClient,
-    engine: Engine,
-    settings: Settings,
-    keys: dict[str, dict[str, str]],
-    tmp_path: Path,
+    client: TestClient, keys: dict[str, dict[str, str]]
 ) -> None:
-    _ingest(engine, settings, tmp_path)
     url = "/v1/series/acled|Mali|Mopti|Wagner Group|Battles/events"
     body = client.get(url, params={"month": "2022-07"}, headers=keys["read"]).json()
     assert body["series"]["key"] == "acled|Mali|Mopti|Wagner Group|Battles"
@@ -83,14 +78,10 @@ def test_an_event_shows_actors_as_published_and_as_folded(
     assert not {"notes", "location", "admin2", "latitude"} & set(first)
 
 
+@pytest.mark.usefixtures("ingested")
 def test_pages_csv_and_from_an_anomaly(
-    client: TestClient,
-    engine: Engine,
-    settings: Settings,
-    keys: dict[str, dict[str, str]],
-    tmp_path: Path,
+    client: TestClient, engine: Engine, keys: dict[str, dict[str, str]]
 ) -> None:
-    _ingest(engine, settings, tmp_path)
     read = keys["read"]
     key = "acled|Mali|*|*|*"
     whole = client.get(f"/v1/series/{key}/events?month=2022-08&limit=1000", headers=read).json()
@@ -122,11 +113,8 @@ def test_pages_csv_and_from_an_anomaly(
     assert as_csv.text.count("\n") == min(whole["total"], 100) + 1
 
 
-def test_bad_requests_are_named(
-    client: TestClient, engine: Engine, settings: Settings, keys: dict[str, dict[str, str]],
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    _ingest(engine, settings, tmp_path)
+@pytest.mark.usefixtures("ingested")
+def test_bad_requests_are_named(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
     read = keys["read"]
     for month in ("2022-13", "2022-7", "July", "2022-07-01"):
         body = assert_problem(

@@ -8,6 +8,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from service.config import Settings
@@ -22,7 +23,9 @@ from tests.service.web.conftest import ClientFactory
 KEY = "acled|Mali|Mopti|*|*"
 
 
-def _ingested(engine: Engine, settings: Settings, tmp_path: Path) -> int:
+@pytest.fixture
+def series_id(engine: Engine, settings: Settings, tmp_path: Path) -> int:
+    """The id of the Mopti series, once the mixed Mali rows are ingested."""
     ingest_file(engine, write(tmp_path / "mali.csv", mixed_rows()), settings)
     with session_scope(engine) as session:
         found = find_series(session, KEY)
@@ -39,10 +42,14 @@ def _observed(engine: Engine, series_id: int, month: dt.date) -> int:
     return int(events or 0)
 
 
+def _events_panel(html: str) -> str:
+    """The events panel of a dashboard page (it stands before the anomalies)."""
+    return html[html.index('id="events"') : html.index('id="anomalies"')]
+
+
 def test_a_month_link_opens_its_events_with_a_csv_download(
-    dashboard: ClientFactory, engine: Engine, settings: Settings, tmp_path: Path
+    dashboard: ClientFactory, engine: Engine, series_id: int
 ) -> None:
-    series_id = _ingested(engine, settings, tmp_path)
     with dashboard() as client:
         page = client.get(f"/?series={series_id}").text
         # Every known month is a plain link to its events (no script needed).
@@ -51,7 +58,7 @@ def test_a_month_link_opens_its_events_with_a_csv_download(
         assert 'id="events"' not in page  # no month chosen: no panel
         html = client.get(f"/?series={series_id}&month=2022-08").text
         expected = _observed(engine, series_id, dt.date(2022, 8, 1))
-        panel = html[html.index('id="events"') : html.index('id="anomalies"')]
+        panel = _events_panel(html)
         assert "Events of August 2022" in panel
         assert f"The {expected} events counted" in panel
         assert panel.count('id="event-') == expected
@@ -71,9 +78,8 @@ def test_a_month_link_opens_its_events_with_a_csv_download(
 
 
 def test_an_anomaly_row_opens_the_events_of_its_month(
-    dashboard: ClientFactory, engine: Engine, settings: Settings, tmp_path: Path
+    dashboard: ClientFactory, engine: Engine, series_id: int
 ) -> None:
-    series_id = _ingested(engine, settings, tmp_path)
     with session_scope(engine) as session:
         series = session.get(Series, series_id)
         assert series is not None
@@ -84,18 +90,17 @@ def test_an_anomaly_row_opens_the_events_of_its_month(
         link = re.search(r'<a href="([^"]+#events)"', row[: row.index("</tr>")])
         assert link is not None
         opened = client.get(link.group(1).replace("&amp;", "&")).text
-    panel = opened[opened.index('id="events"') : opened.index('id="anomalies"')]
+    panel = _events_panel(opened)
     assert "Events of September 2022" in panel
     assert panel.count('id="event-') == _observed(engine, series_id, dt.date(2022, 9, 1))
 
 
 def test_a_bad_month_is_said_and_the_export_needs_a_reader(
-    dashboard: ClientFactory, engine: Engine, settings: Settings, tmp_path: Path
+    dashboard: ClientFactory, series_id: int
 ) -> None:
-    series_id = _ingested(engine, settings, tmp_path)
     with dashboard() as client:
-        html = client.get(f"/?series={series_id}&month=2022-13").text
-        assert "is not a month" in html
+        panel = _events_panel(client.get(f"/?series={series_id}&month=2022-13").text)
+        assert "is not a month" in panel
         assert client.get(f"/web/events.csv?series={series_id}&month=Sept").status_code == 400
         assert client.get("/web/events.csv?series=999999&month=2022-08").status_code == 404
     with dashboard(public_read=False) as client:
