@@ -43,6 +43,15 @@ def default_home() -> Path:
     return user_data_dir()
 
 
+def _comma_list(value: object, *, lower: bool = False) -> object:
+    """A comma-separated environment value as a tuple of its non-empty parts, stripped (and
+    lower-cased if `lower`); any other value is left for the field's own validation."""
+    if isinstance(value, str):
+        parts = (part.strip() for part in value.split(","))
+        return tuple(part.lower() if lower else part for part in parts if part)
+    return value
+
+
 class Settings(BaseSettings):
     """Service settings; every field can be set as `SAHELCAST_<FIELD>` (or in a `.env` file)."""
 
@@ -143,12 +152,10 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
     webhook_backoff_max_seconds: float = Field(default=60.0, ge=0, le=3600)
 
-    @field_validator("actor_roles", "train_measures", mode="before")
+    @field_validator("actor_roles", "train_measures", "trusted_proxies", mode="before")
     @classmethod
-    def _split_roles(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    def _split_lists(cls, value: object) -> object:
+        return _comma_list(value)
 
     @field_validator("feeds")
     @classmethod
@@ -185,16 +192,7 @@ class Settings(BaseSettings):
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _split_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+        return _comma_list(value, lower=True)
 
     @field_validator("trusted_proxies")
     @classmethod

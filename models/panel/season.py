@@ -25,6 +25,7 @@ reported; the raw estimate is reported beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import optimize, stats
@@ -162,6 +163,26 @@ def pool(
     return tree.posterior(tau, n_draws, seed)
 
 
+class _Upward(NamedTuple):
+    """The upward pass of `_Tree`: per level, the messages a child level sends to its parent
+    (`m0, p0` from the series, `m1, p1` from the middle, `m2, p2` from the top) and the parent
+    level's beliefs from below; `loglik` is the marginal log-likelihood the pass yields."""
+
+    m0: np.ndarray
+    p0: np.ndarray
+    mid_m: np.ndarray
+    mid_p: np.ndarray
+    m1: np.ndarray
+    p1: np.ndarray
+    top_m: np.ndarray
+    top_p: np.ndarray
+    m2: np.ndarray
+    p2: np.ndarray
+    root_m: np.ndarray
+    root_p: np.ndarray
+    loglik: float
+
+
 class _Tree:
     """Exact Gaussian message passing on the three-level tree (vectorized with bincount)."""
 
@@ -190,15 +211,20 @@ class _Tree:
         logc += 0.5 * (np.log(2 * np.pi) * (p > 0).sum() - np.log(p[p > 0]).sum())
         return m, p, float(logc)
 
-    def loglik(self, tau: tuple[float, float, float]) -> float:
+    def upward(self, tau: tuple[float, float, float]) -> _Upward:
+        """The upward pass: each level's beliefs from below and its messages to its parent."""
         t_top, t_mid, t_ser = tau
-        m, p = self._up(self.b, self.prec, t_ser)
-        mid_m, mid_p, l1 = self._combine(m, p, self.middle, self.n_mid)
-        m2, p2 = self._up(mid_m, mid_p, t_mid)
-        top_m, top_p, l2 = self._combine(m2, p2, self.top_of_middle, self.n_top)
-        m3, p3 = self._up(top_m, top_p, t_top)
-        _, _, l3 = self._combine(m3, p3, np.zeros(self.n_top, dtype=int), 1)
-        return l1 + l2 + l3
+        m0, p0 = self._up(self.b, self.prec, t_ser)
+        mid_m, mid_p, l1 = self._combine(m0, p0, self.middle, self.n_mid)
+        m1, p1 = self._up(mid_m, mid_p, t_mid)
+        top_m, top_p, l2 = self._combine(m1, p1, self.top_of_middle, self.n_top)
+        m2, p2 = self._up(top_m, top_p, t_top)
+        root_m, root_p, l3 = self._combine(m2, p2, np.zeros(self.n_top, dtype=int), 1)
+        return _Upward(m0, p0, mid_m, mid_p, m1, p1, top_m, top_p, m2, p2, root_m, root_p,
+                       l1 + l2 + l3)  # fmt: skip
+
+    def loglik(self, tau: tuple[float, float, float]) -> float:
+        return self.upward(tau).loglik
 
     def fit_tau(
         self, identifiable_top: bool, start: tuple[float, float, float] | None = None
@@ -226,12 +252,7 @@ class _Tree:
     def posterior(self, tau: tuple[float, float, float], n_draws: int, seed: int) -> PooledEffects:
         t_top, t_mid, t_ser = tau
         # upward beliefs (from below) at each level
-        m0, p0 = self._up(self.b, self.prec, t_ser)
-        mid_m, mid_p, _ = self._combine(m0, p0, self.middle, self.n_mid)
-        m1, p1 = self._up(mid_m, mid_p, t_mid)
-        top_m, top_p, _ = self._combine(m1, p1, self.top_of_middle, self.n_top)
-        m2, p2 = self._up(top_m, top_p, t_top)
-        root_m, root_p, _ = self._combine(m2, p2, np.zeros(self.n_top, dtype=int), 1)
+        m0, p0, mid_m, mid_p, m1, p1, top_m, top_p, m2, p2, root_m, root_p, _ = self.upward(tau)
         # downward: full posterior of a child = (parent posterior without the child's message,
         # widened by the child's variance) x (the child's belief from below)
         top_fm, top_fp = self._down(root_m[np.zeros(self.n_top, dtype=int)],

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.deps import admin_principal
-from service.api.problems import ProblemError, problem_response
+from service.api.problems import ProblemError
 from service.config import Settings
 
 UPLOAD_PATHS = frozenset({"/v1/admin/uploads"})
@@ -145,14 +145,5 @@ async def _answer(
 ) -> None:
     # The body is left unread: the server closes the connection after this answer.
     headers = {**(problem.headers or {}), "Connection": "close"}
-    response = problem_response(
-        request,
-        problem.status,
-        problem.detail,
-        slug=problem.slug,
-        title=problem.title,
-        errors=problem.errors,
-        headers=headers,
-        extra=problem.extra,
-    )
+    response = problem.response(request, headers=headers)
     await response(scope, receive, send)

@@ -64,6 +64,19 @@ class ProblemError(Exception):
         self.headers = headers
         self.extra = extra
 
+    def response(self, request: Request, *, headers: dict[str, str] | None = None) -> JSONResponse:
+        """The answer to this problem; `headers`, if given, are sent instead of its own."""
+        return problem_response(
+            request,
+            self.status,
+            self.detail,
+            slug=self.slug,
+            title=self.title,
+            errors=self.errors,
+            headers=self.headers if headers is None else headers,
+            extra=self.extra,
+        )
+
 
 def problem_response(
     request: Request,
@@ -109,16 +122,7 @@ def _validation_params(error: RequestValidationError) -> list[ProblemParam]:
 
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem_response(
-        request,
-        exc.status,
-        exc.detail,
-        slug=exc.slug,
-        title=exc.title,
-        errors=exc.errors,
-        headers=exc.headers,
-        extra=exc.extra,
-    )
+    return exc.response(request)
 
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:

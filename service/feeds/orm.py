@@ -18,10 +18,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base
-from service.ingest.orm import utcnow
+from service.ingest.orm import AFTER_COUNTS, IngestCounts, utcnow
 
 
-class FeedFetch(Base):
+class FeedFetch(IngestCounts, Base):
     """One fetch: its query (no secrets), what it changed, and the watermarks it left.
 
     The rows it wrote hang off its `ingested_files` records, like the rows of a file.
@@ -36,14 +36,7 @@ class FeedFetch(Base):
     events_file_id: Mapped[int | None] = mapped_column(ForeignKey("ingested_files.id"))
     deletions_file_id: Mapped[int | None] = mapped_column(ForeignKey("ingested_files.id"))
     pages: Mapped[int] = mapped_column(Integer, default=0)
-    rows_read: Mapped[int] = mapped_column(Integer, default=0)
-    added: Mapped[int] = mapped_column(Integer, default=0)
-    updated: Mapped[int] = mapped_column(Integer, default=0)
-    unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    deleted: Mapped[int] = mapped_column(Integer, default=0)
-    watermark: Mapped[dict[str, Any]] = mapped_column(JSON)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    watermark: Mapped[dict[str, Any]] = mapped_column(JSON, sort_order=AFTER_COUNTS)
 
 
 class FeedWatermark(Base):

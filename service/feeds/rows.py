@@ -114,10 +114,4 @@ def _named(
         parts.append(f"event {str(event)!r}")
     if error.field:
         parts.append(f"field {error.field!r}")
-    what = []
-    if error.problem:
-        what.append(error.problem)
-    if error.expected is not None:
-        found = "" if error.got is None else f", got {error.got!r}"
-        what.append(f"expected {error.expected}{found}")
-    return FeedDataError(", ".join(parts) + ": " + "; ".join(what) + "; nothing was written")
+    return FeedDataError(", ".join(parts) + ": " + error.finding() + "; nothing was written")

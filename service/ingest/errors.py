@@ -48,16 +48,20 @@ class IngestError(Exception):
             where.append(f"line {self.line}")
         if self.field is not None:
             where.append(f"field {self.field!r}")
+        text = ", ".join(where) + ": " + self.finding()
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+    def finding(self) -> str:
+        """What is wrong, without where: the problem, then what was expected and what was found."""
         what = []
         if self.problem:
             what.append(self.problem)
         if self.expected is not None:
             found = "" if self.got is None else f", got {self.got!r}"
             what.append(f"expected {self.expected}{found}")
-        text = ", ".join(where) + ": " + "; ".join(what)
-        if self.hint:
-            text += f". {self.hint}"
-        return text
+        return "; ".join(what)
 
 
 class AliasFileError(IngestError):

@@ -32,7 +32,26 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(32), unique=True)
 
 
-class IngestedFile(Base):
+# The ORM lists a mixin's columns after the table's own; `sort_order=AFTER_COUNTS` puts a column
+# after the counts of `IngestCounts`, before its times, as the migrations have it.
+AFTER_COUNTS = 1
+
+
+class IngestCounts:
+    """What one ingest (of a file, or an API fetch) read and changed, and when it ran."""
+
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, sort_order=AFTER_COUNTS
+    )
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, sort_order=AFTER_COUNTS)
+
+
+class IngestedFile(IngestCounts, Base):
     """One ingest of one file: its hash and what it changed, written in the ingest transaction."""
 
     __tablename__ = "ingested_files"
@@ -43,14 +62,7 @@ class IngestedFile(Base):
     path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
-    rows_read: Mapped[int] = mapped_column(Integer, default=0)
-    added: Mapped[int] = mapped_column(Integer, default=0)
-    updated: Mapped[int] = mapped_column(Integer, default=0)
-    unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    deleted: Mapped[int] = mapped_column(Integer, default=0)
-    rejected: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    rejected: Mapped[int] = mapped_column(Integer, default=0, sort_order=AFTER_COUNTS)
 
 
 class Actor(Base):

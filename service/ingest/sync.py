@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.bulk import delete_in, insert_frame, read_frame
+from service.db import Base
 from service.ingest.coverage import update_coverage
 from service.ingest.normalize import Normalizer
 from service.ingest.orm import Event, EventActor, IngestedFile, Source, utcnow
@@ -29,6 +31,7 @@ from service.ingest.staging import stage
 from service.series.aggregate import rebuild_series
 
 Progress = Callable[[int], None]
+RowT = TypeVar("RowT", bound=Base)
 EVENT_COLUMNS_DB = [
     "id", "source_id", "source_event_id", "event_date", "month", "country", "region_id", "admin1",
     "event_type", "sub_event_type", "actor1", "assoc_actor_1", "actor2", "assoc_actor_2",
@@ -67,13 +70,18 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def get_or_create_source(session: Session, name: str) -> Source:
-    source = session.scalar(select(Source).where(Source.name == name))
-    if source is None:
-        source = Source(name=name)
-        session.add(source)
+def get_or_create(session: Session, table: type[RowT], **key: object) -> RowT:
+    """The row of `table` with these column values; added and flushed if there is none."""
+    row = session.scalar(select(table).filter_by(**key))
+    if row is None:
+        row = table(**key)
+        session.add(row)
         session.flush()
-    return source
+    return row
+
+
+def get_or_create_source(session: Session, name: str) -> Source:
+    return get_or_create(session, Source, name=name)
 
 
 def _start_file(
@@ -99,6 +107,17 @@ def start_record(
 # The record of an ingest: one already written (an API fetch always records itself), or how
 # to write it at the first change (a file that changes nothing leaves no row).
 RecordSource = IngestedFile | Callable[[], IngestedFile]
+
+
+def _open_report(
+    record: RecordSource, src: Source, kind: str, label: str | None, sha256: str | None
+) -> tuple[IngestedFile | None, IngestReport]:
+    """The record if it is already written (else None: written at the first change), and the
+    report to fill, named by `label` and `sha256` or else by the record."""
+    written = record if isinstance(record, IngestedFile) else None
+    report = IngestReport(label or (written.path if written else ""), src.name, kind,
+                          sha256 or (written.sha256 if written else ""))  # fmt: skip
+    return written, report
 
 
 def _existing_events(session: Session, source_id: int) -> pd.DataFrame:
@@ -160,9 +179,7 @@ def sync_events(
     rows: the data's reach extends their coverage too, so a quiet month is a zero, not unknown.
     """
     started = time.perf_counter()
-    written = record if isinstance(record, IngestedFile) else None
-    report = IngestReport(label or (written.path if written else ""), src.name, "events",
-                          sha256 or (written.sha256 if written else ""))  # fmt: skip
+    written, report = _open_report(record, src, "events", label, sha256)
     existing = _existing_events(session, src.id)
     writer: _EventWriter | None = None
     dates: list[pd.DataFrame] = []
@@ -262,9 +279,7 @@ def sync_deletions(
 ) -> IngestReport:
     """Apply checked deletion chunks (`source_event_id, deleted_timestamp`): files and fetches."""
     started = time.perf_counter()
-    written = record if isinstance(record, IngestedFile) else None
-    report = IngestReport(label or (written.path if written else ""), src.name, "deletions",
-                          sha256 or (written.sha256 if written else ""))  # fmt: skip
+    written, report = _open_report(record, src, "deletions", label, sha256)
     existing = _existing_events(session, src.id)
     opened: IngestedFile | None = written
     touched: set[str] = set()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.seasons import season_features
 from service.ingest.orm import Actor, Region, Source
-from service.ingest.sync import get_or_create_source
+from service.ingest.sync import get_or_create, get_or_create_source
 from service.series.aggregate import series_key
 from service.series.orm import Coverage, Observation, Series
 
@@ -28,21 +28,11 @@ def make_source(session: Session, name: str = "ucdp") -> Source:
 
 
 def make_region(session: Session, country: str, name: str) -> Region:
-    region = session.scalar(select(Region).where(Region.country == country, Region.name == name))
-    if region is None:
-        region = Region(country=country, name=name)
-        session.add(region)
-        session.flush()
-    return region
+    return get_or_create(session, Region, country=country, name=name)
 
 
 def make_actor(session: Session, name: str) -> Actor:
-    actor = session.scalar(select(Actor).where(Actor.name == name))
-    if actor is None:
-        actor = Actor(name=name)
-        session.add(actor)
-        session.flush()
-    return actor
+    return get_or_create(session, Actor, name=name)
 
 
 def month_after(month: dt.date, n: int) -> dt.date:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
+from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import AdminDep, EngineDep, SessionDep, SettingsDep
@@ -19,6 +21,7 @@ from service.api.routes import V1
 from service.feeds.spec import parse_feeds
 from service.ingest.errors import IngestError
 from service.ingest.service import ingest_file
+from service.jobs.orm import Job
 from service.jobs.repository import create_job
 from service.migrate import DatabaseNotReady
 from service.tempfiles import scratch_prefix
@@ -166,19 +169,44 @@ def upload(
     return UploadRead.model_validate({**data, "job_id": job.id, "file": path.name})
 
 
-@router.post(
-    "/retrain",
-    status_code=202,
-    responses=problems(400, 409),
-    summary="Trigger a retrain; poll the job",
-)
+class JobStart:
+    """Starts a recorded job after the response, with the app's launcher for its kind, and
+    answers where to poll it; `settings` are the ones the launcher is given."""
+
+    def __init__(
+        self, request: Request, settings: SettingsDep, background: BackgroundTasks
+    ) -> None:
+        self.request, self.settings, self.background = request, settings, background
+
+    def after_response(self, launcher: str, job: Job, arg: object) -> RetrainRead:
+        # Background tasks run after the response, hence after the session committed the job.
+        self.background.add_task(
+            getattr(self.request.app.state, launcher), self.settings, job.id, arg
+        )
+        return RetrainRead(job_id=job.id, status=job.status, poll=f"/v1/jobs/{job.id}")
+
+
+JobStartDep = Annotated[JobStart, Depends()]
+
+
+def _job_route(path: str, summary: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A POST that records a job and starts it after the response: 202 and where to poll it,
+    400 for a bad body, 409 while such a job is under way."""
+    return router.post(
+        path,
+        response_model=RetrainRead,
+        status_code=202,
+        responses=problems(400, 409),
+        summary=summary,
+    )
+
+
+@_job_route("/retrain", "Trigger a retrain; poll the job")
 def retrain(
-    request: Request,
     session: SessionDep,
     _: AdminDep,
-    settings: SettingsDep,
     engine: EngineDep,
-    background: BackgroundTasks,
+    start: JobStartDep,
     body: RetrainCreate | None = None,
 ) -> RetrainRead:
     """Record a `train` job and start it after the response; poll `/v1/jobs/{id}`."""
@@ -191,7 +219,7 @@ def retrain(
             title="Training under way",
         )
     try:  # before anything is spawned: concurrent requests get 409, not a process each
-        lease = claim_request(engine, settings)
+        lease = claim_request(engine, start.settings)
     except LockHeld as held:
         raise ProblemError(
             409,
@@ -207,30 +235,18 @@ def retrain(
     except BaseException:
         lease.release()
         raise
-    # Background tasks run after the response, hence after the session committed the job.
-    background.add_task(request.app.state.retrain_launcher, settings, job.id, force)
-    return RetrainRead(job_id=job.id, status=job.status, poll=f"/v1/jobs/{job.id}")
+    return start.after_response("retrain_launcher", job, force)
 
 
-@router.post(
-    "/fetch",
-    response_model=RetrainRead,
-    status_code=202,
-    responses=problems(400, 409),
-    summary="Fetch the live feeds (ACLED, UCDP); poll the job",
-)
+@_job_route("/fetch", "Fetch the live feeds (ACLED, UCDP); poll the job")
 def fetch(
-    request: Request,
-    session: SessionDep,
-    _: AdminDep,
-    settings: SettingsDep,
-    background: BackgroundTasks,
-    body: FetchCreate | None = None,
+    session: SessionDep, _: AdminDep, start: JobStartDep, body: FetchCreate | None = None
 ) -> RetrainRead:
     """Record a `fetch` job and run it after the response, like the weekly job's fetch step:
     every feed in its own transaction, then anomaly detection if the data changed.
     Poll `/v1/jobs/{id}`."""
     feeds = body.feeds if body is not None else None
+    settings = start.settings
     try:
         specs = parse_feeds(settings.feeds if feeds is None else feeds)
     except ValueError as error:
@@ -249,5 +265,4 @@ def fetch(
             title="Fetch under way",
         )  # fmt: skip
     job = create_job(session, "fetch", "running", {"feeds": feeds or settings.feeds})
-    background.add_task(request.app.state.fetch_launcher, settings, job.id, feeds)
-    return RetrainRead(job_id=job.id, status=job.status, poll=f"/v1/jobs/{job.id}")
+    return start.after_response("fetch_launcher", job, feeds)

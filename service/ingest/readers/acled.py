@@ -20,6 +20,9 @@ DATE_FORMATS = ("%d %B %Y", "%Y-%m-%d", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y")
 DATE_EXAMPLE = "'01 March 2023' or '2023-03-01'"
 
 _ROLES = ("actor1", "assoc_actor_1", "actor2", "assoc_actor_2")
+COMMON = checks.CommonColumns(
+    "acled", "event_id_cnty", "event_date", "admin1", DATE_FORMATS, DATE_EXAMPLE
+)
 
 
 def events(raw: pd.DataFrame, rows: Rows, layout: Layout, latest: pd.Timestamp) -> pd.DataFrame:
@@ -30,18 +33,7 @@ def events(raw: pd.DataFrame, rows: Rows, layout: Layout, latest: pd.Timestamp) 
         return raw[name] if name in raw else constant("", n)
 
     out = {
-        "line": rows.lines,
-        "source": constant("acled", n),
-        "source_event_id": checks.identifiers(
-            rows, raw["event_id_cnty"], "event_id_cnty", FIELD_LIMITS["source_event_id"]
-        ),
-        "event_date": checks.dates(
-            rows, raw["event_date"], "event_date", DATE_FORMATS, DATE_EXAMPLE, latest
-        ),
-        "country": checks.text(
-            rows, raw["country"], "country", FIELD_LIMITS["country"], required="a country name"
-        ),
-        "admin1": checks.text(rows, raw["admin1"], "admin1", FIELD_LIMITS["admin1"]),
+        **COMMON.check(rows, raw, latest),
         "event_type": checks.text(
             rows,
             raw["event_type"],

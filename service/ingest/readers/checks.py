@@ -9,11 +9,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from service.ingest.errors import IngestError
+from service.ingest.readers.schema import FIELD_LIMITS, constant
 
 # Control characters, zero-width and bidi formatting characters: never part of a name, and the
 # invisible ones can make two different names look identical.
@@ -271,3 +273,35 @@ def _impossible(value: str, month_first: bool) -> str | None:
     except ValueError:
         return "no such day in the calendar"
     return None
+
+
+@dataclass(frozen=True)
+class CommonColumns:
+    """Where a format keeps the event columns every format checks alike: its event id, date,
+    country and admin1 (`country` is called that everywhere), and how it writes dates."""
+
+    source: str
+    event_id: str
+    date: str
+    admin1: str
+    date_formats: Sequence[str]
+    date_example: str
+
+    def check(self, rows: Rows, raw: pd.DataFrame, latest: pd.Timestamp) -> dict[str, Any]:
+        """The canonical `line`, `source`, `source_event_id`, `event_date`, `country` and
+        `admin1` columns of a chunk."""
+        n = len(raw)
+        return {
+            "line": rows.lines,
+            "source": constant(self.source, n),
+            "source_event_id": identifiers(
+                rows, raw[self.event_id], self.event_id, FIELD_LIMITS["source_event_id"]
+            ),
+            "event_date": dates(
+                rows, raw[self.date], self.date, self.date_formats, self.date_example, latest
+            ),
+            "country": text(
+                rows, raw["country"], "country", FIELD_LIMITS["country"], required="a country name"
+            ),
+            "admin1": text(rows, raw[self.admin1], self.admin1, FIELD_LIMITS["admin1"]),
+        }

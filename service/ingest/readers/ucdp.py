@@ -19,6 +19,7 @@ DATE_FORMATS = (
     "%m/%d/%Y",
 )
 DATE_EXAMPLE = "'2020-03-17' or '03/17/2020 00:00:00'"
+COMMON = checks.CommonColumns("ucdp", "id", "date_start", "adm_1", DATE_FORMATS, DATE_EXAMPLE)
 
 VIOLENCE_TYPES = {
     "1": "State-based conflict",
@@ -33,18 +34,7 @@ def events(raw: pd.DataFrame, rows: Rows, layout: Layout, latest: pd.Timestamp) 
     empty = constant("", n)
     return pd.DataFrame(
         {
-            "line": rows.lines,
-            "source": constant("ucdp", n),
-            "source_event_id": checks.identifiers(
-                rows, raw["id"], "id", FIELD_LIMITS["source_event_id"]
-            ),
-            "event_date": checks.dates(
-                rows, raw["date_start"], "date_start", DATE_FORMATS, DATE_EXAMPLE, latest
-            ),
-            "country": checks.text(
-                rows, raw["country"], "country", FIELD_LIMITS["country"], required="a country name"
-            ),
-            "admin1": checks.text(rows, raw["adm_1"], "adm_1", FIELD_LIMITS["admin1"]),
+            **COMMON.check(rows, raw, latest),
             "event_type": _violence_types(rows, raw["type_of_violence"]),
             "sub_event_type": empty,
             "actor1": checks.text(
