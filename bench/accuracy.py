@@ -1,7 +1,7 @@
 """Accuracy benchmark of the panel engine on real data (UCDP GED, Burkina Faso 2016-2022).
 
     .venv/bin/python bench/accuracy.py [--no-prophet] [--no-current] [--origins all|tuning]
-    .venv/bin/python bench/accuracy.py --measure fatalities   # the deaths (accuracy-fatalities.json)
+    .venv/bin/python bench/accuracy.py --measure fatalities   # deaths: accuracy-fatalities.json
 
 The bundled extract is ingested by the service into a temporary SQLite database and read back
 as the service's panel: every level of both trees (region x event type, region, country;
@@ -17,9 +17,9 @@ dispersion shrinkage, calibration cells, sample size) was set looking only at th
 panels of the tests and at the TUNING origins (2019-01 .. 2019-10); the REPORTING origins
 (2020-01 .. 2022-01) were run once the defaults were fixed, and their figures are the ones in
 bench/results/accuracy.json. The fatalities (`--measure fatalities`) were never tuned on: the
-engine's defaults are the events' and every origin of them reports. Scores: CRPS (twice the mean pinball loss over the 7 quantiles,
-the same for every model), ratio of mean CRPS over all series x origins x horizons; coverage
-counts an outcome on an interval bound as inside.
+engine's defaults are the events', and every origin of theirs reports. Scores: CRPS (twice the
+mean pinball loss over the 7 quantiles, the same for every model), ratio of mean CRPS over all
+series x origins x horizons; coverage counts an outcome on an interval bound as inside.
 """
 
 from __future__ import annotations
@@ -269,8 +269,10 @@ def main() -> None:
         "tuning_origins": TUNING,
         "reporting_origins": REPORTING,
         "seconds": bt.seconds,
-        "command": "bench/accuracy.py" + (" --no-prophet" if args.no_prophet else "")
-        + (" --no-current" if args.no_current else "") + f" --measure {args.measure}",
+        "command": "bench/accuracy.py"
+        + (" --no-prophet" if args.no_prophet else "")
+        + (" --no-current" if args.no_current else "")
+        + f" --measure {args.measure}",
     }
     if set(REPORTING) <= set(origins):
         result.update(summarise(rows, REPORTING))

@@ -121,9 +121,9 @@ def list_(
 
 
 SHOW_FIELDS = (
-    "series_key", "month", "measure", "observed", "expected", "lower", "upper", "level", "direction",
-    "tail_probability", "severity", "in_season", "episode_start", "alert", "status", "origin",
-    "run_id", "horizon", "forecast_origin", "created_at", "acknowledged_at",
+    "series_key", "month", "measure", "observed", "expected", "lower", "upper", "level",
+    "direction", "tail_probability", "severity", "in_season", "episode_start", "alert", "status",
+    "origin", "run_id", "horizon", "forecast_origin", "created_at", "acknowledged_at",
 )  # fmt: skip
 
 

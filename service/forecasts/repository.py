@@ -40,8 +40,8 @@ def published_runs(session: Session) -> dict[str, int]:
     """The published run of every measure that has one: {measure: run id}."""
     rows = session.execute(
         select(Run.measure, Run.id).join(Publication, Publication.run_id == Run.id)
-    )
-    return {measure: run_id for measure, run_id in rows}
+    ).all()
+    return {str(row.measure): int(row.id) for row in rows}
 
 
 def published_run(session: Session, measure: str = EVENTS) -> RunRead | None:

@@ -86,7 +86,8 @@ def test_fatalities_have_their_own_run_dispersion_and_reads(
         for s in series:
             results = {m: session.get(RunSeries, (runs[m], s.id)) for m in runs}
             events, deaths = results["events"], results["fatalities"]
-            assert events is not None and deaths is not None
+            assert events is not None
+            assert deaths is not None
             # The same count model, fitted to the deaths: its own, larger dispersion.
             assert deaths.summary["inv_k"] > events.summary["inv_k"]
             e, d = (_forecast(session, runs[m], s.id, JAN) for m in ("events", "fatalities"))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.anomalies.orm import Anomaly, RunScore
 from service.auth.service import Scope, create_key
+from service.measures import PUBLICATION_IDS
 from service.series.orm import Series
 from service.training.orm import Forecast, Publication, Run, RunSeries
 from tests.service.builders import make_series, month_after
@@ -20,10 +21,14 @@ from tests.service.builders import make_series, month_after
 FIRST_FORECAST = dt.date(2023, 1, 1)
 
 
-def make_run(session: Session, *, status: str = "published", executor: str = "inline") -> Run:
+def make_run(
+    session: Session, *, status: str = "published", executor: str = "inline",
+    measure: str = "events",
+) -> Run:  # fmt: skip
     now = dt.datetime(2023, 1, 5, 3, 0)
     run = Run(
         status=status,
+        measure=measure,
         executor=executor,
         params={"horizon": 12},
         data_signature="x" * 64,
@@ -39,10 +44,14 @@ def make_run(session: Session, *, status: str = "published", executor: str = "in
 
 
 def publish(session: Session, run: Run) -> None:
-    pointer = session.get(Publication, 1)
+    """Point the run's measure's publication row at it."""
+    pointer_id = PUBLICATION_IDS[run.measure]
+    pointer = session.get(Publication, pointer_id)
     if pointer is None:
         session.add(
-            Publication(id=1, run_id=run.id, published_at=run.published_at or run.started_at)
+            Publication(
+                id=pointer_id, run_id=run.id, published_at=run.published_at or run.started_at
+            )
         )
     else:
         pointer.run_id = run.id
@@ -171,7 +180,8 @@ def make_key(session: Session, scope: Scope = "read", name: str = "test") -> str
 
 
 def published_world(session: Session) -> dict[str, object]:
-    """Two series in Mali and one in Burkina Faso, a published run with all three, anomalies."""
+    """Two series in Mali and one in Burkina Faso, a published run with all three, anomalies;
+    and a published fatalities run of the three (`deaths`)."""
     since = dt.date(2019, 1, 1)
     in_mali = partial(make_series, session, source="acled", country="Mali", start=since)
     mopti = in_mali([3, 0, 5, 8] * 12, region="Mopti", actor="JNIM", event_type="Battles")
@@ -198,6 +208,10 @@ def published_world(session: Session) -> dict[str, object]:
         observed=0,
         month=dt.date(2023, 2, 1),
     )
+    deaths = make_run(session, measure="fatalities")
+    for s in (mopti, gao, sahel):
+        add_result(session, deaths, s)
+    publish(session, deaths)
     return {
         "mopti": mopti,
         "gao": gao,
@@ -206,6 +220,7 @@ def published_world(session: Session) -> dict[str, object]:
         "old": old,
         "anomaly": anomaly,
         "quiet": quiet,
+        "deaths": deaths,
     }
 
 

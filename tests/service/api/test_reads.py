@@ -106,12 +106,14 @@ def test_runs_with_models_and_backtest(
 ) -> None:
     runs = client.get("/v1/runs", headers=keys["read"]).json()
     assert runs["published_run_id"] == world["run"]
-    assert runs["total"] == 2
-    assert [(r["id"], r["published"]) for r in runs["items"]] == [
-        (world["run"], True),
-        (world["old"], False),
+    assert runs["published_run_ids"] == {"events": world["run"], "fatalities": world["deaths"]}
+    assert runs["total"] == 3
+    assert [(r["id"], r["measure"], r["published"]) for r in runs["items"]] == [
+        (world["deaths"], "fatalities", True),
+        (world["run"], "events", True),
+        (world["old"], "events", False),
     ]
-    assert runs["items"][0]["duration_seconds"] == 420.0
+    assert runs["items"][1]["duration_seconds"] == 420.0
     superseded = client.get("/v1/runs?status=superseded", headers=keys["read"]).json()
     assert [r["id"] for r in superseded["items"]] == [world["old"]]
     detail = client.get(f"/v1/runs/{world['run']}", headers=keys["read"]).json()

@@ -63,9 +63,7 @@ class WebWorld:
         return self.series[self.key(region, actor, event_type)].id
 
 
-def make_web_world(
-    session: Session, *, publish: bool = True, fatalities: bool = False
-) -> WebWorld:
+def make_web_world(session: Session, *, publish: bool = True, fatalities: bool = False) -> WebWorld:
     """The series of SPECS, and (with `publish`) a published run over all of them, a
     superseded one before it, anomalies of both origins, and a read and an admin key. With
     `fatalities`, every month counts three deaths per event and a fatalities run is published
