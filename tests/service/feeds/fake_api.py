@@ -54,7 +54,7 @@ class FakeApi:
     refresh_tokens: set[str] = field(default_factory=set)
     faults: list[tuple[str, str]] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
-    after_page: Any = None  # called after each data page is served (tests move the clock)
+    after_page: Any = None  # called as each data page is served (tests move the clock)
     base: str = ""
     _issued: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -181,9 +181,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, answer = 404, {"error": "no such path"}
         seen.status = status
-        self._send(status, json.dumps(answer).encode())
+        # The hook runs once the page is made but before the client has it: after the send,
+        # the client's next request could race ahead of it (a flaky clock move).
         if status == 200 and url.path.startswith("/api/") and api.after_page is not None:
             api.after_page(seen)
+        self._send(status, json.dumps(answer).encode())
 
     def _fault(self, kind: str) -> int:
         if kind in ("429", "503"):
