@@ -21,3 +21,13 @@ NOUNS: dict[str, str] = {"events": "events", "fatalities": "deaths"}
 
 def noun(measure: str) -> str:
     return NOUNS.get(measure, measure)
+
+
+def link_query(measure: str) -> str:
+    """What a dashboard link adds to show `measure`: nothing for events (the default)."""
+    return "" if measure == EVENTS else f"&measure={measure}"
+
+
+def file_suffix(measure: str) -> str:
+    """What a file name adds for `measure`: nothing for events, '-fatalities' otherwise."""
+    return "" if measure == EVENTS else f"-{measure}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from service.anomalies.escalation_schemas import EscalationRead
 from service.anomalies.orm import Anomaly
-from service.measures import EVENTS, noun
+from service.measures import EVENTS, link_query, noun
 from service.series.repository import SeriesLabel
 
 EMOJI = {"high": ":rotating_light:", "medium": ":warning:", "low": ":information_source:"}
@@ -26,8 +26,7 @@ class AlertItem:
 
 def dashboard_link(public_url: str, series_id: int, measure: str = EVENTS) -> str:
     """The dashboard with this series (and measure) selected."""
-    shown = "" if measure == EVENTS else f"&measure={measure}"
-    return f"{public_url.rstrip('/')}/?series={series_id}{shown}"
+    return f"{public_url.rstrip('/')}/?series={series_id}{link_query(measure)}"
 
 
 def escalation_text(e: EscalationRead) -> str:

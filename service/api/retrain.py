@@ -100,19 +100,7 @@ def run_retrain_job(settings_data: dict[str, Any], job_id: int, force: bool) -> 
         outcome = train_measures(
             engine, settings, TrainRequest.from_settings(settings, force=force), on_started=started
         )
-        runs = outcome.outcomes
-        _finish(
-            engine,
-            job_id,
-            "succeeded",
-            "published " + ", ".join(f"{o.measure} run {o.run_id}" for o in runs),
-            run_id=runs[0].run_id,
-            run_ids={o.measure: o.run_id for o in runs},
-            n_series=runs[0].n_series,
-            n_failed=sum(o.n_failed for o in runs),
-            seconds=round(sum(o.seconds for o in runs), 3),
-            skipped=outcome.skipped,
-        )
+        _finish(engine, job_id, "succeeded", outcome.published(), **outcome.to_dict())
     except (StaleData, NothingToTrain, LockHeld) as error:
         _finish(engine, job_id, "skipped", str(error))
     except BaseException as error:

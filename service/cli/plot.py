@@ -9,7 +9,7 @@ import typer
 
 from service.cli.common import console, err_console, fail, require_db
 from service.cli.options import MeasureOption
-from service.measures import EVENTS, noun
+from service.measures import EVENTS, file_suffix, noun
 
 
 def plot(
@@ -45,8 +45,7 @@ def plot(
             fail(f"no series {series!r}; find one with `sahelcast series list`", 2)
         run_id = published_run_id(session, measure)
         data = load_chart(session, info, run_id, history_months=months, measure=measure)
-    suffix = "" if measure == EVENTS else f"-{measure}"
-    target = out if out is not None else Path(f"series-{info.id}{suffix}.png")
+    target = out if out is not None else Path(f"series-{info.id}{file_suffix(measure)}.png")
     if target.parent != Path("") and not target.parent.is_dir():
         fail(f"{target.parent}: no such folder", 2)
     save(fan_chart(data, heading=True), target, title=data.label, desc=describe(data))

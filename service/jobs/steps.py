@@ -119,11 +119,7 @@ def train_step(
     if any(o.abandoned for o in outcome.outcomes):
         with session_scope(engine) as session:
             abandon_running(session, "train")
-    message = outcome.describe()
-    details = outcome.to_dict()
-    # The job row shows the first failures; every one is on its run_series row.
-    details["failures"] = details["failures"][:50]
-    return StepResult(SUCCEEDED, message, details)
+    return StepResult(SUCCEEDED, outcome.describe(), outcome.to_dict())
 
 
 def detect_step(engine: Engine, settings: Settings) -> StepResult:

@@ -122,18 +122,25 @@ class MeasuresOutcome:
     outcomes: list[TrainOutcome] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # measure -> why it was not retrained
 
+    def published(self) -> str:
+        """The short line: 'published events run 3, fatalities run 4'."""
+        return "published " + ", ".join(f"{o.measure} run {o.run_id}" for o in self.outcomes)
+
     def describe(self) -> str:
         lines = [o.describe() for o in self.outcomes]
         lines += [f"{measure} not retrained: {why}" for measure, why in self.skipped.items()]
         return "; ".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """The job record: the first run's id, every run by measure, the failures of all."""
+        """The job record: the first run's id, every run by measure, the first failures (every
+        one is on its run_series row)."""
         return {
             "run_id": self.outcomes[0].run_id if self.outcomes else None,
             "run_ids": {o.measure: o.run_id for o in self.outcomes},
             "n_series": max((o.n_series for o in self.outcomes), default=0),
-            "failures": [f for o in self.outcomes for f in o.failures],
+            "n_failed": sum(o.n_failed for o in self.outcomes),
+            "seconds": round(sum(o.seconds for o in self.outcomes), 3),
+            "failures": [f for o in self.outcomes for f in o.failures][:50],
             "abandoned": [a for o in self.outcomes for a in o.abandoned],
             "skipped": self.skipped,
             "runs": [{k: v for k, v in o.to_dict().items() if k != "failures"}

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from service.ingest.repository import EventRow, series_events
+from service.measures import EVENTS
 
 PAGE = 50
 MONTH = re.compile(r"^([1-9]\d{3})-(0[1-9]|1[0-2])$")
@@ -26,13 +27,13 @@ def parse_month(text: str | None) -> dt.date | None:
     return dt.date(int(found.group(1)), int(found.group(2)), 1) if found else None
 
 
-def month_link(series_id: int, month: dt.date, offset: int = 0, measure: str = "events") -> str:
+def month_link(series_id: int, month: dt.date, offset: int = 0, measure: str = EVENTS) -> str:
     """The dashboard address that opens the events panel on `month` of a series (the chart
     still showing `measure`)."""
     query: dict[str, object] = {"series": series_id, "month": f"{month:%Y-%m}"}
     if offset:
         query["offset"] = offset
-    if measure != "events":
+    if measure != EVENTS:
         query["measure"] = measure
     return f"/?{urlencode(query)}#events"
 

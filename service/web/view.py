@@ -15,7 +15,7 @@ from service.anomalies.repository import list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
 from service.forecasts.repository import list_runs, published_run
 from service.forecasts.schemas import RunRead
-from service.measures import EVENTS, MEASURES, noun
+from service.measures import EVENTS, MEASURES, link_query, noun
 from service.series.repository import (
     CoverageRow,
     SeriesFilter,
@@ -107,7 +107,7 @@ class DashboardPage:
     @property
     def measure_query(self) -> str:
         """What links add to keep the measure shown: '' for events, '&measure=fatalities'."""
-        return "" if self.measure == EVENTS else f"&measure={self.measure}"
+        return link_query(self.measure)
 
 
 @dataclass(frozen=True)

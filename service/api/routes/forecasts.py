@@ -47,6 +47,7 @@ from service.forecasts.published import (
 )
 from service.forecasts.repository import published_result, published_run
 from service.forecasts.schemas import SeasonEffectRead
+from service.measures import file_suffix
 from service.series.repository import SeriesLabel as SeriesRef
 
 router = APIRouter(prefix=V1, tags=["forecasts"], responses=problems(401, 422))
@@ -129,7 +130,7 @@ async def get_series_forecast(
 def _encode(series: SeriesRef, forecast: SeriesForecast, as_csv: bool, measure: str) -> Cached:
     if as_csv:
         body = encode_csv(CSV_HEADER, _csv_rows(series, forecast))
-        name = f"forecast-{series.id}{'' if measure == 'events' else '-' + measure}.csv"
+        name = f"forecast-{series.id}{file_suffix(measure)}.csv"
         return Cached(forecast.run_id, body, CSV_UTF8, attachment(name))
     return Cached(forecast.run_id, encode_json(_body(series, forecast, measure)), JSON, {})
 
