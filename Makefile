@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-DEMO := service/data/demo/ucdp-ged-burkina-faso-2016-2022.csv
+DEMO := $(sort $(wildcard service/data/demo/ucdp-ged-*.csv))
 
 .PHONY: run test test-fast lint bench clean
 
