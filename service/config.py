@@ -112,6 +112,18 @@ class Settings(BaseSettings):
     feed_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     feed_max_attempts: int = Field(default=5, ge=1, le=20)
     feed_backoff_seconds: float = Field(default=2.0, ge=0, le=600)
+    # Budgets of a fetch (service/feeds/http): one answer must be whole within
+    # `feed_answer_seconds` (a server trickling bytes is cut off) and at most
+    # `feed_answer_max_mb` unpacked; the whole fetch within `feed_fetch_seconds` and
+    # `feed_fetch_max_mb` of answers; a query within `feed_max_pages` pages (endless pagers).
+    feed_answer_seconds: float = Field(default=120.0, gt=0, le=3600)
+    feed_answer_max_mb: float = Field(default=64.0, gt=0, le=4096)
+    feed_fetch_seconds: float = Field(default=3600.0, gt=0, le=86_400)
+    feed_fetch_max_mb: float = Field(default=256.0, gt=0, le=65_536)
+    feed_max_pages: int = Field(default=2000, ge=1, le=1_000_000)
+    # The sanity check of a fetch (service/feeds/write): an answer that would leave a country
+    # with more than this share of its events gone is refused unless forced (`--force`).
+    feed_max_delete_share: float = Field(default=0.1, ge=0, le=1)
 
     # Anomalies: the forecast interval outside which an observed month is flagged.
     # The quantile grid holds the 50%, 80% and 95% central intervals, so only those are offered.

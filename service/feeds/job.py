@@ -1,5 +1,6 @@
 """The fetch step of the weekly job (and of `POST /v1/admin/fetch`): every feed of
-SAHELCAST_FEEDS, each in its own transaction; a failing feed is recorded and the others go on."""
+SAHELCAST_FEEDS, each in its own transaction; a failing feed is recorded and the others go on,
+whatever it failed with (the messages are the feeds' own, scrubbed and cut)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from service.feeds.errors import FeedError
 from service.feeds.service import Options, fetch_acled, fetch_ucdp
 from service.feeds.spec import FeedSpec, parse_feeds
 from service.feeds.write import FetchReport
+from service.kit.scrub import shown
 from service.jobs.kinds import FAILED, SKIPPED, SUCCEEDED
 from service.jobs.runner import StepResult
 from service.training.lock import LockHeld
@@ -49,11 +51,15 @@ def fetch_step(
             log.error("feed %s failed: %s", name, error)
             failed.append({"feed": name, "error": f"{type(error).__name__}: {error}"})
             continue
+        except Exception as error:  # noqa: BLE001 - a bug in one feed must not stop the others
+            log.error("feed %s failed: %s: %s", name, type(error).__name__, shown(str(error), 500))
+            failed.append({"feed": name, "error": f"{type(error).__name__} (see the log)"})
+            continue
         events = report.reports[0]
         done.append({"feed": name, "fetch_id": report.fetch_id, "pages": report.pages,
                      "added": events.added, "updated": events.updated,
                      "deleted": sum(r.deleted for r in report.reports),
-                     "skipped": report.skipped})  # fmt: skip
+                     "skipped": report.skipped, "warnings": report.warnings})  # fmt: skip
     details = {"fetched": done, "failed": failed}
     summary = ", ".join(
         f"{d['feed'].split(':')[0]} +{d['added']} ~{d['updated']} -{d['deleted']}" for d in done

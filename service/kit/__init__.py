@@ -1,0 +1,1 @@
+"""Plumbing every domain shares (no domain imports another for it)."""
