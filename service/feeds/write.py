@@ -177,10 +177,10 @@ def _refuse_losses(
         lost = held - after.get(country, 0)
         if lost > MIN_LOSS_CHECKED and lost > share * held:
             raise FeedRefused(
-                f"{fetched.label}: this answer would remove {lost:,} of the {held:,} "
-                f"{fetched.source} events held for {country} ({lost / held:.0%}), more than "
-                f"SAHELCAST_FEED_MAX_DELETE_SHARE ({share:.0%}); refused, nothing was written. "
-                "If the source really withdrew them, fetch again with --force"
+                f"{fetched.label}: this answer would leave {country} with {held - lost:,} of "
+                f"its {held:,} {fetched.source} events ({lost / held:.0%} fewer), more than "
+                f"SAHELCAST_FEED_MAX_DELETE_SHARE ({share:.0%}) gone; refused, nothing was "
+                "written. If the source really withdrew them, fetch again with --force"
             )
 
 

@@ -186,12 +186,12 @@ class _Inflater:
             room -= len(out)
             if room <= 0:
                 return pieces  # over budget: the caller stops here
-            data = self._inflater.unconsumed_tail
-            if not data and self._inflater.eof and self._inflater.unused_data:
-                data = self._inflater.unused_data  # the next gzip member
-                self._inflater = self._make() if self._make else None
-                if self._inflater is None:  # pragma: no cover - identity has no members
-                    return pieces
+            if self._inflater.eof:  # a member ended; what follows is the next one's
+                data = self._inflater.unused_data
+                if data and self._make is not None:
+                    self._inflater = self._make()
+            else:
+                data = self._inflater.unconsumed_tail
         return pieces
 
     def rest(self) -> bytes:
