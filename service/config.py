@@ -159,8 +159,13 @@ class Settings(BaseSettings):
     # addresses only (no SSRF), unless `webhook_allow_private` (local receivers, tests).
     webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     webhook_allow_private: bool = False
+    # One attempt, the whole exchange (a receiver trickling its answer is cut off here).
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    # A delivery round: deliveries at once, and how long it may take in all (what has not
+    # started by then waits for the next round; no retry sleeps past it).
+    webhook_concurrency: int = Field(default=8, ge=1, le=64)
+    webhook_round_seconds: float = Field(default=60.0, gt=0, le=3600)
     webhook_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
     webhook_backoff_max_seconds: float = Field(default=60.0, ge=0, le=3600)
 

@@ -33,6 +33,11 @@ class TooLarge(Exception):
     """The answer's body passed the byte budget (after decompression)."""
 
 
+class _Overflow(Exception):
+    def __init__(self, start: bytes) -> None:
+        self.start = start
+
+
 class BadEncoding(Exception):
     """The body is in an encoding that cannot be read safely, or is corrupt."""
 
@@ -53,10 +58,12 @@ def exchange(
     deadline: float,
     max_bytes: int,
     clock: Clock = time.monotonic,
+    cut: bool = False,
 ) -> Reply:
     """Send `request` and read its answer before `deadline` (a `clock` instant), at most
-    `max_bytes` of body after decompression. Raises DeadlineExceeded, TooLarge, BadEncoding,
-    or httpx.TransportError for what the network did."""
+    `max_bytes` of body after decompression; past that, raise TooLarge, or with `cut` keep the
+    first `max_bytes` and stop reading (when only the status matters). Raises DeadlineExceeded,
+    BadEncoding, or httpx.TransportError for what the network did."""
     remaining = deadline - clock()
     if remaining <= 0:
         raise DeadlineExceeded
@@ -68,7 +75,12 @@ def exchange(
     try:
         response = client.send(request, stream=True)
         try:
-            body = _read(response, max_bytes, deadline, clock)
+            try:
+                body = _read(response, max_bytes, deadline, clock)
+            except _Overflow as overflow:
+                if not cut:
+                    raise TooLarge from None
+                body = overflow.start
         finally:
             response.close()
     except httpx.TransportError:
@@ -135,7 +147,7 @@ def _read(response: httpx.Response, max_bytes: int, deadline: float, clock: Cloc
     inflate = _Inflater(encoding)
     declared = response.headers.get("content-length", "")
     if encoding == "identity" and declared.isdigit() and int(declared) > max_bytes:
-        raise TooLarge
+        raise _Overflow(b"")
     body = bytearray()
     # An answer made in memory (a mock transport's) is already read: its bytes are all there.
     chunks = [response.content] if response.is_stream_consumed else response.iter_raw(_SLICE)
@@ -145,10 +157,10 @@ def _read(response: httpx.Response, max_bytes: int, deadline: float, clock: Cloc
         for piece in inflate(chunk, max_bytes - len(body) + 1):
             body += piece
             if len(body) > max_bytes:
-                raise TooLarge
+                raise _Overflow(bytes(body[:max_bytes]))
     body += inflate.rest()
     if len(body) > max_bytes:
-        raise TooLarge
+        raise _Overflow(bytes(body[:max_bytes]))
     return bytes(body)
 
 
