@@ -70,7 +70,7 @@ class FakeApi:
 
     def fail(self, path: str, kind: str, times: int = 1) -> None:
         """Serve `kind` on the next `path` hits: 429, 500, 401, 403, truncated, html, cut, slow;
-        hostile: bomb, huge, huge-declared, trickle, trickle-headers, deep, echo."""
+        hostile: bomb, huge, huge-declared, trickle, trickle-headers, deep, echo, markup."""
         self.faults += [(path, kind)] * times
 
     def requests(self, path: str) -> list[Seen]:
@@ -316,7 +316,14 @@ def _echo(handler: _Handler, seen: Seen) -> int:
     return 500
 
 
+def _markup(handler: _Handler, seen: Seen) -> int:
+    """An error page that a terminal library would read as markup, or choke on."""
+    handler._send(500, b'{"error": "[/] [bold red]pwned[/bold red] [link=https://evil.example]x"}')
+    return 500
+
+
 _HOSTILE = {
+    "markup": _markup,
     "bomb": _bomb,
     "huge": _huge,
     "huge-declared": lambda h, s: _huge(h, s, declared=True),

@@ -103,6 +103,17 @@ def test_cli_fetch_names_the_refusal_and_force(
     assert _ids(engine) == []
 
 
+def test_cli_shows_what_a_server_said_as_text_not_markup(
+    engine: Engine, feed_settings: Settings, api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAHELCAST_FEED_MAX_ATTEMPTS", "1")
+    get_settings.cache_clear()
+    api.fail("/api/gedevents/", "markup")
+    result = runner.invoke(app, ["fetch", "ucdp", "--version", "25.1", "-c", "Mali"])
+    assert result.exit_code == 2, result.output
+    assert "[/] [bold red]pwned[/bold red]" in result.output
+
+
 # -- 2: no watermark past now ------------------------------------------------------------------
 
 
