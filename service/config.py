@@ -143,6 +143,11 @@ class Settings(BaseSettings):
     # A verified key is remembered this long per API process, so a revoked key stops working
     # within this many seconds (0: check the database on every request).
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # The longest an API request waits for the database (half for a pooled connection, half
+    # for a lock; a statement may run this long): past it the answer is 503 problem+json.
+    db_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    # Commands and jobs wait this long at most for a PostgreSQL lock (never for ever).
+    db_lock_timeout_seconds: float = Field(default=300.0, gt=0, le=86_400)
     # Encoded forecast responses kept per API process (about 2 kB each; 0 turns it off).
     api_response_cache_entries: int = Field(default=20_000, ge=0)
 

@@ -1,17 +1,22 @@
-"""The API's engines.
+"""The API's engines, and how long a request may wait for the database.
 
 On PostgreSQL the API skips the ping before each pooled connection is used (a round trip per
 request on the hot path): a connection broken by a database restart instead fails one request
 with a 503 problem and the pool replaces it. Hot reads get their own small pool of autocommit
 connections: a single SELECT is consistent by itself, no BEGIN/COMMIT round trips are paid,
 and the connections are not switched in and out of autocommit on every checkout.
+
+A request never waits unbounded (SAHELCAST_DB_TIMEOUT_SECONDS, `timeout` here): half of it at
+most for a pooled connection and half for a lock (PostgreSQL `lock_timeout`, SQLite's busy
+timeout), and a statement may run `timeout` at most (`statement_timeout`). A table locked by a
+migration or a stuck job then answers 503 problem+json in time instead of hanging every
+request. The work engine (uploads ingested in the API process, leases) keeps the commands'
+patience: an ingest's statements may run long.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine
 
 from service.db import make_engine, normalize_url
 
@@ -23,27 +28,25 @@ def _is_postgres(url: str) -> bool:
 
 
 def api_engine(url: str) -> Engine:
-    """The engine of request transactions (sessions)."""
+    """The engine of work done in the API process (uploads, leases): no request deadline."""
     if _is_postgres(url):
-        return create_engine(normalize_url(url), pool_pre_ping=False, **_POOL)
+        return make_engine(url, pool_pre_ping=False, **_POOL)
     return make_engine(url)
 
 
-def _busy_timeout(dbapi_connection: Any, _record: Any) -> None:
-    # Wait for a writer's lock instead of failing (WAL itself is set on the file by make_engine).
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def read_engine(url: str) -> Engine:
-    """An engine of autocommit connections for one-statement reads."""
+def _bounded(url: str, timeout: float, **options: object) -> Engine:
+    half = timeout / 2
     if _is_postgres(url):
-        return create_engine(
-            normalize_url(url), pool_pre_ping=False, isolation_level="AUTOCOMMIT", **_POOL
-        )
-    engine = create_engine(
-        normalize_url(url), isolation_level="AUTOCOMMIT", connect_args={"timeout": 30}
-    )
-    event.listen(engine, "connect", _busy_timeout)
-    return engine
+        return make_engine(url, lock_timeout=half, statement_timeout=timeout,
+                           pool_pre_ping=False, pool_timeout=half, **_POOL, **options)  # fmt: skip
+    return make_engine(url, busy_timeout=half, pool_timeout=half, **options)
+
+
+def request_engine(url: str, timeout: float) -> Engine:
+    """The engine of request transactions (sessions), bounded by `timeout` seconds."""
+    return _bounded(url, timeout)
+
+
+def read_engine(url: str, timeout: float) -> Engine:
+    """An engine of autocommit connections for one-statement reads, bounded like requests."""
+    return _bounded(url, timeout, isolation_level="AUTOCOMMIT")
