@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from service.db import make_engine, normalize_url
+from service.db import make_engine, normalize_url, sqlite_file
 
 _POOL = {"pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
 
@@ -39,7 +39,9 @@ def _bounded(url: str, timeout: float, **options: object) -> Engine:
     if _is_postgres(url):
         return make_engine(url, lock_timeout=half, statement_timeout=timeout,
                            pool_pre_ping=False, pool_timeout=half, **_POOL, **options)  # fmt: skip
-    return make_engine(url, busy_timeout=half, pool_timeout=half, **options)
+    if sqlite_file(url) is not None:  # a file's pool queues; an in-memory one has no queue
+        options["pool_timeout"] = half
+    return make_engine(url, busy_timeout=half, **options)
 
 
 def request_engine(url: str, timeout: float) -> Engine:
