@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     feed_answer_seconds: float = Field(default=120.0, gt=0, le=3600)
     feed_answer_max_mb: float = Field(default=64.0, gt=0, le=4096)
     feed_fetch_seconds: float = Field(default=3600.0, gt=0, le=86_400)
-    feed_fetch_max_mb: float = Field(default=256.0, gt=0, le=65_536)
+    feed_fetch_max_mb: float = Field(default=128.0, gt=0, le=65_536)
     feed_max_pages: int = Field(default=2000, ge=1, le=1_000_000)
     # The sanity check of a fetch (service/feeds/write): an answer that would leave a country
     # with more than this share of its events gone is refused unless forced (`--force`).

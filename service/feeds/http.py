@@ -47,7 +47,7 @@ class Policy:
     answer_seconds: float = 120.0
     answer_mb: float = 64.0
     fetch_seconds: float = 3600.0
-    fetch_mb: float = 256.0
+    fetch_mb: float = 128.0
     max_pages: int = 2000
 
 

@@ -34,8 +34,8 @@ class TooLarge(Exception):
 
 
 class _Overflow(Exception):
-    def __init__(self, start: bytes) -> None:
-        self.start = start
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
 
 
 class BadEncoding(Exception):
@@ -80,7 +80,7 @@ def exchange(
             except _Overflow as overflow:
                 if not cut:
                     raise TooLarge from None
-                body = overflow.start
+                body = b"".join(overflow.pieces)[:max_bytes]
         finally:
             response.close()
     except httpx.TransportError:
@@ -147,21 +147,24 @@ def _read(response: httpx.Response, max_bytes: int, deadline: float, clock: Cloc
     inflate = _Inflater(encoding)
     declared = response.headers.get("content-length", "")
     if encoding == "identity" and declared.isdigit() and int(declared) > max_bytes:
-        raise _Overflow(b"")
-    body = bytearray()
+        raise _Overflow([])
+    # Pieces in a list, joined once at the end: a growing buffer would be copied as it grows.
+    pieces: list[bytes] = []
+    size = 0
     # An answer made in memory (a mock transport's) is already read: its bytes are all there.
     chunks = [response.content] if response.is_stream_consumed else response.iter_raw(_SLICE)
     for chunk in chunks:
         if clock() >= deadline:
             raise DeadlineExceeded
-        for piece in inflate(chunk, max_bytes - len(body) + 1):
-            body += piece
-            if len(body) > max_bytes:
-                raise _Overflow(bytes(body[:max_bytes]))
-    body += inflate.rest()
-    if len(body) > max_bytes:
-        raise _Overflow(bytes(body[:max_bytes]))
-    return bytes(body)
+        for piece in inflate(chunk, max_bytes - size + 1):
+            pieces.append(piece)
+            size += len(piece)
+            if size > max_bytes:
+                raise _Overflow(pieces)
+    pieces.append(inflate.rest())
+    if size + len(pieces[-1]) > max_bytes:
+        raise _Overflow(pieces)
+    return b"".join(pieces)
 
 
 class _Inflater:

@@ -239,7 +239,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(raw)
+        try:
+            self.wfile.write(raw)
+        except OSError:
+            self.close_connection = True  # the client stopped reading (a budget ran out)
 
 
 def _bomb(handler: _Handler, seen: Seen) -> int:
