@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from service.db import make_engine, normalize_url, sqlite_file
 
 _POOL = {"pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
+HOT_LOCK_SECONDS = 0.05
 
 
 def _is_postgres(url: str) -> bool:
@@ -34,11 +35,12 @@ def api_engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def _bounded(url: str, timeout: float, **options: object) -> Engine:
+def _bounded(url: str, timeout: float, lock: float | None = None, **options: object) -> Engine:
     half = timeout / 2
     if _is_postgres(url):
-        return make_engine(url, lock_timeout=half, statement_timeout=timeout,
-                           pool_pre_ping=False, pool_timeout=half, **_POOL, **options)  # fmt: skip
+        return make_engine(url, lock_timeout=half if lock is None else lock,
+                           statement_timeout=timeout, pool_pre_ping=False, pool_timeout=half,
+                           **_POOL, **options)  # fmt: skip
     if sqlite_file(url) is not None:  # a file's pool queues; an in-memory one has no queue
         options["pool_timeout"] = half
     return make_engine(url, busy_timeout=half, **options)
@@ -50,5 +52,11 @@ def request_engine(url: str, timeout: float) -> Engine:
 
 
 def read_engine(url: str, timeout: float) -> Engine:
-    """An engine of autocommit connections for one-statement reads, bounded like requests."""
-    return _bounded(url, timeout, isolation_level="AUTOCOMMIT")
+    """An engine of autocommit connections for one-statement reads, bounded like requests.
+
+    The hot reads run on the event loop (no thread hop): while one waits, every request of the
+    worker waits with it. So they give up on a lock at once (HOT_LOCK_SECONDS): nothing but a
+    schema change or an explicit LOCK TABLE ever holds what they read, and eighty requests
+    queued behind such a lock then get their 503 in seconds, not eighty lock timeouts."""
+    return _bounded(url, timeout, lock=min(HOT_LOCK_SECONDS, timeout / 2),
+                    isolation_level="AUTOCOMMIT")  # fmt: skip
