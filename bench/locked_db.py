@@ -93,8 +93,10 @@ def main() -> None:
         "all_answered_within_s": round(answered_in, 2),
         "after_release": [a["status"] for a in after],
     }
-    meets = problems == args.requests and max(seconds) <= timeout and all(
-        a["status"] == 200 for a in after
+    meets = (
+        problems == args.requests
+        and max(seconds) <= timeout
+        and all(a["status"] == 200 for a in after)
     )
     result["meets"] = meets
     line = (f"- {result['date']} locked database (PostgreSQL, ACCESS EXCLUSIVE on {TABLES} for "

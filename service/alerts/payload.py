@@ -152,7 +152,9 @@ def test_payload(subscription_id: int, name: str, key: str) -> bytes:
         "type": "sahelcast.test",
         "idempotency_key": key,
         "subscription_id": subscription_id,
-        "text": neutral(f":white_check_mark: sahelcast test delivery to subscription {name!r} "
-                        f"({subscription_id}): the webhook works."),
+        "text": neutral(
+            f":white_check_mark: sahelcast test delivery to subscription {name!r} "
+            f"({subscription_id}): the webhook works."
+        ),
     }
     return json.dumps(body, separators=(",", ":")).encode("utf-8")

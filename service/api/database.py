@@ -16,6 +16,8 @@ patience: an ingest's statements may run long.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine
 
 from service.db import make_engine, normalize_url, sqlite_file
@@ -35,12 +37,18 @@ def api_engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def _bounded(url: str, timeout: float, lock: float | None = None, **options: object) -> Engine:
+def _bounded(url: str, timeout: float, lock: float | None = None, **options: Any) -> Engine:
     half = timeout / 2
     if _is_postgres(url):
-        return make_engine(url, lock_timeout=half if lock is None else lock,
-                           statement_timeout=timeout, pool_pre_ping=False, pool_timeout=half,
-                           **_POOL, **options)  # fmt: skip
+        return make_engine(
+            url,
+            lock_timeout=half if lock is None else lock,
+            statement_timeout=timeout,
+            pool_pre_ping=False,
+            pool_timeout=half,
+            **_POOL,
+            **options,
+        )
     if sqlite_file(url) is not None:  # a file's pool queues; an in-memory one has no queue
         options["pool_timeout"] = half
     return make_engine(url, busy_timeout=half, **options)
@@ -58,5 +66,5 @@ def read_engine(url: str, timeout: float) -> Engine:
     worker waits with it. So they give up on a lock at once (HOT_LOCK_SECONDS): nothing but a
     schema change or an explicit LOCK TABLE ever holds what they read, and eighty requests
     queued behind such a lock then get their 503 in seconds, not eighty lock timeouts."""
-    return _bounded(url, timeout, lock=min(HOT_LOCK_SECONDS, timeout / 2),
-                    isolation_level="AUTOCOMMIT")  # fmt: skip
+    lock = min(HOT_LOCK_SECONDS, timeout / 2)
+    return _bounded(url, timeout, lock=lock, isolation_level="AUTOCOMMIT")

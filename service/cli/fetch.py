@@ -55,8 +55,13 @@ def acled(
     from service.feeds.service import fetch_acled
 
     day = since.date() if since else None
-    _run(lambda engine, settings, options: fetch_acled(engine, settings, countries, day,
-                                                       options, force), "acled", detect)  # fmt: skip
+    _run(
+        lambda engine, settings, options: fetch_acled(
+            engine, settings, countries, day, options, force
+        ),
+        "acled",
+        detect,
+    )
 
 
 @app.command("ucdp")

@@ -14,9 +14,9 @@ from service.feeds.errors import FeedError
 from service.feeds.service import Options, fetch_acled, fetch_ucdp
 from service.feeds.spec import FeedSpec, parse_feeds
 from service.feeds.write import FetchReport
-from service.kit.scrub import shown
 from service.jobs.kinds import FAILED, SKIPPED, SUCCEEDED
 from service.jobs.runner import StepResult
+from service.kit.scrub import shown
 from service.training.lock import LockHeld
 
 log = logging.getLogger(__name__)

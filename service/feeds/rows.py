@@ -149,7 +149,8 @@ def check_scope(
         span = f"{first or '…'}..{last or '…'}"
         what = f"event date {dates.iloc[i]:%Y-%m-%d}, outside the dates asked ({span})"
     raise FeedDataError(
-        f"{where}, row {i + 1}" + (f", event {shown(event)}" if event not in (None, "") else "")
+        f"{where}, row {i + 1}"
+        + (f", event {shown(event)}" if event not in (None, "") else "")
         + f": {what}; the API answered outside the query ({int(outside.sum())} such row(s) on "
         "this page), nothing was written"
     )

@@ -105,9 +105,7 @@ def _parse(body: Any, label: str, total: int | None) -> tuple[Rows, int, int, in
         raise FeedDataError(f"UCDP {label}: `Result` is not a list of rows")
     count, pages = body["TotalCount"], body["TotalPages"]
     if not _count(count) or (total is not None and count != total):
-        raise FeedDataError(
-            f"UCDP {label}: TotalCount {shown(count)} changed or is not a number"
-        )
+        raise FeedDataError(f"UCDP {label}: TotalCount {shown(count)} changed or is not a number")
     if not _count(pages):
         raise FeedDataError(f"UCDP {label}: TotalPages {shown(pages)} is not a number")
     return rows, count, pages, _next_page(body["NextPageUrl"], label)

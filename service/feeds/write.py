@@ -72,9 +72,7 @@ class FetchReport:
         return {**asdict(self), "changed": self.changed}
 
 
-def write(
-    engine: Engine, settings: Settings, fetched: Fetched, force: bool = False
-) -> FetchReport:
+def write(engine: Engine, settings: Settings, fetched: Fetched, force: bool = False) -> FetchReport:
     """Sync `fetched` into the database in one transaction and record it; unless `force`,
     refuse an answer that fails the sanity check (FeedRefused, nothing written)."""
     events = newest_versions(fetched.events, "source_event_id", "source_timestamp")

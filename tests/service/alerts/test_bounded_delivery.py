@@ -23,7 +23,6 @@ from tests.service.alerts.receiver import Receiver
 from tests.service.api.builders import make_anomaly
 from tests.service.builders import make_series
 
-
 SECRETS: list[str] = []  # the secret of the last subscription `_alerts` made
 
 
@@ -119,7 +118,8 @@ def test_the_hook_holds_no_transaction_and_a_failed_delivery_fails_nothing(
         found = [get_anomaly(session, i) for i in ids]
     failures = events.emit(found)  # type: ignore[arg-type]
     if engine.dialect.name == "postgresql":
-        assert idle and set(idle) == {0}
+        assert idle
+        assert set(idle) == {0}
     assert failures == []  # the deliveries failed and are recorded; detection did not
     with session_scope(engine) as session:
         assert {d.status for d in session.scalars(select(Delivery))} == {"failed", "pending"}

@@ -34,7 +34,8 @@ def test_an_actor_name_cannot_ping_a_channel_or_disguise_a_link(
     text = payload["text"]
     for markup in ("<!channel>", "<https://", "@here"):
         assert markup not in text
-    assert "<" not in text and ">" not in text
+    assert "<" not in text
+    assert ">" not in text
     # What Slack shows after decoding its three entities is the name as the data wrote it.
     assert HOSTILE.replace("@here", "@\u200bhere") in html.unescape(text)
     assert payload["series"]["actor"] == HOSTILE  # machine fields stay exact

@@ -27,8 +27,10 @@ runner = CliRunner(env={"COLUMNS": "200"})
 @pytest.fixture
 def hostile_event(engine: Engine, settings: Settings, tmp_path: Path) -> int:
     """An ingested event whose actor and region would run as formulas; its series' id."""
-    rows = [event("MLI1", "03 July 2022", actor1=FORMULA, admin1=PLACE),
-            event("MLI2", "05 July 2022", actor1="-2+3", admin1=PLACE, actor2="@SUM(1)")]
+    rows = [
+        event("MLI1", "03 July 2022", actor1=FORMULA, admin1=PLACE),
+        event("MLI2", "05 July 2022", actor1="-2+3", admin1=PLACE, actor2="@SUM(1)"),
+    ]
     ingest_file(engine, write(tmp_path / "mali.csv", rows), settings)
     with session_scope(engine) as session:
         found = find_series(session, "acled|Mali|*|*|*")
@@ -58,8 +60,8 @@ def test_api_and_dashboard_event_csv_hold_no_formula(
         assert response.status_code == 200, response.text
         cells = _cells(response.text)
         _neutral(cells)
-        assert "'" + FORMULA in cells and "'" + PLACE in cells  # shown, as text
-        assert "'-2+3" in cells and "'@SUM(1)" in cells
+        for shown in (FORMULA, PLACE, "-2+3", "@SUM(1)"):  # shown, as text
+            assert "'" + shown in cells
 
 
 def test_cli_csv_holds_no_formula(hostile_event: int) -> None:

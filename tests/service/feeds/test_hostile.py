@@ -77,7 +77,9 @@ def test_a_deletion_list_removing_most_of_a_country_is_refused(
     fetch_acled(engine, feed_settings, ["Mali"], options=options)
     api.deletions = [{"event_id_cnty": f"MLI{n}", "deleted_timestamp": "500"} for n in range(1, 16)]
     api.events.append(acled_row(99, "2024-02-05", timestamp=300))
-    with pytest.raises(FeedRefused, match=r"leave Mali with 6 of its 20 acled events \(70% fewer\)"):
+    with pytest.raises(
+        FeedRefused, match=r"leave Mali with 6 of its 20 acled events \(70% fewer\)"
+    ):
         fetch_acled(engine, feed_settings, ["Mali"], options=options)
     assert len(_ids(engine)) == 20  # the new event did not land either: one transaction
     fetch_acled(engine, feed_settings, ["Mali"], options=options, force=True)
@@ -186,7 +188,7 @@ def test_rows_outside_the_dates_asked_are_refused(
 
 # -- 4: nothing an API says leaks a credential -------------------------------------------------
 
-TRICKY = "p@ss word&x/é\"y+z%41-tail"  # noqa: S105 - @, spaces, & and more, in every encoding
+TRICKY = 'p@ss word&x/é"y+z%41-tail'  # noqa: S105 - @, spaces, & and more, in every encoding
 
 
 def _leaks(text: str, secrets: list[str]) -> list[str]:
@@ -230,7 +232,8 @@ def test_echoed_credentials_reach_no_message_log_row_or_reader(
     with TestClient(create_app(settings)) as client:
         served = client.get("/v1/jobs", headers=reader).text
         one = client.get(f"/v1/jobs/{job_id}", headers=reader).text
-    assert "HTTP 500" in served and "HTTP 500" in cli.output and "HTTP 500" in cli_acled.output
+    for said in (served, cli.output, cli_acled.output):
+        assert "HTTP 500" in said
     secrets = [TRICKY, UCDP_TOKEN]
     for place in (served, one, cli.output, cli_acled.output, caplog.text):
         assert _leaks(place, secrets) == []
