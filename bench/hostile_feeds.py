@@ -54,9 +54,16 @@ def child(case: str, base: str, db: str) -> None:
     engine = make_engine(url)
     migrate.upgrade(engine)
     extra = {"feed_answer_seconds": 20.0} if case == "trickle" else {}
-    settings = Settings(database_url=url, acled_url=base, acled_username=USERNAME,
-                        acled_password=PASSWORD, ucdp_url=base, ucdp_token=UCDP_TOKEN,
-                        feed_max_attempts=1, **extra)  # fmt: skip
+    settings = Settings(
+        database_url=url,
+        acled_url=base,
+        acled_username=USERNAME,
+        acled_password=PASSWORD,
+        ucdp_url=base,
+        ucdp_token=UCDP_TOKEN,
+        feed_max_attempts=1,
+        **extra,
+    )
     options = Options(today=lambda: dt.date(2024, 4, 10))
     before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
@@ -72,9 +79,17 @@ def child(case: str, base: str, db: str) -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with engine.connect() as connection:
         events = connection.exec_driver_sql("SELECT count(*) FROM events").scalar()
-    print(json.dumps({"seconds": round(seconds, 2), "peak_mb": round(peak_mb, 1),
-                      "before_fetch_mb": round(before_mb, 1), "error": error,
-                      "events_written": events}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 2),
+                "peak_mb": round(peak_mb, 1),
+                "before_fetch_mb": round(before_mb, 1),
+                "error": error,
+                "events_written": events,
+            }
+        )
+    )
 
 
 def run(case: str) -> dict[str, object]:
@@ -90,8 +105,11 @@ def run(case: str) -> dict[str, object]:
     with serving(api) as base, tempfile.TemporaryDirectory() as work:
         out = subprocess.run(
             [sys.executable, __file__, "--child", case, base, str(Path(work) / "hostile.db")],
-            check=True, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["case"], result["what"] = case, what
     result["pages_asked"] = len([s for s in api.seen if s.path.startswith("/api/")])
@@ -111,19 +129,32 @@ def main() -> None:
     for case in cases:
         result = run(case)
         results.append(result)
-        print(f"{case}: {result['seconds']} s, peak {result['peak_mb']} MB "
-              f"(before the fetch {result['before_fetch_mb']} MB), "
-              f"{result['pages_asked']} requests; {str(result['error'])[:160]}")  # fmt: skip
+        print(
+            f"{case}: {result['seconds']} s, peak {result['peak_mb']} MB "
+            f"(before the fetch {result['before_fetch_mb']} MB), "
+            f"{result['pages_asked']} requests; {str(result['error'])[:160]}"
+        )
     checked = [r for r in results if r["case"] in CHECKED]
-    meets = all(r["error"] and r["events_written"] == 0 and r["peak_mb"] <= TARGETS["peak_mb"]
-                and r["seconds"] <= TARGETS["seconds"] for r in checked)  # fmt: skip
-    summary = {"date": dt.date.today().isoformat(), "targets": TARGETS, "cases": results,
-               "meets": meets}  # fmt: skip
+    meets = all(
+        r["error"]
+        and r["events_written"] == 0
+        and r["peak_mb"] <= TARGETS["peak_mb"]
+        and r["seconds"] <= TARGETS["seconds"]
+        for r in checked
+    )
+    summary = {
+        "date": dt.date.today().isoformat(),
+        "targets": TARGETS,
+        "cases": results,
+        "meets": meets,
+    }
     parts = ", ".join(f"{r['case']} {r['seconds']} s / {r['peak_mb']:.0f} MB" for r in results)
-    line = (f"- {summary['date']} hostile feeds (default budgets, each stopped with an error, "
-            f"nothing written): {parts} ({'meets' if meets else 'MISSES'} ≤300 MB peak and "
-            "≤30 s each for the bomb, the 500 MB page and the endless pagers) — "
-            "`python bench/hostile_feeds.py`")  # fmt: skip
+    line = (
+        f"- {summary['date']} hostile feeds (default budgets, each stopped with an error, "
+        f"nothing written): {parts} ({'meets' if meets else 'MISSES'} ≤300 MB peak and "
+        "≤30 s each for the bomb, the 500 MB page and the endless pagers) — "
+        "`python bench/hostile_feeds.py`"
+    )
     from record import record
 
     if not args.case:

@@ -34,13 +34,13 @@ def _get(base: str, path: str, token: str, out: list[dict[str, object]]) -> None
 
     started = time.perf_counter()
     try:
-        response = httpx.get(base + path, headers={"Authorization": f"Bearer {token}"},
-                             timeout=120)  # fmt: skip
+        response = httpx.get(base + path, headers={"Authorization": f"Bearer {token}"}, timeout=120)
         status, kind = response.status_code, response.headers.get("content-type", "")
     except httpx.HTTPError as error:
         status, kind = 0, type(error).__name__
-    out.append({"path": path, "status": status, "type": kind,
-                "seconds": time.perf_counter() - started})  # fmt: skip
+    out.append(
+        {"path": path, "status": status, "type": kind, "seconds": time.perf_counter() - started}
+    )
 
 
 def main() -> None:
@@ -65,10 +65,11 @@ def main() -> None:
             locked_at = time.perf_counter()
             answers: list[dict[str, object]] = []
             threads = [
-                threading.Thread(target=_get, args=(base, PATHS[i % len(PATHS)].format(n=i + 1),
-                                                    token, answers))
+                threading.Thread(
+                    target=_get, args=(base, PATHS[i % len(PATHS)].format(n=i + 1), token, answers)
+                )
                 for i in range(args.requests)
-            ]  # fmt: skip
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -99,12 +100,14 @@ def main() -> None:
         and all(a["status"] == 200 for a in after)
     )
     result["meets"] = meets
-    line = (f"- {result['date']} locked database (PostgreSQL, ACCESS EXCLUSIVE on {TABLES} for "
-            f"{args.hold:g} s, `serve --workers 2`, SAHELCAST_DB_TIMEOUT_SECONDS={timeout:g}): "
-            f"{problems}/{args.requests} concurrent reads answered 503 problem+json, median "
-            f"{result['median_seconds']} s, max {result['max_seconds']} s; 200 again after the "
-            f"release ({'meets' if meets else 'MISSES'} 503 within the timeout) — "
-            "`python bench/locked_db.py`")  # fmt: skip
+    line = (
+        f"- {result['date']} locked database (PostgreSQL, ACCESS EXCLUSIVE on {TABLES} for "
+        f"{args.hold:g} s, `serve --workers 2`, SAHELCAST_DB_TIMEOUT_SECONDS={timeout:g}): "
+        f"{problems}/{args.requests} concurrent reads answered 503 problem+json, median "
+        f"{result['median_seconds']} s, max {result['max_seconds']} s; 200 again after the "
+        f"release ({'meets' if meets else 'MISSES'} 503 within the timeout) — "
+        "`python bench/locked_db.py`"
+    )
     record("locked_db", result, line)
     print(line)
 

@@ -56,9 +56,11 @@ def pg_timeouts(lock: float | None = None, statement: float | None = None) -> di
     """psycopg connect arguments that bound a PostgreSQL session's waits: `lock` seconds for a
     lock, `statement` seconds for a statement (None: no bound); a wait past them fails with
     an OperationalError instead of hanging."""
-    options = [f"-c {name}={int(seconds * 1000)}"
-               for name, seconds in (("lock_timeout", lock), ("statement_timeout", statement))
-               if seconds is not None]  # fmt: skip
+    options = [
+        f"-c {name}={int(seconds * 1000)}"
+        for name, seconds in (("lock_timeout", lock), ("statement_timeout", statement))
+        if seconds is not None
+    ]
     return {"options": " ".join(options)} if options else {}
 
 
@@ -88,8 +90,7 @@ def make_engine(
         event.listen(engine, "connect", _sqlite_pragmas(int(busy_timeout * 1000)))
         return engine
     options.setdefault("pool_pre_ping", True)
-    return create_engine(url, connect_args=pg_timeouts(lock_timeout, statement_timeout),
-                         **options)  # fmt: skip
+    return create_engine(url, connect_args=pg_timeouts(lock_timeout, statement_timeout), **options)
 
 
 @lru_cache

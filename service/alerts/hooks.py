@@ -34,8 +34,10 @@ def deliver_new(anomalies: Sequence[AnomalyRead]) -> None:
         log.warning(
             "alerts: %d delivered, %d failed, %d deferred; they are recorded and retried next "
             "round (`sahelcast alerts deliver` retries now)",
-            summary.delivered, summary.failed, summary.deferred,
-        )  # fmt: skip
+            summary.delivered,
+            summary.failed,
+            summary.deferred,
+        )
 
 
 def register() -> None:

@@ -65,9 +65,14 @@ def backoff(settings: Settings, attempt: int, retry_after: str | None = None) ->
 
 
 def _attempt(
-    url: str, secret: str, key: str, body: bytes, settings: Settings, deadline: float,
+    url: str,
+    secret: str,
+    key: str,
+    body: bytes,
+    settings: Settings,
+    deadline: float,
     clock: Clock,
-) -> Reply:  # fmt: skip
+) -> Reply:
     target = check_url(url, settings)  # re-checked on every attempt: DNS may have changed
     timestamp = int(time.time())
     headers = {
@@ -82,12 +87,16 @@ def _attempt(
         timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
     ) as client:
         request = client.build_request(
-            "POST", target.url, content=body, headers=headers,
+            "POST",
+            target.url,
+            content=body,
+            headers=headers,
             extensions={"sni_hostname": target.host},
-        )  # fmt: skip
+        )
         end = min(clock() + settings.webhook_timeout_seconds, deadline)
-        return exchange(client, request, deadline=end, max_bytes=ANSWER_BYTES, clock=clock,
-                        cut=True)  # fmt: skip
+        return exchange(
+            client, request, deadline=end, max_bytes=ANSWER_BYTES, clock=clock, cut=True
+        )
 
 
 def send(
@@ -206,7 +215,15 @@ def send_round(
 
 def _guarded(job: Job, settings: Settings, sleep: Sleep, deadline: float, clock: Clock) -> Outcome:
     try:
-        return send(job.url, job.secret, job.key, job.body, settings, sleep=sleep,
-                    deadline=deadline, clock=clock)  # fmt: skip
+        return send(
+            job.url,
+            job.secret,
+            job.key,
+            job.body,
+            settings,
+            sleep=sleep,
+            deadline=deadline,
+            clock=clock,
+        )
     except Exception as error:  # noqa: BLE001 - recorded as this delivery's failure
         return Outcome(False, 1, None, f"{type(error).__name__} while delivering")

@@ -216,10 +216,15 @@ def _send_round(
     """POST the due alerts, several at once (sender.send_round); once a hook fails, the rest of
     its alerts are deferred to the next round (None), as are those the round had no time for."""
     jobs = [
-        Job(s.id, s.url, s.secret, key := delivery_key(s.id, item.anomaly.id),
-            anomaly_payload(item, s.id, key, settings.public_url))
+        Job(
+            s.id,
+            s.url,
+            s.secret,
+            key := delivery_key(s.id, item.anomaly.id),
+            anomaly_payload(item, s.id, key, settings.public_url),
+        )
         for s, item in due
-    ]  # fmt: skip
+    ]
     outcomes = send_round(jobs, settings, sleep=sleep)
     return [(s, item, outcome) for (s, item), outcome in zip(due, outcomes, strict=True)]
 

@@ -31,11 +31,13 @@ Since = Annotated[
 ]  # fmt: skip
 Force = Annotated[
     bool,
-    typer.Option("--force",
-                 help="Write an answer the sanity check refuses: one that would remove more "
-                 "than SAHELCAST_FEED_MAX_DELETE_SHARE of a country's events, or is empty where "
-                 "events are held."),
-]  # fmt: skip
+    typer.Option(
+        "--force",
+        help="Write an answer the sanity check refuses: one that would remove more "
+        "than SAHELCAST_FEED_MAX_DELETE_SHARE of a country's events, or is empty where "
+        "events are held.",
+    ),
+]
 Detect = Annotated[
     bool,
     typer.Option("--detect/--no-detect",

@@ -95,8 +95,10 @@ class AcledToken:
         except (TypeError, ValueError):
             raise FeedDataError("ACLED token answer: `expires_in` is not a number") from None
         if len(body["access_token"]) > MAX_TOKEN_CHARS:
-            raise FeedDataError(f"ACLED token answer: the access token is longer than "
-                                f"{MAX_TOKEN_CHARS:,} characters; not a token")  # fmt: skip
+            raise FeedDataError(
+                f"ACLED token answer: the access token is longer than "
+                f"{MAX_TOKEN_CHARS:,} characters; not a token"
+            )
         self.access = body["access_token"]
         refresh = body.get("refresh_token")
         if isinstance(refresh, str) and len(refresh) > MAX_TOKEN_CHARS:

@@ -75,8 +75,9 @@ def read(
         for page, rows in acled.event_pages(http, token, query, page_size):
             where = f"ACLED events of {query.country}, page {page}"
             chunk = check_page(rows, FileKind.ACLED_EVENTS, where, latest)
-            check_scope(chunk, rows, FileKind.ACLED_EVENTS, where, query.country, query.since,
-                        query.until)  # fmt: skip
+            check_scope(
+                chunk, rows, FileKind.ACLED_EVENTS, where, query.country, query.since, query.until
+            )
             chunk = _not_after(chunk, "source_timestamp", now, where, fetched)
             fetched.events.append(chunk)
             fetched.count(rows)

@@ -165,8 +165,13 @@ class FeedHTTP:
         left = int(policy.fetch_mb * MB) - self.bytes_read
         request = self.client.build_request(method, path, **kwargs)
         try:
-            reply = exchange(self.client, request, deadline=deadline,
-                             max_bytes=min(answer_max, left), clock=self.clock)  # fmt: skip
+            reply = exchange(
+                self.client,
+                request,
+                deadline=deadline,
+                max_bytes=min(answer_max, left),
+                clock=self.clock,
+            )
         except DeadlineExceeded:
             if deadline >= self.deadline:
                 raise self._out_of_time(what) from None

@@ -56,10 +56,18 @@ def fetch_step(
             failed.append({"feed": name, "error": f"{type(error).__name__} (see the log)"})
             continue
         events = report.reports[0]
-        done.append({"feed": name, "fetch_id": report.fetch_id, "pages": report.pages,
-                     "added": events.added, "updated": events.updated,
-                     "deleted": sum(r.deleted for r in report.reports),
-                     "skipped": report.skipped, "warnings": report.warnings})  # fmt: skip
+        done.append(
+            {
+                "feed": name,
+                "fetch_id": report.fetch_id,
+                "pages": report.pages,
+                "added": events.added,
+                "updated": events.updated,
+                "deleted": sum(r.deleted for r in report.reports),
+                "skipped": report.skipped,
+                "warnings": report.warnings,
+            }
+        )
     details = {"fetched": done, "failed": failed}
     summary = ", ".join(
         f"{d['feed'].split(':')[0]} +{d['added']} ~{d['updated']} -{d['deleted']}" for d in done

@@ -75,9 +75,10 @@ def held_between(
 ) -> int:
     """How many events of a source a country (any case) holds dated first..last."""
     query = select(func.count()).where(
-        Event.source_id == source_id, func.lower(Event.country) == country.strip().lower(),
+        Event.source_id == source_id,
+        func.lower(Event.country) == country.strip().lower(),
         Event.event_date.between(first, last),
-    )  # fmt: skip
+    )
     return int(session.scalar(query) or 0)
 
 

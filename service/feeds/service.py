@@ -91,10 +91,19 @@ def fetch_acled(
         with _http(settings.acled_url, "ACLED", settings, options,
                    secrets=(settings.acled_password.get_secret_value(),)) as http:  # fmt: skip
             with _scrubbed(http):
-                token = AcledToken(http, settings.acled_username, settings.acled_password,
-                                   options.monotonic)  # fmt: skip
-                acled_fetch.read(http, token, queries, deletions_after, fetched,
-                                 _latest(today), now, options.acled_page_size)  # fmt: skip
+                token = AcledToken(
+                    http, settings.acled_username, settings.acled_password, options.monotonic
+                )
+                acled_fetch.read(
+                    http,
+                    token,
+                    queries,
+                    deletions_after,
+                    fetched,
+                    _latest(today),
+                    now,
+                    options.acled_page_size,
+                )
         report = write(engine, settings, fetched, force=force)
     log.info("fetched ACLED %s: %s", countries, report.to_dict())
     return report

@@ -68,13 +68,17 @@ def pages(
             last_page = min(last_page, max(pages_said, 1) - 1, max(count - 1, 0) // page_size)
         seen += len(rows)
         if seen > total:
-            raise FeedDataError(f"UCDP {label}: {seen} rows read but TotalCount says {total}; "
-                                "the API pages on past its count, nothing was written")  # fmt: skip
+            raise FeedDataError(
+                f"UCDP {label}: {seen} rows read but TotalCount says {total}; "
+                "the API pages on past its count, nothing was written"
+            )
         if rows:
             digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
             if digest in digests:
-                raise FeedDataError(f"UCDP {label}: the same rows as page {digests[digest]}; "
-                                    "an endless pager, nothing was written")  # fmt: skip
+                raise FeedDataError(
+                    f"UCDP {label}: the same rows as page {digests[digest]}; "
+                    "an endless pager, nothing was written"
+                )
             digests[digest] = page
         yield page, rows
         if following is None:

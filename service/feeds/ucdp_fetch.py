@@ -158,8 +158,9 @@ def _read(
         chunk = check_page(rows, FileKind.UCDP, where, latest)
         # A release holds events up to its last day (a Candidate one may hold late events of
         # earlier months), from the date asked for.
-        check_scope(chunk, rows, FileKind.UCDP, where, query.country, query.start,
-                    version.covers[1])  # fmt: skip
+        check_scope(
+            chunk, rows, FileKind.UCDP, where, query.country, query.start, version.covers[1]
+        )
         # The newer publication wins when an event id comes back (see versions.Version.rank).
         chunk["source_timestamp"] = version.rank
         if drop_until is not None and len(chunk):

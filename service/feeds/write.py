@@ -85,11 +85,16 @@ def write(engine: Engine, settings: Settings, fetched: Fetched, force: bool = Fa
 
         def events_record() -> IngestedFile:  # written at the first change only
             if not opened:
-                opened.append(start_record(
-                    session, src, "events", path=fetched.label,
-                    sha256=fetched.events_tally.digest.hexdigest(),
-                    size_bytes=fetched.events_tally.size,
-                ))  # fmt: skip
+                opened.append(
+                    start_record(
+                        session,
+                        src,
+                        "events",
+                        path=fetched.label,
+                        sha256=fetched.events_tally.digest.hexdigest(),
+                        size_bytes=fetched.events_tally.size,
+                    )
+                )
             return opened[0]
 
         replaced, replaced_in = 0, set()
@@ -117,24 +122,43 @@ def write(engine: Engine, settings: Settings, fetched: Fetched, force: bool = Fa
             tally = fetched.deletions_tally
 
             def deletions_record() -> IngestedFile:
-                deletions_file.append(start_record(
-                    session, src, "deletions", path=f"{fetched.label}; deletions",
-                    sha256=tally.digest.hexdigest(), size_bytes=tally.size,
-                ))  # fmt: skip
+                deletions_file.append(
+                    start_record(
+                        session,
+                        src,
+                        "deletions",
+                        path=f"{fetched.label}; deletions",
+                        sha256=tally.digest.hexdigest(),
+                        size_bytes=tally.size,
+                    )
+                )
                 return deletions_file[0]
 
             chunks = [deletions] if len(deletions) else []
-            reports.append(sync_deletions(session, chunks, src, deletions_record,
-                                          label=f"{fetched.label}; deletions",
-                                          sha256=tally.digest.hexdigest()))  # fmt: skip
+            reports.append(
+                sync_deletions(
+                    session,
+                    chunks,
+                    src,
+                    deletions_record,
+                    label=f"{fetched.label}; deletions",
+                    sha256=tally.digest.hexdigest(),
+                )
+            )
         if not force:
             _refuse_losses(fetched, before, held_by_country(session, src.id), settings)
         moved = [m for m in fetched.marks if would_move(session, fetched.feed, m.scope, m.values)]
         changed = any(r.added or r.updated or r.deleted for r in reports)
         if not changed and not moved:
             session.rollback()  # not even the source's row: a no-op leaves no trace
-            return FetchReport(fetched.feed, None, fetched.pages, fetched.query, reports,
-                               warnings=list(fetched.warnings))  # fmt: skip
+            return FetchReport(
+                fetched.feed,
+                None,
+                fetched.pages,
+                fetched.query,
+                reports,
+                warnings=list(fetched.warnings),
+            )
         marks = {m.scope: _jsonable(m.values) for m in fetched.marks}
         fetch = record_fetch(
             session, feed=fetched.feed, source_id=src.id, query=_jsonable(fetched.query),
@@ -147,8 +171,14 @@ def write(engine: Engine, settings: Settings, fetched: Fetched, force: bool = Fa
         for mark in fetched.marks:
             save_watermark(session, fetched.feed, mark.scope, fetch.id, **mark.values)
         fetch_id = fetch.id
-    return FetchReport(fetched.feed, fetch_id, fetched.pages, fetched.query, reports,
-                       warnings=list(fetched.warnings))  # fmt: skip
+    return FetchReport(
+        fetched.feed,
+        fetch_id,
+        fetched.pages,
+        fetched.query,
+        reports,
+        warnings=list(fetched.warnings),
+    )
 
 
 def _refuse_empty(session: Session, src: Source, fetched: Fetched) -> None:

@@ -178,8 +178,9 @@ class _Inflater:
         elif encoding in ("identity", ""):
             self._make = None
         else:
-            raise BadEncoding(f"the answer is compressed as {encoding[:40]!r}; "
-                              f"only {ACCEPT_ENCODING} can be read")  # fmt: skip
+            raise BadEncoding(
+                f"the answer is compressed as {encoding[:40]!r}; only {ACCEPT_ENCODING} can be read"
+            )
         self._raw_deflate = encoding == "deflate"
         self._inflater = self._make() if self._make else None
 

@@ -23,16 +23,29 @@ from tests.service.alerts.receiver import Receiver
 from tests.service.api.builders import make_anomaly
 from tests.service.builders import make_series
 
+IDLE_IN_TRANSACTION = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+)
 SECRETS: list[str] = []  # the secret of the last subscription `_alerts` made
 
 
 def _alerts(engine: Engine, settings: Settings, hook: Receiver, n: int) -> list[int]:
     """`n` alert-worthy anomalies of one series and a subscription of `hook` to them all."""
     with session_scope(engine) as session:
-        series = make_series(session, [3] * 24, source="acled", country="Mali", region="Mopti",
-                             actor="JNIM", start=dt.date(2021, 1, 1))  # fmt: skip
-        ids = [make_anomaly(session, series, month=dt.date(2021 + i // 12, 1 + i % 12, 1)).id
-               for i in range(n)]  # fmt: skip
+        series = make_series(
+            session,
+            [3] * 24,
+            source="acled",
+            country="Mali",
+            region="Mopti",
+            actor="JNIM",
+            start=dt.date(2021, 1, 1),
+        )
+        ids = [
+            make_anomaly(session, series, month=dt.date(2021 + i // 12, 1 + i % 12, 1)).id
+            for i in range(n)
+        ]
         _, secret = subscribe(session, SubscriptionSpec(name="desk", url=hook.url), settings)
     SECRETS[:] = [secret]
     return ids
@@ -92,9 +105,11 @@ def listening() -> Iterator[object]:
 def test_the_hook_holds_no_transaction_and_a_failed_delivery_fails_nothing(
     engine: Engine, settings: Settings, hook: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in {"SAHELCAST_WEBHOOK_ALLOW_PRIVATE": "true",
-                        "SAHELCAST_WEBHOOK_BACKOFF_SECONDS": "0.01",
-                        "SAHELCAST_WEBHOOK_MAX_ATTEMPTS": "2"}.items():  # fmt: skip
+    for name, value in {
+        "SAHELCAST_WEBHOOK_ALLOW_PRIVATE": "true",
+        "SAHELCAST_WEBHOOK_BACKOFF_SECONDS": "0.01",
+        "SAHELCAST_WEBHOOK_MAX_ATTEMPTS": "2",
+    }.items():
         monkeypatch.setenv(name, value)
     from service.config import get_settings
 
@@ -107,10 +122,7 @@ def test_the_hook_holds_no_transaction_and_a_failed_delivery_fails_nothing(
         if engine.dialect.name != "postgresql":
             return
         with engine.connect() as connection:
-            idle.append(int(connection.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
-            )).scalar() or 0))  # fmt: skip
+            idle.append(int(connection.execute(IDLE_IN_TRANSACTION).scalar() or 0))
 
     hook.on_request = count_idle_sessions
     hook.statuses = [500, 500]

@@ -25,8 +25,15 @@ def test_an_actor_name_cannot_ping_a_channel_or_disguise_a_link(
 ) -> None:
     local = reaching_the_hook(settings)
     with session_scope(engine) as session:
-        series = make_series(session, [4] * 12, source="acled", country="Mali", region="Gao",
-                             actor=HOSTILE, start=dt.date(2022, 1, 1))  # fmt: skip
+        series = make_series(
+            session,
+            [4] * 12,
+            source="acled",
+            country="Mali",
+            region="Gao",
+            actor=HOSTILE,
+            start=dt.date(2022, 1, 1),
+        )
         make_anomaly(session, series, month=dt.date(2022, 12, 1))
         subscribe(session, SubscriptionSpec(name="desk", url=hook.url), local)
     assert deliver(engine, local)["delivered"] == 1

@@ -20,12 +20,16 @@ def test_the_readme_recipe_verifies_a_real_signature() -> None:
     assert recipe is not None, "the README must show the receiver's computation"
     secret, t, body = new_secret(), 1_800_000_000, b'{"text":"caf\xc3\xa9 & <b>"}'
     header = signature_header(secret, t, body)
-    digest = eval(recipe[1], {"hmac": hmac, "hashlib": hashlib},  # noqa: S307 - our own docs
-                  {"secret": secret, "t": t, "body": body})  # fmt: skip
+    digest = eval(
+        recipe[1],
+        {"hmac": hmac, "hashlib": hashlib},  # noqa: S307 - our own docs
+        {"secret": secret, "t": t, "body": body},
+    )
     assert header == f"t={t},v1={digest}"
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
     assert verify(secret, header, body, now=t)
     # Keyed without the prefix, as a receiver might guess, it does not match.
-    bare = hmac.new(secret.removeprefix("whsec_").encode(), f"{t}.".encode() + body,
-                    hashlib.sha256).hexdigest()  # fmt: skip
+    bare = hmac.new(
+        secret.removeprefix("whsec_").encode(), f"{t}.".encode() + body, hashlib.sha256
+    ).hexdigest()
     assert bare != digest

@@ -52,8 +52,9 @@ def test_api_and_dashboard_event_csv_hold_no_formula(
     settings: Settings, keys: dict[str, dict[str, str]], hostile_event: int
 ) -> None:
     with make_client(settings) as client:
-        api = client.get(f"/v1/series/{hostile_event}/events?month=2022-07&format=csv",
-                         headers=keys["read"])  # fmt: skip
+        api = client.get(
+            f"/v1/series/{hostile_event}/events?month=2022-07&format=csv", headers=keys["read"]
+        )
     with make_client(settings, public_read=True) as client:
         web = client.get(f"/web/events.csv?series={hostile_event}&month=2022-07")
     for response in (api, web):

@@ -68,8 +68,12 @@ def test_reads_and_ready_answer_503_while_a_table_is_locked(
         assert client.get(f"/v1/series/{world['mopti']}/forecast").status_code == 200
         with locked(engine):
             if engine.dialect.name == "postgresql":  # readers wait on PostgreSQL's lock
-                for url in ("/v1/series", f"/v1/series/{world['mopti']}/forecast", "/ready",
-                            "/v1/anomalies"):  # fmt: skip
+                for url in (
+                    "/v1/series",
+                    f"/v1/series/{world['mopti']}/forecast",
+                    "/ready",
+                    "/v1/anomalies",
+                ):
                     body = assert_problem(client.get(url), 503, "database-unavailable")
                     assert "SAHELCAST_DB_TIMEOUT_SECONDS" in body["detail"], url
             # On both, a write waits for the writer's lock a bounded time, then 503.

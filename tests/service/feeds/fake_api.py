@@ -113,11 +113,14 @@ class FakeApi:
         limit, page = int(params["limit"]), int(params["page"])
         data = rows[(page - 1) * limit : page * limit]
         if self.pager == "cycle":  # the API ignores `page`: full pages A, B, A, B…
-            data = [acled_row(n, "2024-01-05", timestamp=100 + n)
-                    for n in range(1 + (page % 2) * limit, 1 + (page % 2 + 1) * limit)]  # fmt: skip
+            data = [
+                acled_row(n, "2024-01-05", timestamp=100 + n)
+                for n in range(1 + (page % 2) * limit, 1 + (page % 2 + 1) * limit)
+            ]
         elif self.pager == "endless":  # a full page every time, never the same
-            data = [acled_row(page * limit + n, "2024-01-05", timestamp=100 + n)
-                    for n in range(limit)]  # fmt: skip
+            data = [
+                acled_row(page * limit + n, "2024-01-05", timestamp=100 + n) for n in range(limit)
+            ]
         return 200, {"status": 200, "success": True, "count": len(data), "data": data}
 
     def ucdp(self, path: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, Any]:
@@ -127,18 +130,29 @@ class FakeApi:
         if version not in self.releases:
             return 404, {"message": f"no version {version}"}
         codes = {int(c) for c in params.get("Country", "").split(",") if c}
-        rows = [r for r in self.releases[version]
-                if self.ignore_filters or ((not codes or r["country_id"] in codes)
+        rows = [
+            r
+            for r in self.releases[version]
+            if self.ignore_filters
+            or (
+                (not codes or r["country_id"] in codes)
                 and params.get("StartDate", "0") <= r["date_start"][:10]
-                and r["date_start"][:10] <= params.get("EndDate", "9"))]  # fmt: skip
+                and r["date_start"][:10] <= params.get("EndDate", "9")
+            )
+        ]
         size, page = int(params["pagesize"]), int(params["page"])
         pages = max((len(rows) + size - 1) // size, 1)
         following = ""
         if self.pager == "endless":  # a lying count, distinct rows, and always a next page
             result = [ucdp_row(page * size + n, "2024-01-02") for n in range(1, size + 1)]
             query = "&".join(f"{k}={v}" for k, v in {**params, "page": page + 1}.items())
-            return 200, {"TotalCount": 10**12, "TotalPages": 10**9, "PreviousPageUrl": "",
-                         "NextPageUrl": f"{self.base}{path}?{query}", "Result": result}  # fmt: skip
+            return 200, {
+                "TotalCount": 10**12,
+                "TotalPages": 10**9,
+                "PreviousPageUrl": "",
+                "NextPageUrl": f"{self.base}{path}?{query}",
+                "Result": result,
+            }
         if page + 1 < pages:
             query = "&".join(f"{k}={v}" for k, v in {**params, "page": page + 1}.items())
             following = f"{self.base}{path}?{query}"
@@ -306,8 +320,15 @@ def _echo(handler: _Handler, seen: Seen) -> int:
     """A 500 quoting the request back, as careless servers do: headers raw, the form body
     URL-encoded, both JSON-encoded, and the bearer token cut short at 14 characters."""
     bearer = seen.headers.get("authorization", "").removeprefix("Bearer ")
-    secrets = [v for v in (bearer, seen.form.get("password", ""),
-                           seen.headers.get("x-ucdp-access-token", "")) if v]  # fmt: skip
+    secrets = [
+        v
+        for v in (
+            bearer,
+            seen.form.get("password", ""),
+            seen.headers.get("x-ucdp-access-token", ""),
+        )
+        if v
+    ]
     said = {
         "raw": " ".join(secrets),
         "url-encoded": "&".join(quote_plus(v) for v in secrets),

@@ -90,17 +90,20 @@ def test_cli_fetch_names_the_refusal_and_force(
     engine: Engine, feed_settings: Settings, api: FakeApi
 ) -> None:
     api.releases["24.1"] = [ucdp_row(n, "2023-03-15") for n in range(1, 4)]
-    ok = runner.invoke(app, ["fetch", "ucdp", "--version", "24.1", "-c", "Burkina Faso",
-                             "--no-detect"])  # fmt: skip
+    ok = runner.invoke(
+        app, ["fetch", "ucdp", "--version", "24.1", "-c", "Burkina Faso", "--no-detect"]
+    )
     assert ok.exit_code == 0, ok.output
     api.releases["25.1"] = []
-    refused = runner.invoke(app, ["fetch", "ucdp", "--version", "25.1", "-c", "Burkina Faso",
-                                  "--no-detect"])  # fmt: skip
+    refused = runner.invoke(
+        app, ["fetch", "ucdp", "--version", "25.1", "-c", "Burkina Faso", "--no-detect"]
+    )
     assert refused.exit_code == 2
     assert "where 3 are held" in refused.output
     assert "--force" in refused.output
-    forced = runner.invoke(app, ["fetch", "ucdp", "--version", "25.1", "-c", "Burkina Faso",
-                                 "--no-detect", "--force"])  # fmt: skip
+    forced = runner.invoke(
+        app, ["fetch", "ucdp", "--version", "25.1", "-c", "Burkina Faso", "--no-detect", "--force"]
+    )
     assert forced.exit_code == 0, forced.output
     assert _ids(engine) == []
 
@@ -122,8 +125,10 @@ def test_cli_shows_what_a_server_said_as_text_not_markup(
 def test_a_row_from_the_future_is_left_out_and_the_watermark_stays_before_now(
     engine: Engine, feed_settings: Settings, api: FakeApi, options: Options
 ) -> None:
-    api.events = [acled_row(1, "2024-01-05", timestamp=NOW - 100),
-                  acled_row(2, "2024-01-06", timestamp=4_000_000_000)]  # 2096  # fmt: skip
+    api.events = [
+        acled_row(1, "2024-01-05", timestamp=NOW - 100),
+        acled_row(2, "2024-01-06", timestamp=4_000_000_000),
+    ]  # 2096
     report = fetch_acled(engine, feed_settings, ["Mali"], options=options)
     assert _ids(engine) == ["MLI1"]
     assert any("stamped in the future" in w and "2096" in w for w in report.warnings)
@@ -162,8 +167,11 @@ def test_rows_of_another_country_are_refused(
 ) -> None:
     api.ignore_filters = True
     api.events = [acled_row(1, "2024-01-05", country="Mali", timestamp=100)]
-    with pytest.raises(FeedDataError, match=r"ACLED events of Niger, page 1, row 1, event 'MLI1'"
-                       r": country 'Mali', but Niger was asked"):  # fmt: skip
+    with pytest.raises(
+        FeedDataError,
+        match=r"ACLED events of Niger, page 1, row 1, event 'MLI1'"
+        r": country 'Mali', but Niger was asked",
+    ):
         fetch_acled(engine, feed_settings, ["Niger"], options=options)
     api.releases["25.1"] = [ucdp_row(7, "2024-01-02", country_id=439)]
     with pytest.raises(FeedDataError, match=r"Mali, page 0, row 1, event '7': country 'Burkina"):
@@ -177,8 +185,11 @@ def test_rows_outside_the_dates_asked_are_refused(
 ) -> None:
     api.ignore_filters = True
     api.events = [acled_row(1, "2019-05-01", timestamp=100)]
-    with pytest.raises(FeedDataError, match=r"event date 2019-05-01, outside the dates asked "
-                       r"\(2023-01-01\.\.2024-04-10\)"):  # fmt: skip
+    with pytest.raises(
+        FeedDataError,
+        match=r"event date 2019-05-01, outside the dates asked "
+        r"\(2023-01-01\.\.2024-04-10\)",
+    ):
         fetch_acled(engine, feed_settings, ["Mali"], since=dt.date(2023, 1, 1), options=options)
     api.releases["24.1"] = [ucdp_row(8, "2024-02-02")]  # GED 24.1 ends with 2023
     with pytest.raises(FeedDataError, match=r"event date 2024-02-02, outside the dates asked"):
@@ -203,9 +214,12 @@ def _leaks(text: str, secrets: list[str]) -> list[str]:
 
 
 def test_echoed_credentials_reach_no_message_log_row_or_reader(
-    engine: Engine, feed_settings: Settings, api: FakeApi, caplog: pytest.LogCaptureFixture,
+    engine: Engine,
+    feed_settings: Settings,
+    api: FakeApi,
+    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     from fastapi.testclient import TestClient
 
     from service.api.app import create_app
@@ -275,9 +289,13 @@ def test_a_bearer_token_quoted_back_mid_fetch_is_scrubbed(
     ],
 )
 def test_a_hostile_answer_stops_with_a_clear_error(
-    engine: Engine, feed_settings: Settings, api: FakeApi, options: Options, fault: str,
+    engine: Engine,
+    feed_settings: Settings,
+    api: FakeApi,
+    options: Options,
+    fault: str,
     said: str,
-) -> None:  # fmt: skip
+) -> None:
     api.events = [acled_row(n, "2024-01-05", timestamp=100 + n) for n in range(1, 6)]
     api.hostile_mb = 8
     tight = feed_settings.model_copy(update={"feed_answer_max_mb": 1, "feed_answer_seconds": 0.5})
@@ -345,8 +363,9 @@ def test_a_feed_failing_deep_json_does_not_stop_the_others(
     api.releases["24.0.1"] = [ucdp_row(1, "2024-01-05")]
     api.events = [acled_row(1, "2024-01-05", timestamp=100)]
     api.fail("/api/acled/read", "deep")
-    result = fetch_step(engine, feed_settings, options,
-                        feeds="acled:Mali;ucdp-candidate@24.0.1:Burkina Faso")  # fmt: skip
+    result = fetch_step(
+        engine, feed_settings, options, feeds="acled:Mali;ucdp-candidate@24.0.1:Burkina Faso"
+    )
     assert result.status == FAILED
     [failed] = result.details["failed"]
     assert failed["feed"] == "acled:Mali"
@@ -385,7 +404,8 @@ def test_a_no_op_fetch_writes_no_rows(
     before = (_count(engine, IngestedFile), _count(engine, FeedFetch))
     assert before == (2, 2)
     again = fetch_acled(engine, feed_settings, ["Mali"], options=options)
-    again_ucdp = fetch_ucdp(engine, feed_settings, ["Burkina Faso"], "24.0.1", candidate=True,
-                            options=options)  # fmt: skip
+    again_ucdp = fetch_ucdp(
+        engine, feed_settings, ["Burkina Faso"], "24.0.1", candidate=True, options=options
+    )
     assert (again.fetch_id, again_ucdp.fetch_id) == (None, None)
     assert (_count(engine, IngestedFile), _count(engine, FeedFetch)) == before
