@@ -9,8 +9,6 @@ short page is stopped: by the repeat, or by the page budget (SAHELCAST_FEED_MAX_
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from service.feeds.acled_auth import AcledToken
 from service.feeds.errors import FeedAuthError, FeedDataError
 from service.feeds.http import FeedHTTP
+from service.feeds.repeats import Repeats
 
 EVENTS_PATH = "/api/acled/read"
 DELETIONS_PATH = "/api/deleted/read"
@@ -67,7 +66,7 @@ def _pages(
     http: FeedHTTP, token: AcledToken, path: str, what: str, params: dict[str, str],
     page_size: int,
 ) -> Iterator[tuple[int, Rows]]:  # fmt: skip
-    seen: dict[str, int] = {}  # each full page's digest → its number
+    repeats = Repeats("ACLED")
     limit = http.policy.max_pages
     for page in range(1, limit + 1):
         full = {"_format": "json", **params, "limit": str(page_size), "page": str(page)}
@@ -78,14 +77,7 @@ def _pages(
             token.invalidate()
             answer = http.get(path, what=label, params=full, headers=token.header())
         rows = _data(http, answer.body, label)
-        if rows:
-            digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
-            if digest in seen:
-                raise FeedDataError(
-                    f"ACLED {label}: the same rows as page {seen[digest]}; the API seems to "
-                    "ignore `page` (an endless pager), nothing was written"
-                )
-            seen[digest] = page
+        repeats.check(rows, page, label)
         yield page, rows
         if len(rows) < page_size:
             return

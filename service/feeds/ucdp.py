@@ -11,8 +11,6 @@ than SAHELCAST_FEED_MAX_PAGES stop the fetch (an endless pager).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Any
 
 from service.feeds.errors import FeedDataError
 from service.feeds.http import FeedHTTP
+from service.feeds.repeats import Repeats
 from service.kit.scrub import shown
 
 PAGE_SIZE = 1000
@@ -57,7 +56,7 @@ def pages(
     path = f"/api/gedevents/{urllib.parse.quote(query.version)}"
     page, seen, total = 0, 0, None
     last_page = http.policy.max_pages - 1
-    digests: dict[str, int] = {}
+    repeats = Repeats("UCDP")
     while True:
         label = f"gedevents {query.version} {query.country}, page {page}"
         params = {"pagesize": str(page_size), "page": str(page), **query.params()}
@@ -72,14 +71,7 @@ def pages(
                 f"UCDP {label}: {seen} rows read but TotalCount says {total}; "
                 "the API pages on past its count, nothing was written"
             )
-        if rows:
-            digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
-            if digest in digests:
-                raise FeedDataError(
-                    f"UCDP {label}: the same rows as page {digests[digest]}; "
-                    "an endless pager, nothing was written"
-                )
-            digests[digest] = page
+        repeats.check(rows, page, label)
         yield page, rows
         if following is None:
             break

@@ -4,7 +4,6 @@ the detection (or the ingest) whose data landed."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -12,43 +11,28 @@ from sqlalchemy import Engine, select, text
 
 from service.alerts import hooks
 from service.alerts.orm import Delivery
-from service.alerts.service import SubscriptionSpec, subscribe
 from service.alerts.signing import verify
 from service.anomalies import events
 from service.anomalies.repository import get_anomaly
 from service.config import Settings
 from service.db import session_scope
+from tests.service.alerts.alerting import alerting
 from tests.service.alerts.conftest import deliver, reaching_the_hook
 from tests.service.alerts.receiver import Receiver
-from tests.service.api.builders import make_anomaly
-from tests.service.builders import make_series
 
 IDLE_IN_TRANSACTION = text(
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
     "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
 )
-SECRETS: list[str] = []  # the secret of the last subscription `_alerts` made
 
 
 def _alerts(engine: Engine, settings: Settings, hook: Receiver, n: int) -> list[int]:
-    """`n` alert-worthy anomalies of one series and a subscription of `hook` to them all."""
-    with session_scope(engine) as session:
-        series = make_series(
-            session,
-            [3] * 24,
-            source="acled",
-            country="Mali",
-            region="Mopti",
-            actor="JNIM",
-            start=dt.date(2021, 1, 1),
-        )
-        ids = [
-            make_anomaly(session, series, month=dt.date(2021 + i // 12, 1 + i % 12, 1)).id
-            for i in range(n)
-        ]
-        _, secret = subscribe(session, SubscriptionSpec(name="desk", url=hook.url), settings)
-    SECRETS[:] = [secret]
-    return ids
+    made = alerting(engine, settings, hook.url, n)
+    SECRETS[:] = [made.secret]
+    return made.anomaly_ids
+
+
+SECRETS: list[str] = []  # the secret of the last subscription `_alerts` made
 
 
 def test_a_trickling_receiver_is_cut_off_at_each_attempts_deadline(

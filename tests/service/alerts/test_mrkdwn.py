@@ -3,19 +3,15 @@ a link, yet reads as written once Slack shows it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 
 from sqlalchemy import Engine
 
-from service.alerts.service import SubscriptionSpec, subscribe
 from service.config import Settings
-from service.db import session_scope
+from tests.service.alerts.alerting import alerting
 from tests.service.alerts.conftest import deliver, reaching_the_hook
 from tests.service.alerts.receiver import Receiver
-from tests.service.api.builders import make_anomaly
-from tests.service.builders import make_series
 
 HOSTILE = "<!channel> <https://evil.example/login|Open the sahelcast dashboard> & @here"
 
@@ -24,18 +20,7 @@ def test_an_actor_name_cannot_ping_a_channel_or_disguise_a_link(
     engine: Engine, settings: Settings, hook: Receiver
 ) -> None:
     local = reaching_the_hook(settings)
-    with session_scope(engine) as session:
-        series = make_series(
-            session,
-            [4] * 12,
-            source="acled",
-            country="Mali",
-            region="Gao",
-            actor=HOSTILE,
-            start=dt.date(2022, 1, 1),
-        )
-        make_anomaly(session, series, month=dt.date(2022, 12, 1))
-        subscribe(session, SubscriptionSpec(name="desk", url=hook.url), local)
+    alerting(engine, local, hook.url, 1, actor=HOSTILE)
     assert deliver(engine, local)["delivered"] == 1
     payload = json.loads(hook.requests[0].body)
     text = payload["text"]
