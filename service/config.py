@@ -86,8 +86,6 @@ class Settings(BaseSettings):
     train_min_events: int = Field(1, ge=0)
     # What a default run forecasts: one run per measure (events, fatalities), in turn.
     train_measures: Annotated[tuple[Measure, ...], NoDecode, Field(min_length=1)] = MEASURES
-    # Damped trend on the level of the panel engine (off: a level that moves is the default).
-    train_trend: bool = False
     train_executor: Literal["inline", "processes", "dask"] = "processes"
     # Worker processes for the `processes` executor (and a local Dask cluster); 0 = all cores.
     train_workers: int = Field(0, ge=0)

@@ -1,19 +1,26 @@
-"""Horizon-wise quantile recalibration from rolling-origin PIT values.
+"""Quantile recalibration from rolling-origin PIT values, in cells that include the hierarchy level.
 
 For every backtest forecast the engine records where the outcome fell in that node's
 predictive sample distribution: u- = P(Y < y) and u+ = P(Y <= y). Quantile recalibration
 (Kuleshov et al. 2018) replaces each nominal level tau by an adjusted level taken from those
 values, and the forecast's quantile is the predictive sample's quantile at the adjusted level.
-Counts are discrete, so the two tails are treated apart, exactly as intervals are scored
-(an outcome is covered when q_lo <= y <= q_hi): with the inverse-CDF sample quantile,
-y >= q(a) exactly when u+ >= a, and y <= q(b) exactly when u- < b. So a lower level takes
-the tau-quantile of u+, an upper level the tau-quantile of u-, and the median their midpoint.
-Cells are horizon bands x volume bands (the forecast mean), pooled over series, and shrunk
-toward the nominal levels when a cell holds few values.
+
+Counts are discrete, so the two tails are treated apart, exactly as intervals are scored (an
+outcome is covered when q_lo <= y <= q_hi): with the inverse-CDF sample quantile, y >= q(a)
+exactly when u+ >= a, and y <= q(b) exactly when u- < b. So a lower level takes the
+tau-quantile of u+, an upper level the tau-quantile of u-, and the median keeps its level.
+
+Cells are (hierarchy level x horizon band x volume band): a country total is not calibrated by
+the mass of sparse series below it. A cell is shrunk toward its (horizon band x volume band)
+cell pooled over levels, and that one toward the nominal levels, when it holds few values.
+Adjusted levels never narrow a sparse series' interval (an integer interval [0, 0] already
+holds every quiet month), and upper levels never fall (lower levels never rise) from one
+horizon band to the next, so an interval does not narrow with the horizon for want of data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +28,7 @@ import numpy as np
 
 HORIZON_BANDS = ((1, 3), (4, 6), (7, 12))
 VOLUME_EDGES = (0.5, 2.0, 8.0, 30.0)  # forecast-mean bands: <0.5, 0.5-2, 2-8, 8-30, >=30
-SHRINK_N = 30.0  # pseudo-count of the identity map in each cell
+SHRINK_N = 30.0  # pseudo-count of the parent cell in each cell
 SPARSE_BANDS = 2  # volume bands below a forecast mean of 2 are only ever widened
 
 
@@ -46,84 +53,135 @@ def sample_quantiles(sorted_samples: np.ndarray, levels: np.ndarray) -> np.ndarr
     `levels` has shape (..., L) matching the leading axes; returns (..., L).
     """
     s = sorted_samples.shape[-1]
-    idx = np.clip(np.ceil(levels * s).astype(int) - 1, 0, s - 1)
+    idx = np.clip(np.ceil(levels * s - 1e-9).astype(int) - 1, 0, s - 1)
     return np.take_along_axis(sorted_samples, idx, axis=-1)
 
 
 @dataclass
+class PitLog:
+    """Backtest outcomes' PIT pairs, collected origin by origin, to fit a Calibration from."""
+
+    parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+
+    def add(self, u_minus: np.ndarray, u_plus: np.ndarray, group: np.ndarray, band: np.ndarray,
+            mean: np.ndarray) -> None:  # fmt: skip
+        self.parts.append(tuple(np.ravel(a) for a in (u_minus, u_plus, group, band, mean)))
+
+    def fit(self, levels: Sequence[float], groups: Sequence[str],
+            bands: Sequence[str]) -> Calibration:  # fmt: skip
+        """The calibration these outcomes call for (the identity when there are none)."""
+        if not self.parts:
+            return Calibration.identity(levels, groups, bands)
+        u_minus, u_plus, group, band, mean = (
+            np.concatenate(a) for a in zip(*self.parts, strict=True)
+        )
+        return Calibration.fit(u_minus, u_plus, group.astype(int), band.astype(int), mean,
+                               levels, groups, bands)  # fmt: skip
+
+
+@dataclass
 class Calibration:
-    """Adjusted levels per (horizon band, volume band) for each nominal level."""
+    """Adjusted levels per (group, band, volume band) for each nominal level."""
 
     levels: tuple[float, ...]
-    table: np.ndarray  # (n_horizon_bands, n_volume_bands, n_levels)
-    counts: np.ndarray  # (n_horizon_bands, n_volume_bands)
+    groups: tuple[str, ...]
+    bands: tuple[str, ...]
+    table: np.ndarray  # (n_groups, n_bands, n_volume_bands, n_levels)
+    counts: np.ndarray  # (n_groups, n_bands, n_volume_bands)
     coverage_before: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
-    def identity(cls, levels: tuple[float, ...]) -> Calibration:
-        nh, nv = len(HORIZON_BANDS), len(VOLUME_EDGES) + 1
-        table = np.broadcast_to(np.asarray(levels), (nh, nv, len(levels))).copy()
-        return cls(levels, table, np.zeros((nh, nv)))
+    def identity(
+        cls, levels: Sequence[float], groups: Sequence[str], bands: Sequence[str]
+    ) -> Calibration:
+        shape = (len(groups), len(bands), len(VOLUME_EDGES) + 1)
+        table = np.broadcast_to(np.asarray(levels), (*shape, len(levels))).copy()
+        return cls(tuple(levels), tuple(groups), tuple(bands), table, np.zeros(shape))
 
     @classmethod
     def fit(
         cls,
         u_minus: np.ndarray,
         u_plus: np.ndarray,
-        horizon: np.ndarray,
+        group: np.ndarray,
+        band: np.ndarray,
         mean: np.ndarray,
-        levels: tuple[float, ...],
+        levels: Sequence[float],
+        groups: Sequence[str],
+        bands: Sequence[str],
     ) -> Calibration:
-        """Fit the map from backtest outcomes' (u-, u+) with their horizons and means."""
-        cal = cls.identity(levels)
-        hb, vb = horizon_band(horizon), volume_band(mean)
+        """Fit the map from backtest outcomes' (u-, u+), with each one's group index (e.g. its
+        hierarchy level), band index (e.g. its horizon band) and forecast mean."""
+        cal = cls.identity(levels, groups, bands)
         lv = np.asarray(levels)
+        vb = volume_band(mean)
+        n_g, n_b, n_v = cal.counts.shape
 
         def adjusted(mask: np.ndarray, sparse: bool) -> np.ndarray:
             lower = np.quantile(u_plus[mask], lv)
             upper = np.quantile(u_minus[mask], lv)
             if sparse:
-                # Only ever widen: the interval of a sparse series ([0, 0] holds every quiet
-                # month) covers more than nominal, and narrowing it toward nominal would
-                # drop zero from it, which costs far more accuracy than it gains.
+                # Only ever widen: narrowing toward nominal would drop zero from the interval
+                # of a quiet series, which costs far more accuracy than it gains.
                 lower, upper = np.minimum(lower, lv), np.maximum(upper, lv)
             # The median keeps its level: shifting it did not help on the tuning origins.
             return np.where(lv < 0.5, lower, np.where(lv > 0.5, upper, lv))
 
-        for i in range(cal.table.shape[0]):
-            in_h = hb == i
-            # A sparse cell is shrunk toward the nominal levels, not toward the other volume
-            # bands: how outcomes fall on a count distribution depends on its volume.
-            pooled = lv
-            for j in range(cal.table.shape[1]):
-                cell = in_h & (vb == j)
-                n = int(cell.sum())
-                cal.counts[i, j] = n
-                if n == 0:
-                    cal.table[i, j] = pooled
-                    continue
-                w = n / (n + SHRINK_N)
-                cal.table[i, j] = w * adjusted(cell, j < SPARSE_BANDS) + (1 - w) * pooled
+        def shrunk(mask: np.ndarray, parent: np.ndarray, sparse: bool) -> tuple[np.ndarray, int]:
+            n = int(mask.sum())
+            if n == 0:
+                return parent, 0
+            w = n / (n + SHRINK_N)
+            return w * adjusted(mask, sparse) + (1 - w) * parent, n
+
+        for b in range(n_b):
+            for v in range(n_v):
+                pooled, _ = shrunk((band == b) & (vb == v), lv, v < SPARSE_BANDS)
+                for g in range(n_g):
+                    cell = (group == g) & (band == b) & (vb == v)
+                    cal.table[g, b, v], cal.counts[g, b, v] = shrunk(cell, pooled, v < SPARSE_BANDS)
+        # upper levels never fall, lower never rise, with the band (horizon): no narrowing
+        upper = lv > 0.5
+        cal.table[..., upper] = np.maximum.accumulate(cal.table[..., upper], axis=1)
+        cal.table[..., lv < 0.5] = np.minimum.accumulate(cal.table[..., lv < 0.5], axis=1)
         cal.table = np.clip(np.maximum.accumulate(cal.table, axis=-1), 0.0005, 0.9995)
-        for i, (lo, hi) in enumerate(HORIZON_BANDS):
-            m = hb == i
+        for b, name in enumerate(bands):
+            m = band == b
             if m.any():
-                cal.coverage_before[f"{lo}-{hi}"] = {
+                cal.coverage_before[name] = {
                     "80": float(((u_plus[m] >= 0.1) & (u_minus[m] < 0.9)).mean()),
                     "95": float(((u_plus[m] >= 0.025) & (u_minus[m] < 0.975)).mean()),
                     "n": float(m.sum()),
                 }
         return cal
 
-    def adjusted(self, horizon: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    def adjusted(self, group: np.ndarray, band: np.ndarray, mean: np.ndarray) -> np.ndarray:
         """Adjusted levels for each forecast point, shape (..., n_levels)."""
-        return self.table[horizon_band(horizon), volume_band(mean)]
+        return self.table[group, band, volume_band(mean)]
+
+    def calibrated_pit(
+        self, u: np.ndarray, group: np.ndarray, band: np.ndarray, mean: np.ndarray
+    ) -> np.ndarray:
+        """The calibrated forecast's CDF at points whose sample CDF is `u` (the inverse map,
+        linear between the adjusted levels)."""
+        adj = self.adjusted(group, band, mean)
+        knots_x = np.concatenate(
+            [np.zeros((*adj.shape[:-1], 1)), adj, np.ones((*adj.shape[:-1], 1))], axis=-1
+        )
+        knots_y = np.r_[0.0, np.asarray(self.levels), 1.0]
+        uu = np.asarray(u, dtype=float)[..., None]
+        j = np.clip((knots_x <= uu).sum(axis=-1) - 1, 0, len(knots_y) - 2)
+        x0 = np.take_along_axis(knots_x, j[..., None], axis=-1)[..., 0]
+        x1 = np.take_along_axis(knots_x, j[..., None] + 1, axis=-1)[..., 0]
+        frac = np.where(x1 > x0, (uu[..., 0] - x0) / np.maximum(x1 - x0, 1e-12), 0.0)
+        return knots_y[j] + np.clip(frac, 0.0, 1.0) * (knots_y[j + 1] - knots_y[j])
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "method": "quantile recalibration of randomized PIT (Kuleshov et al. 2018)",
+            "method": "quantile recalibration of PIT values (Kuleshov et al. 2018), by cell",
             "levels": list(self.levels),
-            "horizon_bands": [f"{lo}-{hi}" for lo, hi in HORIZON_BANDS],
+            "groups": list(self.groups),
+            "bands": list(self.bands),
             "volume_edges": list(VOLUME_EDGES),
             "table": np.round(self.table, 4).tolist(),
             "counts": self.counts.astype(int).tolist(),

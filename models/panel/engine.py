@@ -1,19 +1,28 @@
 """The panel engine: fit every series of a panel at once, forecast both trees coherently.
 
-One call per panel (one source, one country):
+One call per panel (one source; one or several countries, each with its two trees):
 
-1. the rainy-season effect of every bottom series, pooled through its tree
-   (`models.panel.season`);
-2. a moving level per bottom series given that effect (`models.panel.level`);
-3. predictive sample paths at the bottom (a log-level random walk, negative-binomial counts)
-   summed up both trees, so every level's mean adds up and every quantile comes from one
-   joint distribution;
-4. the same fit at rolling origins in the past, whose outcomes calibrate the quantiles by
-   horizon band and volume (`models.panel.calibrate`).
+1. the rainy-season effect of every bottom series, pooled through its tree and across the
+   panel's countries (an actor's effect is shared by its series wherever it is active);
+2. the level of every bottom series as a hidden state on a grid (`models.panel.dynamics`):
+   small moves, lasting shifts, one-month outliers, with their rates learned across the
+   panel for each level of the hierarchy; the posterior of a shift up or down and of an
+   outlier is kept for the last months of every series at every level;
+3. predictive sample paths at the bottom (level paths, a shared country and region shock,
+   negative-binomial counts; deaths as events x deaths per event with a massacre tail,
+   `models.panel.deaths`) summed up both trees, so every level's mean adds up and every
+   quantile comes from one joint distribution;
+4. the same paths from rolling origins in the past, whose outcomes calibrate the quantiles
+   by hierarchy level, horizon band and volume (`models.panel.calibrate`);
+5. outlook totals (the sum of the next 3, 6 and 12 months) from the same joint paths.
 
 The season term the forecast multiplies in is the published rate ratio: for a bottom series
 exp(posterior mean); for a roll-up, the level-weighted mean of its bottoms' ratios, which is
 exactly the ratio of its forecast in a rainy month to a dry one.
+
+The calibration origins reuse the final fit's season effects and dynamics (only the level
+filter stops at each origin): a calibration backtest is therefore slightly optimistic. The
+accuracy benchmark refits everything at each of its origins, so its figures have no such leak.
 """
 
 from __future__ import annotations
@@ -27,18 +36,48 @@ import pandas as pd
 from scipy import stats
 
 from models.base import MAX_HORIZON, QUANTILE_COLUMNS, QUANTILES
-from models.panel.calibrate import Calibration, pit_pair, sample_quantiles
-from models.panel.level import LEVEL_FLOOR, Levels, fit_levels
+from models.panel.calibrate import (
+    HORIZON_BANDS,
+    Calibration,
+    PitLog,
+    horizon_band,
+    pit_pair,
+    sample_quantiles,
+)
+from models.panel.deaths import DeathsModel, fit_deaths, sample_deaths
+from models.panel.dynamics import (
+    GRID_STEP,
+    OUTLIER_MULT,
+    Dynamics,
+    FilterResult,
+    describe,
+    fit_dynamics,
+    grid_base,
+    long_run,
+    run_filter,
+    sample_counts,
+    sample_levels,
+)
 from models.panel.peers import PEERS, peer_forecasts
 from models.panel.season import Z95, PooledEffects, RawEffects, pool, raw_effects
 from models.panel.tree import ACTOR, GEOGRAPHY, Trees, build_trees
 from models.seasons import RainyCalendar, default_calendar
 
-ENGINE = "panel_nb"
+ENGINE = "panel_regime"
 # A pooled season effect whose posterior sd (log scale) exceeds this says too little to be
 # shown as a number; the forecast then assumes no rainy-season effect for that series.
 MAX_SHOWN_SD = 1.0
 LABEL_COLUMNS = ("uid", "tree", "actor", "region", "event_type", "level")
+LEVEL_ORDER = (
+    "country",
+    "region",
+    "region_type",
+    "actor_country",
+    "actor_region",
+    "actor_region_type",
+)
+OUTLOOK_MONTHS = (3, 6, 12)
+MAX_FACTOR_SD = 0.5  # the shared monthly shock of a country or region never exceeds this
 
 
 @dataclass(frozen=True)
@@ -48,53 +87,93 @@ class PanelConfig:
     Attributes:
         horizon: months to forecast (1..12).
         n_samples: predictive sample paths per series for the published forecast.
-        backtest_samples: sample paths at each calibration origin (only outcomes' ranks
-            among them are needed there).
+        backtest_samples: sample paths at each calibration origin.
         backtest_step: months between calibration origins.
         backtest_origins: how many calibration origins (most recent first).
         min_train: fewest months a calibration origin needs.
-        trend: add a damped trend to the level.
+        state_months: months at the end whose shift and outlier posteriors are kept.
         seed: base seed; each panel's is derived from it and the panel's name.
+        keep_samples: keep the final sample paths (to score later outcomes, `PanelResult.pit`).
+        dynamics: fixed hyperparameters per level (tests, benchmarks); None = learn them.
     """
 
     horizon: int = MAX_HORIZON
     n_samples: int = 500
-    backtest_samples: int = 100
+    backtest_samples: int = 200
     backtest_step: int = 3
     backtest_origins: int = 8
     min_train: int = 24
-    trend: bool = False
+    state_months: int = 24
     seed: int = 0
+    keep_samples: bool = False
+    dynamics: dict[str, dict[str, float]] | None = None
 
 
 @dataclass
 class PanelResult:
     """Everything a panel fit produces, keyed by node (row of `nodes`)."""
 
-    nodes: pd.DataFrame  # LABEL columns + level + bottom
+    nodes: pd.DataFrame  # country, tree, level, actor, region, event_type, bottom, uid
     season: pd.DataFrame  # one row per node
     forecast: pd.DataFrame  # node, month, horizon, mean, quantiles, in_season
     backtest: pd.DataFrame  # node, month, origin, horizon, observed, mean, quantiles, in_season
     scores: pd.DataFrame  # node, model (engine or peer), crps, coverage_80, coverage_95, n
-    summary: pd.DataFrame  # node, alpha, inv_k, step_sd, level
+    summary: pd.DataFrame  # node, level (deseasonalized), shift and outlier figures
+    outlook: pd.DataFrame  # node, months (3/6/12), first_month, mean, quantiles
+    states: pd.DataFrame  # node, month, level, p_shift_up, p_shift_down, p_outlier
     calibration: dict[str, Any] = field(default_factory=dict)
     tau: dict[str, list[float]] = field(default_factory=dict)
+    dynamics: dict[str, dict[str, float]] = field(default_factory=dict)
+    samples: np.ndarray | None = None  # (n_nodes, h, S) sorted, with keep_samples
+    calibrator: Calibration | None = None
+    node_means: np.ndarray | None = None
+
+    def pit(self, observed: np.ndarray) -> np.ndarray:
+        """Calibrated (P(Y < y), P(Y <= y)) of later outcomes (n_nodes, h') -> (n_nodes, h', 2).
+
+        Needs `keep_samples`; NaN outcomes give NaN.
+        """
+        if self.samples is None or self.calibrator is None or self.node_means is None:
+            raise ValueError("fit with PanelConfig(keep_samples=True) to score later outcomes")
+        h = observed.shape[1]
+        ok = np.isfinite(observed)
+        lo, hi = pit_pair(self.samples[:, :h], np.where(ok, observed, -1.0))
+        group = _level_index(self.nodes["level"])[:, None] * np.ones((1, h), dtype=int)
+        band = horizon_band(np.broadcast_to(np.arange(1, h + 1), observed.shape))
+        mean = self.node_means[:, :h]
+        out = np.stack(
+            [
+                self.calibrator.calibrated_pit(lo, group, band, mean),
+                self.calibrator.calibrated_pit(hi, group, band, mean),
+            ],
+            axis=-1,
+        )
+        out[~ok] = np.nan
+        return out
 
 
-@dataclass
-class _State:
-    """The fit at one origin."""
+def mean_level(dist: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """The mean level (N,) of filtered distributions over each series' grid (N, G)."""
+    grid = np.exp(base[:, None] + GRID_STEP * np.arange(dist.shape[1])[None, :])
+    d = dist.astype(np.float64)
+    return (d * grid).sum(axis=1) / d.sum(axis=1)
 
-    theta: np.ndarray  # season log rate ratio used per bottom
-    levels: Levels
-    pooled: dict[str, PooledEffects]
-    raw: RawEffects
-    shown: np.ndarray  # bool per bottom: the effect is shown (else insufficient)
+
+def _level_index(levels: pd.Series | np.ndarray) -> np.ndarray:
+    order = {name: k for k, name in enumerate(LEVEL_ORDER)}
+    return np.array([order.get(str(v), 0) for v in levels], dtype=int)
 
 
 def panel_seed(name: str, seed: int = 0) -> int:
     """A stable seed from the panel's name, whatever process fits it."""
     return (int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") + seed) % 2**32
+
+
+@dataclass
+class _Season:
+    theta: np.ndarray  # season log rate ratio used per bottom
+    pooled: dict[str, PooledEffects]
+    shown: np.ndarray  # bool per bottom: the effect is shown (else insufficient)
 
 
 class PanelEngine:
@@ -106,93 +185,291 @@ class PanelEngine:
         y: np.ndarray,
         months: pd.DatetimeIndex,
         *,
-        country: str,
+        country: str | None = None,
+        deaths: np.ndarray | None = None,
         name: str = "",
         config: PanelConfig | None = None,
         calendar: RainyCalendar | None = None,
     ) -> None:
         """Args:
-        labels: one row per bottom series, LABEL_COLUMNS (tree is "geography" or "actor").
-        y: counts (n_bottoms, n_months) in the row order of `labels`; NaN = unknown month.
+        labels: one row per bottom series, LABEL_COLUMNS (tree is "geography" or "actor")
+            and `country` (or give `country` for all).
+        y: event counts (n_bottoms, n_months) in the row order of `labels`; NaN = unknown.
         months: contiguous month starts of y's columns.
-        country: the panel's country (rainy-season calendar).
+        deaths: the deaths of the same series and months: the panel then forecasts deaths
+            (events x deaths per event), else events.
         name: the panel's name (seeds).
         """
         self.config = config or PanelConfig()
         if not 1 <= self.config.horizon <= MAX_HORIZON:
             raise ValueError(f"horizon must be 1..{MAX_HORIZON}")
-        self.labels = labels.reset_index(drop=True)
+        self.labels = labels.reset_index(drop=True).copy()
+        if "country" not in self.labels:
+            if country is None:
+                raise ValueError("labels need a `country` column, or give country=")
+            self.labels["country"] = country
         self.y = np.asarray(y, dtype=float)
         if self.y.shape != (len(self.labels), len(months)):
             raise ValueError(f"y has shape {self.y.shape}, expected ({len(labels)}, {len(months)})")
+        self.deaths = None if deaths is None else np.asarray(deaths, dtype=float)
+        if self.deaths is not None and self.deaths.shape != self.y.shape:
+            raise ValueError(f"deaths has shape {self.deaths.shape}, expected {self.y.shape}")
         self.months = pd.DatetimeIndex(months)
-        self.country = country
-        self.seed = panel_seed(name or country, self.config.seed)
+        self.seed = panel_seed(
+            name or "|".join(sorted(self.labels["country"].unique())), self.config.seed
+        )
         self.trees: Trees = build_trees(self.labels)
         cal = calendar or default_calendar()
         every = self.months.append(
-            pd.date_range(self.months[-1] + pd.offsets.MonthBegin(1), periods=MAX_HORIZON,
-                          freq="MS"))  # fmt: skip
+            pd.date_range(
+                self.months[-1] + pd.offsets.MonthBegin(1), periods=MAX_HORIZON, freq="MS"
+            )
+        )
         self.all_months = every
-        by_region = {r: cal.season_share(every, country, r) for r in self.labels["region"].unique()}
-        self.share = np.vstack([by_region[r] for r in self.labels["region"]])  # (N, T+12)
-        node_region = self.trees.nodes["region"]
-        self.node_share = np.vstack([by_region[r] if r in by_region and r is not None
-                                     else cal.season_share(every, country, None)
-                                     for r in node_region])  # fmt: skip
+        places = {
+            (c, r) for c, r in zip(self.labels["country"], self.labels["region"], strict=True)
+        }
+        nodes = self.trees.nodes
+        places |= set(zip(nodes["country"], nodes["region"], strict=True))
+        share = {
+            (c, r): cal.season_share(every, c, r if isinstance(r, str) else None) for c, r in places
+        }
+        self.share = np.vstack(
+            [
+                share[(c, r)]
+                for c, r in zip(self.labels["country"], self.labels["region"], strict=True)
+            ]
+        )
+        self.node_share = np.vstack(
+            [share[(c, r)] for c, r in zip(nodes["country"], nodes["region"], strict=True)]
+        )
         self.years = self.months.year.to_numpy()
-        self._tau: dict[str, tuple[float, float, float]] = {}
+        self.node_level = _level_index(nodes["level"])
+        bottoms = nodes[nodes["bottom"] >= 0].sort_values("bottom")
+        self.level_of = bottoms["level"].astype(str).to_numpy()  # each bottom's dynamics group
 
     # -- fitting ---------------------------------------------------------------------------
 
-    def _fit(self, t_end: int) -> _State:
-        """Fit on the first `t_end` months."""
-        y, share = self.y[:, :t_end], self.share[:, :t_end]
-        raw = raw_effects(y, share, self.years[:t_end])
+    def _season(self) -> _Season:
+        """Pooled rainy-season effects: actor -> actor x country x region -> series, and
+        region -> country x region -> series, across the panel's countries."""
+        t = len(self.months)
+        raw = raw_effects(self.y, self.share[:, :t], self.years)
         theta = np.zeros(len(self.labels))
         sd = np.full(len(self.labels), np.inf)
         pooled: dict[str, PooledEffects] = {}
-        for tree in (GEOGRAPHY, ACTOR):
-            rows = np.flatnonzero(self.labels["tree"].to_numpy() == tree)
+        tree = self.labels["tree"].to_numpy()
+        for name in (GEOGRAPHY, ACTOR):
+            rows = np.flatnonzero(tree == name)
             if not len(rows):
                 continue
-            mid_codes, middle = np.unique(self.trees.middle[rows], return_inverse=True)
-            top_codes, top_of_mid = np.unique(self.trees.top_of_middle[mid_codes],
-                                              return_inverse=True)  # fmt: skip
-            sub = RawEffects(*(getattr(raw, f)[rows] for f in raw.__dataclass_fields__))
-            post = pool(sub, middle, top_of_mid, seed=self.seed, start=self._tau.get(tree))
-            self._tau[tree] = post.tau  # the next, later origin starts from here
-            pooled[tree] = post
+            sub = self.labels.iloc[rows]
+            top_key = (
+                sub["actor"].fillna("").astype(str).to_numpy()
+                if name == ACTOR
+                else np.full(len(rows), "")
+            )
+            mid_key = (
+                top_key
+                + "|"
+                + sub["country"].astype(str).to_numpy()
+                + "|"
+                + sub["region"].fillna("").astype(str).to_numpy()
+            )
+            mid_codes, middle = np.unique(mid_key, return_inverse=True)
+            first_of_mid = np.zeros(len(mid_codes), dtype=int)
+            first_of_mid[middle] = np.arange(len(rows))
+            _, top_of_mid = np.unique(top_key[first_of_mid], return_inverse=True)
+            part = RawEffects(*(getattr(raw, f)[rows] for f in raw.__dataclass_fields__))
+            post = pool(part, middle, top_of_mid, seed=self.seed)
+            pooled[name] = post
             theta[rows], sd[rows] = post.series_mean, post.series_sd
         shown = sd <= MAX_SHOWN_SD
-        theta = np.where(shown, theta, 0.0)
-        levels = fit_levels(y, theta[:, None] * share, trend=self.config.trend)
-        return _State(theta, levels, pooled, raw, shown)
+        return _Season(np.where(shown, theta, 0.0), pooled, shown)
 
-    def _paths(self, state: _State, t_end: int, h: int, rng: np.random.Generator,
-               s: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """Node means (n_nodes, h) and sorted node samples (n_nodes, h, s) after `t_end`."""
-        lv = state.levels
-        steps = np.arange(1, h + 1)
-        damp = np.cumsum(lv.damping**steps) if self.config.trend else np.zeros(h)
-        base = np.maximum(lv.level[:, None] + lv.trend[:, None] * damp[None, :], LEVEL_FLOOR)
-        season = np.exp(state.theta[:, None] * self.share[:, t_end : t_end + h])
-        mean = base * season  # (N, h)
-        sd = lv.step_sd[:, None, None]
-        walk = np.cumsum(rng.standard_normal((len(mean), h, s), dtype=np.float32), axis=1)
-        log_mult = sd * walk - 0.5 * sd**2 * steps[None, :, None]
-        lam = mean[:, :, None] * np.exp(log_mult)
-        k = (1.0 / lv.inv_k).astype(np.float32)[:, None, None]
-        lam *= rng.standard_gamma(np.broadcast_to(k, lam.shape), dtype=np.float32) / k
-        counts = rng.poisson(lam).astype(np.float32)
+    def _dynamics(self, season_log: np.ndarray) -> dict[str, Dynamics]:
+        """Hyperparameters per bottom level, learned across the panel (or fixed by config)."""
+        fixed = self.config.dynamics
+        out: dict[str, Dynamics] = {}
+        level = self.level_of
+        for name in np.unique(level):
+            if fixed is not None:
+                out[name] = Dynamics(**fixed.get(name, fixed.get("*", {})))
+                continue
+            rows = level == name
+            out[name], _ = fit_dynamics(self.y[rows], season_log[rows], seed=self.seed)
+        return out
+
+    def _filter(
+        self,
+        y: np.ndarray,
+        season_log: np.ndarray,
+        groups: np.ndarray,
+        dyn: dict[str, Dynamics],
+        keep: tuple[int, ...],
+        moments: bool,
+    ) -> tuple[FilterResult, np.ndarray]:
+        """The level filter of every row, each group with its own dynamics, stitched back."""
+        n, t = y.shape
+        w = min(self.config.state_months, t)
+        base = grid_base(y)
+        parts: list[tuple[np.ndarray, FilterResult]] = []
+        for name in np.unique(groups):
+            rows = np.flatnonzero(groups == name)
+            d = dyn.get(name) or next(iter(dyn.values()))
+            parts.append(
+                (
+                    rows,
+                    run_filter(
+                        y[rows],
+                        season_log[rows],
+                        base[rows],
+                        d,
+                        keep=keep,
+                        window=w,
+                        moments=moments,
+                    ),
+                )
+            )
+        out = FilterResult(
+            np.zeros(n),
+            {k: np.zeros((n, parts[0][1].at[k].shape[1]), dtype=np.float32) for k in keep},
+            np.zeros((n, t)) if moments else np.zeros((0, 0)),
+            np.zeros((n, t)) if moments else np.zeros((0, 0)),
+            np.zeros((n, w)),
+            np.zeros((n, w)),
+            np.zeros((n, w)),
+            np.zeros((n, w)),
+        )
+        for rows, r in parts:
+            out.loglik[rows] = r.loglik
+            for k in keep:
+                out.at[k][rows] = r.at[k]
+            if moments:
+                out.pred_mean[rows], out.pred_var[rows] = r.pred_mean, r.pred_var
+            out.p_up[rows], out.p_down[rows] = r.p_up, r.p_down
+            out.p_outlier[rows], out.level[rows] = r.p_outlier, r.level
+        return out, base
+
+    def _factors(self, filt: FilterResult) -> tuple[float, float]:
+        """The sd of the shared monthly shock of a country and of a region (log scale).
+
+        One-step forecast errors of the bottoms are independent under the filter, so a roll-up
+        whose errors vary more than the sum of its bottoms' variances shows a shared shock:
+        excess = (Y - M)^2 - V = s_c^2 M^2 + s_r^2 sum over its regions of M_r^2, solved by
+        least squares over the roll-ups of every month (never negative).
+        """
+        summing = self.trees.summing
+        m, v = filt.pred_mean, filt.pred_var
+        known = np.isfinite(self.y).all(axis=0)
+        known[: min(12, len(known))] = False  # the filter's first months are its warm-up
+        if known.sum() < 6:
+            return 0.0, 0.0
+        y = np.where(np.isfinite(self.y), self.y, 0.0)[:, known]
+        m, v = m[:, known], v[:, known]
+        node_m = np.asarray(summing @ m)
+        node_v = np.asarray(summing @ v)
+        node_y = np.asarray(summing @ y)
+        excess = (node_y - node_m) ** 2 - node_v
+        nodes = self.trees.nodes
+        is_top = nodes["level"].isin(["country", "actor_country"]).to_numpy()
+        is_mid = nodes["level"].isin(["region", "actor_region"]).to_numpy()
+        mid_nodes = np.flatnonzero(is_mid)
+        # for each roll-up: sum over its middle nodes of M_mid^2
+        member = summing[mid_nodes]  # (n_mid, N)
+        mid_m2 = np.asarray(member @ m) ** 2  # (n_mid, T)
+        top_rows = np.flatnonzero(is_top)
+        contains = (summing[top_rows] @ member.T) > 0  # top x mid
+        a_rows, b_rows, e_rows = [], [], []
+        if len(top_rows):
+            a_rows.append(node_m[top_rows] ** 2)
+            b_rows.append(np.asarray(contains.astype(float) @ mid_m2))
+            e_rows.append(excess[top_rows])
+        a_rows.append(node_m[mid_nodes] ** 2)
+        b_rows.append(mid_m2)
+        e_rows.append(excess[mid_nodes])
+        a = np.concatenate([x.ravel() for x in a_rows])
+        b = np.concatenate([x.ravel() for x in b_rows])
+        e = np.concatenate([x.ravel() for x in e_rows])
+        design = np.column_stack([a, b])
+        # weight by 1 / (V + M^2) so the biggest roll-ups do not decide alone
+        node_scale = np.concatenate(
+            [
+                np.ravel(node_v[top_rows] + node_m[top_rows] ** 2),
+                np.ravel(node_v[mid_nodes] + node_m[mid_nodes] ** 2),
+            ]
+        )
+        wt = 1.0 / np.maximum(node_scale, 1e-6)
+        from scipy.optimize import nnls
+
+        coef, _ = nnls(design * wt[:, None], e * wt)
+        s_c, s_r = np.sqrt(np.maximum(coef, 0.0))
+        return float(min(s_c, MAX_FACTOR_SD)), float(min(s_r, MAX_FACTOR_SD))
+
+    # -- sample paths ----------------------------------------------------------------------
+
+    def _paths(
+        self,
+        dist: np.ndarray,
+        base: np.ndarray,
+        anchor: np.ndarray,
+        t_end: int,
+        h: int,
+        s: int,
+        theta: np.ndarray,
+        dyn: dict[str, Dynamics],
+        factors: tuple[float, float],
+        deaths: DeathsModel | None,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Node means (n_nodes, h) and node samples (n_nodes, h, s), unsorted, after t_end.
+
+        The expected level stays where the filter leaves it (a shift is as likely down as
+        up in level terms): a bottom's mean is its filtered mean level times its season term
+        (times deaths per event for deaths), exactly, and its sample paths are scaled to that
+        mean at every horizon. So every node's mean is the sum of its bottoms' means, and the
+        ratio of a rainy month's forecast to a dry one's is the published season effect.
+        """
+        n = len(self.labels)
+        level_of = self.level_of
+        groups = {name: np.flatnonzero(level_of == name) for name in np.unique(level_of)}
+        x = np.zeros((n, h, s), dtype=np.float32)
+        level = mean_level(dist, base)  # the filtered mean level at t_end
+        burst = np.ones(n)  # E[count] / level: one-off bursts add to the mean
+        for name, rows in groups.items():
+            d = dyn.get(name) or next(iter(dyn.values()))
+            x[rows] = sample_levels(dist[rows], base[rows], anchor[rows], d, h, s, rng)
+            burst[rows] = 1.0 - d.p_outlier + d.p_outlier * OUTLIER_MULT
+        # shared shocks: a random walk per country and per middle group, mean one
+        s_c, s_r = factors
+        steps = np.arange(1, h + 1, dtype=np.float32)[None, :, None]
+        if s_c > 0:
+            country_codes, country_idx = np.unique(
+                self.labels["country"].astype(str), return_inverse=True
+            )
+            walk = np.cumsum(rng.standard_normal((len(country_codes), h, s)), axis=1) * s_c
+            x += (walk - 0.5 * s_c**2 * steps)[country_idx].astype(np.float32)
+        if s_r > 0:
+            n_mid = int(self.trees.middle.max()) + 1
+            walk = np.cumsum(rng.standard_normal((n_mid, h, s)), axis=1) * s_r
+            x += (walk - 0.5 * s_r**2 * steps)[self.trees.middle].astype(np.float32)
+        season = np.exp(theta[:, None] * self.share[:, t_end : t_end + h])  # (N, h)
+        mean = level[:, None] * season * burst[:, None]  # expected events
+        lam = np.exp(x)
+        lam *= (level[:, None] * season / np.maximum(lam.mean(axis=-1), 1e-12))[:, :, None]
+        counts = np.empty_like(lam)
+        for name, rows in groups.items():
+            d = dyn.get(name) or next(iter(dyn.values()))
+            counts[rows] = sample_counts(lam[rows], d, rng)
+        if deaths is not None:
+            counts = sample_deaths(deaths, counts, np.arange(n), rng)
+            mean = mean * deaths.per_event()[:, None]
         n_nodes = self.trees.summing.shape[0]
-        node = (self.trees.summing @ counts.reshape(len(mean), -1)).reshape(n_nodes, h, s)
-        node.sort(axis=-1)
-        node_mean = self.trees.summing @ mean
-        return np.asarray(node_mean), node
+        node = (self.trees.summing @ counts.reshape(n, -1)).reshape(n_nodes, h, s)
+        return np.asarray(self.trees.summing @ mean), node
 
-    def _node_y(self, t_from: int, t_to: int) -> np.ndarray:
-        y = self.y[:, t_from:t_to]
+    def _node_y(self, values: np.ndarray, t_from: int, t_to: int) -> np.ndarray:
+        y = values[:, t_from:t_to]
         known = np.isfinite(y).all(axis=0)
         out = np.asarray(self.trees.summing @ np.where(np.isfinite(y), y, 0.0))
         out[:, ~known] = np.nan
@@ -208,83 +485,164 @@ class PanelEngine:
         return sorted(o for o in out if o >= c.min_train and o < t)
 
     def run(self) -> PanelResult:
-        """Backtest at the calibration origins, calibrate, fit on everything, forecast."""
+        """Fit, backtest at the calibration origins, calibrate, forecast."""
         rng = np.random.default_rng(self.seed)
         c = self.config
         t = len(self.months)
-        levels = np.asarray(QUANTILES)
-        u_minus, u_plus, hs, means = [], [], [], []
-        kept = []  # backtest rows to keep: (origin, horizons <= step) with samples
-        for origin in self.origins():
+        season = self._season()
+        season_log = season.theta[:, None] * self.share[:, :t]
+        dyn = self._dynamics(season_log)
+        origins = self.origins()
+        filt, base = self._filter(self.y, season_log, self.level_of, dyn, (*origins, t), True)
+        factors = self._factors(filt)
+        anchors = np.log(np.maximum(long_run(self.y, season_log), 1e-6))  # (N, T+1)
+        deaths = fit_deaths(self.y, self.deaths, self.labels) if self.deaths is not None else None
+        measure = self.deaths if self.deaths is not None else self.y
+        # backtests at the calibration origins
+        monthly, totals = PitLog(), PitLog()
+        kept = []
+        for origin in origins:
             h = min(MAX_HORIZON, t - origin)
-            state = self._fit(origin)
-            node_mean, node_s = self._paths(state, origin, h, rng, c.backtest_samples)
-            obs = self._node_y(origin, origin + h)
+            node_mean, node_s = self._paths(
+                filt.at[origin], base, anchors[:, origin], origin, h, c.backtest_samples,
+                season.theta, dyn, factors, deaths, rng,
+            )  # fmt: skip
+            obs = self._node_y(measure, origin, origin + h)
             ok = np.isfinite(obs)
             lo, hi = pit_pair(node_s, np.where(ok, obs, 0.0))
             hh = np.broadcast_to(np.arange(1, h + 1)[None, :], obs.shape)
-            u_minus.append(lo[ok])
-            u_plus.append(hi[ok])
-            hs.append(hh[ok])
-            means.append(node_mean[ok])
+            gg = np.broadcast_to(self.node_level[:, None], obs.shape)
+            monthly.add(lo[ok], hi[ok], gg[ok], horizon_band(hh[ok]), node_mean[ok])
+            for j, months in enumerate(OUTLOOK_MONTHS):
+                if h >= months and ok[:, :months].all():
+                    lo_o, hi_o = pit_pair(node_s[:, :months].sum(axis=1),
+                                          obs[:, :months].sum(axis=1))  # fmt: skip
+                    totals.add(lo_o, hi_o, self.node_level, np.full(len(lo_o), j),
+                               node_mean[:, :months].sum(axis=1))  # fmt: skip
             keep_h = min(h, c.backtest_step)
-            peers = peer_forecasts(self._node_y(0, origin), keep_h)
-            kept.append((origin, keep_h, node_mean[:, :keep_h], node_s[:, :keep_h],
-                         obs[:, :keep_h], peers))  # fmt: skip
-        if u_minus:
-            calibration = Calibration.fit(np.concatenate(u_minus), np.concatenate(u_plus),
-                                          np.concatenate(hs), np.concatenate(means),
-                                          QUANTILES)  # fmt: skip
-        else:
-            calibration = Calibration.identity(QUANTILES)
-        state = self._fit(t)
-        node_mean, node_s = self._paths(state, t, c.horizon, rng, c.n_samples)
-        q = self._quantiles(calibration, node_mean, node_s, np.arange(1, c.horizon + 1))
-        forecast = self._frame(node_mean, q, t, np.arange(1, c.horizon + 1))
-        backtest, scores = self._backtest(kept, calibration, levels)
+            node_s.sort(axis=-1)
+            peers = peer_forecasts(self._node_y(measure, 0, origin), keep_h)
+            kept.append(
+                (origin, keep_h, node_mean[:, :keep_h], node_s[:, :keep_h], obs[:, :keep_h], peers)
+            )
+        bands = tuple(f"{lo}-{hi}" for lo, hi in HORIZON_BANDS)
+        cal = monthly.fit(QUANTILES, LEVEL_ORDER, bands)
+        o_cal = totals.fit(QUANTILES, LEVEL_ORDER, tuple(f"{m} months" for m in OUTLOOK_MONTHS))
+        # the forecast
+        node_mean, node_s = self._paths(
+            filt.at[t],
+            base,
+            anchors[:, t],
+            t,
+            c.horizon,
+            c.n_samples,
+            season.theta,
+            dyn,
+            factors,
+            deaths,
+            rng,
+        )
+        outlook = self._outlook(o_cal, node_mean, node_s, t)
+        node_s.sort(axis=-1)
+        horizons = np.arange(1, c.horizon + 1)
+        q = self._quantiles(cal, node_mean, node_s, horizons)
+        forecast = self._frame(node_mean, q, t, horizons)
+        backtest, scores = self._backtest(kept, cal)
+        states, state_summary = self._states(filt, season_log, dyn)
         return PanelResult(
             nodes=self.trees.nodes,
-            season=self._season(state),
+            season=self._season_frame(season, mean_level(filt.at[t], base), deaths),
             forecast=forecast,
             backtest=backtest,
             scores=scores,
-            summary=self._summary(state),
-            calibration=calibration.to_dict(),
-            tau={tree: list(p.tau) for tree, p in state.pooled.items()},
+            summary=self._summary(filt, dyn, factors, deaths, state_summary),
+            outlook=outlook,
+            states=states,
+            calibration={
+                "forecast": cal.to_dict(),
+                "outlook": o_cal.to_dict(),
+                "shared_shock_sd": {"country": factors[0], "region": factors[1]},
+            },
+            tau={tree: list(p.tau) for tree, p in season.pooled.items()},
+            dynamics={k: describe(v) for k, v in dyn.items()},
+            samples=node_s if c.keep_samples else None,
+            calibrator=cal,
+            node_means=node_mean,
         )
 
-    def _quantiles(self, cal: Calibration, mean: np.ndarray, sorted_s: np.ndarray,
-                   horizons: np.ndarray) -> np.ndarray:  # fmt: skip
+    def _quantiles(
+        self, cal: Calibration, mean: np.ndarray, sorted_s: np.ndarray, horizons: np.ndarray
+    ) -> np.ndarray:
         """Calibrated count quantiles (n_nodes, h, 7), the mean inside [q2.5, q97.5]."""
-        adj = cal.adjusted(np.broadcast_to(horizons[None, :], mean.shape), mean)
+        group = np.broadcast_to(self.node_level[:, None], mean.shape)
+        band = horizon_band(np.broadcast_to(horizons[None, :], mean.shape))
+        adj = cal.adjusted(group, band, mean)
         q = sample_quantiles(sorted_s, adj).astype(float)
         q = np.maximum.accumulate(q, axis=-1)
         q[..., 0] = np.minimum(q[..., 0], np.floor(mean))
         q[..., -1] = np.maximum(q[..., -1], np.ceil(mean))
-        return np.maximum.accumulate(q, axis=-1)
+        q = np.maximum.accumulate(q, axis=-1)
+        # where the forecast's mean is flat (no season, no trend), the interval never narrows
+        flat = (mean.max(axis=1) - mean.min(axis=1)) <= 1e-6 * np.maximum(mean.max(axis=1), 1)
+        if flat.any():
+            lower = np.asarray(QUANTILES) < 0.5
+            upper = np.asarray(QUANTILES) > 0.5
+            qf = q[flat]
+            qf[..., lower] = np.minimum.accumulate(qf[..., lower], axis=1)
+            qf[..., upper] = np.maximum.accumulate(qf[..., upper], axis=1)
+            q[flat] = qf
+        return q
 
-    def _frame(self, mean: np.ndarray, q: np.ndarray, t_end: int, horizons: np.ndarray
-               ) -> pd.DataFrame:  # fmt: skip
+    def _outlook(
+        self, cal: Calibration, mean: np.ndarray, samples: np.ndarray, t_end: int
+    ) -> pd.DataFrame:
+        """The sum of the next 3, 6 and 12 months of every node, with calibrated quantiles."""
+        frames = []
+        for j, months in enumerate(OUTLOOK_MONTHS):
+            if months > samples.shape[1]:
+                continue
+            total = np.sort(samples[:, :months].sum(axis=1), axis=-1)
+            m = mean[:, :months].sum(axis=1)
+            adj = cal.adjusted(self.node_level, np.full(len(m), j), m)
+            q = np.maximum.accumulate(sample_quantiles(total, adj).astype(float), axis=-1)
+            frame = pd.DataFrame(
+                {
+                    "node": np.arange(len(m)),
+                    "months": months,
+                    "first_month": self.all_months[t_end],
+                    "mean": m,
+                }
+            )
+            for k, col in enumerate(QUANTILE_COLUMNS):
+                frame[col] = q[:, k]
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def _frame(
+        self, mean: np.ndarray, q: np.ndarray, t_end: int, horizons: np.ndarray
+    ) -> pd.DataFrame:
         n_nodes, h = mean.shape
         month_idx = t_end + horizons - 1
-        frame = pd.DataFrame({
-            "node": np.repeat(np.arange(n_nodes), h),
-            "month": np.tile(self.all_months[month_idx], n_nodes),
-            "horizon": np.tile(horizons, n_nodes),
-            "mean": mean.ravel(),
-        })  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "node": np.repeat(np.arange(n_nodes), h),
+                "month": np.tile(self.all_months[month_idx], n_nodes),
+                "horizon": np.tile(horizons, n_nodes),
+                "mean": mean.ravel(),
+            }
+        )
         for j, col in enumerate(QUANTILE_COLUMNS):
             frame[col] = q[:, :, j].ravel()
         frame["in_season"] = (self.node_share[:, month_idx] >= 0.5).ravel()
         return frame
 
-    def _backtest(self, kept: list[Any], cal: Calibration, levels: np.ndarray
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    def _backtest(self, kept: list[Any], cal: Calibration) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Calibrated backtest rows (the latest origin before each month) and node scores.
 
         Scores compare the engine with the naive peers on exactly the same points: the
         forecasts of the latest origin before each backtested month.
         """
+        levels = np.asarray(QUANTILES)
         frames = []
         for origin, keep_h, mean, sorted_s, obs, peers in kept:
             horizons = np.arange(1, keep_h + 1)
@@ -310,80 +668,202 @@ class PanelEngine:
             *[(p, [f"{p}:{c}" for c in QUANTILE_COLUMNS]) for p in PEERS],
         ]:
             qv = bt[cols].to_numpy()
-            parts.append(pd.DataFrame({
-                "node": bt["node"].to_numpy(), "model": model,
-                "crps": interval_crps(yv, qv, levels),
-                "coverage_80": (qv[:, 1] <= yv) & (yv <= qv[:, 5]),
-                "coverage_95": (qv[:, 0] <= yv) & (yv <= qv[:, 6]),
-            }))  # fmt: skip
-        scores = (pd.concat(parts).groupby(["node", "model"])
-                  .agg(crps=("crps", "mean"), coverage_80=("coverage_80", "mean"),
-                       coverage_95=("coverage_95", "mean"), n=("crps", "size"))
-                  .reset_index())  # fmt: skip
-        keep = ["node", "month", "origin", "horizon", "observed", "mean",
-                *QUANTILE_COLUMNS, "in_season"]  # fmt: skip
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "node": bt["node"].to_numpy(),
+                        "model": model,
+                        "crps": interval_crps(yv, qv, levels),
+                        "coverage_80": (qv[:, 1] <= yv) & (yv <= qv[:, 5]),
+                        "coverage_95": (qv[:, 0] <= yv) & (yv <= qv[:, 6]),
+                    }
+                )
+            )
+        scores = (
+            pd.concat(parts)
+            .groupby(["node", "model"])
+            .agg(
+                crps=("crps", "mean"),
+                coverage_80=("coverage_80", "mean"),
+                coverage_95=("coverage_95", "mean"),
+                n=("crps", "size"),
+            )
+            .reset_index()
+        )
+        keep = [
+            "node",
+            "month",
+            "origin",
+            "horizon",
+            "observed",
+            "mean",
+            *QUANTILE_COLUMNS,
+            "in_season",
+        ]
         return bt[keep].reset_index(drop=True), scores
 
-    def _season(self, state: _State) -> pd.DataFrame:
-        """The published rainy-season effect of every node: the one its forecast uses."""
+    def _states(
+        self, filt: FilterResult, season_log: np.ndarray, dyn: dict[str, Dynamics]
+    ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+        """Shift and outlier posteriors of the last months of every node.
+
+        Bottoms come from the forecast's own filter; each roll-up is filtered on its own
+        counts with its level's dynamics (a shift spread over ten regions shows in their
+        total long before it shows in any one of them).
+        """
+        t = len(self.months)
+        w = filt.p_up.shape[1]
+        nodes = self.trees.nodes
+        bottom = nodes["bottom"].to_numpy()
+        rolled = np.flatnonzero(bottom < 0)
+        n_nodes = len(nodes)
+        p_up, p_down = np.zeros((n_nodes, w)), np.zeros((n_nodes, w))
+        p_out, level = np.zeros((n_nodes, w)), np.zeros((n_nodes, w))
+        is_b = bottom >= 0
+        p_up[is_b], p_down[is_b] = filt.p_up[bottom[is_b]], filt.p_down[bottom[is_b]]
+        p_out[is_b], level[is_b] = filt.p_outlier[bottom[is_b]], filt.level[bottom[is_b]]
+        if len(rolled):
+            node_y = self._node_y(self.y, 0, t)[rolled]
+            # a roll-up's season term: its bottoms' level-weighted rate ratio each month
+            weights = np.maximum(filt.level[:, -1], 1e-6)
+            summing = self.trees.summing[rolled]
+            ratio = np.asarray(summing @ (weights[:, None] * np.exp(season_log))) / np.maximum(
+                np.asarray(summing @ weights)[:, None], 1e-12
+            )
+            node_season = np.log(np.maximum(ratio, 1e-12))
+            groups = nodes["level"].to_numpy()[rolled].astype(str)
+            node_dyn = self._rollup_dynamics(node_y, node_season, groups, dyn)
+            r, _ = self._filter(node_y, node_season, groups, node_dyn, (), False)
+            p_up[rolled], p_down[rolled] = r.p_up, r.p_down
+            p_out[rolled], level[rolled] = r.p_outlier, r.level
+            self._node_dynamics = node_dyn
+        months = self.months[t - w :]
+        frame = pd.DataFrame(
+            {
+                "node": np.repeat(np.arange(n_nodes), w),
+                "month": np.tile(months, n_nodes),
+                "level": level.ravel(),
+                "p_shift_up": p_up.ravel(),
+                "p_shift_down": p_down.ravel(),
+                "p_outlier": p_out.ravel(),
+            }
+        )
+        last = {
+            "p_shift_up": p_up[:, -1],
+            "p_shift_down": p_down[:, -1],
+            "p_outlier": p_out[:, -1],
+            "state_level": level[:, -1],
+        }
+        return frame, last
+
+    def _rollup_dynamics(
+        self,
+        node_y: np.ndarray,
+        node_season: np.ndarray,
+        groups: np.ndarray,
+        dyn: dict[str, Dynamics],
+    ) -> dict[str, Dynamics]:
+        fixed = self.config.dynamics
+        out = {}
+        start = next(iter(dyn.values()))
+        for name in np.unique(groups):
+            if fixed is not None:
+                out[name] = Dynamics(**fixed.get(name, fixed.get("*", {})))
+                continue
+            rows = groups == name
+            out[name], _ = fit_dynamics(
+                node_y[rows], node_season[rows], seed=self.seed, start=start, max_evals=30
+            )
+        return out
+
+    def _season_frame(
+        self, season: _Season, level: np.ndarray, deaths: DeathsModel | None
+    ) -> pd.DataFrame:
+        """The published rainy-season effect of every node: the one its forecast uses (its
+        bottoms' ratios weighted by the levels the forecast starts from)."""
         summing = self.trees.summing
-        weights = state.levels.level  # each bottom's deseasonalized level
-        eff = np.exp(state.theta)
+        weights = np.maximum(level, 1e-12)  # each bottom's deseasonalized level
+        if deaths is not None:
+            weights = weights * deaths.per_event()
+        eff = np.exp(season.theta)
         wsum = np.asarray(summing @ weights)
         rr = np.asarray(summing @ (weights * eff)) / np.maximum(wsum, 1e-12)
         draws = np.zeros((0, len(self.labels)))
-        for tree, post in state.pooled.items():
+        for tree, post in season.pooled.items():
             rows = np.flatnonzero(self.labels["tree"].to_numpy() == tree)
             if not len(draws):
                 draws = np.zeros((post.draws.shape[0], len(self.labels)))
             draws[:, rows] = post.draws
-        draws = np.where(state.shown[None, :], draws, 0.0)
+        draws = np.where(season.shown[None, :], draws, 0.0)
         sampled = (summing @ (weights[:, None] * np.exp(draws.T))).T / np.maximum(wsum, 1e-12)
         lo, hi = np.quantile(sampled, [0.025, 0.975], axis=0)
         p = 2 * np.minimum((sampled > 1).mean(axis=0), (sampled < 1).mean(axis=0))
-        # bottoms: the exact normal posterior rather than draws
         sd = np.full(len(self.labels), np.nan)
-        for tree, post in state.pooled.items():
+        for tree, post in season.pooled.items():
             sd[np.flatnonzero(self.labels["tree"].to_numpy() == tree)] = post.series_sd
         bottom = self.trees.nodes["bottom"].to_numpy()
         is_b = bottom >= 0
         bi = bottom[is_b]
-        lo[is_b] = np.exp(state.theta[bi] - Z95 * sd[bi])
-        hi[is_b] = np.exp(state.theta[bi] + Z95 * sd[bi])
-        p[is_b] = 2 * stats.norm.sf(np.abs(state.theta[bi]) / sd[bi])
-        shown_nodes = (summing @ state.shown.astype(float)) > 0
-        # raw, unpooled estimates of every node from its own counts
-        y_nodes = self._node_y(0, len(self.months))
+        lo[is_b] = np.exp(season.theta[bi] - Z95 * sd[bi])
+        hi[is_b] = np.exp(season.theta[bi] + Z95 * sd[bi])
+        p[is_b] = 2 * stats.norm.sf(np.abs(season.theta[bi]) / sd[bi])
+        shown_nodes = (summing @ season.shown.astype(float)) > 0
+        # raw, unpooled estimates of every node from its own counts of the measure
+        measure = self.deaths if self.deaths is not None else self.y
+        y_nodes = self._node_y(measure, 0, len(self.months))
         raw = raw_effects(y_nodes, self.node_share[:, : len(self.months)], self.years)
-        status = np.where(~shown_nodes, "insufficient_data",
-                          np.where(raw.sufficient, "estimated", "pooled"))  # fmt: skip
+        status = np.where(
+            ~shown_nodes, "insufficient_data", np.where(raw.sufficient, "estimated", "pooled")
+        )
         raw_lr = np.where(raw.sufficient, raw.log_rr, np.nan)
-        return pd.DataFrame({
-            "node": np.arange(len(rr)),
-            "status": status,
-            "rate_ratio": np.where(shown_nodes, rr, np.nan),
-            "ci_low": np.where(shown_nodes, lo, np.nan),
-            "ci_high": np.where(shown_nodes, hi, np.nan),
-            "p_value": np.where(shown_nodes, p, np.nan),
-            "raw_rate_ratio": np.exp(raw_lr),
-            "raw_ci_low": np.exp(raw_lr - Z95 * raw.se),
-            "raw_ci_high": np.exp(raw_lr + Z95 * raw.se),
-            "events_in": raw.events_in,
-            "events_out": raw.events_out,
-            "months_in": raw.months_in,
-            "months_out": raw.months_out,
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                "node": np.arange(len(rr)),
+                "status": status,
+                "rate_ratio": np.where(shown_nodes, rr, np.nan),
+                "ci_low": np.where(shown_nodes, lo, np.nan),
+                "ci_high": np.where(shown_nodes, hi, np.nan),
+                "p_value": np.where(shown_nodes, p, np.nan),
+                "raw_rate_ratio": np.exp(raw_lr),
+                "raw_ci_low": np.exp(raw_lr - Z95 * raw.se),
+                "raw_ci_high": np.exp(raw_lr + Z95 * raw.se),
+                "events_in": raw.events_in,
+                "events_out": raw.events_out,
+                "months_in": raw.months_in,
+                "months_out": raw.months_out,
+            }
+        )
 
-    def _summary(self, state: _State) -> pd.DataFrame:
-        lv = state.levels
+    def _summary(
+        self,
+        filt: FilterResult,
+        dyn: dict[str, Dynamics],
+        factors: tuple[float, float],
+        deaths: DeathsModel | None,
+        last: dict[str, np.ndarray],
+    ) -> pd.DataFrame:
         summing = self.trees.summing
-        return pd.DataFrame({
-            "node": np.arange(summing.shape[0]),
-            "level": np.asarray(summing @ lv.level),
-            "alpha": _bottom_or_nan(self.trees, lv.alpha),
-            "inv_k": _bottom_or_nan(self.trees, lv.inv_k),
-            "step_sd": _bottom_or_nan(self.trees, lv.step_sd),
-        })  # fmt: skip
+        level = np.asarray(summing @ filt.level[:, -1])
+        if deaths is not None:
+            level = np.asarray(summing @ (filt.level[:, -1] * deaths.rate))
+        nodes = self.trees.nodes
+        node_dyn = {**dyn, **getattr(self, "_node_dynamics", {})}
+        frame = pd.DataFrame({"node": np.arange(len(nodes)), "level": level, **last})
+        bottom = nodes["bottom"].to_numpy()
+        group = [
+            self.level_of[b] if b >= 0 else str(lv)
+            for b, lv in zip(bottom, nodes["level"], strict=True)
+        ]
+        frame["dynamics_group"] = group
+        for key in ("p_shift", "p_outlier", "shift_mean", "step_sd", "inv_k"):
+            frame[f"dyn_{key}"] = [getattr(node_dyn.get(g) or Dynamics(), key) for g in group]
+        frame["shared_shock_country"], frame["shared_shock_region"] = factors
+        if deaths is not None:
+            bottom = nodes["bottom"].to_numpy()
+            frame["deaths_per_event"] = np.where(
+                bottom >= 0, deaths.rate[np.clip(bottom, 0, None)], np.nan
+            )
+        return frame
 
 
 def interval_crps(y: np.ndarray, q: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -393,10 +873,7 @@ def interval_crps(y: np.ndarray, q: np.ndarray, levels: np.ndarray) -> np.ndarra
     return 2.0 * np.maximum(levels * diff, (levels - 1) * diff).mean(axis=1)
 
 
-def _bottom_or_nan(trees: Trees, values: np.ndarray) -> np.ndarray:
-    bottom = trees.nodes["bottom"].to_numpy()
-    return np.where(bottom >= 0, values[np.clip(bottom, 0, None)], np.nan)
-
-
 def config_dict(config: PanelConfig) -> dict[str, Any]:
-    return {"engine": ENGINE, **asdict(config)}
+    out = {"engine": ENGINE, **asdict(config)}
+    out.pop("keep_samples", None)
+    return out

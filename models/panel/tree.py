@@ -5,7 +5,8 @@ Per actor: actor x region x event type -> actor x region -> actor x country (an 
 once for each actor it involves, so the actor tree's country total is not the geography's).
 
 Bottom series come in a frame with columns `uid, tree, actor, region, event_type` and
-optionally `level`; the tree is "geography" (actor empty) or "actor". A bottom without an
+optionally `level` and `country` (a panel may hold several countries: each has its own
+trees); the tree is "geography" (actor empty) or "actor". A bottom without an
 event type is a region total (older databases have no region x event type series), one
 without a region a country total: its tree starts at that level.
 """
@@ -22,7 +23,7 @@ GEOGRAPHY, ACTOR = "geography", "actor"
 BOTTOM_LEVEL = {GEOGRAPHY: "region_type", ACTOR: "actor_region_type"}
 MIDDLE_LEVEL = {GEOGRAPHY: "region", ACTOR: "actor_region"}
 TOP_LEVEL = {GEOGRAPHY: "country", ACTOR: "actor_country"}
-NODE_COLUMNS = ("tree", "level", "actor", "region", "event_type")
+NODE_COLUMNS = ("country", "tree", "level", "actor", "region", "event_type")
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,14 @@ class Trees:
     top_node: np.ndarray  # (n_top,) node index of each top group
 
 
-DEPTH = {"region_type": 3, "actor_region_type": 3, "region": 2, "actor_region": 2,
-         "country": 1, "actor_country": 1}  # fmt: skip
+DEPTH = {
+    "region_type": 3,
+    "actor_region_type": 3,
+    "region": 2,
+    "actor_region": 2,
+    "country": 1,
+    "actor_country": 1,
+}
 
 
 def bottom_level(tree: str, region: object, event_type: object) -> str:
@@ -63,11 +70,15 @@ def build_trees(bottoms: pd.DataFrame) -> Trees:
     levels = (
         b["level"].tolist()
         if "level" in b
-        else [bottom_level(t, r, e) for t, r, e in zip(b["tree"], b["region"], b["event_type"],
-                                                       strict=True)]
-    )  # fmt: skip
+        else [
+            bottom_level(t, r, e)
+            for t, r, e in zip(b["tree"], b["region"], b["event_type"], strict=True)
+        ]
+    )
     depth = np.array([DEPTH[lv] for lv in levels])
-    top_key = np.where(b["tree"] == ACTOR, "A|" + actor.fillna("").astype(str), "G|")
+    country = b["country"] if "country" in b else pd.Series([None] * len(b))
+    place = country.fillna("").astype(str) + "|"
+    top_key = place + np.where(b["tree"] == ACTOR, "A|" + actor.fillna("").astype(str), "G|")
     region = b["region"].where(depth >= 2, None).fillna("").astype(str)
     mid_key = top_key + "|" + region
     # a bottom at the top level is its own middle group (a group of one)
@@ -80,10 +91,18 @@ def build_trees(bottoms: pd.DataFrame) -> Trees:
     rows: list[dict[str, object]] = []
     members: list[np.ndarray] = []
     for i, r in enumerate(b.itertuples(index=False)):
-        rows.append({"tree": r.tree, "level": levels[i], "actor": actor[i],
-                     "region": r.region if depth[i] >= 2 else None,
-                     "event_type": r.event_type if depth[i] == 3 else None,
-                     "bottom": i, "uid": r.uid})  # fmt: skip
+        rows.append(
+            {
+                "country": country[i],
+                "tree": r.tree,
+                "level": levels[i],
+                "actor": actor[i],
+                "region": r.region if depth[i] >= 2 else None,
+                "event_type": r.event_type if depth[i] == 3 else None,
+                "bottom": i,
+                "uid": r.uid,
+            }
+        )
         members.append(np.array([i]))
     middle_node = np.full(len(mids), -1)
     for m in range(len(mids)):
@@ -94,9 +113,18 @@ def build_trees(bottoms: pd.DataFrame) -> Trees:
             middle_node[m] = first  # the bottom already is the middle (or top) series
             continue
         middle_node[m] = len(rows)
-        rows.append({"tree": tree, "level": MIDDLE_LEVEL[tree], "actor": actor[first],
-                     "region": b.at[first, "region"], "event_type": None, "bottom": -1,
-                     "uid": None})  # fmt: skip
+        rows.append(
+            {
+                "country": country[first],
+                "tree": tree,
+                "level": MIDDLE_LEVEL[tree],
+                "actor": actor[first],
+                "region": b.at[first, "region"],
+                "event_type": None,
+                "bottom": -1,
+                "uid": None,
+            }
+        )
         members.append(idx)
     top_node = np.full(len(tops), -1)
     for g in range(len(tops)):
@@ -106,8 +134,18 @@ def build_trees(bottoms: pd.DataFrame) -> Trees:
             top_node[g] = idx[0]
             continue
         top_node[g] = len(rows)
-        rows.append({"tree": tree, "level": TOP_LEVEL[tree], "actor": actor[idx[0]],
-                     "region": None, "event_type": None, "bottom": -1, "uid": None})  # fmt: skip
+        rows.append(
+            {
+                "country": country[idx[0]],
+                "tree": tree,
+                "level": TOP_LEVEL[tree],
+                "actor": actor[idx[0]],
+                "region": None,
+                "event_type": None,
+                "bottom": -1,
+                "uid": None,
+            }
+        )
         members.append(idx[depth[idx] >= 2])
     r_idx = np.concatenate([np.full(len(m), k) for k, m in enumerate(members)])
     c_idx = np.concatenate(members)

@@ -69,6 +69,19 @@ SeriesRefParam = Annotated[
     ),
 ]
 Horizon = Annotated[int, Query(ge=1, le=12, description="Months ahead to return (1–12).")]
+
+
+def _outlook_months(value: int) -> int:
+    if value not in (3, 6, 12):
+        raise ValueError("Input should be 3, 6 or 12")
+    return value
+
+
+OutlookMonths = Annotated[
+    int,
+    Query(description="How many months the outlook total sums: 3, 6 or 12."),
+    AfterValidator(_outlook_months),
+]
 Format = Literal["json", "csv"]
 FormatParam = Annotated[
     Format | None,

@@ -23,7 +23,7 @@ from service.series.orm import Series
 from service.series.repository import MAX_ID, SeriesFilter, labelled
 from service.series.repository import SeriesLabel as SeriesRef
 from service.series.repository import series_conditions as conditions
-from service.training.orm import Forecast, Publication, RunSeries
+from service.training.orm import Forecast, Publication, RunSeries, SeriesState
 
 QUANTILES = ("q025", "q100", "q250", "q500", "q750", "q900", "q975")
 MONTH_COLUMNS = ("month", "horizon", "mean", *QUANTILES, "in_season")
@@ -40,6 +40,7 @@ class SeriesForecast:
     status: str | None
     trained_through: dt.date | None
     months: list[tuple[object, ...]] = field(default_factory=list)
+    state: dict[str, Any] | None = None  # the engine's posterior about the last month it saw
 
 
 def _one_series(match: ColumnElement[bool]) -> Select[Any]:
@@ -73,6 +74,15 @@ def _one_series(match: ColumnElement[bool]) -> Select[Any]:
 
 _BY_ID = RawStatement(_one_series(Series.id == bindparam("ref")))
 _BY_KEY = RawStatement(_one_series(Series.key == bindparam("ref")))
+
+
+STATE_COLUMNS = ("month", "level", "p_shift_up", "p_shift_down", "p_outlier")
+_STATE = RawStatement(
+    select(*[getattr(SeriesState, c) for c in STATE_COLUMNS])
+    .where(SeriesState.run_id == bindparam("run"), SeriesState.series_id == bindparam("series"))
+    .order_by(SeriesState.month.desc())
+    .limit(1)
+)  # fmt: skip
 
 
 POINTER_SQL = {
@@ -125,6 +135,10 @@ def series_forecast(
     forecast.months = [
         (as_date(row[13]), *row[14:23], bool(row[23])) for row in rows if row[13] is not None
     ]
+    state = _STATE.rows(connection, {"run": forecast.run_id, "series": series.id})
+    if state:
+        forecast.state = dict(zip(STATE_COLUMNS, (as_date(state[0][0]), *state[0][1:]),
+                                  strict=True))  # fmt: skip
     return series, forecast
 
 

@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from service.forecasts.schemas import ForecastPoint, RunRead, SeasonEffectRead, SeriesForecast
+from service.forecasts.schemas import (
+    ForecastPoint,
+    OutlookRead,
+    RunRead,
+    SeasonEffectRead,
+    SeriesForecast,
+    StateRead,
+)
 from service.measures import EVENTS, PUBLICATION_IDS
 from service.series.orm import Series
 from service.series.repository import SeriesFilter
@@ -23,9 +30,11 @@ from service.series.repository import filter_series as series_conditions
 from service.training.orm import (
     BacktestForecast,
     Forecast,
+    Outlook,
     Publication,
     Run,
     RunSeries,
+    SeriesState,
 )
 
 
@@ -46,9 +55,10 @@ def published_runs(session: Session) -> dict[str, int]:
 
 def published_run(session: Session, measure: str = EVENTS) -> RunRead | None:
     run = session.scalar(
-        select(Run).join(Publication, Publication.run_id == Run.id)
+        select(Run)
+        .join(Publication, Publication.run_id == Run.id)
         .where(Publication.id == PUBLICATION_IDS[measure])
-    )  # fmt: skip
+    )
     return RunRead.model_validate(run) if run else None
 
 
@@ -159,9 +169,10 @@ def _points(
     session: Session, table: type[Forecast], run_id: int, series_id: int
 ) -> list[ForecastPoint]:
     rows = session.scalars(
-        select(table).where(table.run_id == run_id, table.series_id == series_id)
+        select(table)
+        .where(table.run_id == run_id, table.series_id == series_id)
         .order_by(table.month)
-    )  # fmt: skip
+    )
     return [ForecastPoint.model_validate(r) for r in rows]
 
 
@@ -176,17 +187,24 @@ def series_forecast(
         select(RunSeries, Series.key)
         .join(Series, Series.id == RunSeries.series_id)
         .where(RunSeries.run_id == run_id, RunSeries.series_id == series_id)
-    ).first()  # fmt: skip
+    ).first()
     if row is None:
         return None
     rs, key = row
     return SeriesForecast(
-        run_id=run_id, series_id=series_id, series_key=key, status=rs.status, model=rs.model,
-        trained_through=rs.trained_through, scores=rs.scores, failures=rs.failures,
-        summary=rs.summary, error=rs.error,
+        run_id=run_id,
+        series_id=series_id,
+        series_key=key,
+        status=rs.status,
+        model=rs.model,
+        trained_through=rs.trained_through,
+        scores=rs.scores,
+        failures=rs.failures,
+        summary=rs.summary,
+        error=rs.error,
         season=SeasonEffectRead.of(rs),
         points=_points(session, Forecast, run_id, series_id),
-    )  # fmt: skip
+    )
 
 
 def backtest_points(
@@ -222,3 +240,54 @@ def list_forecasts(
         query = query.where(Forecast.month == month)
     query = query.order_by(Series.key, Forecast.month).limit(limit).offset(offset)
     return [(key, ForecastPoint.model_validate(f)) for f, key in session.execute(query)]
+
+
+def outlooks(
+    session: Session,
+    series_ids: list[int],
+    measure: str = EVENTS,
+    months: int = 6,
+    run_id: int | None = None,
+) -> dict[int, OutlookRead]:
+    """The N-month outlook totals of many series in one run (default: the published one of
+    `measure`), by series id; series without one are left out."""
+    run_id = run_id if run_id is not None else published_run_id(session, measure)
+    if run_id is None or not series_ids:
+        return {}
+    out: dict[int, OutlookRead] = {}
+    for chunk in range(0, len(series_ids), 20_000):
+        rows = session.scalars(
+            select(Outlook).where(
+                Outlook.run_id == run_id,
+                Outlook.months == months,
+                Outlook.series_id.in_(series_ids[chunk : chunk + 20_000]),
+            )
+        )
+        out.update({r.series_id: OutlookRead.model_validate(r) for r in rows})
+    return out
+
+
+def series_outlook(
+    session: Session,
+    series_id: int,
+    measure: str = EVENTS,
+    months: int = 6,
+    run_id: int | None = None,
+) -> OutlookRead | None:
+    """A series' total over its next `months` months (3, 6 or 12) with its interval."""
+    return outlooks(session, [series_id], measure, months, run_id).get(series_id)
+
+
+def series_states(
+    session: Session, series_id: int, measure: str = EVENTS, run_id: int | None = None
+) -> list[StateRead]:
+    """The engine's shift and outlier posteriors of a series' recent months, oldest first."""
+    run_id = run_id if run_id is not None else published_run_id(session, measure)
+    if run_id is None:
+        return []
+    rows = session.scalars(
+        select(SeriesState)
+        .where(SeriesState.run_id == run_id, SeriesState.series_id == series_id)
+        .order_by(SeriesState.month)
+    )
+    return [StateRead.model_validate(r) for r in rows]

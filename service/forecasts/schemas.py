@@ -114,3 +114,34 @@ class SeriesForecast(BaseModel):
     season: SeasonEffectRead
     error: str | None
     points: list[ForecastPoint]
+
+
+class OutlookRead(BaseModel):
+    """The total of a series over its next N months, from the published run's joint paths."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    months: int = Field(description="How many months are summed (3, 6 or 12).")
+    first_month: dt.date = Field(description="The first month summed.")
+    mean: float = Field(description="Expected total: the sum of the monthly means.")
+    q025: float
+    q100: float = Field(description="Lower end of the 80 % interval of the total.")
+    q250: float
+    q500: float = Field(description="Median total.")
+    q750: float
+    q900: float = Field(description="Upper end of the 80 % interval of the total.")
+    q975: float
+
+
+class StateRead(BaseModel):
+    """What the engine believes about one recent month of a series, given all the run saw."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    month: dt.date
+    level: float = Field(description="The deseasonalized level (events or deaths per month).")
+    p_shift_up: float = Field(
+        description="Probability that the level shifted up in this month and stayed there."
+    )
+    p_shift_down: float = Field(description="Probability that the level shifted down and stayed.")
+    p_outlier: float = Field(description="Probability that the month was a one-off burst.")

@@ -60,34 +60,44 @@ def load_matrix(
     month (a month without an observation row is a zero), and NaN outside them. `measure` is
     `events` or `fatalities`.
     """
+    months, matrices = load_matrices(session, infos, (measure,))
+    return months, matrices[measure]
+
+
+def load_matrices(
+    session: Session, infos: Sequence[SeriesInfo], measures: Sequence[str]
+) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
+    """`load_matrix` for several measures (`events`, `fatalities`) in one query."""
     firsts = [i.first_month for i in infos]
     lasts = [i.last_complete_month for i in infos]
     if not infos or any(m is None for m in (*firsts, *lasts)):
         raise ValueError("every series needs coverage to be loaded")
-    column = {"events": Observation.events, "fatalities": Observation.fatalities}[measure]
+    by_name = {"events": Observation.events, "fatalities": Observation.fatalities}
+    columns = [by_name[m] for m in measures]
     start = int(_month_number(np.array([min(firsts)]))[0])  # type: ignore[type-var]
     first = _month_number(np.array(firsts)) - start
     last = _month_number(np.array(lasts)) - start
     width = int(last.max()) + 1
-    matrix = np.zeros((len(infos), width))
     span = np.arange(width)[None, :]
-    matrix[(span < first[:, None]) | (span > last[:, None])] = np.nan
+    outside = (span < first[:, None]) | (span > last[:, None])
+    matrices = {m: np.where(outside, np.nan, 0.0) for m in measures}
     row_of = {info.id: k for k, info in enumerate(infos)}
     ids = list(row_of)
     for chunk in range(0, len(ids), 20_000):  # keep each IN list a size every backend takes
         rows = session.execute(
-            select(Observation.series_id, Observation.month, column)
+            select(Observation.series_id, Observation.month, *columns)
             .where(Observation.series_id.in_(ids[chunk : chunk + 20_000]))
         ).all()  # fmt: skip
         if not rows:
             continue
-        frame = pd.DataFrame(rows, columns=["series_id", "month", "value"])
+        frame = pd.DataFrame(rows, columns=["series_id", "month", *measures])
         r = frame["series_id"].map(row_of).to_numpy()
         c = _month_number(frame["month"]) - start
         inside = (c >= first[r]) & (c <= last[r])
-        matrix[r[inside], c[inside]] = frame["value"].to_numpy(dtype=float)[inside]
+        for m in measures:
+            matrices[m][r[inside], c[inside]] = frame[m].to_numpy(dtype=float)[inside]
     months = pd.date_range(pd.Timestamp(min(firsts)), periods=width, freq="MS")  # type: ignore[type-var]
-    return months, matrix
+    return months, matrices
 
 
 def load_series(session: Session, infos: Sequence[SeriesInfo]) -> dict[int, pd.Series]:

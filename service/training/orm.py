@@ -89,8 +89,8 @@ class RunSeries(Base):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-class PredictiveColumns:
-    """The predictive distribution of one month, shared by live and backtest forecasts."""
+class QuantileColumns:
+    """A predictive distribution: its mean and its quantiles."""
 
     mean: Mapped[float] = mapped_column(Float)
     q025: Mapped[float] = mapped_column(Float)
@@ -100,12 +100,17 @@ class PredictiveColumns:
     q750: Mapped[float] = mapped_column(Float)
     q900: Mapped[float] = mapped_column(Float)
     q975: Mapped[float] = mapped_column(Float)
+
+
+class PredictiveColumns(QuantileColumns):
+    """The predictive distribution of one month, shared by live and backtest forecasts."""
+
     in_season: Mapped[bool] = mapped_column(Boolean)
 
 
 # The quantile columns, lowest first (q025 is the 2.5 % quantile): the one list readers use.
 QUANTILE_FIELDS: tuple[str, ...] = tuple(
-    name for name in PredictiveColumns.__annotations__ if name.startswith("q")
+    name for name in QuantileColumns.__annotations__ if name.startswith("q")
 )
 
 
@@ -140,6 +145,44 @@ class BacktestForecast(PredictiveColumns, Base):
     origin: Mapped[dt.date] = mapped_column(Date)  # last month the backtest fit saw
     horizon: Mapped[int] = mapped_column(Integer)
     observed: Mapped[int] = mapped_column(Integer)
+
+
+class Outlook(QuantileColumns, Base):
+    """The total of a series over its next 3, 6 or 12 months in a run, with its interval.
+
+    It comes from the same joint sample paths as the monthly forecasts: its mean is the sum of
+    the monthly means, and a parent's mean is the sum of its children's.
+    """
+
+    __tablename__ = "outlooks"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    months: Mapped[int] = mapped_column(Integer, primary_key=True)  # 3, 6 or 12
+    first_month: Mapped[dt.date] = mapped_column(Date)  # the first month summed
+
+
+class SeriesState(Base):
+    """The engine's posterior about one recent month of a series, given all the run saw.
+
+    `p_shift_up` / `p_shift_down`: the probability that the series' level shifted up / down in
+    that month (and stayed); `p_outlier`: that the month was a one-off burst; `level`: the
+    deseasonalized level the engine believes the series was at.
+    """
+
+    __tablename__ = "series_states"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    level: Mapped[float] = mapped_column(Float)
+    p_shift_up: Mapped[float] = mapped_column(Float)
+    p_shift_down: Mapped[float] = mapped_column(Float)
+    p_outlier: Mapped[float] = mapped_column(Float)
 
 
 PUBLICATION_ID = PUBLICATION_IDS["events"]  # the row of `publication` of the events' run

@@ -1,9 +1,12 @@
-"""Panels of series as the engine sees them: one per source and country, both trees in it.
+"""Panels of series as the engine sees them: one per source, every country in it.
 
-A panel holds the bottom series of both trees (region x event type, actor x region x event
-type) with their monthly counts inside coverage; the engine sums them up into every other
-level, so a panel's roll-ups are never fitted on their own. Older databases without region x
-event type series use the region totals as the geography tree's bottom.
+A panel holds the bottom series of both trees of each country (region x event type, actor x
+region x event type) with their monthly counts inside coverage; the engine sums them up into
+every other level, so a panel's roll-ups are never fitted on their own. One panel holds all a
+source's countries so that an actor active in several (JNIM in Mali and Burkina Faso) shares
+its season effect and every level's dynamics are learned across countries; each country keeps
+its own trees. Older databases without region x event type series use the region totals as
+the geography tree's bottom.
 """
 
 from __future__ import annotations
@@ -17,34 +20,42 @@ from sqlalchemy.orm import Session
 
 from models.panel.tree import ACTOR, GEOGRAPHY
 from service.series.repository import SeriesInfo
-from service.training.data import load_matrix
+from service.training.data import load_matrices
 
 ACTOR_LEVELS = ("actor_region_type", "actor_region", "actor_country")
 GEO_LEVELS = ("region_type", "region", "country")
-NodeKey = tuple[str, str | None, str | None, str | None]  # level, actor, region, event type
+# country, level, actor, region, event type
+NodeKey = tuple[str, str, str | None, str | None, str | None]
 
 
 @dataclass(frozen=True)
 class PanelData:
     """One panel's input to the engine (small and picklable: it travels to workers)."""
 
-    name: str  # source|country
-    country: str
-    labels: pd.DataFrame  # uid (series id), tree, actor, region, event_type
-    y: np.ndarray  # (n_bottoms, n_months)
+    name: str  # the source
+    labels: pd.DataFrame  # uid (series id), country, tree, actor, region, event_type, level
+    y: np.ndarray  # events (n_bottoms, n_months)
+    deaths: np.ndarray | None  # deaths, when the panel forecasts them
     start: str  # first month, YYYY-MM-DD
     series_ids: dict[NodeKey, int]  # every series of the panel by its node key
 
+    @property
+    def countries(self) -> list[str]:
+        return sorted(self.labels["country"].unique())
 
-def node_key(level: str, actor: object, region: object, event_type: object) -> NodeKey:
+
+def node_key(
+    country: object, level: str, actor: object, region: object, event_type: object
+) -> NodeKey:
     def clean(v: object) -> str | None:
         return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
-    return (level, clean(actor), clean(region), clean(event_type))
+    return (str(country), level, clean(actor), clean(region), clean(event_type))
 
 
 def panel_names(infos: Sequence[SeriesInfo]) -> list[str]:
-    return sorted({f"{i.source}|{i.country}" for i in infos})
+    """One panel per source."""
+    return sorted({i.source for i in infos})
 
 
 def bottoms_of(infos: Sequence[SeriesInfo]) -> list[SeriesInfo]:
@@ -70,21 +81,30 @@ def bottoms_of(infos: Sequence[SeriesInfo]) -> list[SeriesInfo]:
 def load_panel(
     session: Session, name: str, infos: Sequence[SeriesInfo], measure: str = "events"
 ) -> PanelData | None:
-    """Read one panel's bottoms (their events or their fatalities); None when it has none with
-    coverage."""
-    members = [i for i in infos if f"{i.source}|{i.country}" == name]
-    bottoms = [i for i in bottoms_of(members) if i.last_complete_month is not None]
+    """Read one source's bottoms in every country: their events, and their deaths when the
+    panel forecasts deaths (events x deaths per event); None when it has none with coverage."""
+    members = [i for i in infos if i.source == name]
+    bottoms: list[SeriesInfo] = []
+    for country in sorted({i.country for i in members}):
+        in_country = [i for i in members if i.country == country]
+        bottoms += [i for i in bottoms_of(in_country) if i.last_complete_month is not None]
     if not bottoms:
         return None
-    months, y = load_matrix(session, bottoms, measure)
+    wanted = ("events", "fatalities") if measure == "fatalities" else ("events",)
+    months, values = load_matrices(session, bottoms, wanted)
     start = months[0]
-    labels = pd.DataFrame({
-        "uid": [i.id for i in bottoms],
-        "tree": [ACTOR if i.actor else GEOGRAPHY for i in bottoms],
-        "actor": [i.actor for i in bottoms],
-        "region": [i.region for i in bottoms],
-        "event_type": [i.event_type for i in bottoms],
-        "level": [i.level for i in bottoms],
-    })  # fmt: skip
-    ids = {node_key(i.level, i.actor, i.region, i.event_type): i.id for i in members}
-    return PanelData(name, members[0].country, labels, y, start.date().isoformat(), ids)
+    labels = pd.DataFrame(
+        {
+            "uid": [i.id for i in bottoms],
+            "country": [i.country for i in bottoms],
+            "tree": [ACTOR if i.actor else GEOGRAPHY for i in bottoms],
+            "actor": [i.actor for i in bottoms],
+            "region": [i.region for i in bottoms],
+            "event_type": [i.event_type for i in bottoms],
+            "level": [i.level for i in bottoms],
+        }
+    )
+    ids = {node_key(i.country, i.level, i.actor, i.region, i.event_type): i.id for i in members}
+    return PanelData(
+        name, labels, values["events"], values.get("fatalities"), start.date().isoformat(), ids
+    )

@@ -30,8 +30,21 @@ from service.bulk import insert_frame
 from service.ingest.orm import utcnow
 from service.measures import EVENTS, MEASURES, PUBLICATION_IDS
 from service.training.lock import Lease, LockLost
-from service.training.orm import BacktestForecast, Forecast, Lock, Publication, Run, RunSeries
+from service.training.orm import (
+    BacktestForecast,
+    Forecast,
+    Lock,
+    Outlook,
+    Publication,
+    Run,
+    RunSeries,
+    SeriesState,
+)
 from service.training.work import finite_or_none
+
+# What a run writes per series beside `run_series`, dropped with a failed run and carried by a
+# scoped one.
+SERIES_TABLES = (Forecast, BacktestForecast, Outlook, SeriesState)
 
 RUNNING, PUBLISHED, SUPERSEDED, FAILED = "running", "published", "superseded", "failed"
 READABLE = (PUBLISHED, SUPERSEDED)
@@ -40,17 +53,30 @@ READABLE = (PUBLISHED, SUPERSEDED)
 def published_run(session: Session, measure: str = EVENTS) -> Run | None:
     """Return the run of `measure` readers currently see, if any."""
     return session.scalar(
-        select(Run).join(Publication, Publication.run_id == Run.id)
+        select(Run)
+        .join(Publication, Publication.run_id == Run.id)
         .where(Publication.id == PUBLICATION_IDS[measure])
-    )  # fmt: skip
+    )
 
 
 def create_run(
-    session: Session, *, measure: str = EVENTS, executor: str, params: dict[str, Any],
-    signature: str, n_series: int,
-) -> Run:  # fmt: skip
-    run = Run(status=RUNNING, measure=measure, executor=executor, params=params,
-              data_signature=signature, n_series=n_series, n_failed=0)  # fmt: skip
+    session: Session,
+    *,
+    measure: str = EVENTS,
+    executor: str,
+    params: dict[str, Any],
+    signature: str,
+    n_series: int,
+) -> Run:
+    run = Run(
+        status=RUNNING,
+        measure=measure,
+        executor=executor,
+        params=params,
+        data_signature=signature,
+        n_series=n_series,
+        n_failed=0,
+    )
     session.add(run)
     session.flush()
     return run
@@ -66,9 +92,12 @@ def abandon_orphans(session: Session) -> list[int]:
         session.execute(
             update(Run)
             .where(Run.id.in_(ids))
-            .values(status=FAILED, finished_at=utcnow(),
-                    message="abandoned: the training process stopped before finishing")
-        )  # fmt: skip
+            .values(
+                status=FAILED,
+                finished_at=utcnow(),
+                message="abandoned: the training process stopped before finishing",
+            )
+        )
         _drop_forecasts(session, ids)
     return ids
 
@@ -83,7 +112,7 @@ def fail_run(session: Session, run_id: int, message: str) -> None:
 
 
 def _drop_forecasts(session: Session, run_ids: Sequence[int]) -> None:
-    for table in (Forecast, BacktestForecast):
+    for table in SERIES_TABLES:
         session.execute(delete(table).where(table.run_id.in_(list(run_ids))))
 
 
@@ -93,39 +122,54 @@ def write_results(
     results: Sequence[dict[str, Any]],
     forecast: pd.DataFrame | None = None,
     backtest: pd.DataFrame | None = None,
+    outlook: pd.DataFrame | None = None,
+    states: pd.DataFrame | None = None,
 ) -> int:
-    """Bulk-insert a panel's series results and forecast frames; return failures."""
+    """Bulk-insert a panel's series results, forecasts, outlooks and states; return failures."""
     if not results:
         return 0
     series_rows: list[dict[str, Any]] = []
     for r in results:
         season = r.get("season") or {}
-        series_rows.append({
-            "run_id": run_id, "series_id": r["series_id"], "status": r["status"],
-            "model": r["model"], "trained_through": r["trained_through"],
-            "scores": json.dumps(r["scores"]), "failures": json.dumps(r["failures"]),
-            "summary": json.dumps(r["summary"]),
-            "season_rate_ratio": finite_or_none(season.get("rate_ratio")),
-            "season_ci_low": finite_or_none(season.get("ci_low")),
-            "season_ci_high": finite_or_none(season.get("ci_high")),
-            "season_p_value": finite_or_none(season.get("p_value")),
-            "season_pooled": season.get("pooled") if season else None,
-            "season_status": season.get("status"),
-            "season_raw_rate_ratio": finite_or_none(season.get("raw_rate_ratio")),
-            "season_raw_ci_low": finite_or_none(season.get("raw_ci_low")),
-            "season_raw_ci_high": finite_or_none(season.get("raw_ci_high")),
-            "season_events_in": finite_or_none(season.get("events_in")),
-            "season_events_out": finite_or_none(season.get("events_out")),
-            "season_months_in": _int_or_none(season.get("months_in")),
-            "season_months_out": _int_or_none(season.get("months_out")),
-            "trained_in_run_id": None,
-            "error": r["error"], "seconds": float(r["seconds"]),
-        })  # fmt: skip
+        series_rows.append(
+            {
+                "run_id": run_id,
+                "series_id": r["series_id"],
+                "status": r["status"],
+                "model": r["model"],
+                "trained_through": r["trained_through"],
+                "scores": json.dumps(r["scores"]),
+                "failures": json.dumps(r["failures"]),
+                "summary": json.dumps(r["summary"]),
+                "season_rate_ratio": finite_or_none(season.get("rate_ratio")),
+                "season_ci_low": finite_or_none(season.get("ci_low")),
+                "season_ci_high": finite_or_none(season.get("ci_high")),
+                "season_p_value": finite_or_none(season.get("p_value")),
+                "season_pooled": season.get("pooled") if season else None,
+                "season_status": season.get("status"),
+                "season_raw_rate_ratio": finite_or_none(season.get("raw_rate_ratio")),
+                "season_raw_ci_low": finite_or_none(season.get("raw_ci_low")),
+                "season_raw_ci_high": finite_or_none(season.get("raw_ci_high")),
+                "season_events_in": finite_or_none(season.get("events_in")),
+                "season_events_out": finite_or_none(season.get("events_out")),
+                "season_months_in": _int_or_none(season.get("months_in")),
+                "season_months_out": _int_or_none(season.get("months_out")),
+                "trained_in_run_id": None,
+                "error": r["error"],
+                "seconds": float(r["seconds"]),
+            }
+        )
     frame = pd.DataFrame(series_rows)
     for column in ("season_months_in", "season_months_out", "trained_in_run_id"):
         frame[column] = frame[column].astype("Int64")  # NULLs must not turn counts into floats
     insert_frame(session, cast(Table, RunSeries.__table__), frame)
-    for table, rows in ((Forecast, forecast), (BacktestForecast, backtest)):
+    frames = (
+        (Forecast, forecast),
+        (BacktestForecast, backtest),
+        (Outlook, outlook),
+        (SeriesState, states),
+    )
+    for table, rows in frames:
         if rows is not None and not rows.empty:
             insert_frame(session, cast(Table, table.__table__), rows.assign(run_id=run_id))
     return sum(r["status"] == FAILED for r in results)
@@ -148,12 +192,12 @@ def carry_over(session: Session, run_id: int, previous_run_id: int) -> int:
     run that computed them stays named in `trained_in_run_id`.
     """
     fresh = select(RunSeries.series_id).where(RunSeries.run_id == run_id)
-    for table in (Forecast, BacktestForecast):
+    for table in SERIES_TABLES:
         t = cast(Table, table.__table__)
         columns = [c.name for c in t.columns]
-        source = select(*[literal(run_id).label("run_id") if c == "run_id" else t.c[c]
-                          for c in columns]).where(
-            t.c.run_id == previous_run_id, t.c.series_id.not_in(fresh))  # fmt: skip
+        source = select(
+            *[literal(run_id).label("run_id") if c == "run_id" else t.c[c] for c in columns]
+        ).where(t.c.run_id == previous_run_id, t.c.series_id.not_in(fresh))
         session.execute(insert(t).from_select(columns, source))
     t = cast(Table, RunSeries.__table__)
     columns = [c.name for c in t.columns]
@@ -178,17 +222,22 @@ def publish(session: Session, run: Run, lease: Lease) -> None:
     The lease is checked in the same transaction (a fencing check): a run whose lease lapsed
     and was taken over must not overwrite the newer holder's publication.
     """
-    held = cast(CursorResult[Any], session.execute(
-        update(Lock).where(Lock.name == lease.name, Lock.owner == lease.owner)
-        .values(expires_at=lease.expires_at)
-    ))  # fmt: skip
+    held = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Lock)
+            .where(Lock.name == lease.name, Lock.owner == lease.owner)
+            .values(expires_at=lease.expires_at)
+        ),
+    )
     if held.rowcount != 1:
         raise LockLost(f"run {run.id} lost its lease before publishing; not published")
     now = utcnow()
     session.execute(
-        update(Run).where(Run.status == PUBLISHED, Run.measure == run.measure)
+        update(Run)
+        .where(Run.status == PUBLISHED, Run.measure == run.measure)
         .values(status=SUPERSEDED)
-    )  # fmt: skip
+    )
     pointer_id = PUBLICATION_IDS[run.measure]
     pointer = session.get(Publication, pointer_id)
     if pointer is None:
@@ -210,17 +259,24 @@ def apply_retention(session: Session, keep: int) -> list[int]:
     published = set(session.scalars(select(Publication.run_id)))
     old: list[int] = []
     for measure in MEASURES:
-        readable = list(session.scalars(
-            select(Run.id).where(Run.status.in_(READABLE), Run.measure == measure)
-            .order_by(Run.id.desc())
-        ))  # fmt: skip
+        readable = list(
+            session.scalars(
+                select(Run.id)
+                .where(Run.status.in_(READABLE), Run.measure == measure)
+                .order_by(Run.id.desc())
+            )
+        )
         old += [run_id for run_id in readable[keep:] if run_id not in published]
     if not old:
         return []
-    session.execute(delete(BacktestForecast).where(BacktestForecast.run_id.in_(old)))
+    for table in (BacktestForecast, Outlook, SeriesState):
+        session.execute(delete(table).where(table.run_id.in_(old)))
     scored = exists().where(
-        and_(RunScore.run_id == Forecast.run_id, RunScore.series_id == Forecast.series_id,
-             RunScore.month == Forecast.month)
-    )  # fmt: skip
+        and_(
+            RunScore.run_id == Forecast.run_id,
+            RunScore.series_id == Forecast.series_id,
+            RunScore.month == Forecast.month,
+        )
+    )
     session.execute(delete(Forecast).where(Forecast.run_id.in_(old), scored))
     return old

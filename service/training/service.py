@@ -66,7 +66,6 @@ class TrainRequest:
     def from_settings(cls, settings: Settings, **overrides: Any) -> TrainRequest:
         base = cls(
             min_events=settings.train_min_events,
-            config=PanelConfig(trend=settings.train_trend),
             executor=settings.train_executor,
             workers=settings.train_workers,
             dask_address=settings.dask_address,
@@ -108,8 +107,10 @@ class TrainOutcome:
         if self.scope:
             what = ", ".join(f"{k}={v}" for k, v in sorted(self.scope.items()))
             scope = f" (scope {what}; {self.carried} other series kept their forecasts)"
-        return (f"{self.measure} run {self.run_id} published{scope}: {self.n_series} series, "
-                f"{self.n_failed} failed, {self.seconds:.1f} s ({self.coverage})")  # fmt: skip
+        return (
+            f"{self.measure} run {self.run_id} published{scope}: {self.n_series} series, "
+            f"{self.n_failed} failed, {self.seconds:.1f} s ({self.coverage})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -143,9 +144,10 @@ class MeasuresOutcome:
             "failures": [f for o in self.outcomes for f in o.failures][:50],
             "abandoned": [a for o in self.outcomes for a in o.abandoned],
             "skipped": self.skipped,
-            "runs": [{k: v for k, v in o.to_dict().items() if k != "failures"}
-                     for o in self.outcomes],
-        }  # fmt: skip
+            "runs": [
+                {k: v for k, v in o.to_dict().items() if k != "failures"} for o in self.outcomes
+            ],
+        }
 
 
 def train_measures(
@@ -168,9 +170,15 @@ def train_measures(
     for k, measure in enumerate(chosen):
         step = None if progress is None else _offset(progress, k, len(chosen))
         try:
-            result.outcomes.append(train(engine, settings,
-                                         dataclasses.replace(request, measure=measure),
-                                         progress=step, on_started=on_started))  # fmt: skip
+            result.outcomes.append(
+                train(
+                    engine,
+                    settings,
+                    dataclasses.replace(request, measure=measure),
+                    progress=step,
+                    on_started=on_started,
+                )
+            )
         except StaleData as why:
             result.skipped[measure] = str(why)
     if not result.outcomes:
@@ -206,18 +214,33 @@ def train(
             try:
                 n_failed, failures = _fit_all(engine, request, run_id, infos, progress)
                 heartbeat.check()
-                carried = _publish(engine, run_id, lease, n_failed, len(infos),
-                                   settings.run_retention,
-                                   previous if request.scope() else None)  # fmt: skip
+                carried = _publish(
+                    engine,
+                    run_id,
+                    lease,
+                    n_failed,
+                    len(infos),
+                    settings.run_retention,
+                    previous if request.scope() else None,
+                )
             except BaseException as error:
                 with session_scope(engine) as session:
                     repo.fail_run(session, run_id, f"{type(error).__name__}: {error}")
                 raise
     finally:
         lease.release()
-    return TrainOutcome(run_id, len(infos), n_failed, time.perf_counter() - started,
-                        coverage_text(infos), failures, abandoned, request.scope(),
-                        carried, request.measure)  # fmt: skip
+    return TrainOutcome(
+        run_id,
+        len(infos),
+        n_failed,
+        time.perf_counter() - started,
+        coverage_text(infos),
+        failures,
+        abandoned,
+        request.scope(),
+        carried,
+        request.measure,
+    )
 
 
 def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesInfo], int | None]:
@@ -242,16 +265,23 @@ def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesI
             session,
             measure=request.measure,
             executor=request.executor,
-            params={**params, "workers": request.workers, "force": request.force,
-                    "scope": request.scope()},
+            params={
+                **params,
+                "workers": request.workers,
+                "force": request.force,
+                "scope": request.scope(),
+            },
             signature=signature,
             n_series=len(infos),
-        )  # fmt: skip
+        )
         return run.id, infos, current.id if current is not None else None
 
 
 def _tasks(
-    engine: Engine, request: TrainRequest, infos: Sequence[SeriesInfo]
+    engine: Engine,
+    request: TrainRequest,
+    infos: Sequence[SeriesInfo],
+    everything: Sequence[SeriesInfo],
 ) -> Iterator[PanelTask]:
     """Yield one task per panel (source x country) that holds a series in scope.
 
@@ -260,8 +290,6 @@ def _tasks(
     """
     scope = frozenset(i.id for i in infos)
     names = panel_names(infos)
-    with session_scope(engine) as session:
-        everything = select_series(session, SeriesFilter(), 0)
     for name in names:
         with session_scope(engine) as session:
             panel = load_panel(session, name, everything, request.measure)
@@ -277,6 +305,9 @@ def _fit_all(
     progress: Progress | None,
 ) -> tuple[int, list[tuple[str, str]]]:
     keys = {info.id: info.key for info in infos}
+    with session_scope(engine) as session:  # the catalogue, read once for the whole run
+        everything = select_series(session, SeriesFilter(), 0)
+    country_of = {i.id: i.country for i in everything}
     executor = make_executor(
         request.executor, workers=request.workers, dask_address=request.dask_address
     )
@@ -284,16 +315,30 @@ def _fit_all(
     failures: list[tuple[str, str]] = []
     calibration: dict[str, Any] = {}
     try:
-        for output in executor.map_unordered(train_panel, _tasks(engine, request, infos)):
+        for output in executor.map_unordered(
+            train_panel, _tasks(engine, request, infos, everything)
+        ):
             calibration.update(output.calibration)
-            failures.extend((keys[r["series_id"]], r["error"]) for r in output.results
-                            if r["status"] == repo.FAILED)  # fmt: skip
-            with session_scope(engine) as session:
-                n_failed += repo.write_results(session, run_id, output.results,
-                                               output.forecast, output.backtest)  # fmt: skip
-            done += len(output.results)
-            if progress is not None:
-                progress(done, len(infos))
+            failures.extend(
+                (keys[r["series_id"]], r["error"])
+                for r in output.results
+                if r["status"] == repo.FAILED
+            )
+            # one transaction per country: bounded writes, and progress a reader can see
+            for part in output.by_country(country_of):
+                with session_scope(engine) as session:
+                    n_failed += repo.write_results(
+                        session,
+                        run_id,
+                        part.results,
+                        part.forecast,
+                        part.backtest,
+                        part.outlook,
+                        part.states,
+                    )
+                done += len(part.results)
+                if progress is not None:
+                    progress(done, len(infos))
         with session_scope(engine) as session:
             repo.record_calibration(session, run_id, calibration)
     finally:
@@ -302,9 +347,14 @@ def _fit_all(
 
 
 def _publish(
-    engine: Engine, run_id: int, lease: Lease, n_failed: int, n_series: int, retention: int,
+    engine: Engine,
+    run_id: int,
+    lease: Lease,
+    n_failed: int,
+    n_series: int,
+    retention: int,
     carry_from: int | None,
-) -> int:  # fmt: skip
+) -> int:
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
         assert run is not None
@@ -316,6 +366,11 @@ def _publish(
         carried = run.n_carried or 0
         repo.publish(session, run, lease)
         trimmed = repo.apply_retention(session, retention)
-    log.info("published run %s (%s series, %s failed); trimmed runs %s",
-             run_id, n_series, n_failed, trimmed)  # fmt: skip
+    log.info(
+        "published run %s (%s series, %s failed); trimmed runs %s",
+        run_id,
+        n_series,
+        n_failed,
+        trimmed,
+    )
     return carried

@@ -46,6 +46,30 @@ class PanelOutput:
     forecast: pd.DataFrame  # series_id + the `forecasts` columns
     backtest: pd.DataFrame  # series_id + the `backtest_forecasts` columns
     calibration: dict[str, Any] = field(default_factory=dict)
+    outlook: pd.DataFrame = field(default_factory=pd.DataFrame)  # the `outlooks` columns
+    states: pd.DataFrame = field(default_factory=pd.DataFrame)  # the `series_states` columns
+
+    def by_country(self, country_of: dict[int, str]) -> list[PanelOutput]:
+        """The same output split by the country of each series, in country order."""
+        countries = sorted({country_of[r["series_id"]] for r in self.results})
+        parts = []
+        for country in countries:
+            ids = {r["series_id"] for r in self.results if country_of[r["series_id"]] == country}
+
+            def rows(frame: pd.DataFrame, ids: set[int] = ids) -> pd.DataFrame:
+                return frame[frame["series_id"].isin(ids)] if not frame.empty else frame
+
+            parts.append(
+                PanelOutput(
+                    [r for r in self.results if r["series_id"] in ids],
+                    rows(self.forecast),
+                    rows(self.backtest),
+                    {},
+                    rows(self.outlook),
+                    rows(self.states),
+                )
+            )
+        return parts
 
 
 def train_panel(task: PanelTask) -> PanelOutput:
@@ -60,8 +84,9 @@ def train_panel(task: PanelTask) -> PanelOutput:
     trained_through = months[-1].date().isoformat()
     wanted = [sid for sid in p.series_ids.values() if task.scope is None or sid in task.scope]
     try:
-        engine = PanelEngine(p.labels, p.y, months, country=p.country, name=p.name,
-                             config=task.config)  # fmt: skip
+        engine = PanelEngine(
+            p.labels, p.y, months, deaths=p.deaths, name=p.name, config=task.config
+        )
         result = engine.run()
     except Exception as error:  # the panel fails, the run goes on
         failed = [_failed(sid, trained_through, _describe(error)) for sid in sorted(wanted)]
@@ -71,9 +96,18 @@ def train_panel(task: PanelTask) -> PanelOutput:
 
 
 def _failed(series_id: int, trained_through: str, error: str) -> dict[str, Any]:
-    return {"series_id": series_id, "status": "failed", "model": None,
-            "trained_through": trained_through, "scores": {}, "failures": {}, "summary": {},
-            "error": error, "season": None, "seconds": 0.0}  # fmt: skip
+    return {
+        "series_id": series_id,
+        "status": "failed",
+        "model": None,
+        "trained_through": trained_through,
+        "scores": {},
+        "failures": {},
+        "summary": {},
+        "error": error,
+        "season": None,
+        "seconds": 0.0,
+    }
 
 
 def _output(
@@ -82,16 +116,22 @@ def _output(
     p = task.panel
     nodes = result.nodes
     node_ids = [
-        p.series_ids.get(node_key(r.level, r.actor, r.region, r.event_type))
+        p.series_ids.get(node_key(r.country, r.level, r.actor, r.region, r.event_type))
         for r in nodes.itertuples(index=False)
     ]
-    keep = {n: sid for n, sid in enumerate(node_ids)
-            if sid is not None and (task.scope is None or sid in task.scope)}  # fmt: skip
+    keep = {
+        n: sid
+        for n, sid in enumerate(node_ids)
+        if sid is not None and (task.scope is None or sid in task.scope)
+    }
     scores: dict[int, dict[str, Any]] = {}
     for row in result.scores.itertuples(index=False):
         scores.setdefault(int(row.node), {})[str(row.model)] = {
-            "crps": row.crps, "coverage_80": row.coverage_80, "coverage_95": row.coverage_95,
-            "n": int(row.n)}  # fmt: skip
+            "crps": row.crps,
+            "coverage_80": row.coverage_80,
+            "coverage_95": row.coverage_95,
+            "n": int(row.n),
+        }
     season = result.season.set_index("node").to_dict("index")
     summary = result.summary.set_index("node").to_dict("index")
     node_rows = nodes.to_dict("records")
@@ -99,33 +139,67 @@ def _output(
     for n, sid in keep.items():
         s = season[n]
         node = node_rows[n]
-        out.append({
-            "series_id": sid, "status": "ok", "model": ENGINE,
-            "trained_through": trained_through,
-            "scores": to_jsonable(scores.get(n, {})),
-            "failures": {},
-            "summary": to_jsonable({
-                "engine": ENGINE, "panel": p.name, "tree": node["tree"],
-                "bottom": bool(node["bottom"] >= 0), **summary[n],
-                "season_tau": result.tau.get(node["tree"]),
-            }),
-            "error": None,
-            "season": to_jsonable({
-                "rate_ratio": s["rate_ratio"], "ci_low": s["ci_low"], "ci_high": s["ci_high"],
-                "p_value": s["p_value"], "pooled": True, "status": s["status"],
-                "raw_rate_ratio": s["raw_rate_ratio"], "raw_ci_low": s["raw_ci_low"],
-                "raw_ci_high": s["raw_ci_high"], "events_in": s["events_in"],
-                "events_out": s["events_out"], "months_in": s["months_in"],
-                "months_out": s["months_out"],
-            }),
-            "seconds": seconds,
-        })  # fmt: skip
+        out.append(
+            {
+                "series_id": sid,
+                "status": "ok",
+                "model": ENGINE,
+                "trained_through": trained_through,
+                "scores": to_jsonable(scores.get(n, {})),
+                "failures": {},
+                "summary": to_jsonable(
+                    {
+                        "engine": ENGINE,
+                        "panel": p.name,
+                        "tree": node["tree"],
+                        "bottom": bool(node["bottom"] >= 0),
+                        **summary[n],
+                        "season_tau": result.tau.get(node["tree"]),
+                    }
+                ),
+                "error": None,
+                "season": to_jsonable(
+                    {
+                        "rate_ratio": s["rate_ratio"],
+                        "ci_low": s["ci_low"],
+                        "ci_high": s["ci_high"],
+                        "p_value": s["p_value"],
+                        "pooled": True,
+                        "status": s["status"],
+                        "raw_rate_ratio": s["raw_rate_ratio"],
+                        "raw_ci_low": s["raw_ci_low"],
+                        "raw_ci_high": s["raw_ci_high"],
+                        "events_in": s["events_in"],
+                        "events_out": s["events_out"],
+                        "months_in": s["months_in"],
+                        "months_out": s["months_out"],
+                    }
+                ),
+                "seconds": seconds,
+            }
+        )
     return PanelOutput(
         out,
         _table(result.forecast, keep, ["horizon"]),
         _table(result.backtest, keep, ["origin", "horizon", "observed"]),
-        {p.name: to_jsonable(result.calibration)},
+        {p.name: to_jsonable({**result.calibration, "dynamics": result.dynamics})},
+        _keyed(result.outlook, keep, ["months", "first_month", "mean", *QUANTILE_COLUMNS]),
+        _keyed(result.states, keep, ["month", "level", "p_shift_up", "p_shift_down", "p_outlier"]),
     )
+
+
+def _keyed(frame: pd.DataFrame, keep: dict[int, int], columns: list[str]) -> pd.DataFrame:
+    """The engine's rows of the kept nodes keyed by series id, with the table's column names."""
+    frame = frame[frame["node"].isin(list(keep))]
+    out = pd.DataFrame({"series_id": frame["node"].map(keep).to_numpy()})
+    names = dict(zip(QUANTILE_COLUMNS, QUANTILE_FIELDS, strict=True))
+    for column in columns:
+        values = frame[column]
+        if column in ("month", "first_month"):
+            out[column] = pd.DatetimeIndex(values).strftime("%Y-%m-%d")
+        else:
+            out[names.get(column, column)] = values.to_numpy()
+    return out
 
 
 def _table(frame: pd.DataFrame, keep: dict[int, int], extra: list[str]) -> pd.DataFrame:
@@ -133,11 +207,13 @@ def _table(frame: pd.DataFrame, keep: dict[int, int], extra: list[str]) -> pd.Da
     if frame.empty:
         return pd.DataFrame()
     frame = frame[frame["node"].isin(list(keep))]
-    out = pd.DataFrame({
-        "series_id": frame["node"].map(keep).to_numpy(),
-        "month": pd.DatetimeIndex(frame["month"]).strftime("%Y-%m-%d"),
-        "mean": frame["mean"].to_numpy(dtype=float),
-    })  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "series_id": frame["node"].map(keep).to_numpy(),
+            "month": pd.DatetimeIndex(frame["month"]).strftime("%Y-%m-%d"),
+            "mean": frame["mean"].to_numpy(dtype=float),
+        }
+    )
     for column, field_name in zip(QUANTILE_COLUMNS, QUANTILE_FIELDS, strict=True):
         out[field_name] = frame[column].to_numpy(dtype=float)
     out["in_season"] = frame["in_season"].to_numpy(dtype=bool)

@@ -35,14 +35,28 @@ def simulate(
             if surge == region:  # one rainy season surged five-fold
                 mean = mean * np.where((MONTHS.year == 2019) & (_share(region) > 0.5), 5.0, 1.0)
             counts = rng.negative_binomial(5, 5 / (5 + mean)).astype(float)
-            labels.append({"uid": len(labels), "tree": "actor", "actor": "JNIM",
-                           "region": region, "event_type": etype})  # fmt: skip
+            labels.append(
+                {
+                    "uid": len(labels),
+                    "tree": "actor",
+                    "actor": "JNIM",
+                    "region": region,
+                    "event_type": etype,
+                }
+            )
             rows.append(counts)
     actor_rows = np.array(rows)
     for k, region in enumerate(log_rr):
         for j, etype in enumerate(("Battles", "Violence against civilians")):
-            labels.append({"uid": len(labels), "tree": "geography", "actor": None,
-                           "region": region, "event_type": etype})  # fmt: skip
+            labels.append(
+                {
+                    "uid": len(labels),
+                    "tree": "geography",
+                    "actor": None,
+                    "region": region,
+                    "event_type": etype,
+                }
+            )
             rows.append(actor_rows[2 * k + j])
     return pd.DataFrame(labels), np.array(rows)
 
@@ -85,9 +99,23 @@ def test_sparse_or_one_sided_series_say_insufficient_data_never_a_wild_number() 
     labels, y = simulate(dict.fromkeys(REGIONS[:3], 0.0), base=5.0, seed=2)
     one_sided = np.zeros(len(MONTHS))
     one_sided[(_share("Kidal") == 0) & (np.arange(len(MONTHS)) % 7 == 0)] = 1.0  # dry only
-    labels = pd.concat([labels, pd.DataFrame([{"uid": 99, "tree": "actor", "actor": "Koglweogo",
-                                               "region": "Kidal", "event_type": "Battles"}])],
-                       ignore_index=True)  # fmt: skip
+    labels = pd.concat(
+        [
+            labels,
+            pd.DataFrame(
+                [
+                    {
+                        "uid": 99,
+                        "tree": "actor",
+                        "actor": "Koglweogo",
+                        "region": "Kidal",
+                        "event_type": "Battles",
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     y = np.vstack([y, one_sided])
     result = run(labels, y)
     season = result.nodes.join(result.season.set_index("node"))
@@ -148,18 +176,25 @@ def test_raw_effect_recovers_a_known_ratio() -> None:
 
 def test_calibration_widens_overconfident_forecasts_and_leaves_calibrated_ones() -> None:
     rng = np.random.default_rng(0)
-    n = 4000
-    horizon = rng.integers(1, 13, n)
+    n = 6000
+    band = rng.integers(0, 3, n)
+    group = rng.integers(0, 2, n)
     mean = np.full(n, 20.0)
     levels = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
     uniform = rng.uniform(size=n)
-    calibrated = Calibration.fit(uniform, uniform, horizon, mean, levels)
-    np.testing.assert_allclose(calibrated.table[:, 3], np.tile(levels, (3, 1)), atol=0.03)
-    # outcomes fall in the tails far more often than the forecast says: widen
-    spread = np.clip(0.5 + (uniform - 0.5) * 1.8, 0, 1)
-    wide = Calibration.fit(spread, spread, horizon, mean, levels)
-    assert (wide.table[:, 3, 0] < 0.02).all()
-    assert (wide.table[:, 3, -1] > 0.98).all()
+    names, bands = ("country", "region"), ("1-3", "4-6", "7-12")
+    calibrated = Calibration.fit(uniform, uniform, group, band, mean, levels, names, bands)
+    np.testing.assert_allclose(calibrated.table[:, :, 3], np.tile(levels, (2, 3, 1)), atol=0.03)
+    # the country totals' outcomes fall in the tails far more often than forecast: widen those
+    spread = np.where(group == 0, np.clip(0.5 + (uniform - 0.5) * 1.8, 0, 1), uniform)
+    wide = Calibration.fit(spread, spread, group, band, mean, levels, names, bands)
+    assert (wide.table[0, :, 3, 0] < 0.02).all()
+    assert (wide.table[0, :, 3, -1] > 0.98).all()
+    np.testing.assert_allclose(wide.table[1, :, 3], np.tile(levels, (3, 1)), atol=0.04)
+    # the inverse map takes an adjusted level back to its nominal one
+    adj = wide.adjusted(np.zeros(3, int), np.arange(3), np.full(3, 20.0))[:, 1]
+    back = wide.calibrated_pit(adj, np.zeros(3, int), np.arange(3), np.full(3, 20.0))
+    np.testing.assert_allclose(back, 0.1, atol=1e-9)
 
 
 def test_vectorized_peers_equal_the_per_series_baselines() -> None:
@@ -178,22 +213,113 @@ def test_vectorized_peers_equal_the_per_series_baselines() -> None:
         np.testing.assert_allclose(nc_q[i], last[list(QUANTILE_COLUMNS)].to_numpy())
 
 
-def test_the_optional_damped_trend_follows_growth_and_flattens() -> None:
-    rng = np.random.default_rng(7)
-    growth = np.exp(np.linspace(0, 1.5, len(MONTHS)))
-    y = rng.poisson(np.outer(np.full(2, 12.0), growth)).astype(float)
-    labels = pd.DataFrame([
-        {"uid": 0, "tree": "actor", "actor": "JNIM", "region": "Mopti", "event_type": "Battles"},
-        {"uid": 1, "tree": "geography", "actor": None, "region": "Mopti", "event_type": "Battles"},
-    ])  # fmt: skip
-    flat = run(labels, y)
-    trended = run(labels, y, PanelConfig(n_samples=200, backtest_samples=100,
-                                         backtest_origins=4, trend=True))  # fmt: skip
-    pick = (flat.forecast["node"] == 0) & flat.forecast["horizon"].isin([1, 12])
-    flat_means = flat.forecast[pick]["mean"].to_numpy()
-    trend_means = trended.forecast[pick]["mean"].to_numpy()
-    dry = ~flat.forecast[pick]["in_season"].to_numpy()
-    assert dry.all()  # January and December: no season term in the comparison
-    assert trend_means[1] > trend_means[0]  # still rising a year ahead
-    assert trend_means[1] / trend_means[0] < growth[-1] / growth[-13]  # but damped
-    assert flat_means[1] == pytest.approx(flat_means[0], rel=1e-9)
+def _one_bottom(y: np.ndarray, actor: str = "JNIM", country: str = "Mali") -> pd.DataFrame:
+    """One actor's bottoms, a region each (and two event types past six regions)."""
+    types = ("Battles", "Violence against civilians")
+    return pd.DataFrame(
+        [
+            {
+                "uid": k,
+                "country": country,
+                "tree": "actor",
+                "actor": actor,
+                "region": REGIONS[k % 6],
+                "event_type": types[k // 6],
+            }
+            for k in range(len(y))
+        ]
+    )
+
+
+def test_outlook_totals_add_up_and_are_narrower_than_summed_months() -> None:
+    labels, y = simulate(dict.fromkeys(REGIONS[:3], -0.4), base=6.0, seed=8)
+    result = run(labels, y)
+    fc, out = result.forecast, result.outlook
+    for months in (3, 6, 12):
+        part = out[out["months"] == months].set_index("node")
+        summed = fc[fc["horizon"] <= months].groupby("node")["mean"].sum()
+        np.testing.assert_allclose(part["mean"], summed.loc[part.index], rtol=1e-6)
+        assert (part["q0.025"] <= part["mean"]).all()
+        assert (part["mean"] <= part["q0.975"]).all()
+    engine = PanelEngine(labels, y, MONTHS, country="Mali", name="test", config=FAST)
+    six = out[out["months"] == 6].set_index("node").sort_index()
+    bottoms = six[engine.trees.nodes["bottom"].to_numpy() >= 0]["mean"].to_numpy()
+    np.testing.assert_allclose(engine.trees.summing @ bottoms, six["mean"], rtol=1e-6)
+    # a total's 80 % interval is far narrower than the sum of the months' intervals
+    country = int(result.nodes.index[result.nodes["level"] == "actor_country"][0])
+    width = six.loc[country, "q0.9"] - six.loc[country, "q0.1"]
+    months = fc[(fc["node"] == country) & (fc["horizon"] <= 6)]
+    assert width < 0.8 * (months["q0.9"] - months["q0.1"]).sum()
+
+
+def test_one_burst_does_not_blow_up_the_next_forecast() -> None:
+    rng = np.random.default_rng(11)
+    y = rng.negative_binomial(8, 8 / (8 + 6.0), (6, len(MONTHS))).astype(float)
+    burst = y.copy()
+    burst[0, -1] = 3 * 6.0  # one month at three times the level
+    calm_run, burst_run = run(_one_bottom(y), y), run(_one_bottom(burst), burst)
+
+    def q975(result: object, bottom: int) -> float:
+        fc = result.forecast  # type: ignore[attr-defined]
+        node = result.nodes.index[result.nodes["bottom"] == bottom][0]  # type: ignore[attr-defined]
+        return float(fc[(fc["node"] == node) & (fc["horizon"] == 1)]["q0.975"].iloc[0])
+
+    assert q975(burst_run, 0) <= 2.0 * q975(calm_run, 0)
+    states = burst_run.states  # type: ignore[attr-defined]
+    last = states[(states["node"] == 0) & (states["month"] == MONTHS[-1])].iloc[0]
+    assert last["p_outlier"] > last["p_shift_up"]
+
+
+def test_a_lasting_shift_is_followed_and_shown() -> None:
+    rng = np.random.default_rng(12)
+    mean = np.where(np.arange(len(MONTHS)) >= len(MONTHS) - 4, 24.0, 8.0)
+    y = rng.poisson(np.tile(mean, (3, 1))).astype(float)
+    result = run(_one_bottom(y), y)
+    states = result.states[result.states["node"] == 0].set_index("month")
+    assert states["p_shift_up"].iloc[-4:].sum() > 0.8
+    fc = result.forecast[(result.forecast["node"] == 0) & (result.forecast["horizon"] == 1)]
+    assert float(fc["mean"].iloc[0]) > 16.0  # the forecast follows the new level
+
+
+def test_deaths_are_events_times_deaths_per_event_and_a_massacre_is_an_outlier() -> None:
+    rng = np.random.default_rng(13)
+    events = rng.poisson(6.0, (3, len(MONTHS))).astype(float)
+    deaths = rng.poisson(2.0 * events).astype(float)
+    deaths[1, -3] += 250  # one massacre, three months ago
+    result = PanelEngine(
+        _one_bottom(events), events, MONTHS, deaths=deaths, name="test", config=FAST
+    ).run()
+    fc = result.forecast[result.forecast["horizon"] == 1].set_index("node")
+    bottoms = result.nodes.index[result.nodes["bottom"] >= 0]
+    # about two deaths per event, massacre or not
+    np.testing.assert_allclose(fc.loc[bottoms, "mean"], 12.0, rtol=0.35)
+    # the massacre does not make a new level: its series' median is like the others'
+    assert fc.loc[bottoms[1], "q0.5"] <= 1.5 * fc.loc[bottoms[0], "q0.5"]
+    # and the upper bound stays within what history has shown
+    assert (fc.loc[bottoms, "q0.975"] < deaths.max()).all()
+
+
+def test_an_actor_in_two_countries_shares_its_season_effect() -> None:
+    rng = np.random.default_rng(14)
+    share = _share("Mopti")
+    strong = rng.poisson(10.0 * np.exp(np.log(0.3) * share), (4, len(MONTHS))).astype(float)
+    faint = rng.poisson(0.6 * np.exp(np.log(0.3) * share), (1, len(MONTHS))).astype(float)
+    y = np.vstack([strong, faint])
+    labels = pd.concat(
+        [_one_bottom(strong), _one_bottom(faint, country="Burkina Faso")], ignore_index=True
+    ).assign(uid=range(5))
+    shared = PanelEngine(labels, y, MONTHS, name="test", config=FAST).run()
+    alone = PanelEngine(
+        labels.assign(actor=["JNIM"] * 4 + ["JNIM (BF)"]), y, MONTHS, name="test", config=FAST
+    ).run()
+
+    def faint_ratio(result: object) -> float:
+        nodes = result.nodes.join(result.season.set_index("node"))  # type: ignore[attr-defined]
+        return float(nodes[(nodes["bottom"] == 4)]["rate_ratio"].iloc[0])
+
+    # the faint Burkina Faso series borrows the actor's strong lull from Mali
+    assert faint_ratio(shared) < faint_ratio(alone)
+    assert faint_ratio(shared) < 0.6
+    # and each country keeps its own tree
+    tops = shared.nodes[shared.nodes["level"] == "actor_country"]
+    assert sorted(tops["country"]) == ["Burkina Faso", "Mali"]

@@ -23,6 +23,7 @@ from service.api.params import (
     FormatParam,
     Horizon,
     MeasureParam,
+    OutlookMonths,
     PageDep,
     SeriesFilterDep,
     SeriesRefParam,
@@ -34,9 +35,11 @@ from service.api.schemas.common import SeriesLabel
 from service.api.schemas.forecasts import (
     DriversRead,
     ForecastPage,
+    OutlookResponse,
     SeasonEffect,
     SeasonRead,
     SeriesForecastRead,
+    StatesResponse,
 )
 from service.forecasts.published import (
     MONTH_COLUMNS,
@@ -45,7 +48,12 @@ from service.forecasts.published import (
     published_run_id_raw,
     series_forecast,
 )
-from service.forecasts.repository import published_result, published_run
+from service.forecasts.repository import (
+    published_result,
+    published_run,
+    series_outlook,
+    series_states,
+)
 from service.forecasts.schemas import SeasonEffectRead
 from service.measures import file_suffix
 from service.series.repository import SeriesLabel as SeriesRef
@@ -66,6 +74,7 @@ def _body(series: SeriesRef, forecast: SeriesForecast, measure: str) -> dict[str
         "trained_through": forecast.trained_through,
         "months": [dict(zip(MONTH_COLUMNS, month, strict=True)) for month in forecast.months],
         "reason": _reason(forecast),
+        "state": forecast.state,
     }
 
 
@@ -75,9 +84,11 @@ def _reason(forecast: SeriesForecast) -> str | None:
         return None
     run = f"the published run {forecast.run_id}"
     if forecast.status is None:
-        return (f"{run} did not train this series: a series needs SAHELCAST_TRAIN_MIN_EVENTS "
-                "(default 10) events inside its source's coverage, and a series first seen "
-                "after the run waits for the next one")  # fmt: skip
+        return (
+            f"{run} did not train this series: a series needs SAHELCAST_TRAIN_MIN_EVENTS "
+            "(default 10) events inside its source's coverage, and a series first seen "
+            "after the run waits for the next one"
+        )
     if forecast.status == "failed":
         return f"every model failed on this series in {run} (see /v1/runs/{forecast.run_id})"
     return f"{run} has no forecast months for this series"
@@ -204,8 +215,9 @@ def get_season(
     interval."""
     series = series_or_404(session, ref)
     run_id, result = _published_result(session, series, measure)
-    return SeasonRead(run_id=run_id, measure=measure, series=SeriesLabel.of(series),
-                      effect=_effect(result))  # fmt: skip
+    return SeasonRead(
+        run_id=run_id, measure=measure, series=SeriesLabel.of(series), effect=_effect(result)
+    )
 
 
 @router.get(
@@ -232,4 +244,63 @@ def get_drivers(
         failures=result.failures or {},
         season=_effect(result),
         error=result.error,
+    )
+
+
+@router.get(
+    "/series/{ref}/outlook",
+    response_model=OutlookResponse,
+    responses=problems(404, 503),
+    summary="A series' total over the next 3, 6 or 12 months",
+)
+def get_outlook(
+    session: SessionDep,
+    _: ReadDep,
+    ref: SeriesRefParam,
+    months: OutlookMonths = 6,
+    measure: MeasureParam = "events",
+) -> OutlookResponse:
+    """How many events (or deaths) to expect in the next `months` months in all, with the
+    80 % and 95 % intervals of the total: from the same joint sample paths as the monthly
+    forecast, so it is not the sum of the monthly intervals (those would be far too wide)."""
+    series = series_or_404(session, ref)
+    run_id, _result = _published_result(session, series, measure)
+    outlook = series_outlook(session, series.id, measure, months, run_id)
+    if outlook is None:
+        raise ProblemError(
+            404,
+            f"The published {measure} run {run_id} has no {months}-month "
+            f"outlook for series {series.key!r}.",
+            slug="not-in-run",
+            title="No outlook",
+        )
+    last = outlook.first_month.replace(day=1)
+    year, month = divmod(last.month - 1 + months - 1, 12)
+    return OutlookResponse(
+        run_id=run_id,
+        measure=measure,
+        series=SeriesLabel.of(series),
+        last_month=last.replace(year=last.year + year, month=month + 1),
+        outlook=outlook,
+    )
+
+
+@router.get(
+    "/series/{ref}/states",
+    response_model=StatesResponse,
+    responses=problems(404, 503),
+    summary="Did the level shift? The engine's posterior of a series' recent months",
+)
+def get_states(
+    session: SessionDep, _: ReadDep, ref: SeriesRefParam, measure: MeasureParam = "events"
+) -> StatesResponse:
+    """For each of the last 24 months the run saw: the probability that the series' level
+    shifted up, or down, and stayed there, and that the month was a one-off burst."""
+    series = series_or_404(session, ref)
+    run_id, _result = _published_result(session, series, measure)
+    return StatesResponse(
+        run_id=run_id,
+        measure=measure,
+        series=SeriesLabel.of(series),
+        months=series_states(session, series.id, measure, run_id),
     )

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from service.api.schemas.common import PageInfo, SeriesLabel, UtcDateTime
-from service.forecasts.schemas import SeasonEffectRead
+from service.forecasts.schemas import OutlookRead, SeasonEffectRead, StateRead
 from service.measures import Measure
 
 
@@ -41,6 +41,12 @@ class SeriesForecastRead(BaseModel):
     months: list[ForecastMonth]
     reason: str | None = Field(
         default=None, description="Why `months` is empty (the run did not forecast the series)."
+    )
+    state: StateRead | None = Field(
+        default=None,
+        description="The engine's posterior about the last month it saw: did the level shift "
+        "up or down and stay, or was the month a one-off burst (see `/states` for earlier "
+        "months).",
     )
 
 
@@ -78,3 +84,22 @@ class DriversRead(BaseModel):
     failures: dict[str, Any] = Field(description="Candidates that failed to fit, and why.")
     season: SeasonEffect
     error: str | None
+
+
+class OutlookResponse(BaseModel):
+    """A series' total over its next N months, with its interval, from the published run."""
+
+    run_id: int
+    measure: Measure
+    series: SeriesLabel
+    last_month: dt.date = Field(description="The last month summed.")
+    outlook: OutlookRead
+
+
+class StatesResponse(BaseModel):
+    """The engine's shift and outlier posteriors of a series' recent months."""
+
+    run_id: int
+    measure: Measure
+    series: SeriesLabel
+    months: list[StateRead]

@@ -128,7 +128,8 @@ def test_a_scoped_retrain_replaces_only_its_series(
         assert run.params["scope"] == {"actor": "JNIM"}
         assert run.n_carried == sum(1 for i in demo.values() if i.actor != "JNIM")
         assert run.calibration
-        assert "ucdp|Burkina Faso" in run.calibration
+        assert set(run.calibration) == {"ucdp"}  # one panel: the source, every country in it
+        assert run.calibration["ucdp"]["forecast"]["groups"][0] == "country"
 
 
 def test_the_plot_legend_shows_the_ratio_the_forecast_uses(
