@@ -8,6 +8,7 @@ from service.db import Base
 from service.feeds import orm as feeds_orm
 from service.ingest import orm as ingest_orm
 from service.jobs import orm as jobs_orm
+from service.kit import orm as kit_orm
 from service.series import orm as series_orm
 from service.training import orm as training_orm
 
@@ -20,6 +21,7 @@ __all__ = [
     "feeds_orm",
     "ingest_orm",
     "jobs_orm",
+    "kit_orm",
     "series_orm",
     "training_orm",
 ]

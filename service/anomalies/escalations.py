@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from service.anomalies import escalation_repository as repo
 from service.anomalies.escalation_orm import Escalation
 from service.anomalies.orm import Anomaly
-from service.anomalies.scoring import previous_month
 from service.anomalies.severity import SEVERITY_ORDER, SEVERITY_RANK
-from service.ingest.orm import utcnow
+from service.kit.months import next_month, previous_month
+from service.kit.time import utcnow
 
 GEOGRAPHY, ACTOR = "geography", "actor"
 # Higher is broader: the headline is the broadest level flagged.
@@ -131,10 +131,6 @@ def _group_tree(
             carriers[current.id] = carrier
         state = after
     return raised
-
-
-def next_month(month: dt.date) -> dt.date:
-    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def _adjacent(escalation: Escalation, month: dt.date) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.anomalies import escalation_orm  # noqa: F401 - the table escalation_id refers to
 from service.db import Base
-from service.ingest.orm import utcnow
+from service.kit.time import utcnow
 
 
 class Anomaly(Base):

@@ -11,27 +11,13 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from service.config import Settings
 from service.db import make_engine, session_scope
-from service.feeds.service import FETCH_LOCK
-from service.ingest.orm import utcnow
 from service.jobs.kinds import FAILED, SUCCEEDED
 from service.jobs.repository import finish_job
-from service.training.orm import Lock
 
 log = logging.getLogger(__name__)
 FetchLauncher = Callable[[Settings, int, str | None], None]
-
-
-def fetch_holder(session: Session) -> str | None:
-    """The owner of a live fetch lease, if a fetch is under way."""
-    row = session.execute(
-        select(Lock.owner).where(Lock.name == FETCH_LOCK, Lock.expires_at > utcnow())
-    ).first()
-    return row.owner if row else None
 
 
 def run_fetch_job(settings: Settings, job_id: int, feeds: str | None) -> None:

@@ -15,29 +15,27 @@ from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.db import make_engine
-from service.ingest.orm import utcnow
 from service.jobs.orm import Job
-from service.training.lock import Heartbeat, Lease, LockHeld, acquire, make_owner
-from service.training.orm import Lock
+from service.kit.lease import (
+    RETRAIN_REQUEST_LOCK,
+    Heartbeat,
+    Lease,
+    LockHeld,
+    acquire,
+    make_owner,
+)
+from service.kit.time import utcnow
 
 log = logging.getLogger(__name__)
 Launcher = Callable[[Settings, int, bool], None]
-TRAINING_LOCK = "training"
-
-
-# Held from the request that starts a retrain until that retrain ends, so concurrent requests
-# are refused before a second process is spawned (the training lock is only taken once the
-# spawned process runs, too late to stop a second request).
-REQUEST_LOCK = "retrain-request"
 
 
 def claim_request(engine: Engine, settings: Settings) -> Lease:
     """Take the retrain-request lease, or raise LockHeld naming the retrain under way."""
-    return acquire(engine, REQUEST_LOCK, settings.lock_lease_seconds, f"{make_owner()} api")
+    return acquire(engine, RETRAIN_REQUEST_LOCK, settings.lock_lease_seconds, f"{make_owner()} api")
 
 
 def _request_lease(engine: Engine, job_id: int, seconds: float) -> Lease | None:
@@ -47,7 +45,7 @@ def _request_lease(engine: Engine, job_id: int, seconds: float) -> Lease | None:
     owner = (details or {}).get("request_lease")
     if not owner:
         return None
-    return Lease(engine, REQUEST_LOCK, str(owner), seconds, utcnow())
+    return Lease(engine, RETRAIN_REQUEST_LOCK, str(owner), seconds, utcnow())
 
 
 def release_request(engine: Engine, job_id: int) -> None:
@@ -55,14 +53,6 @@ def release_request(engine: Engine, job_id: int) -> None:
     lease = _request_lease(engine, job_id, 1.0)
     if lease is not None:
         lease.release()
-
-
-def training_holder(session: Session) -> str | None:
-    """The owner of a live training lease, if a run is under way."""
-    row = session.execute(
-        select(Lock.owner).where(Lock.name == TRAINING_LOCK, Lock.expires_at > utcnow())
-    ).first()
-    return row.owner if row else None
 
 
 def _finish(engine: Engine, job_id: int, status: str, message: str, **details: Any) -> None:

@@ -15,7 +15,7 @@ from service.feeds.spec import FeedSpec, parse_feeds
 from service.feeds.write import FetchReport
 from service.jobs.kinds import FAILED, SKIPPED, SUCCEEDED
 from service.jobs.runner import StepResult
-from service.training.lock import LockHeld
+from service.kit.lease import LockHeld
 
 log = logging.getLogger(__name__)
 

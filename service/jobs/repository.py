@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.ingest.orm import utcnow
 from service.jobs.kinds import FAILED, RUNNING
 from service.jobs.orm import Job
+from service.kit.time import utcnow
 
 
 def start_job(session: Session, kind: str, trigger: str) -> Job:

@@ -21,8 +21,8 @@ from service.ingest.orm import IngestedFile
 from service.jobs.kinds import FAILED, SKIPPED, SUCCEEDED
 from service.jobs.repository import abandon_running
 from service.jobs.runner import JobResult, StepResult, run_job
+from service.kit.lease import LockHeld
 from service.migrate import require_current
-from service.training.lock import LockHeld
 from service.training.service import (
     NothingToTrain,
     Progress,

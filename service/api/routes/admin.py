@@ -14,18 +14,17 @@ from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import AdminDep, EngineDep, SessionDep, SettingsDep
-from service.api.fetch import fetch_holder
 from service.api.problems import ProblemError, ProblemParam, problems
-from service.api.retrain import claim_request, training_holder
+from service.api.retrain import claim_request
 from service.api.routes import V1
 from service.feeds.spec import parse_feeds
 from service.ingest.errors import IngestError
 from service.ingest.service import ingest_file
 from service.jobs.orm import Job
 from service.jobs.repository import create_job
+from service.kit.lease import FETCH_LOCK, TRAINING_LOCK, LockHeld, holder
 from service.migrate import DatabaseNotReady
 from service.tempfiles import scratch_prefix
-from service.training.lock import LockHeld
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=f"{V1}/admin", tags=["admin"], responses=problems(401, 403, 422))
@@ -210,11 +209,11 @@ def retrain(
     body: RetrainCreate | None = None,
 ) -> RetrainRead:
     """Record a `train` job and start it after the response; poll `/v1/jobs/{id}`."""
-    holder = training_holder(session)
-    if holder is not None:
+    training = holder(session, TRAINING_LOCK)
+    if training is not None:
         raise ProblemError(
             409,
-            f"A training run is under way ({holder}).",
+            f"A training run is under way ({training}).",
             slug="training-under-way",
             title="Training under way",
         )
@@ -258,10 +257,10 @@ def fetch(
             slug="no-feeds",
             title="No feeds",
         )
-    holder = fetch_holder(session)
-    if holder is not None:
+    fetching = holder(session, FETCH_LOCK)
+    if fetching is not None:
         raise ProblemError(
-            409, f"A fetch is under way ({holder}).", slug="fetch-under-way",
+            409, f"A fetch is under way ({fetching}).", slug="fetch-under-way",
             title="Fetch under way",
         )  # fmt: skip
     job = create_job(session, "fetch", "running", {"feeds": feeds or settings.feeds})

@@ -17,7 +17,7 @@ from service.config import Settings
 from service.db import Base, session_scope
 from service.ingest.orm import Event
 from service.jobs.orm import Job
-from service.training.orm import Lock
+from service.kit.orm import Lock
 from tests.service.api.conftest import assert_problem, make_client
 from tests.service.ingest.acled_rows import event, write, write_deletions
 

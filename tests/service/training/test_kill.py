@@ -25,8 +25,9 @@ from service.config import Settings
 from service.db import session_scope
 from service.forecasts.repository import published_run_id, series_forecast
 from service.jobs.repository import list_jobs
-from service.training.lock import LockHeld
-from service.training.orm import Forecast, Lock, Run, RunSeries
+from service.kit.lease import LockHeld
+from service.kit.orm import Lock
+from service.training.orm import Forecast, Run, RunSeries
 from service.training.service import TrainRequest, train
 from tests.service.builders import make_series, seasonal_counts
 

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, func, select
 from service.config import Settings
 from service.db import session_scope
 from service.forecasts.repository import published_run_id, series_forecast
+from service.kit.lease import LockHeld, acquire
 from service.series.repository import SeriesFilter
 from service.training import work
-from service.training.lock import LockHeld, acquire
 from service.training.orm import BacktestForecast, Forecast, Run, RunSeries
 from service.training.service import NothingToTrain, StaleData, TrainRequest, train
 from tests.service.builders import extend_series, make_series, make_world, seasonal_counts

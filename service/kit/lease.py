@@ -1,4 +1,4 @@
-"""A lease lock in the `locks` table: one training run at a time, on SQLite and PostgreSQL alike.
+"""Leases in the `locks` table: one training run, one fetch, one running job at a time.
 
 Taking the lease is an INSERT on the primary key, or an UPDATE of a lease that has expired; both
 are single statements each database serializes, so two processes never both win. The holder
@@ -17,17 +17,21 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from service.ingest.orm import utcnow
-from service.training.orm import Lock
+from service.kit.orm import Lock
+from service.kit.time import Clock, utcnow
 
 log = logging.getLogger(__name__)
 
+# Every lease the system takes, by name. A training run and a fetch are one at a time; the
+# API's requests for them are too, from the request on (see service.jobs.launch).
 TRAINING_LOCK = "training"
-# What time it is (naive UTC, as stored). Tests pass a fake one instead of sleeping.
-Clock = Callable[[], dt.datetime]
+FETCH_LOCK = "fetch"
+RETRAIN_REQUEST_LOCK = "retrain-request"
+FETCH_REQUEST_LOCK = "fetch-request"
 
 
 class LockHeld(RuntimeError):
@@ -78,6 +82,12 @@ class Lease:
     def release(self) -> None:
         with self.engine.begin() as connection:
             connection.execute(delete(Lock).where(Lock.name == self.name, Lock.owner == self.owner))
+
+
+def holder(db: Session | Connection, name: str, *, clock: Clock = utcnow) -> str | None:
+    """The owner of the live lease `name`, or None when nobody holds it (or it lapsed)."""
+    row = db.execute(select(Lock.owner).where(Lock.name == name, Lock.expires_at > clock())).first()
+    return row.owner if row else None
 
 
 def acquire(

@@ -1,4 +1,4 @@
-"""The lease lock: one holder at a time, a clear refusal, expiry of a dead holder's lease.
+"""The lease: one holder at a time, a clear refusal, expiry of a dead holder's lease.
 
 Time is a fake clock moved by hand, so no test sleeps and none depends on the machine's speed.
 """
@@ -11,8 +11,8 @@ import threading
 import pytest
 from sqlalchemy import Engine, select
 
-from service.training.lock import Heartbeat, LockHeld, LockLost, acquire
-from service.training.orm import Lock
+from service.kit.lease import Heartbeat, LockHeld, LockLost, acquire, holder
+from service.kit.orm import Lock
 
 
 class FakeClock:
@@ -57,6 +57,17 @@ def test_a_lease_is_held_until_it_expires_and_then_taken_over(engine: Engine) ->
     with engine.connect() as connection:
         assert connection.scalar(select(Lock.owner)) == "fresh"
     new.release()
+
+
+def test_the_holder_is_named_while_the_lease_is_live_and_not_after(engine: Engine) -> None:
+    clock = FakeClock()
+    lease = acquire(engine, "fetch", 60, owner="host-a:pid 1", clock=clock)
+    with engine.connect() as connection:
+        assert holder(connection, "fetch", clock=clock) == "host-a:pid 1"
+        assert holder(connection, "training", clock=clock) is None
+        clock.advance(61)  # a crashed holder's row stays, but its lease has lapsed
+        assert holder(connection, "fetch", clock=clock) is None
+    lease.release()
 
 
 def test_a_beat_pushes_the_expiry_past_the_original_one(engine: Engine) -> None:
