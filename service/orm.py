@@ -1,10 +1,10 @@
 """Import every table module so `Base.metadata` is complete (used by Alembic and tests)."""
 
 from service.alerts import orm as alerts_orm
-from service.anomalies import escalation_orm
 from service.anomalies import orm as anomalies_orm
 from service.auth import orm as auth_orm
 from service.db import Base
+from service.escalations import orm as escalations_orm
 from service.feeds import orm as feeds_orm
 from service.ingest import orm as ingest_orm
 from service.jobs import orm as jobs_orm
@@ -16,7 +16,7 @@ __all__ = [
     "Base",
     "alerts_orm",
     "anomalies_orm",
-    "escalation_orm",
+    "escalations_orm",
     "auth_orm",
     "feeds_orm",
     "ingest_orm",

@@ -57,9 +57,9 @@ def _escalations(engine: Engine, ids: list[int]) -> None:
         return
     from rich.table import Table
 
-    from service.anomalies.escalation_repository import escalation_reads
     from service.anomalies.repository import get_anomaly
     from service.db import session_scope
+    from service.escalations.repository import escalation_reads
     from service.measures import noun
 
     table = Table(title=f"{len(ids)} new alerts (one per escalation that opened or escalated)")

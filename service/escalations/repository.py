@@ -6,34 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from service.anomalies.escalation_orm import Escalation
-from service.anomalies.escalation_schemas import EscalationPart, EscalationRead
 from service.anomalies.orm import Anomaly
 from service.anomalies.severity import SEVERITY_RANK
+from service.escalations.orm import Escalation
+from service.escalations.schemas import EscalationPart, EscalationRead
+from service.escalations.state import LEVEL_RANK, Key, SeriesTree, State
 from service.ingest.orm import Actor, Source
 from service.measures import MEASURES
 from service.series.orm import Series
 from service.series.repository import SeriesLabel, labelled
-
-if TYPE_CHECKING:
-    from service.anomalies.escalations import Key, State
-
-
-@dataclass(frozen=True)
-class SeriesTree:
-    """Where a series sits: its tree (source, country, actor or none), level and region."""
-
-    id: int
-    level: str
-    source_id: int
-    country: str
-    actor_id: int | None
-    region_id: int | None
 
 
 def series_trees(session: Session, ids: Iterable[int]) -> dict[int, SeriesTree]:
@@ -73,8 +59,6 @@ def escalation_state(
     session: Session, escalation: Escalation, trees: dict[int, SeriesTree]
 ) -> State:
     """What an escalation's stored parts have shown (adds their series to `trees`)."""
-    from service.anomalies.escalations import LEVEL_RANK, REGION_RANK, State
-
     rows = session.execute(
         select(Anomaly.series_id, Anomaly.severity, Anomaly.measure)
         .where(Anomaly.escalation_id == escalation.id)
@@ -83,12 +67,7 @@ def escalation_state(
     trees.update(series_trees(session, missing))
     state = State()
     for series_id, severity, measure in rows:
-        t = trees[series_id]
-        state.measures.add(measure)
-        state.severity = max(state.severity, SEVERITY_RANK[severity])
-        state.headline = max(state.headline, LEVEL_RANK.get(t.level, 0))
-        if t.region_id is not None and LEVEL_RANK.get(t.level, 0) >= REGION_RANK:
-            state.regions.add(t.region_id)
+        state.add(trees[series_id], severity, measure)
     return state
 
 
@@ -169,8 +148,6 @@ def escalation_reads(session: Session, ids: Sequence[int]) -> list[EscalationRea
 
 
 def _parts(by_series: dict[tuple[int, str], list[Any]]) -> list[EscalationPart]:
-    from service.anomalies.escalations import LEVEL_RANK
-
     out = []
     for label, *anomalies in by_series.values():
         worst = max(anomalies, key=lambda a: SEVERITY_RANK[a.severity])

@@ -11,7 +11,7 @@ from service.measures import MEASURES
 from service.series.repository import SeriesLabel
 
 if TYPE_CHECKING:
-    from service.anomalies.escalation_orm import Escalation
+    from service.escalations.orm import Escalation
 
 
 class EscalationPart(BaseModel):

@@ -15,52 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from service.anomalies import escalation_repository as repo
-from service.anomalies.escalation_orm import Escalation
 from service.anomalies.orm import Anomaly
 from service.anomalies.severity import SEVERITY_ORDER, SEVERITY_RANK
+from service.escalations import repository as repo
+from service.escalations.orm import Escalation
+from service.escalations.state import LEVEL_RANK, Key, SeriesTree, State, tree_of
 from service.kit.months import next_month, previous_month
 from service.kit.time import utcnow
 
-GEOGRAPHY, ACTOR = "geography", "actor"
-# Higher is broader: the headline is the broadest level flagged.
-LEVEL_RANK = {"region_type": 1, "region": 2, "country": 3,
-              "actor_region_type": 1, "actor_region": 2, "actor_country": 3}  # fmt: skip
 
-# A region joins an escalation (and re-alerts it) when its total is flagged: one region × event
-# type series out of dozens is flagged by chance most months, so it alone is not a new region.
-REGION_RANK = 2
-
-Key = tuple[str, int, str, str, int | None, str]  # origin, source, country, tree, actor, direction
-
-
-@dataclass
-class State:
-    """What an escalation has shown so far: what a new month must beat to re-alert."""
-
-    severity: int = 0
-    headline: int = 0
-    regions: set[int] = field(default_factory=set)
-    measures: set[str] = field(default_factory=set)
-
-    def beaten_by(self, other: State) -> bool:
-        return (
-            other.severity > self.severity
-            or other.headline > self.headline
-            or bool(other.regions - self.regions)
-            or bool(other.measures - self.measures)
-        )
-
-
-def tree_of(series: repo.SeriesTree) -> str:
-    return GEOGRAPHY if series.actor_id is None else ACTOR
-
-
-def _rank(anomaly: Anomaly, tree: repo.SeriesTree) -> tuple[int, int, int]:
+def _rank(anomaly: Anomaly, tree: SeriesTree) -> tuple[int, int, int]:
     """How well an anomaly speaks for its escalation: broadest level, then worst, then largest."""
     return (LEVEL_RANK.get(tree.level, 0), SEVERITY_RANK[anomaly.severity], anomaly.observed)
 
@@ -88,7 +55,7 @@ def group(session: Session, anomalies: Sequence[Anomaly]) -> list[Escalation]:
 
 
 def _group_tree(
-    session: Session, key: Key, members: list[Anomaly], trees: dict[int, repo.SeriesTree]
+    session: Session, key: Key, members: list[Anomaly], trees: dict[int, SeriesTree]
 ) -> list[Escalation]:
     origin, source_id, country, tree, actor_id, direction = key
     months = sorted({a.month for a in members})
@@ -140,10 +107,10 @@ def _adjacent(escalation: Escalation, month: dt.date) -> bool:
 
 
 def _absorb(
-    escalation: Escalation, state: State, batch: list[Anomaly], trees: dict[int, repo.SeriesTree]
+    escalation: Escalation, state: State, batch: list[Anomaly], trees: dict[int, SeriesTree]
 ) -> State:
     """Add one month's anomalies to `escalation`; return its state with them."""
-    after = State(state.severity, state.headline, set(state.regions), set(state.measures))
+    after = state.copy()
     best = max(batch, key=lambda a: _rank(a, trees[a.series_id]))
     best_level = LEVEL_RANK.get(trees[best.series_id].level, 0)
     if best_level > after.headline or (
@@ -152,13 +119,8 @@ def _absorb(
         escalation.headline_level = trees[best.series_id].level
         escalation.headline_series_id = best.series_id
     for anomaly in batch:
-        t = trees[anomaly.series_id]
         anomaly.escalation_id = escalation.id
-        after.measures.add(anomaly.measure)
-        after.severity = max(after.severity, SEVERITY_RANK[anomaly.severity])
-        after.headline = max(after.headline, LEVEL_RANK.get(t.level, 0))
-        if t.region_id is not None and LEVEL_RANK.get(t.level, 0) >= REGION_RANK:
-            after.regions.add(t.region_id)
+        after.add(trees[anomaly.series_id], anomaly.severity, anomaly.measure)
     escalation.severity = SEVERITY_ORDER[after.severity - 1]
     escalation.first_month = min(escalation.first_month, batch[0].month)
     escalation.last_month = max(escalation.last_month, batch[0].month)
