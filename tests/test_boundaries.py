@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,23 @@ def test_the_boundary_check_sees_a_violation(tmp_path: Path) -> None:
         "service.api.repositories",
         "service.api.schemas.common",
     }
+
+
+# The retired per-series library and the heavy libraries only it (and the benches) use.
+RETIRED = ("models.legacy", "prophet", "statsmodels")
+
+
+def test_the_service_never_loads_the_retired_models_prophet_or_statsmodels() -> None:
+    """Import every module of `service/` (every command's, route's and worker's code) in a fresh
+    interpreter: none of them may load `models.legacy`, Prophet or statsmodels, not even through
+    `models/`."""
+    code = (
+        "import importlib, pkgutil, sys, service\n"
+        "for m in pkgutil.walk_packages(service.__path__, 'service.'):\n"
+        "    importlib.import_module(m.name)\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({RETIRED!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout

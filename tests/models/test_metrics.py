@@ -7,13 +7,15 @@ import pandas as pd
 import pytest
 
 import models.metrics as metrics_module
-from models import available_metrics, register_metric, score
 from models.base import QUANTILE_COLUMNS, QUANTILES
 from models.metrics import (
+    available_metrics,
     crps,
     get_metric,
     pinball,
     point_scores,
+    register_metric,
+    score,
     seasonal_naive_scale,
     skill_scores,
 )

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import get_model
 from models.base import QUANTILE_COLUMNS
+from models.legacy.registry import get_model
 from models.panel.calibrate import Calibration
 from models.panel.engine import PanelConfig, PanelEngine
 from models.panel.peers import no_change, seasonal_naive

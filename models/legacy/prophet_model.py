@@ -14,9 +14,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from models.base import Forecaster
 from models.distributions import sample_quantiles
-from models.registry import register_model
+from models.legacy.forecaster import Forecaster
+from models.legacy.registry import register_model
 
 _NOISY_LOGGERS = ("cmdstanpy", "prophet", "prophet.plot", "prophet.models", "prophet.forecaster")
 

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.base import QUANTILE_COLUMNS, Forecaster
-from models.registry import get_model, model_class, register_model
+from models.base import QUANTILE_COLUMNS
+from models.legacy.forecaster import Forecaster
+from models.legacy.registry import get_model, model_class, register_model
 
 
 def average_forecasts(frames: list[pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.base import FORMAT_VERSION, to_jsonable
-from models.evaluation import BACKTEST_COLUMNS
+from models.base import to_jsonable
+from models.legacy.evaluation import BACKTEST_COLUMNS
+from models.legacy.forecaster import FORMAT_VERSION
 from models.metrics import skill_scores
 
 
@@ -29,7 +30,7 @@ class SelectionResult:
         ranking: successful candidates, best first.
         backtest_frames: candidate -> its backtest frame (BACKTEST_COLUMNS); see `backtest`.
         interval_width: factor by which the chosen model's quantiles were stretched about the
-            median, chosen on its backtest CRPS (1.0 = unchanged; see `models.calibration`).
+            median, chosen on its backtest CRPS (1.0 = unchanged; see `models.legacy.calibration`).
     """
 
     alias: str

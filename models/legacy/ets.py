@@ -10,9 +10,9 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-from models.base import Forecaster
 from models.distributions import log_gaussian_counts
-from models.registry import register_model
+from models.legacy.forecaster import Forecaster
+from models.legacy.registry import register_model
 
 
 @register_model

@@ -15,9 +15,10 @@ from statsmodels.tools.sm_exceptions import (
     PerfectSeparationWarning,
 )
 
-from models.base import QUANTILES, Forecaster
+from models.base import QUANTILES
 from models.distributions import nb_from_moments
-from models.registry import register_model
+from models.legacy.forecaster import Forecaster
+from models.legacy.registry import register_model
 from models.seasons import fourier_array, month_numbers
 
 # Beyond this dispersion an NB puts most of its mass at zero even for a series that is rarely

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from models.base import QUANTILE_COLUMNS
-from models.calibration import choose_width, stretch
+from models.legacy.calibration import choose_width, stretch
 
 
 def backtest(y: list[float], q: list[float]) -> pd.DataFrame:

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.base import QUANTILES, Forecaster
+from models.base import QUANTILES
 from models.distributions import poisson_quantiles
-from models.registry import register_model
+from models.legacy.forecaster import Forecaster
+from models.legacy.registry import register_model
 
 SEASON = 12
 

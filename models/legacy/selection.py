@@ -8,21 +8,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from models.base import (
-    Forecaster,
-    check_horizon,
-    forecast_frame,
-    future_index,
-    validate_series,
-)
-from models.calibration import choose_width, stretch
-from models.checks import forecast_problem
-from models.ensemble import Ensemble, average_forecasts
-from models.evaluation import BACKTEST_COLUMNS, backtest_origins, cross_validation
+from models.base import future_index
+from models.legacy.calibration import choose_width, stretch
+from models.legacy.checks import forecast_problem
+from models.legacy.ensemble import Ensemble, average_forecasts
+from models.legacy.evaluation import BACKTEST_COLUMNS, backtest_origins, cross_validation
+from models.legacy.forecaster import Forecaster, check_horizon, forecast_frame, validate_series
+from models.legacy.registry import DEFAULT_CANDIDATES, get_model, model_class
+from models.legacy.selection_result import SelectionResult
 from models.metrics import score
-from models.registry import DEFAULT_CANDIDATES, get_model, model_class
 from models.seasons import RainyCalendar, season_features
-from models.selection_result import SelectionResult
 
 # Used when the series is too short to backtest, or when every ranked candidate fails:
 # the recent mean with Poisson noise cannot diverge.
@@ -78,7 +73,7 @@ def select_and_forecast(
         tolerance: relative score margin within which an earlier candidate is preferred
             (0 = pure best score).
         calibrate: stretch the winner's quantiles by a factor chosen on its backtest CRPS
-            (`models.calibration`); off by default, as it did not pay on the Sahel backtests.
+            (`models.legacy.calibration`); off by default, as it did not pay on the Sahel backtests.
         calendar: rainy-season calendar; default the bundled one.
         X: exogenous frame with `season_share` covering y's months and the `horizon` months
             after; default built from the calendar, country and region.

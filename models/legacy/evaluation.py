@@ -7,7 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from models.base import FORECAST_COLUMNS, Forecaster, validate_series
+from models.base import FORECAST_COLUMNS
+from models.legacy.forecaster import Forecaster, validate_series
 from models.metrics import seasonal_naive_scale
 
 BACKTEST_COLUMNS: tuple[str, ...] = ("origin", "month", "horizon", "y", *FORECAST_COLUMNS, "scale")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models import QUANTILE_COLUMNS, cross_validation, get_model
-from models.evaluation import BACKTEST_COLUMNS, backtest_origins
+from models.base import QUANTILE_COLUMNS
+from models.legacy.evaluation import BACKTEST_COLUMNS, backtest_origins, cross_validation
+from models.legacy.registry import get_model
 from models.seasons import season_features
 from tests.models.builders import make_counts
 

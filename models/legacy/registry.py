@@ -6,7 +6,7 @@ import importlib
 import inspect
 from typing import Any, TypeVar
 
-from models.base import Forecaster
+from models.legacy.forecaster import Forecaster
 
 F = TypeVar("F", bound=type[Forecaster])
 
@@ -16,8 +16,8 @@ _REGISTRY: dict[str, type[Forecaster]] = {}
 # `tolerance` of the best, because with 3 backtest windows small score gaps are noise (on the
 # Burkina Faso backtests the recency-weighted NB regression was the most reliable single
 # model). All are cheap enough for 10,000 series x 120 months in 10 minutes on two cores
-# (well under 100 ms per series for the whole selection, backtests included). `sarimax` and
-# `prophet` are 10-100x slower per fit; ask for them with `candidates=[...]`.
+# (well under 100 ms per series for the whole selection, backtests included). `prophet` is
+# 10-100x slower per fit; ask for it with `candidates=[...]`.
 DEFAULT_CANDIDATES: tuple[str, ...] = (
     "negbin",
     "ensemble",
@@ -29,13 +29,12 @@ DEFAULT_CANDIDATES: tuple[str, ...] = (
 
 # Modules whose import registers the built-in models.
 _BUILTIN_MODULES = (
-    "models.baselines",
-    "models.intermittent",
-    "models.ets",
-    "models.counts",
-    "models.arima",
-    "models.prophet_model",
-    "models.ensemble",
+    "models.legacy.baselines",
+    "models.legacy.intermittent",
+    "models.legacy.ets",
+    "models.legacy.counts",
+    "models.legacy.prophet_model",
+    "models.legacy.ensemble",
 )
 
 

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import FORECAST_COLUMNS, FORMAT_VERSION, QUANTILE_COLUMNS, available_models, get_model
-from models.base import NotFittedError
+from models.base import FORECAST_COLUMNS, QUANTILE_COLUMNS
+from models.legacy.forecaster import FORMAT_VERSION, NotFittedError
+from models.legacy.registry import available_models, get_model
 from models.seasons import season_features
 from tests.models.builders import make_counts, month_index
 
@@ -19,7 +20,6 @@ BUILTIN = (
     "negbin",
     "poisson_last",
     "prophet",
-    "sarimax",
     "seasonal_naive",
     "tsb",
 )
@@ -83,7 +83,7 @@ def test_unknown_months_are_accepted(alias: str) -> None:
     check_frame(fc, pd.Timestamp("2016-05-01"), 12)
 
 
-@pytest.mark.parametrize("alias", ["negbin", "sarimax", "prophet", "ensemble"])
+@pytest.mark.parametrize("alias", ["negbin", "prophet", "ensemble"])
 def test_exogenous_season_is_used_consistently(alias: str) -> None:
     y = make_counts(36, 3.0, seed=6)
     months = y.index.append(pd.date_range("2016-01-01", periods=12, freq="MS"))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import get_model
+from models.legacy.registry import get_model
 from tests.models.builders import make_counts, month_index
 
 

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import get_model, register_model
-from models.base import Forecaster
-from models.registry import model_class
+from models.legacy.forecaster import Forecaster
+from models.legacy.registry import get_model, model_class, register_model
 
 
 def test_unknown_alias_lists_the_known_ones() -> None:

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from models.base import Forecaster
 from models.distributions import hurdle_quantiles, nb_from_moments
-from models.registry import register_model
+from models.legacy.forecaster import Forecaster
+from models.legacy.registry import register_model
 
 _GRID = (0.05, 0.1, 0.2, 0.3, 0.5)
 
