@@ -60,7 +60,7 @@ def run_weekly_(
     """
     from service.cli.detect import deliver_alerts_from_here
     from service.config import get_settings
-    from service.jobs.steps import run_weekly  # it imports the forecasting stack
+    from service.jobs.pipelines import run_weekly  # it imports the forecasting stack
 
     engine = require_db()
     deliver_alerts_from_here()

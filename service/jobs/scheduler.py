@@ -11,7 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from service.config import Settings
-from service.jobs.steps import run_weekly
+from service.jobs.pipelines import run_weekly
 
 log = logging.getLogger(__name__)
 JOB_ID = "weekly"

@@ -26,12 +26,19 @@ from service.kit.time import Clock, utcnow
 
 log = logging.getLogger(__name__)
 
-# Every lease the system takes, by name. A training run and a fetch are one at a time; the
-# API's requests for them are too, from the request on (see service.jobs.launch).
+# Every lease the system takes, by name. A training run and a fetch are one at a time; so are
+# the API's requests for them, from the request on (service.jobs.launch). Each running job holds
+# `job_lease(id)`: a job whose lease lapsed was left behind by a dead process.
 TRAINING_LOCK = "training"
 FETCH_LOCK = "fetch"
 RETRAIN_REQUEST_LOCK = "retrain-request"
 FETCH_REQUEST_LOCK = "fetch-request"
+JOB_LEASE_PREFIX = "job:"
+
+
+def job_lease(job_id: int) -> str:
+    """The name of the lease a running job holds."""
+    return f"{JOB_LEASE_PREFIX}{job_id}"
 
 
 class LockHeld(RuntimeError):
@@ -79,9 +86,20 @@ class Lease:
             raise LockLost(f"the {self.name} lease of {self.owner} was lost")
         self.expires_at = expires
 
-    def release(self) -> None:
+    def release(self, db: Session | Connection | None = None) -> None:
+        """Give the lease up (in `db`'s transaction when given, so it goes with other writes)."""
+        mine = delete(Lock).where(Lock.name == self.name, Lock.owner == self.owner)
+        if db is not None:
+            db.execute(mine)
+            return
         with self.engine.begin() as connection:
-            connection.execute(delete(Lock).where(Lock.name == self.name, Lock.owner == self.owner))
+            connection.execute(mine)
+
+    @classmethod
+    def held(cls, engine: Engine, name: str, owner: str, seconds: float) -> Lease:
+        """A lease taken elsewhere under `owner` (by the request that started this job, in
+        another process), to renew and release from here."""
+        return cls(engine, name, owner, seconds, utcnow())
 
 
 def holder(db: Session | Connection, name: str, *, clock: Clock = utcnow) -> str | None:

@@ -14,8 +14,9 @@ from service.anomalies.schemas import AnomalyFilter
 from service.config import Settings
 from service.db import session_scope
 from service.ingest.orm import IngestedFile
+from service.jobs.pipelines import run_weekly
 from service.jobs.repository import list_jobs
-from service.jobs.steps import ingest_step, run_weekly
+from service.jobs.steps import ingest_step
 from tests.service.builders import make_source, make_world
 
 ROOT = Path(__file__).resolve().parents[3]
