@@ -58,7 +58,6 @@ class TrainRequest:
     workers: int = 0
     dask_address: str = ""
     force: bool = False
-    batch_size: int = 200
     config: PanelConfig = field(default_factory=PanelConfig)
     measure: Measure = EVENTS  # what the run forecasts; each measure has its own runs
 
@@ -70,7 +69,6 @@ class TrainRequest:
             executor=settings.train_executor,
             workers=settings.train_workers,
             dask_address=settings.dask_address,
-            batch_size=settings.train_batch_size,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return dataclasses.replace(base, **given)

@@ -69,7 +69,7 @@ def test_process_pool_gives_the_same_forecasts_as_inline(
     _world(engine)
     inline = train(engine, train_settings, TrainRequest.from_settings(train_settings))
     request = TrainRequest.from_settings(
-        train_settings, executor="processes", workers=2, force=True, batch_size=2
+        train_settings, executor="processes", workers=2, force=True
     )
     pooled = train(engine, train_settings, request)
     assert _snapshot(engine, pooled.run_id) == _snapshot(engine, inline.run_id)

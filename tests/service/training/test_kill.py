@@ -65,7 +65,6 @@ def test_kill_9_mid_run_leaves_the_published_run_served(
         **os.environ,
         "SAHELCAST_DATABASE_URL": db_url,
         "SAHELCAST_LOCK_LEASE_SECONDS": str(LEASE_SECONDS),
-        "SAHELCAST_TRAIN_BATCH_SIZE": "1",
     }
     log = tmp_path / "train.log"
     with log.open("w") as out:
