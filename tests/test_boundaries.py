@@ -83,9 +83,10 @@ def leaves(graph: Mapping[str, Iterable[str]]) -> set[str]:
     names = {m for m, imported in graph.items() if not set(imported)}
     base = {"service.db", "service.kit.time"}
     return names | {
-        m for m, imported in graph.items()
+        m
+        for m, imported in graph.items()
         if is_table(m) and all(i in names or i in base or is_table(i) for i in imported)
-    }  # fmt: skip
+    }
 
 
 # The modules that assemble the system: the app (API, dashboard and alert routes) and the
@@ -232,9 +233,16 @@ def test_training_and_anomalies_are_the_bridges_into_models() -> None:
 
 # Fitting happens in jobs, never in a request: the API and the dashboard import neither the
 # engine nor the training or job code (the API hands a recorded job to service.jobs.launch).
-FITTING = ("models.panel", "service.training.service", "service.training.work",
-           "service.training.executors", "service.jobs.pipelines", "service.jobs.steps",
-           "service.jobs.runner", "service.anomalies.detect")  # fmt: skip
+FITTING = (
+    "models.panel",
+    "service.training.service",
+    "service.training.work",
+    "service.training.executors",
+    "service.jobs.pipelines",
+    "service.jobs.steps",
+    "service.jobs.runner",
+    "service.anomalies.detect",
+)
 
 
 def test_the_api_and_the_dashboard_never_fit() -> None:
@@ -249,8 +257,12 @@ def test_the_api_and_the_dashboard_never_fit() -> None:
 # The API's internals: its queries, its routes and its response shapes. The dashboard reads
 # through the domain repositories instead (one read side); it may share the API's plumbing
 # (dependencies, problems, parameters, the key cache).
-API_INTERNALS = ("service.api.repositories", "service.api.routes", "service.api.schemas",
-                 "service.api.app")  # fmt: skip
+API_INTERNALS = (
+    "service.api.repositories",
+    "service.api.routes",
+    "service.api.schemas",
+    "service.api.app",
+)
 
 
 @pytest.mark.parametrize(
@@ -308,9 +320,15 @@ def test_migrations_read_only_the_settings_the_database_and_the_tables() -> None
 
 
 # Names that choices are made of (the CLI's `--help` shows them without loading the stack).
-NAMES = ("service.measures", "service.series.levels", "service.ingest.sources",
-         "service.anomalies.severity", "service.jobs.kinds", "service.auth.scopes",
-         "service.feeds.spec")  # fmt: skip
+NAMES = (
+    "service.measures",
+    "service.series.levels",
+    "service.ingest.sources",
+    "service.anomalies.severity",
+    "service.jobs.kinds",
+    "service.auth.scopes",
+    "service.feeds.spec",
+)
 
 
 @pytest.mark.parametrize("module", NAMES)

@@ -70,8 +70,10 @@ def run_plan(
             if step.when(done):
                 done.append(run_job(engine, settings, step.kind, trigger, step.run))
         main = next((s for s in reversed(done) if s.kind == plan.main), None)
-        listed = [{"job_id": s.job_id, "kind": s.kind, "status": s.status, "message": s.message}
-                  for s in done]  # fmt: skip
+        listed = [
+            {"job_id": s.job_id, "kind": s.kind, "status": s.status, "message": s.message}
+            for s in done
+        ]
         details: dict[str, Any] = {**(main.details if main else {}), "steps": listed}
         failed = [s for s in done if s.status == FAILED]
         if failed:
@@ -123,8 +125,12 @@ def run_retrain(
     hold: Sequence[Lease] = (),
 ) -> JobResult:
     """A `retrain` job: train, then detect."""
-    plan = Plan("retrain", retrain_steps(engine, settings, request, progress, measures),
-                main="train", skipped="not retrained")  # fmt: skip
+    plan = Plan(
+        "retrain",
+        retrain_steps(engine, settings, request, progress, measures),
+        main="train",
+        skipped="not retrained",
+    )
     return run_plan(engine, settings, plan, trigger, job_id=job_id, owner=owner, hold=hold)
 
 

@@ -41,9 +41,10 @@ def pending_files(drop_dir: Path) -> list[Path]:
     if not drop_dir.is_dir():
         return []
     return sorted(
-        p for p in drop_dir.iterdir()
+        p
+        for p in drop_dir.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.suffix not in (".part", ".tmp")
-    )  # fmt: skip
+    )
 
 
 def _move_to_processed(path: Path) -> Path:
@@ -81,10 +82,17 @@ def fetch_step(engine: Engine, settings: Settings, feeds: str | None = None) -> 
             failed.append({"feed": name, "error": f"{type(error).__name__}: {error}"})
             continue
         events = report.reports[0]
-        done.append({"feed": name, "fetch_id": report.fetch_id, "pages": report.pages,
-                     "added": events.added, "updated": events.updated,
-                     "deleted": sum(r.deleted for r in report.reports),
-                     "skipped": report.skipped})  # fmt: skip
+        done.append(
+            {
+                "feed": name,
+                "fetch_id": report.fetch_id,
+                "pages": report.pages,
+                "added": events.added,
+                "updated": events.updated,
+                "deleted": sum(r.deleted for r in report.reports),
+                "skipped": report.skipped,
+            }
+        )
     details = {"fetched": done, "failed": failed}
     summary = ", ".join(
         f"{d['feed'].split(':')[0]} +{d['added']} ~{d['updated']} -{d['deleted']}" for d in done
@@ -131,11 +139,21 @@ def ingest_step(engine: Engine, settings: Settings) -> StepResult:
             log.error("ingest of %s failed: %s", path, error)
             failed.append({"file": path.name, "error": f"{type(error).__name__}: {error}"})
             continue
-        ingested.append({"file": path.name, "added": report.added, "updated": report.updated,
-                         "deleted": report.deleted})  # fmt: skip
+        ingested.append(
+            {
+                "file": path.name,
+                "added": report.added,
+                "updated": report.updated,
+                "deleted": report.deleted,
+            }
+        )
         _move_to_processed(path)
-    details = {"drop_dir": str(drop_dir), "ingested": ingested, "duplicates": duplicates,
-               "failed": failed}  # fmt: skip
+    details = {
+        "drop_dir": str(drop_dir),
+        "ingested": ingested,
+        "duplicates": duplicates,
+        "failed": failed,
+    }
     summary = f"{len(ingested)} ingested, {len(duplicates)} already seen, {len(failed)} failed"
     if failed:
         names = ", ".join(f["file"] for f in failed)
@@ -146,9 +164,12 @@ def ingest_step(engine: Engine, settings: Settings) -> StepResult:
 
 
 def train_step(
-    engine: Engine, settings: Settings, request: TrainRequest, progress: Progress | None = None,
+    engine: Engine,
+    settings: Settings,
+    request: TrainRequest,
+    progress: Progress | None = None,
     measures: Sequence[str] | None = None,
-) -> StepResult:  # fmt: skip
+) -> StepResult:
     """Train and publish a run per measure (default: SAHELCAST_TRAIN_MEASURES); a refusal (no new
     data, another run, nothing to train) is a skip."""
     try:
@@ -158,8 +179,11 @@ def train_step(
     except NothingToTrain as why:
         return StepResult(SKIPPED, str(why), {"reason": "nothing"})
     except LockHeld as why:
-        details = {"reason": "locked", "holder": why.owner,
-                   "expires_at": why.expires_at.isoformat()}  # fmt: skip
+        details = {
+            "reason": "locked",
+            "holder": why.owner,
+            "expires_at": why.expires_at.isoformat(),
+        }
         return StepResult(SKIPPED, str(why), details)
     return StepResult(SUCCEEDED, outcome.describe(), outcome.to_dict())
 
@@ -171,11 +195,16 @@ def detect_step(engine: Engine, settings: Settings) -> StepResult:
         report = detect(session, level=settings.anomaly_level)
     # After the commit: listeners may read the anomalies or deliver them elsewhere.
     failures = events.emit(report.alerts)
-    details = {**report.to_dict(), "alert_ids": [a.id for a in report.alerts],
-               "listener_failures": [f"{who!r}: {err}" for who, err in failures]}  # fmt: skip
-    message = (f"{report.scored} forecasts scored, {report.live} new anomalies "
-               f"({len(report.alerts)} alerts), {report.backtest} from backtests, "
-               f"{report.new} new series")  # fmt: skip
+    details = {
+        **report.to_dict(),
+        "alert_ids": [a.id for a in report.alerts],
+        "listener_failures": [f"{who!r}: {err}" for who, err in failures],
+    }
+    message = (
+        f"{report.scored} forecasts scored, {report.live} new anomalies "
+        f"({len(report.alerts)} alerts), {report.backtest} from backtests, "
+        f"{report.new} new series"
+    )
     if failures:
         return StepResult(FAILED, f"{message}; {len(failures)} alert listener(s) failed", details)
     return StepResult(SUCCEEDED, message, details)

@@ -221,8 +221,9 @@ def test_retrain_job_records_the_outcome(
             raise training.StaleData("the data did not advance")
         if outcome == "boom":
             raise RuntimeError("fit exploded")
-        return training.TrainOutcome(run_id=run_id, n_series=3, n_failed=0, seconds=1.5,
-                                     coverage="", measure=request.measure)  # fmt: skip
+        return training.TrainOutcome(
+            run_id=run_id, n_series=3, n_failed=0, seconds=1.5, coverage="", measure=request.measure
+        )
 
     monkeypatch.setattr(training, "train", fake_train)
     started = _started(engine, settings, "retrain", True)
