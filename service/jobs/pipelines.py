@@ -99,15 +99,11 @@ def _succeeded(kind: str) -> Callable[[list[JobResult]], bool]:
 
 
 def retrain_steps(
-    engine: Engine,
-    settings: Settings,
-    request: TrainRequest,
-    progress: Progress | None = None,
-    measures: Sequence[str] | None = None,
+    engine: Engine, settings: Settings, train: Callable[[], StepResult]
 ) -> list[Step]:
-    """Train (and publish), then flag anomalies against the new run."""
+    """`train` (a train step: train and publish), then flag anomalies against the new run."""
     return [
-        Step("train", lambda: train_step(engine, settings, request, progress, measures)),
+        Step("train", train),
         Step("detect", lambda: detect_step(engine, settings), when=_succeeded("train")),
     ]
 
@@ -125,12 +121,12 @@ def run_retrain(
     hold: Sequence[Lease] = (),
 ) -> JobResult:
     """A `retrain` job: train, then detect."""
-    plan = Plan(
-        "retrain",
-        retrain_steps(engine, settings, request, progress, measures),
-        main="train",
-        skipped="not retrained",
-    )
+
+    def train() -> StepResult:
+        return train_step(engine, settings, request, progress, measures)
+
+    steps = retrain_steps(engine, settings, train)
+    plan = Plan("retrain", steps, main="train", skipped="not retrained")
     return run_plan(engine, settings, plan, trigger, job_id=job_id, owner=owner, hold=hold)
 
 
@@ -173,6 +169,8 @@ def run_weekly(
         Step("detect", lambda: detect_step(engine, settings)),
     ]
     request = TrainRequest.from_settings(settings, force=force)
-    steps += retrain_steps(engine, settings, request, progress)
+    steps += retrain_steps(
+        engine, settings, lambda: train_step(engine, settings, request, progress)
+    )
     plan = Plan("weekly", steps, main="train", skipped="not retrained")
     return run_plan(engine, settings, plan, trigger)
