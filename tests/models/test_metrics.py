@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +23,7 @@ from models.metrics import (
 )
 
 
-def frame(y: list[float], q: list[list[float]], scale: float = 1.0) -> pd.DataFrame:
+def frame(y: list[float], q: Sequence[Sequence[float]], scale: float = 1.0) -> pd.DataFrame:
     """A backtest-like frame with observed y and quantile rows q."""
     out = pd.DataFrame(q, columns=list(QUANTILE_COLUMNS))
     out.insert(0, "mean", out["q0.5"])

@@ -9,7 +9,7 @@ import pytest
 from models.base import QUANTILE_COLUMNS
 from models.legacy.registry import get_model
 from models.panel.calibrate import Calibration
-from models.panel.engine import PanelConfig, PanelEngine
+from models.panel.engine import PanelConfig, PanelEngine, PanelResult
 from models.panel.peers import no_change, seasonal_naive
 from models.panel.season import pool, raw_effects
 from models.seasons import season_features
@@ -28,7 +28,8 @@ def simulate(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """One actor (two event types per region) plus the geography bottoms, NB counts."""
     rng = np.random.default_rng(seed)
-    labels, rows = [], []
+    labels: list[dict[str, object]] = []
+    rows: list[np.ndarray] = []
     for region, effect in log_rr.items():
         for etype in ("Battles", "Violence against civilians"):
             mean = base * np.exp(effect * _share(region))
@@ -47,7 +48,7 @@ def simulate(
     return pd.DataFrame(labels), np.array(rows)
 
 
-def run(labels: pd.DataFrame, y: np.ndarray, config: PanelConfig = FAST) -> object:
+def run(labels: pd.DataFrame, y: np.ndarray, config: PanelConfig = FAST) -> PanelResult:
     return PanelEngine(labels, y, MONTHS, country="Mali", name="test", config=config).run()
 
 

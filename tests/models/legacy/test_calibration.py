@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -9,7 +11,7 @@ from models.base import QUANTILE_COLUMNS
 from models.legacy.calibration import choose_width, stretch
 
 
-def backtest(y: list[float], q: list[float]) -> pd.DataFrame:
+def backtest(y: list[float], q: Sequence[float]) -> pd.DataFrame:
     out = pd.DataFrame([q] * len(y), columns=list(QUANTILE_COLUMNS))
     out.insert(0, "mean", out["q0.5"])
     out.insert(0, "y", y)

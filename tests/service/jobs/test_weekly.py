@@ -16,6 +16,7 @@ from service.db import session_scope
 from service.ingest.orm import IngestedFile
 from service.jobs.pipelines import run_weekly
 from service.jobs.repository import list_jobs
+from service.jobs.runner import JobResult
 from service.jobs.steps import ingest_step
 from tests.service.builders import make_source, make_world
 
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "service" / "data" / "demo" / "ucdp-ged-burkina-faso-2016-2022.csv"
 
 
-def _steps(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _steps(result: JobResult) -> list[tuple[str, str]]:
     return [(s["kind"], s["status"]) for s in result.details["steps"]]
 
 
