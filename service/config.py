@@ -91,8 +91,6 @@ class Settings(BaseSettings):
     train_workers: int = Field(0, ge=0)
     # Address of a running Dask scheduler (tcp://host:8786); empty starts a local cluster.
     dask_address: str = ""
-    # Series per write batch: results are written as they arrive, so memory stays bounded.
-    train_batch_size: int = Field(200, ge=1)
     # Runs whose forecasts are kept in full; older ones keep only forecasts not yet scored.
     run_retention: int = Field(5, ge=1)
     # The training lease: a crashed run's lock lapses after this long; renewed every third.

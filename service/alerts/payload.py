@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from service.anomalies.escalation_schemas import EscalationRead
 from service.anomalies.orm import Anomaly
+from service.escalations.schemas import EscalationRead
 from service.measures import EVENTS, link_query, noun
 from service.series.repository import SeriesLabel
 

@@ -23,11 +23,12 @@ from service.bulk import delete_in, insert_frame, read_frame
 from service.db import Base
 from service.ingest.coverage import update_coverage
 from service.ingest.normalize import Normalizer
-from service.ingest.orm import Event, EventActor, IngestedFile, Source, utcnow
+from service.ingest.orm import Event, EventActor, IngestedFile, Source
 from service.ingest.readers import ReadLimits, detect_source, iter_deletions, iter_events
 from service.ingest.readers import Source as SourceName
 from service.ingest.registry import NameRegistry
 from service.ingest.staging import stage
+from service.kit.time import utcnow
 from service.series.aggregate import rebuild_series
 
 Progress = Callable[[int], None]

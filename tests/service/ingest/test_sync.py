@@ -142,7 +142,7 @@ def test_deletion_list_removes_events(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_actor_roles_are_configurable(engine: Engine, tmp_path: Path) -> None:
-    settings = Settings(database_url=str(engine.url), actor_roles="actor1")
+    settings = Settings(database_url=str(engine.url), actor_roles=("actor1",))
     ingest_file(engine, write(tmp_path / "mali.csv", _rows()), settings)
     with session_scope(engine) as session:
         assert get_series(session, "acled|Mali|Mopti|Wagner Group|*") is None

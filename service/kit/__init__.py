@@ -1,0 +1,5 @@
+"""Plumbing every domain shares: the clock, the lease, month arithmetic.
+
+Nothing here knows a domain: the kit imports only `service.db`, so any package may use it
+without importing another domain for a clock or a lock.
+"""
