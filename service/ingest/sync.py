@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from service.bulk import delete_in, insert_frame, read_frame
 from service.db import Base
+from service.ingest.actortypes import NOT_GIVEN
+from service.ingest.attribution import attribute
 from service.ingest.coverage import update_coverage
 from service.ingest.normalize import Normalizer
-from service.ingest.orm import Event, EventActor, IngestedFile, Source, utcnow
+from service.ingest.orm import AmbiguousMention, Event, EventActor, IngestedFile, Source, utcnow
 from service.ingest.readers import ReadLimits, detect_source, iter_deletions, iter_events
 from service.ingest.readers import Source as SourceName
 from service.ingest.registry import NameRegistry
@@ -35,8 +37,10 @@ RowT = TypeVar("RowT", bound=Base)
 EVENT_COLUMNS_DB = [
     "id", "source_id", "source_event_id", "event_date", "month", "country", "region_id", "admin1",
     "event_type", "sub_event_type", "actor1", "assoc_actor_1", "actor2", "assoc_actor_2",
-    "fatalities", "source_timestamp", "file_id",
+    "fatalities", "source_timestamp", "file_id", "inter1", "inter2", "ambiguous",
 ]  # fmt: skip
+# The tables keyed by event id that go with an event when it is replaced or deleted.
+EVENT_LINKS = (EventActor.__table__, AmbiguousMention.__table__)
 
 
 @dataclass
@@ -122,12 +126,22 @@ def _open_report(
 
 def _existing_events(session: Session, source_id: int) -> pd.DataFrame:
     events = Event.__table__.c
+    # Stored before actor types were kept (migration 20261207_0020): a file that gives them
+    # updates the event, so re-ingesting an export applies the codebook's sides to it.
+    untyped = and_(events.inter1.is_(None), events.inter2.is_(None))
     query = select(
         events.source_event_id, events.id, events.source_timestamp.label("old_timestamp"),
-        events.country.label("old_country"),
+        events.country.label("old_country"), untyped.label("untyped"),
     ).where(events.source_id == source_id)  # fmt: skip
     frame = read_frame(session, query)
-    return frame.astype({"id": "int64", "old_timestamp": "int64"})
+    return frame.astype({"id": "int64", "old_timestamp": "int64", "untyped": "bool"})
+
+
+def delete_events(session: Session, ids: Sequence[int]) -> None:
+    """Delete events and what is keyed by their ids."""
+    for table in EVENT_LINKS:
+        delete_in(session, table, "event_id", ids)
+    delete_in(session, Event.__table__, "id", ids)
 
 
 def _next_event_id(session: Session) -> int:
@@ -144,6 +158,7 @@ def ingest_events(
     chunk_rows: int = 200_000,
     progress: Progress | None = None,
     limits: ReadLimits | None = None,
+    armed: Sequence[int] | None = None,
 ) -> IngestReport:
     """Sync the events of one ACLED or UCDP file into the database; see the module docstring.
 
@@ -158,6 +173,7 @@ def ingest_events(
         return sync_events(
             session, staged, src, lambda: _start_file(session, path, src, "events", digest),
             normalizer=normalizer, actor_roles=actor_roles, label=str(path), sha256=digest,
+            armed=armed,
         )  # fmt: skip
 
 
@@ -172,12 +188,18 @@ def sync_events(
     quiet: Mapping[str, dt.date] | None = None,
     label: str | None = None,
     sha256: str | None = None,
+    armed: Sequence[int] | None = None,
 ) -> IngestReport:
     """Sync checked event chunks (the readers' frames): files and API fetches alike.
 
     `quiet` names countries that were asked for (with the first date asked) and may have no
     rows: the data's reach extends their coverage too, so a quiet month is a zero, not unknown.
+    `armed` are the armed actor types (None: the settings' SAHELCAST_ARMED_INTER).
     """
+    if armed is None:
+        from service.config import get_settings
+
+        armed = get_settings().armed_inter
     started = time.perf_counter()
     written, report = _open_report(record, src, "events", label, sha256)
     existing = _existing_events(session, src.id)
@@ -190,13 +212,17 @@ def sync_events(
         )
         merged = chunk.merge(existing, on="source_event_id", how="left")
         is_new = merged["id"].isna()
-        is_newer = ~is_new & (merged["source_timestamp"] > merged["old_timestamp"])
+        typed = (merged["inter1"] != NOT_GIVEN) | (merged["inter2"] != NOT_GIVEN)
+        is_newer = ~is_new & (
+            (merged["source_timestamp"] > merged["old_timestamp"])
+            | (merged["untyped"].eq(True) & typed)
+        )
         report.unchanged += int((~is_new & ~is_newer).sum())
         if not (is_new.any() or is_newer.any()):
             continue
         if writer is None:  # the first change: only now is the write lock taken
             opened = written if written is not None else record()  # type: ignore[operator]
-            writer = _EventWriter(session, src, opened, normalizer, actor_roles)
+            writer = _EventWriter(session, src, opened, normalizer, actor_roles, armed)
         writer.write(merged[is_new].copy(), merged[is_newer].copy(), report)
     spans = pd.concat(dates) if dates else pd.DataFrame(columns=["country", "min", "max"])
     spans = _with_quiet(spans, quiet or {})
@@ -219,33 +245,34 @@ class _EventWriter:
         record: IngestedFile,
         normalizer: Normalizer,
         actor_roles: Sequence[str],
+        armed: Sequence[int],
     ) -> None:
         self.session, self.source, self.record = session, source, record
-        self.normalizer, self.actor_roles = normalizer, actor_roles
+        self.normalizer, self.actor_roles, self.armed = normalizer, actor_roles, armed
         self.names = NameRegistry(session, normalizer)
         self.next_id = _next_event_id(session)
         self.touched: set[str] = set()
 
     def write(self, new: pd.DataFrame, newer: pd.DataFrame, report: IngestReport) -> None:
-        session, normalizer, roles = self.session, self.normalizer, self.actor_roles
+        session = self.session
         new["id"] = range(self.next_id, self.next_id + len(new))
         self.next_id += len(new)
         changed = pd.concat([new, newer], ignore_index=True)
         changed["id"] = changed["id"].astype("int64")
         self.touched.update(changed["country"].unique())
         self.touched.update(newer["old_country"].dropna().unique())
+        found = attribute(self.normalizer, changed, self.actor_roles, self.armed)
+        changed["ambiguous"] = found.ambiguous
         rows = _event_rows(changed, self.source.id, self.record.id, self.names)
         if not newer.empty:
-            ids = newer["id"].astype("int64").tolist()
-            delete_in(session, EventActor.__table__, "event_id", ids)
-            delete_in(session, Event.__table__, "id", ids)
+            delete_events(session, newer["id"].astype("int64").tolist())
         insert_frame(session, Event.__table__, rows)
-        links = normalizer.event_actors(changed, roles=roles)
-        links = links.merge(changed[["source_event_id", "id"]], on="source_event_id")
-        links["actor_id"] = self.names.actor_ids(links["actor"])
-        self.names.record_actor_aliases(normalizer.actor_aliases(changed, roles=roles))
-        links = links.rename(columns={"id": "event_id"})
-        insert_frame(session, EventActor.__table__, links[["event_id", "actor_id", "role"]])
+        ids = changed[["source_event_id", "id"]]
+        for table, frame in ((EventActor, found.links), (AmbiguousMention, found.mentions)):
+            frame = frame.merge(ids, on="source_event_id").rename(columns={"id": "event_id"})
+            frame["actor_id"] = self.names.actor_ids(frame["actor"])
+            insert_frame(session, table.__table__, frame[["event_id", "actor_id", "role"]])
+        self.names.record_actor_aliases(found.aliases)
         report.added += len(new)
         report.updated += len(newer)
 
@@ -295,8 +322,7 @@ def sync_deletions(
             continue
         if opened is None:
             opened = record()  # type: ignore[operator]
-        delete_in(session, EventActor.__table__, "event_id", ids)
-        delete_in(session, Event.__table__, "id", ids)
+        delete_events(session, ids)
         existing = existing[~existing["id"].isin(ids)]
         touched.update(hits["old_country"].unique())
     if opened is None:
@@ -330,6 +356,8 @@ def _event_rows(
     rows["region_id"] = names.region_ids(rows["country"], rows["admin1"])
     rows["month"] = rows["event_date"].dt.to_period("M").dt.start_time.dt.strftime("%Y-%m-%d")
     rows["event_date"] = rows["event_date"].dt.strftime("%Y-%m-%d")
+    for side in ("inter1", "inter2"):  # NOT_GIVEN is stored as NULL
+        rows[side] = rows[side].astype("Int16").mask(rows[side] == NOT_GIVEN)
     return rows[EVENT_COLUMNS_DB]
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.bulk import delete_in, insert_frame, read_frame
 from service.ingest.orm import Actor, Event, EventActor, Region, Source
+from service.series.ambiguous import mention_counts, write_counts
 from service.series.orm import Observation, Series
 
 ALL = "*"
@@ -119,20 +120,38 @@ def rebuild_series(session: Session, source: Source, countries: list[str]) -> in
     named = session.execute
     region_names: dict[int | None, str] = dict(named(select(Region.id, Region.name)).all())
     actor_names: dict[int | None, str] = dict(named(select(Actor.id, Actor.name)).all())
-    rows["key"] = [
-        series_key(source.name, country, region_names.get(region), actor_names.get(actor), etype)
-        for country, region, actor, etype in zip(
-            rows["country"], _optional_ids(rows["region_id"]), _optional_ids(rows["actor_id"]),
-            _optional(rows["event_type"]), strict=True,
-        )
-    ]  # fmt: skip
+
+    rows["key"] = _keys(source.name, rows, region_names, actor_names)
     ids = _ensure_series(session, source.id, rows)
+    mentions = mention_counts(session, source.id, countries)
+    keys = _keys(source.name, mentions, region_names, actor_names)
+    counts = dict(zip(keys, mentions["events"].astype(int).tolist(), strict=True))
+    write_counts(session, source.id, countries, counts)
     scope = select(Series.id).where(Series.source_id == source.id, Series.country.in_(countries))
     delete_in(session, Observation.__table__, "series_id", session.scalars(scope).all())
     rows["series_id"] = rows["key"].map(ids)
     rows["month"] = rows["month"].dt.strftime("%Y-%m-%d")
     return insert_frame(session, Observation.__table__,
                         rows[["series_id", "month", "events", "fatalities"]])  # fmt: skip
+
+
+def _keys(
+    source: str,
+    frame: pd.DataFrame,
+    region_names: dict[int | None, str],
+    actor_names: dict[int | None, str],
+) -> list[str]:
+    """The series key of each row of a frame with country, region, actor and type columns."""
+    return [
+        series_key(source, country, region_names.get(region), actor_names.get(actor), etype)
+        for country, region, actor, etype in zip(
+            frame["country"],
+            _optional_ids(frame["region_id"]),
+            _optional_ids(frame["actor_id"]),
+            _optional(frame["event_type"]),
+            strict=True,
+        )
+    ]
 
 
 def _optional_ids(values: pd.Series) -> list[int | None]:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from service.ingest import actortypes
 from service.ingest.errors import IngestError
 from service.ingest.readers.schema import FIELD_LIMITS, constant
 
@@ -164,6 +165,23 @@ def integers(
             hint=hint,
         )
     return parsed if codes is None else parsed[codes]
+
+
+def actor_types(rows: Rows, col: pd.Series, name: str) -> np.ndarray:
+    """Parse ACLED actor types (codes or names, see `actortypes`) to int8, each distinct value
+    once; an empty field is NOT_GIVEN."""
+    codes, values = distinct(col)
+    parsed = [actortypes.parse(v) for v in values]
+    for i, code in enumerate(parsed):
+        if code is None:
+            rows.report(
+                int(np.argmax(codes == i)),
+                field=name,
+                expected=actortypes.EXPECTED,
+                got=str(values[i]),
+            )
+    known = np.asarray([actortypes.NOT_GIVEN if c is None else c for c in parsed], dtype=np.int8)
+    return known[codes] if len(codes) else np.empty(0, dtype=np.int8)
 
 
 def _to_ints(values: np.ndarray, empty: int | None) -> tuple[np.ndarray, int | None]:

@@ -8,12 +8,8 @@ import pandas as pd
 import pytest
 
 from service.ingest.errors import AliasFileError
-from service.ingest.normalize import (
-    ACTOR_ROLES_DEFAULT,
-    EVENT_ACTOR_COLUMNS,
-    UNKNOWN_REGION,
-    Normalizer,
-)
+from service.ingest.attribution import EVENT_ACTOR_COLUMNS, attribute
+from service.ingest.normalize import ACTOR_ROLES_DEFAULT, UNKNOWN_REGION, Normalizer
 from service.ingest.readers import iter_events
 from tests.service.ingest.builders import FIXTURES, ucdp_sample
 
@@ -102,7 +98,7 @@ def test_ethnic_militias_are_counted(normalizer: Normalizer) -> None:
 
 def test_event_actors_on_the_fixture(normalizer: Normalizer) -> None:
     events = pd.concat(iter_events(FIXTURES / "acled_sahel_current.csv"), ignore_index=True)
-    links = normalizer.event_actors(events)
+    links = attribute(normalizer, events).links
     assert tuple(links.columns) == EVENT_ACTOR_COLUMNS
     by_event = {
         k: list(zip(g["actor"], g["role"], strict=True))
@@ -126,33 +122,33 @@ def test_event_actors_on_the_fixture(normalizer: Normalizer) -> None:
 
 def test_an_actor_in_two_roles_counts_once_with_the_first_role(normalizer: Normalizer) -> None:
     chunk = frame({"actor1": JNIM_ACLED, "assoc_actor_1": "Katiba Macina; JNIM"})
-    links = normalizer.event_actors(chunk)
+    links = attribute(normalizer, chunk).links
     assert links[["actor", "role"]].values.tolist() == [["JNIM", "actor1"]]
-    reordered = normalizer.event_actors(chunk, roles=("assoc_actor_1", "actor1"))
+    reordered = attribute(normalizer, chunk, ("assoc_actor_1", "actor1")).links
     assert reordered[["actor", "role"]].values.tolist() == [["JNIM", "assoc_actor_1"]]
 
 
 def test_roles_are_configurable(normalizer: Normalizer) -> None:
     chunk = frame({"actor1": "Military Forces of Mali (2021-)", "assoc_actor_1": "Wagner Group"})
     assert ACTOR_ROLES_DEFAULT == ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")
-    assert "Wagner Group" in normalizer.event_actors(chunk)["actor"].tolist()
-    primary = normalizer.event_actors(chunk, roles=("actor1", "actor2"))
+    assert "Wagner Group" in attribute(normalizer, chunk).links["actor"].tolist()
+    primary = attribute(normalizer, chunk, ("actor1", "actor2")).links
     assert primary["actor"].tolist() == ["Military Forces of Mali"]
     with pytest.raises(ValueError, match="actor roles"):
-        normalizer.event_actors(chunk, roles=("notes",))
+        attribute(normalizer, chunk, ("notes",)).links
 
 
 def test_event_actors_of_an_indexed_frame_and_of_nothing(normalizer: Normalizer) -> None:
     chunk = frame({"actor1": "JNIM"}, {"actor1": "IS"}).set_axis([10, 20])
-    assert normalizer.event_actors(chunk)["source_event_id"].tolist() == ["E1", "E2"]
-    empty = normalizer.event_actors(chunk.iloc[:0])
+    assert attribute(normalizer, chunk).links["source_event_id"].tolist() == ["E1", "E2"]
+    empty = attribute(normalizer, chunk.iloc[:0]).links
     assert tuple(empty.columns) == EVENT_ACTOR_COLUMNS
     assert len(empty) == 0
 
 
 def test_actor_aliases_give_raw_to_canonical(normalizer: Normalizer) -> None:
     chunk = frame({"actor1": JNIM_ACLED, "assoc_actor_1": "Wagner Group (Russia); Women (Mali)"})
-    assert normalizer.actor_aliases(chunk) == {
+    assert attribute(normalizer, chunk).aliases == {
         JNIM_ACLED: "JNIM",
         "Wagner Group (Russia)": "Wagner Group",
     }
@@ -223,7 +219,7 @@ def test_ucdp_sample_regions_all_fold_into_the_13_regions(normalizer: Normalizer
         "Sud-Ouest",
     }
     assert set(normalizer.regions(events)) <= canonical | {UNKNOWN_REGION}
-    actors = set(normalizer.event_actors(events)["actor"])
+    actors = set(attribute(normalizer, events).links["actor"])
     assert actors == {
         "Military Forces of Burkina Faso",
         "JNIM",
