@@ -32,6 +32,8 @@ LIST_COLUMNS = (
     Column("event_type", "event type", show=lambda v: v or "*"),
     Column("level", whole=True),
     Column("total_events", "events", right=True, show=lambda v: f"{v:,}"),
+    # Events that name the actor only as "A and/or B" and so count for no actor.
+    Column("ambiguous_events", "ambiguous", right=True, show=lambda v: f"{v:,}" if v else ""),
 )
 
 
