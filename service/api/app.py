@@ -24,6 +24,7 @@ from service.api.responsecache import ResponseCache
 from service.api.retrain import Launcher, launch_process
 from service.api.routes import (
     accuracy,
+    actors,
     admin,
     anomalies,
     escalations,
@@ -94,6 +95,7 @@ def create_app(
         escalations,
         runs,
         admin,
+        actors,
     ):  # hot routes first
         app.include_router(module.router, dependencies=[KnownQuery])
     app.include_router(alerts_router, dependencies=[KnownQuery])
