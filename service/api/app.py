@@ -27,6 +27,7 @@ from service.api.routes import (
     actors,
     admin,
     anomalies,
+    catalogue,
     escalations,
     events,
     forecasts,
@@ -88,6 +89,7 @@ def create_app(
     install_handlers(app)
     for module in (
         forecasts,
+        catalogue,  # `/series/stats` before `/series/{ref}`
         series,
         events,
         accuracy,

@@ -48,3 +48,49 @@ class RelabelingRead(BaseModel):
 
 class AuditRead(BaseModel):
     items: list[RelabelingRead]
+
+
+class LevelCountRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    level: str
+    series: int
+    with_events: int = Field(description="Series with at least one event (others keep history).")
+
+
+class TypeCountRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    actor_type: str = Field(description="ACLED actor type, e.g. `Rebel groups`, or `not given`.")
+    actors: int
+    series: int
+
+
+class SmallActorRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    source: str
+    country: str
+    actor: str
+    actor_type: str
+    events: int
+
+
+class CatalogueStatsRead(BaseModel):
+    """What the series catalogue is made of."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    events: int
+    ambiguous_events: int = Field(
+        description="Events whose armed side is an ambiguous 'A and/or B': counted for no actor."
+    )
+    events_without_actor: int = Field(
+        description="Events counted for no armed actor (geography series still count them)."
+    )
+    levels: list[LevelCountRead]
+    actor_types: list[TypeCountRead]
+    fewer_than: int
+    small_actors: list[SmallActorRead] = Field(
+        description="Actors with fewer than `fewer_than` events in a country."
+    )
