@@ -157,7 +157,9 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
     webhook_backoff_max_seconds: float = Field(default=60.0, ge=0, le=3600)
 
-    @field_validator("actor_roles", "armed_inter", "train_measures", "trusted_proxies", mode="before")
+    @field_validator(
+        "actor_roles", "armed_inter", "train_measures", "trusted_proxies", mode="before"
+    )
     @classmethod
     def _split_lists(cls, value: object) -> object:
         return _comma_list(value)
