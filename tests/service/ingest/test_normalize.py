@@ -294,3 +294,48 @@ def test_bad_region_alias_files(tmp_path: Path, text: str, line: int | None, mes
 def test_missing_alias_directory(tmp_path: Path) -> None:
     with pytest.raises(AliasFileError, match="does not exist"):
         Normalizer.load(extra_dirs=[tmp_path / "nowhere"])
+
+
+def typed(*events: dict[str, str | int]) -> pd.DataFrame:
+    """Events with actor columns and the sides' types (default: rebel group vs state forces)."""
+    names = ({k: str(v) for k, v in e.items() if not k.startswith("inter")} for e in events)
+    chunk = frame(*names)
+    chunk["inter1"] = [int(e.get("inter1", 2)) for e in events]
+    chunk["inter2"] = [int(e.get("inter2", 1)) for e in events]
+    return chunk
+
+
+def test_ambiguous_names_become_mentions(normalizer: Normalizer) -> None:
+    either = f"{JNIM_ACLED} and/or Islamic State (Sahel)"
+    chunk = typed(
+        {"actor1": either},
+        {"actor1": "Military Forces of Mali (2021-)", "assoc_actor_1": f"Wagner Group; {either}",
+         "inter1": 1, "actor2": "Islamic State (Sahel)", "inter2": 2},
+        {"actor1": "Civilians (Mali)", "assoc_actor_1": either, "inter1": 7},
+    )  # fmt: skip
+    found = attribute(normalizer, chunk)
+    links = found.links.groupby("source_event_id")["actor"].apply(list).to_dict()
+    mentions = found.mentions.groupby("source_event_id")["actor"].apply(list).to_dict()
+    assert "E1" not in links
+    assert mentions["E1"] == ["JNIM", "Islamic State Sahel"]
+    assert links["E2"] == ["Military Forces of Mali", "Islamic State Sahel", "Wagner Group"]
+    assert mentions["E2"] == ["JNIM"]  # IS Sahel is counted there plainly: no mention
+    assert "E3" not in mentions  # an unarmed side's names are not an attribution
+    assert found.ambiguous.tolist() == [True, True, False]
+
+
+def test_sides_follow_their_type_and_else_the_name_rule(normalizer: Normalizer) -> None:
+    victims = "Pastoralists (Mali); Fishers (Mali)"
+    chunk = typed(
+        {"actor1": JNIM_ACLED, "actor2": "Civilians (Mali)", "assoc_actor_2": victims,
+         "inter2": 7},
+        {"actor1": JNIM_ACLED, "actor2": "Civilians (Mali)", "assoc_actor_2": victims,
+         "inter2": -1},
+        {"actor1": JNIM_ACLED, "actor2": "Pastoralists (Mali)", "inter2": 7},
+        {"actor1": "Dozo Militia", "actor2": "Protesters (Mali)", "inter1": 4, "inter2": -1},
+    )  # fmt: skip
+    links = attribute(normalizer, chunk).links.groupby("source_event_id")["actor"].apply(list)
+    assert links.to_dict() == {"E1": ["JNIM"], "E2": ["JNIM"], "E3": ["JNIM"],
+                               "E4": ["Dozo Militia"]}  # fmt: skip
+    armed_only_states = attribute(normalizer, chunk, armed=(1,)).links
+    assert armed_only_states.empty
