@@ -85,7 +85,9 @@ def test_armed_types_are_a_setting(engine: Engine, tmp_path: Path) -> None:
     rows = [event("MLI1", "03 July 2022", "Military Forces of Mali (2021-)",
                   assoc_actor_1="Wagner Group", actor2=JNIM),
             event("MLI2", "04 July 2022", "Wagner Group", actor2="Civilians (Mali)")]  # fmt: skip
-    settings = Settings(database_url=str(engine.url), armed_inter=(1, 2, 3, 4))  # no external forces
+    settings = Settings(
+        database_url=str(engine.url), armed_inter=(1, 2, 3, 4)
+    )  # no external forces
     ingest_file(engine, write(tmp_path / "mali.csv", rows), settings)
     # Wagner (type 8) is named as an associated actor of the army's side (type 1): that side
     # is armed, so Wagner counts there; as a primary actor of type 8 it does not.
