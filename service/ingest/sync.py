@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -354,8 +355,9 @@ def _event_rows(
     rows["source_id"] = source_id
     rows["file_id"] = file_id
     rows["region_id"] = names.region_ids(rows["country"], rows["admin1"])
-    rows["month"] = rows["event_date"].dt.to_period("M").dt.start_time.dt.strftime("%Y-%m-%d")
-    rows["event_date"] = rows["event_date"].dt.strftime("%Y-%m-%d")
+    days = rows["event_date"].to_numpy().astype("datetime64[D]")
+    rows["month"] = np.datetime_as_string(days.astype("datetime64[M]"), unit="D")
+    rows["event_date"] = np.datetime_as_string(days, unit="D")
     for side in ("inter1", "inter2"):  # NOT_GIVEN is stored as NULL
         rows[side] = rows[side].astype("Int16").mask(rows[side] == NOT_GIVEN)
     return rows[EVENT_COLUMNS_DB]

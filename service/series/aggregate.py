@@ -33,6 +33,7 @@ _GROUPS = {
 }
 
 
+SERIES_LABELS = ["level", "country", "region_id", "actor_id", "event_type"]
 _ESCAPED = re.compile(r"([\\|*])")
 
 
@@ -69,8 +70,7 @@ def _counts(session: Session, source_id: int, countries: list[str]) -> tuple[pd.
     links = read_frame(session, select(ea.event_id.label("id"), ea.actor_id)
                        .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
                        .where(scope))  # fmt: skip
-    events["month"] = pd.to_datetime(events["month"])
-    value = ["events", "fatalities"]
+    value = ["events", "fatalities"]  # months stay ISO text, as SQLite gives them
     events["events"] = 1
     by_region = events.groupby([*_GROUPS["region_type"], "month"], as_index=False)[value].sum()
     actor_keys = [*_GROUPS["actor_region_type"], "month"]
@@ -91,7 +91,7 @@ def _counts_in_database(session: Session, scope: ColumnElement[bool]) -> tuple[p
     by_region = read_frame(session, select(*region_keys, *totals).where(scope)
                            .group_by(*region_keys))  # fmt: skip
     for frame in (by_actor, by_region):
-        frame["month"] = pd.to_datetime(frame["month"])
+        frame["month"] = frame["month"].astype(str)  # ISO text, as SQLite gives them
         frame[["events", "fatalities"]] = frame[["events", "fatalities"]].astype("int64")
     return by_actor, by_region
 
@@ -121,16 +121,21 @@ def rebuild_series(session: Session, source: Source, countries: list[str]) -> in
     region_names: dict[int | None, str] = dict(named(select(Region.id, Region.name)).all())
     actor_names: dict[int | None, str] = dict(named(select(Actor.id, Actor.name)).all())
 
-    rows["key"] = _keys(source.name, rows, region_names, actor_names)
-    ids = _ensure_series(session, source.id, rows)
+    # Keys are built once per series, not per month: a million events make ~10^5 rows.
+    grouping = rows.groupby(SERIES_LABELS, dropna=False, sort=False)
+    codes = grouping.ngroup().to_numpy()
+    series = grouping.head(1).reset_index(drop=True)[SERIES_LABELS]
+    series["key"] = _keys(source.name, series, region_names, actor_names)
+    ids = _ensure_series(session, source.id, series)
     mentions = mention_counts(session, source.id, countries)
     keys = _keys(source.name, mentions, region_names, actor_names)
     counts = dict(zip(keys, mentions["events"].astype(int).tolist(), strict=True))
     write_counts(session, source.id, countries, counts)
     scope = select(Series.id).where(Series.source_id == source.id, Series.country.in_(countries))
     delete_in(session, Observation.__table__, "series_id", session.scalars(scope).all())
-    rows["series_id"] = rows["key"].map(ids)
-    rows["month"] = rows["month"].dt.strftime("%Y-%m-%d")
+    rows["series_id"] = series["key"].map(ids).to_numpy()[codes]
+    # In key order, the primary key's B-tree is appended to rather than split all over.
+    rows = rows.sort_values(["series_id", "month"])
     return insert_frame(session, Observation.__table__,
                         rows[["series_id", "month", "events", "fatalities"]])  # fmt: skip
 
