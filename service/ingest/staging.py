@@ -53,13 +53,20 @@ class StagedChunks:
 
 
 def stage(
-    chunks: Iterable[pd.DataFrame], progress: Callable[[int], None] | None = None
+    chunks: Iterable[pd.DataFrame],
+    progress: Callable[[int], None] | None = None,
+    keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> StagedChunks:
-    """Read every chunk (raising the file's first error) and keep them on disk."""
+    """Read every chunk (raising the file's first error) and keep them on disk.
+
+    `keep` picks the rows worth keeping (see `screen`); a chunk left empty is not kept.
+    """
     staged = StagedChunks()
     try:
         for chunk in chunks:
-            staged.add(chunk)
+            kept = keep(chunk) if keep is not None else chunk
+            if len(kept):
+                staged.add(kept)
             if progress:
                 progress(len(chunk))
     except BaseException:

@@ -11,16 +11,17 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.bulk import delete_in, insert_frame, read_frame
+from service.bulk import delete_in, insert_frame
 from service.db import Base
 from service.ingest.actortypes import NOT_GIVEN
 from service.ingest.attribution import attribute
@@ -30,6 +31,7 @@ from service.ingest.orm import AmbiguousMention, Event, EventActor, IngestedFile
 from service.ingest.readers import ReadLimits, detect_source, iter_deletions, iter_events
 from service.ingest.readers import Source as SourceName
 from service.ingest.registry import NameRegistry
+from service.ingest.screen import Screen, date_span, existing_events, sort_chunk
 from service.ingest.staging import stage
 from service.series.aggregate import rebuild_series
 
@@ -125,19 +127,6 @@ def _open_report(
     return written, report
 
 
-def _existing_events(session: Session, source_id: int) -> pd.DataFrame:
-    events = Event.__table__.c
-    # Stored before actor types were kept (migration 20261207_0020): a file that gives them
-    # updates the event, so re-ingesting an export applies the codebook's sides to it.
-    untyped = and_(events.inter1.is_(None), events.inter2.is_(None))
-    query = select(
-        events.source_event_id, events.id, events.source_timestamp.label("old_timestamp"),
-        events.country.label("old_country"), untyped.label("untyped"),
-    ).where(events.source_id == source_id)  # fmt: skip
-    frame = read_frame(session, query)
-    return frame.astype({"id": "int64", "old_timestamp": "int64", "untyped": "bool"})
-
-
 def delete_events(session: Session, ids: Sequence[int]) -> None:
     """Delete events and what is keyed by their ids."""
     for table in EVENT_LINKS:
@@ -167,15 +156,19 @@ def ingest_events(
     that adds or updates nothing writes nothing and is reported `unchanged`.
     """
     source_name = source or detect_source(path)
-    digest = file_sha256(path)
-    chunks = iter_events(path, source=source_name, chunksize=chunk_rows, limits=limits)
-    with stage(chunks, progress) as staged:
-        src = get_or_create_source(session, source_name)
-        return sync_events(
-            session, staged, src, lambda: _start_file(session, path, src, "events", digest),
-            normalizer=normalizer, actor_roles=actor_roles, label=str(path), sha256=digest,
-            armed=armed,
-        )  # fmt: skip
+    # hashlib lets go of the GIL on large blocks: the file is hashed while it is parsed.
+    with ThreadPoolExecutor(max_workers=1) as hashing:
+        hashed = hashing.submit(file_sha256, path)
+        screen = Screen.read(session, source_name)
+        chunks = iter_events(path, source=source_name, chunksize=chunk_rows, limits=limits)
+        with stage(chunks, progress, keep=screen.keep) as staged:
+            digest = hashed.result()
+            src = get_or_create_source(session, source_name)
+            return sync_events(
+                session, staged, src, lambda: _start_file(session, path, src, "events", digest),
+                normalizer=normalizer, actor_roles=actor_roles, label=str(path), sha256=digest,
+                armed=armed, screened=screen,
+            )  # fmt: skip
 
 
 def sync_events(
@@ -190,12 +183,14 @@ def sync_events(
     label: str | None = None,
     sha256: str | None = None,
     armed: Sequence[int] | None = None,
+    screened: Screen | None = None,
 ) -> IngestReport:
     """Sync checked event chunks (the readers' frames): files and API fetches alike.
 
     `quiet` names countries that were asked for (with the first date asked) and may have no
     rows: the data's reach extends their coverage too, so a quiet month is a zero, not unknown.
     `armed` are the armed actor types (None: the settings' SAHELCAST_ARMED_INTER).
+    `screened`: the chunks are the rows a `Screen` kept; it counted and dated the others.
     """
     if armed is None:
         from service.config import get_settings
@@ -203,23 +198,23 @@ def sync_events(
         armed = get_settings().armed_inter
     started = time.perf_counter()
     written, report = _open_report(record, src, "events", label, sha256)
-    existing = _existing_events(session, src.id)
-    writer: _EventWriter | None = None
     dates: list[pd.DataFrame] = []
+    if screened is not None:
+        report.rows_read, report.unchanged = screened.rows_read, screened.unchanged
+        dates = list(screened.dates)
+    if screened is not None and screened.still_current(session):
+        existing = screened.existing
+    else:
+        existing = existing_events(session, src.id)
+    writer: _EventWriter | None = None
     for chunk in chunks:
-        report.rows_read += len(chunk)
-        dates.append(
-            chunk.groupby("country", sort=False)["event_date"].agg(["min", "max"]).reset_index()
-        )
-        merged = chunk.merge(existing, on="source_event_id", how="left")
-        is_new = merged["id"].isna()
-        typed = (merged["inter1"] != NOT_GIVEN) | (merged["inter2"] != NOT_GIVEN)
-        is_newer = ~is_new & (
-            (merged["source_timestamp"] > merged["old_timestamp"])
-            | (merged["untyped"].eq(True) & typed)
-        )
-        report.unchanged += int((~is_new & ~is_newer).sum())
-        if not (is_new.any() or is_newer.any()):
+        if screened is None:
+            report.rows_read += len(chunk)
+            dates.append(date_span(chunk))
+        found = sort_chunk(chunk, existing)
+        merged, is_new, is_newer = found.merged, found.is_new, found.is_newer
+        report.unchanged += int((~found.changes).sum())
+        if not found.changes.any():
             continue
         if writer is None:  # the first change: only now is the write lock taken
             opened = written if written is not None else record()  # type: ignore[operator]
@@ -308,7 +303,7 @@ def sync_deletions(
     """Apply checked deletion chunks (`source_event_id, deleted_timestamp`): files and fetches."""
     started = time.perf_counter()
     written, report = _open_report(record, src, "deletions", label, sha256)
-    existing = _existing_events(session, src.id)
+    existing = existing_events(session, src.id)
     opened: IngestedFile | None = written
     touched: set[str] = set()
     for chunk in chunks:
