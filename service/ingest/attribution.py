@@ -41,14 +41,47 @@ NOT_ARMED_NAME = re.compile(r"(Civilians|Protesters|Rioters)( \(.*\))?", re.IGNO
 AMBIGUOUS = re.compile(r"\s+and/or\s+", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class Pairs:
+    """(event row, actor, role) triples as positions: rows of the chunk, codes into `actors`
+    and into `roles` (no per-row strings: a million events make two million of them)."""
+
+    rows: np.ndarray
+    actors: np.ndarray
+    roles: np.ndarray
+
+    def frame(self, ids: np.ndarray, names: np.ndarray, roles: np.ndarray) -> pd.DataFrame:
+        """The pairs with `ids[rows]`, `names[actors]` and `roles[roles]` (EVENT_ACTOR_COLUMNS)."""
+        return pd.DataFrame(
+            {
+                "source_event_id": pd.Series(ids[self.rows], dtype="str"),
+                "actor": pd.Series(names[self.actors], dtype="str"),
+                "role": pd.Series(roles[self.roles], dtype="str"),
+            }
+        )
+
+
 @dataclass
 class Attribution:
     """The actors of a chunk's events: counted links, ambiguous mentions and a flag per row."""
 
-    links: pd.DataFrame  # EVENT_ACTOR_COLUMNS: the actors each event counts for
-    mentions: pd.DataFrame  # EVENT_ACTOR_COLUMNS: actors named only in "A and/or B"
+    counted: Pairs  # the actors each event counts for
+    mentioned: Pairs  # actors named only in "A and/or B"
     ambiguous: np.ndarray  # bool per chunk row: an armed side's attribution is ambiguous
+    actors: np.ndarray  # canonical names, indexed by the pairs' actor codes
+    roles: np.ndarray  # role names, indexed by the pairs' role codes
+    ids: np.ndarray  # the chunk's source_event_id, by row
     aliases: dict[str, str] = field(default_factory=dict)  # counted raw name -> actor
+
+    @property
+    def links(self) -> pd.DataFrame:
+        """The counted pairs as a frame (EVENT_ACTOR_COLUMNS)."""
+        return self.counted.frame(self.ids, self.actors, self.roles)
+
+    @property
+    def mentions(self) -> pd.DataFrame:
+        """The ambiguous mentions as a frame (EVENT_ACTOR_COLUMNS)."""
+        return self.mentioned.frame(self.ids, self.actors, self.roles)
 
 
 def check_roles(roles: Sequence[str]) -> None:
@@ -82,13 +115,13 @@ def attribute(
     # An actor an event also names plainly counts there; its mention would say nothing more.
     width = max(len(work.index), 1)
     keep = ~np.isin(m_row * width + m_actor, row * width + actor)
-    names = np.asarray(list(work.index), dtype=object)
-    ids = chunk["source_event_id"].to_numpy(dtype=object)
-    role_names = np.asarray(roles, dtype=object)
     return Attribution(
-        links=_frame(ids[row], names[actor], role_names[rank_]),
-        mentions=_frame(ids[m_row[keep]], names[m_actor[keep]], role_names[m_rank[keep]]),
+        counted=Pairs(row, actor, rank_),
+        mentioned=Pairs(m_row[keep], m_actor[keep], m_rank[keep]),
         ambiguous=ambiguous,
+        actors=np.asarray(list(work.index), dtype=object),
+        roles=np.asarray(roles, dtype=object),
+        ids=chunk["source_event_id"].to_numpy(dtype=object),
         aliases=work.aliases,
     )
 
@@ -188,16 +221,6 @@ def _first_per_event(
     row, actor, rank = row[order], actor[order], rank[order]
     first = ~pd.Series(row * max(n_actors, 1) + actor).duplicated().to_numpy()
     return row[first], actor[first], rank[first]
-
-
-def _frame(ids: np.ndarray, actors: np.ndarray, roles: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "source_event_id": pd.Series(ids, dtype="str"),
-            "actor": pd.Series(actors, dtype="str"),
-            "role": pd.Series(roles, dtype="str"),
-        }
-    )
 
 
 def _country(chunk: pd.DataFrame) -> pd.Series:

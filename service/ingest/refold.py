@@ -13,17 +13,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from service.bulk import insert_frame, read_frame
+from service.bulk import read_frame
 from service.config import Settings
 from service.ingest.actortypes import NOT_GIVEN
 from service.ingest.attribution import attribute
 from service.ingest.normalize import Normalizer
 from service.ingest.orm import AmbiguousMention, Event, EventActor, Source
 from service.ingest.registry import NameRegistry
+from service.ingest.sync import write_links
 from service.series.aggregate import rebuild_series
 
 CHUNK = 100_000
@@ -68,12 +70,7 @@ def refold_events(session: Session, settings: Settings, chunk: int = CHUNK) -> R
             for side in ("inter1", "inter2"):
                 events[side] = events[side].fillna(NOT_GIVEN).astype("int8")
             found = attribute(normalizer, events, settings.actor_roles, settings.armed_inter)
-            ids = events[["source_event_id", "id"]]
-            for table, frame in ((EventActor, found.links), (AmbiguousMention, found.mentions)):
-                frame = frame.merge(ids, on="source_event_id").rename(columns={"id": "event_id"})
-                frame["actor_id"] = names.actor_ids(frame["actor"])
-                insert_frame(session, table.__table__, frame[["event_id", "actor_id", "role"]])
-            names.record_actor_aliases(found.aliases)
+            write_links(session, names, found, events["id"].to_numpy(dtype=np.int64))
             regions = names.region_ids(events["country"], events["admin1"])
             flags = pd.Series(found.ambiguous)
             _update(session, "ambiguous", events["id"], flags, events["ambiguous"].astype(bool))

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from service.bulk import delete_in, insert_frame
 from service.db import Base
 from service.ingest.actortypes import NOT_GIVEN
-from service.ingest.attribution import attribute
+from service.ingest.attribution import Attribution, attribute
 from service.ingest.coverage import update_coverage
 from service.ingest.normalize import Normalizer
 from service.ingest.orm import AmbiguousMention, Event, EventActor, IngestedFile, Source, utcnow
@@ -33,7 +33,7 @@ from service.ingest.readers import Source as SourceName
 from service.ingest.registry import NameRegistry
 from service.ingest.screen import Screen, date_span, existing_events, sort_chunk
 from service.ingest.staging import stage
-from service.series.aggregate import rebuild_series
+from service.series.aggregate import WrittenCounts, rebuild_series
 
 Progress = Callable[[int], None]
 RowT = TypeVar("RowT", bound=Base)
@@ -42,6 +42,8 @@ EVENT_COLUMNS_DB = [
     "event_type", "sub_event_type", "actor1", "assoc_actor_1", "actor2", "assoc_actor_2",
     "fatalities", "source_timestamp", "file_id", "inter1", "inter2", "ambiguous",
 ]  # fmt: skip
+# What the series count of an event (service/series/aggregate.py).
+COUNTED_COLUMNS = ["id", "country", "region_id", "event_type", "month", "fatalities"]
 # The tables keyed by event id that go with an event when it is replaced or deleted.
 EVENT_LINKS = (EventActor.__table__, AmbiguousMention.__table__)
 
@@ -225,7 +227,7 @@ def sync_events(
     if writer is None and written is None:
         return _unchanged(report, started)
     if writer is not None and writer.touched:
-        rebuild_series(session, src, sorted(writer.touched))
+        rebuild_series(session, src, sorted(writer.touched), writer.counts)
     update_coverage(session, src, spans)
     report.countries = sorted(spans["country"].unique().tolist()) if len(spans) else []
     return _finish(writer.record if writer is not None else written, report, started)  # type: ignore[arg-type]
@@ -248,6 +250,7 @@ class _EventWriter:
         self.names = NameRegistry(session, normalizer)
         self.next_id = _next_event_id(session)
         self.touched: set[str] = set()
+        self.counts = WrittenCounts(record.id)
 
     def write(self, new: pd.DataFrame, newer: pd.DataFrame, report: IngestReport) -> None:
         session = self.session
@@ -263,14 +266,33 @@ class _EventWriter:
         if not newer.empty:
             delete_events(session, newer["id"].astype("int64").tolist())
         insert_frame(session, Event.__table__, rows)
-        ids = changed[["source_event_id", "id"]]
-        for table, frame in ((EventActor, found.links), (AmbiguousMention, found.mentions)):
-            frame = frame.merge(ids, on="source_event_id").rename(columns={"id": "event_id"})
-            frame["actor_id"] = self.names.actor_ids(frame["actor"])
-            insert_frame(session, table.__table__, frame[["event_id", "actor_id", "role"]])
-        self.names.record_actor_aliases(found.aliases)
+        links = write_links(session, self.names, found, changed["id"].to_numpy())
+        self.counts.add(rows[COUNTED_COLUMNS], links)
         report.added += len(new)
         report.updated += len(newer)
+
+
+def write_links(
+    session: Session, names: NameRegistry, found: Attribution, event_ids: np.ndarray
+) -> pd.DataFrame:
+    """Insert an attribution's actor links and ambiguous mentions; remember the aliases.
+
+    Returns the links (event_id, actor_id, role).
+    """
+    actor_ids = np.asarray([names.actor_id(n) for n in found.actors], dtype=np.int64)
+    written = []
+    for table, pairs in ((EventActor, found.counted), (AmbiguousMention, found.mentioned)):
+        frame = pd.DataFrame(
+            {
+                "event_id": event_ids[pairs.rows],
+                "actor_id": actor_ids[pairs.actors],
+                "role": found.roles[pairs.roles],
+            }
+        )
+        insert_frame(session, table.__table__, frame.sort_values(["event_id", "actor_id"]))
+        written.append(frame)
+    names.record_actor_aliases(found.aliases)
+    return written[0]
 
 
 def ingest_deletions(

@@ -57,28 +57,69 @@ def series_key(source: str, country: str, region: str | None, actor: str | None,
     return "|".join(key_part(part) if part else ALL for part in parts)
 
 
-def _counts(session: Session, source_id: int, countries: list[str]) -> tuple[pd.DataFrame, ...]:
-    """Events and fatalities per (actor, region, type, month) and per (region, month)."""
-    e, ea = Event.__table__.c, EventActor.__table__.c
-    scope = (e.source_id == source_id) & e.country.in_(countries)
-    if session.get_bind().dialect.name == "postgresql":
-        return _counts_in_database(session, scope)
-    # SQLite: fetching the few columns and grouping in pandas is several times faster than
-    # SQLite's GROUP BY over the join.
-    events = read_frame(session, select(e.id, e.country, e.region_id, e.event_type, e.month,
-                                        e.fatalities).where(scope))  # fmt: skip
-    links = read_frame(session, select(ea.event_id.label("id"), ea.actor_id)
-                       .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
-                       .where(scope))  # fmt: skip
-    value = ["events", "fatalities"]  # months stay ISO text, as SQLite gives them
-    events["events"] = 1
+class WrittenCounts:
+    """The counts of the events one ingest wrote, added up chunk by chunk as they are written,
+    so that rebuilding the series reads back only the events it did not write (none at all
+    on a first ingest)."""
+
+    def __init__(self, file_id: int) -> None:
+        self.file_id = file_id
+        self.by_actor: list[pd.DataFrame] = []
+        self.by_region: list[pd.DataFrame] = []
+
+    def add(self, events: pd.DataFrame, links: pd.DataFrame) -> None:
+        """Count written events (id, country, region_id, event_type, month as ISO text,
+        fatalities) and their actor links (event_id, actor_id)."""
+        by_actor, by_region = _group(events, links.rename(columns={"event_id": "id"}))
+        self.by_actor.append(by_actor)
+        self.by_region.append(by_region)
+
+
+def _group(events: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Events and fatalities per (actor, region, type, month) and per (region, type, month)."""
+    value = ["events", "fatalities"]
+    events = events.assign(events=1)
     by_region = events.groupby([*_GROUPS["region_type"], "month"], as_index=False)[value].sum()
     actor_keys = [*_GROUPS["actor_region_type"], "month"]
-    by_actor = links.merge(events, on="id").groupby(actor_keys, as_index=False)[value].sum()
+    joined = links[["id", "actor_id"]].merge(events, on="id")
+    by_actor = joined.groupby(actor_keys, as_index=False)[value].sum()
     return by_actor, by_region
 
 
-def _counts_in_database(session: Session, scope: ColumnElement[bool]) -> tuple[pd.DataFrame, ...]:
+def _counts(
+    session: Session, source_id: int, countries: list[str], written: WrittenCounts | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per (actor, region, type, month) and per (region, type, month): the stored events'
+    counts, with those of `written` (an ingest's own) added rather than read back."""
+    e, ea = Event.__table__.c, EventActor.__table__.c
+    scope = (e.source_id == source_id) & e.country.in_(countries)
+    if written is not None:
+        scope = scope & (e.file_id != written.file_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stored = _counts_in_database(session, scope)
+    else:
+        # SQLite: fetching the few columns and grouping in pandas is several times faster
+        # than SQLite's GROUP BY over the join. Months stay ISO text, as SQLite gives them.
+        events = read_frame(session, select(e.id, e.country, e.region_id, e.event_type, e.month,
+                                            e.fatalities).where(scope))  # fmt: skip
+        links = read_frame(session, select(ea.event_id.label("id"), ea.actor_id)
+                           .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
+                           .where(scope))  # fmt: skip
+        stored = _group(events, links)
+    if written is None or not written.by_region:
+        return stored
+    by_actor = pd.concat([stored[0], *written.by_actor], ignore_index=True)
+    by_region = pd.concat([stored[1], *written.by_region], ignore_index=True)
+    value = ["events", "fatalities"]
+    return (
+        by_actor.groupby([*_GROUPS["actor_region_type"], "month"], as_index=False)[value].sum(),
+        by_region.groupby([*_GROUPS["region_type"], "month"], as_index=False)[value].sum(),
+    )
+
+
+def _counts_in_database(
+    session: Session, scope: ColumnElement[bool]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     # PostgreSQL groups a million events with a parallel hash aggregate faster than the rows
     # could travel to Python.
     e, ea = Event.__table__.c, EventActor.__table__.c
@@ -111,10 +152,15 @@ def _rollups(actor_rows: pd.DataFrame, region_rows: pd.DataFrame) -> pd.DataFram
     return out
 
 
-def rebuild_series(session: Session, source: Source, countries: list[str]) -> int:
-    """Recompute every series of `source` in `countries` from the events; return the row count."""
+def rebuild_series(
+    session: Session, source: Source, countries: list[str], written: WrittenCounts | None = None
+) -> int:
+    """Recompute every series of `source` in `countries` from the events; return the row count.
+
+    `written`: the counts of the events this transaction's ingest wrote, kept as it wrote them.
+    """
     session.flush()
-    actor_rows, region_rows = _counts(session, source.id, countries)
+    actor_rows, region_rows = _counts(session, source.id, countries, written)
     rows = _rollups(actor_rows, region_rows)
     # Keyed by `int | None` so a roll-up's missing region or actor looks up as no name.
     named = session.execute
