@@ -94,4 +94,8 @@ def stage(
     except BaseException:
         staged.close()
         raise
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:  # a reader stopped early lets go of its file (and its thread)
+            close()
     return staged
