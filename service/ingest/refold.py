@@ -25,7 +25,7 @@ from service.ingest.attribution import attribute
 from service.ingest.normalize import Normalizer
 from service.ingest.orm import AmbiguousMention, Event, EventActor, Source
 from service.ingest.registry import NameRegistry
-from service.ingest.sync import write_links
+from service.ingest.writer import write_links
 from service.series.aggregate import rebuild_series
 
 CHUNK = 100_000

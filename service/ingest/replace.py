@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.ingest.orm import Event, Source
-from service.ingest.sync import delete_events
+from service.ingest.writer import delete_events
 
 
 def replace_span(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import Connection, Engine, and_, func, select
 from sqlalchemy.orm import Session
 
 from service.bulk import read_frame
@@ -84,12 +84,11 @@ class Screen:
     dates: list[pd.DataFrame] = field(default_factory=list)
 
     @classmethod
-    def read(cls, session: Session, source: str) -> Screen:
-        """Read the source's stored events, then end the read transaction."""
-        source_id = session.scalar(select(Source.id).where(Source.name == source))
-        screen = cls(_marker(session), existing_events(session, source_id))
-        session.rollback()  # nothing was written; no snapshot is held while the file is read
-        return screen
+    def load(cls, bind: Engine | Connection, source: str) -> Screen:
+        """Read the source's stored events in a session of its own (no write, no lock kept)."""
+        with Session(bind) as session:
+            source_id = session.scalar(select(Source.id).where(Source.name == source))
+            return cls(_marker(session), existing_events(session, source_id))
 
     def keep(self, chunk: pd.DataFrame) -> pd.DataFrame:
         """Count a chunk and return its new and newer rows (reader columns only)."""

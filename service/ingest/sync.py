@@ -16,36 +16,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.bulk import delete_in, insert_frame
 from service.db import Base
-from service.ingest.actortypes import NOT_GIVEN
-from service.ingest.attribution import Attribution, attribute
 from service.ingest.coverage import update_coverage
 from service.ingest.normalize import Normalizer
-from service.ingest.orm import AmbiguousMention, Event, EventActor, IngestedFile, Source, utcnow
+from service.ingest.orm import IngestedFile, Source, utcnow
+from service.ingest.pipeline import Ahead, gc_paused
 from service.ingest.readers import ReadLimits, detect_source, iter_deletions, iter_events
 from service.ingest.readers import Source as SourceName
-from service.ingest.registry import NameRegistry
-from service.ingest.screen import Screen, date_span, existing_events, sort_chunk
+from service.ingest.screen import Screen, existing_events
 from service.ingest.staging import stage
-from service.series.aggregate import WrittenCounts, rebuild_series
+from service.ingest.writer import EventWriter, delete_events, prepare
+from service.series.aggregate import rebuild_series
 
 Progress = Callable[[int], None]
 RowT = TypeVar("RowT", bound=Base)
-EVENT_COLUMNS_DB = [
-    "id", "source_id", "source_event_id", "event_date", "month", "country", "region_id", "admin1",
-    "event_type", "sub_event_type", "actor1", "assoc_actor_1", "actor2", "assoc_actor_2",
-    "fatalities", "source_timestamp", "file_id", "inter1", "inter2", "ambiguous",
-]  # fmt: skip
-# What the series count of an event (service/series/aggregate.py).
-COUNTED_COLUMNS = ["id", "country", "region_id", "event_type", "month", "fatalities"]
-# The tables keyed by event id that go with an event when it is replaced or deleted.
-EVENT_LINKS = (EventActor.__table__, AmbiguousMention.__table__)
 
 
 @dataclass
@@ -129,17 +117,6 @@ def _open_report(
     return written, report
 
 
-def delete_events(session: Session, ids: Sequence[int]) -> None:
-    """Delete events and what is keyed by their ids."""
-    for table in EVENT_LINKS:
-        delete_in(session, table, "event_id", ids)
-    delete_in(session, Event.__table__, "id", ids)
-
-
-def _next_event_id(session: Session) -> int:
-    return int(session.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0) + 1
-
-
 def ingest_events(
     session: Session,
     path: Path,
@@ -158,13 +135,14 @@ def ingest_events(
     that adds or updates nothing writes nothing and is reported `unchanged`.
     """
     source_name = source or detect_source(path)
-    # hashlib lets go of the GIL on large blocks: the file is hashed while it is parsed.
-    with ThreadPoolExecutor(max_workers=1) as hashing:
-        hashed = hashing.submit(file_sha256, path)
-        screen = Screen.read(session, source_name)
+    # Beside the parsing, two threads: one hashes the file (hashlib lets go of the GIL on large
+    # blocks), one reads the stored events to screen it against (see `screen`).
+    with ThreadPoolExecutor(max_workers=2) as helpers, gc_paused():
+        hashed = helpers.submit(file_sha256, path)
+        screening = helpers.submit(Screen.load, session.get_bind(), source_name)
         chunks = iter_events(path, source=source_name, chunksize=chunk_rows, limits=limits)
-        with stage(chunks, progress, keep=screen.keep) as staged:
-            digest = hashed.result()
+        with stage(chunks, progress, keep=lambda c: screening.result().keep(c)) as staged:
+            digest, screen = hashed.result(), screening.result()
             src = get_or_create_source(session, source_name)
             return sync_events(
                 session, staged, src, lambda: _start_file(session, path, src, "events", digest),
@@ -208,20 +186,21 @@ def sync_events(
         existing = screened.existing
     else:
         existing = existing_events(session, src.id)
-    writer: _EventWriter | None = None
-    for chunk in chunks:
-        if screened is None:
-            report.rows_read += len(chunk)
-            dates.append(date_span(chunk))
-        found = sort_chunk(chunk, existing)
-        merged, is_new, is_newer = found.merged, found.is_new, found.is_newer
-        report.unchanged += int((~found.changes).sum())
-        if not found.changes.any():
-            continue
-        if writer is None:  # the first change: only now is the write lock taken
-            opened = written if written is not None else record()  # type: ignore[operator]
-            writer = _EventWriter(session, src, opened, normalizer, actor_roles, armed)
-        writer.write(merged[is_new].copy(), merged[is_newer].copy(), report)
+    writer: EventWriter | None = None
+    work = (prepare(c, existing, normalizer, actor_roles, armed) for c in chunks)
+    # The next chunk is prepared in a thread while this one is written (pipeline.py).
+    with gc_paused(), Ahead(work) as prepared:
+        for item in prepared:
+            if screened is None:
+                report.rows_read += item.rows
+                dates.append(item.dates)
+            report.unchanged += item.unchanged
+            if item.found is None:
+                continue
+            if writer is None:  # the first change: only now is the write lock taken
+                opened = written if written is not None else record()  # type: ignore[operator]
+                writer = EventWriter(session, src, opened, normalizer)
+            writer.write(item, report)
     spans = pd.concat(dates) if dates else pd.DataFrame(columns=["country", "min", "max"])
     spans = _with_quiet(spans, quiet or {})
     if writer is None and written is None:
@@ -231,68 +210,6 @@ def sync_events(
     update_coverage(session, src, spans)
     report.countries = sorted(spans["country"].unique().tolist()) if len(spans) else []
     return _finish(writer.record if writer is not None else written, report, started)  # type: ignore[arg-type]
-
-
-class _EventWriter:
-    """Writes the new and newer events of each chunk, inside the caller's transaction."""
-
-    def __init__(
-        self,
-        session: Session,
-        source: Source,
-        record: IngestedFile,
-        normalizer: Normalizer,
-        actor_roles: Sequence[str],
-        armed: Sequence[int],
-    ) -> None:
-        self.session, self.source, self.record = session, source, record
-        self.normalizer, self.actor_roles, self.armed = normalizer, actor_roles, armed
-        self.names = NameRegistry(session, normalizer)
-        self.next_id = _next_event_id(session)
-        self.touched: set[str] = set()
-        self.counts = WrittenCounts(record.id)
-
-    def write(self, new: pd.DataFrame, newer: pd.DataFrame, report: IngestReport) -> None:
-        session = self.session
-        new["id"] = range(self.next_id, self.next_id + len(new))
-        self.next_id += len(new)
-        changed = pd.concat([new, newer], ignore_index=True)
-        changed["id"] = changed["id"].astype("int64")
-        self.touched.update(changed["country"].unique())
-        self.touched.update(newer["old_country"].dropna().unique())
-        found = attribute(self.normalizer, changed, self.actor_roles, self.armed)
-        changed["ambiguous"] = found.ambiguous
-        rows = _event_rows(changed, self.source.id, self.record.id, self.names)
-        if not newer.empty:
-            delete_events(session, newer["id"].astype("int64").tolist())
-        insert_frame(session, Event.__table__, rows)
-        links = write_links(session, self.names, found, changed["id"].to_numpy())
-        self.counts.add(rows[COUNTED_COLUMNS], links)
-        report.added += len(new)
-        report.updated += len(newer)
-
-
-def write_links(
-    session: Session, names: NameRegistry, found: Attribution, event_ids: np.ndarray
-) -> pd.DataFrame:
-    """Insert an attribution's actor links and ambiguous mentions; remember the aliases.
-
-    Returns the links (event_id, actor_id, role).
-    """
-    actor_ids = np.asarray([names.actor_id(n) for n in found.actors], dtype=np.int64)
-    written = []
-    for table, pairs in ((EventActor, found.counted), (AmbiguousMention, found.mentioned)):
-        frame = pd.DataFrame(
-            {
-                "event_id": event_ids[pairs.rows],
-                "actor_id": actor_ids[pairs.actors],
-                "role": found.roles[pairs.roles],
-            }
-        )
-        insert_frame(session, table.__table__, frame.sort_values(["event_id", "actor_id"]))
-        written.append(frame)
-    names.record_actor_aliases(found.aliases)
-    return written[0]
 
 
 def ingest_deletions(
@@ -363,21 +280,6 @@ def _with_quiet(spans: pd.DataFrame, quiet: Mapping[str, dt.date]) -> pd.DataFra
         "max": [reach] * len(missing),
     })  # fmt: skip
     return pd.concat([spans, extra], ignore_index=True)
-
-
-def _event_rows(
-    changed: pd.DataFrame, source_id: int, file_id: int, names: NameRegistry
-) -> pd.DataFrame:
-    rows = changed.copy()
-    rows["source_id"] = source_id
-    rows["file_id"] = file_id
-    rows["region_id"] = names.region_ids(rows["country"], rows["admin1"])
-    days = rows["event_date"].to_numpy().astype("datetime64[D]")
-    rows["month"] = np.datetime_as_string(days.astype("datetime64[M]"), unit="D")
-    rows["event_date"] = np.datetime_as_string(days, unit="D")
-    for side in ("inter1", "inter2"):  # NOT_GIVEN is stored as NULL
-        rows[side] = rows[side].astype("Int16").mask(rows[side] == NOT_GIVEN)
-    return rows[EVENT_COLUMNS_DB]
 
 
 def _unchanged(report: IngestReport, started: float) -> IngestReport:
