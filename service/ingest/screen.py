@@ -14,17 +14,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 from sqlalchemy import Connection, Engine, and_, func, select
 from sqlalchemy.orm import Session
 
-from service.bulk import read_frame
 from service.ingest.actortypes import NOT_GIVEN
 from service.ingest.orm import Event, IngestedFile, Source
 
+BATCH = 200_000
+
 
 def existing_events(session: Session, source_id: int | None) -> pd.DataFrame:
-    """The source's stored events: id, timestamp, country, and whether they lack types."""
+    """The source's stored events, indexed by source_event_id: id, timestamp, country (a
+    category) and whether they lack actor types. Read in batches, so that a million events
+    never stand as a million row tuples at once."""
     events = Event.__table__.c
     # Stored before actor types were kept (migration 20261207_0020): a file that gives them
     # updates the event, so re-ingesting an export applies the codebook's sides to it.
@@ -36,37 +41,64 @@ def existing_events(session: Session, source_id: int | None) -> pd.DataFrame:
         events.country.label("old_country"),
         untyped.label("untyped"),
     ).where(events.source_id == (source_id if source_id is not None else -1))
-    frame = read_frame(session, query)
-    return frame.astype({"id": "int64", "old_timestamp": "int64", "untyped": "bool"})
+    result = session.connection().execute(query)
+    columns = list(result.keys())
+    parts = []
+    while rows := result.fetchmany(BATCH):
+        part = pd.DataFrame.from_records(rows, columns=columns)
+        part["old_country"] = part["old_country"].astype("category")
+        parts.append(part)
+        del rows
+    result.close()
+    if not parts:
+        parts = [pd.DataFrame({c: pd.Series(dtype=object) for c in columns})]
+    countries = union_categoricals([p["old_country"].astype("category") for p in parts])
+    frame = pd.concat([p.drop(columns="old_country") for p in parts], ignore_index=True)
+    frame["old_country"] = pd.Categorical(countries)
+    frame = frame.astype({"id": "int64", "old_timestamp": "int64", "untyped": "bool"})
+    return frame.set_index("source_event_id")
 
 
 @dataclass
 class Sorted:
-    """A chunk merged with the stored events, and which of its rows are new or newer."""
+    """A chunk's rows sorted against the stored events: new, newer (with the stored event's
+    id and country), and how many are unchanged."""
 
-    merged: pd.DataFrame
-    is_new: pd.Series
-    is_newer: pd.Series
+    new: pd.DataFrame
+    newer: pd.DataFrame
+    changes: np.ndarray  # bool per chunk row
 
     @property
-    def changes(self) -> pd.Series:
-        return self.is_new | self.is_newer
+    def unchanged(self) -> int:
+        return int(len(self.changes) - self.changes.sum())
 
 
 def sort_chunk(chunk: pd.DataFrame, existing: pd.DataFrame) -> Sorted:
-    """Merge a chunk with the stored events: new rows, newer versions, the rest unchanged.
+    """Sort a chunk's rows: new, newer versions, the rest unchanged.
 
     A version is newer when its timestamp is, or when the stored one lacks the actor types
-    this one gives.
+    this one gives. Rows are found by position in the stored events' index (no merge).
     """
-    merged = chunk.merge(existing, on="source_event_id", how="left")
-    is_new = merged["id"].isna()
-    typed = (merged["inter1"] != NOT_GIVEN) | (merged["inter2"] != NOT_GIVEN)
-    is_newer = ~is_new & (
-        (merged["source_timestamp"] > merged["old_timestamp"])
-        | (merged["untyped"].eq(True) & typed)
+    at = existing.index.get_indexer(chunk["source_event_id"])
+    is_new = at < 0
+    found = np.where(is_new, 0, at)
+    if len(existing):
+        stamps = existing["old_timestamp"].to_numpy()[found]
+        untyped = existing["untyped"].to_numpy()[found]
+    else:
+        stamps = np.zeros(len(chunk), dtype=np.int64)
+        untyped = np.zeros(len(chunk), dtype=bool)
+    typed = (chunk["inter1"].to_numpy() != NOT_GIVEN) | (chunk["inter2"].to_numpy() != NOT_GIVEN)
+    newer = ~is_new & ((chunk["source_timestamp"].to_numpy() > stamps) | (untyped & typed))
+    replaced = at[newer]
+    return Sorted(
+        new=chunk[is_new],
+        newer=chunk[newer].assign(
+            id=existing["id"].to_numpy()[replaced],
+            old_country=np.asarray(existing["old_country"], dtype=object)[replaced],
+        ),
+        changes=is_new | newer,
     )
-    return Sorted(merged, is_new, is_newer)
 
 
 def _marker(session: Session) -> int:
@@ -95,9 +127,8 @@ class Screen:
         self.rows_read += len(chunk)
         self.dates.append(date_span(chunk))
         found = sort_chunk(chunk, self.existing)
-        changes = found.changes.to_numpy()
-        self.unchanged += int(len(chunk) - changes.sum())
-        return chunk[changes].reset_index(drop=True)
+        self.unchanged += found.unchanged
+        return chunk[found.changes].reset_index(drop=True)
 
     def still_current(self, session: Session) -> bool:
         """True when no ingest has changed the stored events since they were read."""

@@ -247,7 +247,7 @@ def sync_deletions(
     touched: set[str] = set()
     for chunk in chunks:
         report.rows_read += len(chunk)
-        hits = chunk.merge(existing, on="source_event_id")
+        hits = chunk.merge(existing, left_on="source_event_id", right_index=True)
         # A deletion older than the event's current version is stale: the event was re-added.
         hits = hits[hits["deleted_timestamp"] >= hits["old_timestamp"]]
         ids = hits["id"].astype("int64").tolist()

@@ -65,12 +65,12 @@ def prepare(
 ) -> Prepared:
     """Sort a chunk against the stored events and prepare its changes (no database)."""
     found = sort_chunk(chunk, existing)
-    new, newer = found.merged[found.is_new], found.merged[found.is_newer]
+    new, newer = found.new, found.newer
     changed = pd.concat([new, newer], ignore_index=True)
     prepared = Prepared(
         rows=len(chunk),
         dates=date_span(chunk),
-        unchanged=int(len(chunk) - found.changes.sum()),
+        unchanged=found.unchanged,
         new=len(new),
         newer_ids=newer["id"].astype("int64").tolist(),
         old_countries=newer["old_country"].dropna().unique().tolist(),
