@@ -124,7 +124,7 @@ def ingest_events(
     source: SourceName | None = None,
     normalizer: Normalizer,
     actor_roles: Sequence[str],
-    chunk_rows: int = 200_000,
+    chunk_rows: int = 100_000,
     progress: Progress | None = None,
     limits: ReadLimits | None = None,
     armed: Sequence[int] | None = None,

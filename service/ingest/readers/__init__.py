@@ -49,7 +49,7 @@ __all__ = [
     "iter_events",
 ]
 
-DEFAULT_CHUNKSIZE = 200_000
+DEFAULT_CHUNKSIZE = 100_000
 
 _Convert = Callable[[pd.DataFrame, Rows, Layout, pd.Timestamp], pd.DataFrame]
 _CONVERTERS: dict[FileKind, _Convert] = {
