@@ -43,8 +43,10 @@ def existing_events(session: Session, source_id: int | None) -> pd.DataFrame:
     ).where(events.source_id == (source_id if source_id is not None else -1))
     result = session.connection().execute(query)
     columns = list(result.keys())
+    cursor = result.cursor  # the driver's rows, without SQLAlchemy's per-row processing
+    assert cursor is not None
     parts = []
-    while rows := result.fetchmany(BATCH):
+    while rows := cursor.fetchmany(BATCH):
         part = pd.DataFrame.from_records(rows, columns=columns)
         part["old_country"] = part["old_country"].astype("category")
         parts.append(part)
