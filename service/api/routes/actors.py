@@ -15,14 +15,17 @@ from service.api.schemas.actors import AuditRead, RelabelingRead
 from service.ingest.sources import Source
 
 router = APIRouter(prefix=V1, tags=["actors"], responses=problems(401, 422))
+# The scope of the catalogue's views (the audit here, the statistics in `catalogue`).
+CountryQuery = Annotated[Name | None, Query(description="Country, e.g. `Mali`.")]
+SourceQuery = Annotated[Source | None, Query(description="Data source.")]
 
 
 @router.get("/actors/audit", summary="Likely relabelings of actors")
 def audit(
     session: SessionDep,
     _: ReadDep,
-    country: Annotated[Name | None, Query(description="Country, e.g. `Mali`.")] = None,
-    source: Annotated[Source | None, Query(description="Data source.")] = None,
+    country: CountryQuery = None,
+    source: SourceQuery = None,
     min_events: Annotated[int, Query(ge=2, le=100_000)] = 10,
     window: Annotated[int, Query(ge=1, le=36)] = 6,
     quiet: Annotated[int, Query(ge=1, le=36)] = 3,

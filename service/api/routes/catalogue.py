@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.api.deps import ReadDep, SessionDep
-from service.api.params import Name
 from service.api.problems import problems
 from service.api.routes import V1
+from service.api.routes.actors import CountryQuery, SourceQuery
 from service.api.schemas.actors import CatalogueStatsRead
-from service.ingest.sources import Source
 from service.series.stats import catalogue_stats
 
 router = APIRouter(prefix=V1, tags=["series"], responses=problems(401, 422))
@@ -22,8 +21,8 @@ router = APIRouter(prefix=V1, tags=["series"], responses=problems(401, 422))
 def stats(
     session: SessionDep,
     _: ReadDep,
-    country: Annotated[Name | None, Query(description="Country, e.g. `Mali`.")] = None,
-    source: Annotated[Source | None, Query(description="Data source.")] = None,
+    country: CountryQuery = None,
+    source: SourceQuery = None,
     fewer_than: Annotated[
         int, Query(ge=1, le=1_000_000, description="List actors with fewer events than this.")
     ] = 10,
