@@ -86,8 +86,10 @@ def synthesize(seed: int) -> tuple[pd.DataFrame, np.ndarray]:
                         log_path += np.cumsum(jumps * rng.choice([-0.8, 0.8], t))
                         mean = np.exp(log_path) * season
                         mean *= np.where(rng.random(t) < 0.02, 3.0, 1.0)  # natural bursts
-                        labels.append({"uid": len(labels), "country": country, "tree": tree,
-                                       "actor": actor, "region": region, "event_type": etype})  # fmt: skip
+                        labels.append(
+                            {"uid": len(labels), "country": country, "tree": tree,
+                             "actor": actor, "region": region, "event_type": etype}
+                        )  # fmt: skip
                         means.append(mean)
     return pd.DataFrame(labels), np.array(means)
 

@@ -21,8 +21,10 @@ from service.api.problems import Problem, ProblemParam, install_handlers
 from service.api.responsecache import ResponseCache
 from service.api.routes import (
     accuracy,
+    actors,
     admin,
     anomalies,
+    catalogue,
     escalations,
     events,
     forecasts,
@@ -86,6 +88,7 @@ def create_app(
     install_handlers(app)
     for module in (
         forecasts,
+        catalogue,  # `/series/stats` before `/series/{ref}`
         series,
         events,
         accuracy,
@@ -93,6 +96,7 @@ def create_app(
         escalations,
         runs,
         admin,
+        actors,
     ):  # hot routes first
         app.include_router(module.router, dependencies=[KnownQuery])
     app.include_router(alerts_router, dependencies=[KnownQuery])
