@@ -37,7 +37,8 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
-## lint: the gates CI runs before the tests: ruff (lint and format) and mypy
+## lint: the gates CI runs before the tests: ruff (lint and format) and mypy, on the code and
+## its tests (mypy's packages: [tool.mypy] in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check service models tests bench
 	$(BIN)/ruff format --check service models tests bench

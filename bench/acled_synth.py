@@ -35,6 +35,7 @@ ARMED = [
     "Unidentified Armed Group ({c})", "Dan Na Ambassagou", "Koglweogo Militia",
     "VDP: Volunteers for the Defense of the Homeland",
 ]  # fmt: skip
+ARMED_TYPES = [2, 2, 2, 2, 3, 4, 4, 3]  # ACLED's actor types of ARMED, in order
 TYPES = [
     ("Battles", "Armed clash", 0.35), ("Violence against civilians", "Attack", 0.3),
     ("Explosions/Remote violence", "Remote explosive/landmine/IED", 0.12),
@@ -87,10 +88,16 @@ def _chunk(rng: np.random.Generator, start: int, n: int, countries: list[str]) -
         iso.append(iso_num)
         codes.append(code)
         military.append(mil)
-    armed = np.array(ARMED, dtype=object)[rng.integers(0, len(ARMED), n)]
-    armed = [a.format(c=c) for a, c in zip(armed, country, strict=True)]
-    actor1 = np.where(rng.random(n) < 0.25, military, armed)
-    target = np.where(rng.random(n) < 0.5, [f"Civilians ({c})" for c in country], military)
+    which = rng.integers(0, len(ARMED), n)
+    armed = [a.format(c=c) for a, c in zip(np.array(ARMED)[which], country, strict=True)]
+    is_state = rng.random(n) < 0.25
+    actor1 = np.where(is_state, military, armed)
+    hits_civilians = rng.random(n) < 0.5
+    target = np.where(hits_civilians, [f"Civilians ({c})" for c in country], military)
+    # ACLED actor types: the army 1, the armed groups 2 (rebels) or 3-4 (militias), civilians 7.
+    inter1 = np.where(is_state, 1, np.array(ARMED_TYPES)[which])
+    inter2 = np.where(hits_civilians, 7, 1)
+    interaction = np.minimum(inter1, inter2) * 10 + np.maximum(inter1, inter2)
     assoc1 = np.where(rng.random(n) < 0.08, "Wagner Group", "")
     fatalities = rng.negative_binomial(1, 0.3, n)
     ids = [f"{code}{start + i + 1}" for i, code in enumerate(codes)]
@@ -103,8 +110,9 @@ def _chunk(rng: np.random.Generator, start: int, n: int, countries: list[str]) -
         "event_id_cnty": ids, "event_date": date_text, "year": dates.year, "time_precision": 1,
         "disorder_type": "Political violence", "event_type": [TYPES[i][0] for i in type_idx],
         "sub_event_type": [TYPES[i][1] for i in type_idx], "actor1": actor1,
-        "assoc_actor_1": assoc1, "inter1": 2, "actor2": target, "assoc_actor_2": "", "inter2": 7,
-        "interaction": 27, "civilian_targeting": "", "iso": iso, "region": "Western Africa",
+        "assoc_actor_1": assoc1, "inter1": inter1, "actor2": target, "assoc_actor_2": "",
+        "inter2": inter2, "interaction": interaction,
+        "civilian_targeting": "", "iso": iso, "region": "Western Africa",
         "country": country, "admin1": regions, "admin2": "", "admin3": "",
         "location": [f"village {i % 977}" for i in range(n)], "latitude": lats,
         "longitude": lons, "geo_precision": 1, "source": "Local sources; Menastream",

@@ -24,7 +24,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-TARGETS = {"first_s": 30.0, "reingest_s": 15.0, "peak_mb": 1536.0}
+# Issue 21: 1,000,000 rows, first ingest <= 15 s (SQLite) / 20 s (PostgreSQL), re-ingest <= 5 s,
+# peak <= 1 GB, on a quiet 2-core machine.
+TARGETS = {
+    "sqlite": {"first_s": 15.0, "reingest_s": 5.0, "peak_mb": 1024.0},
+    "postgresql": {"first_s": 20.0, "reingest_s": 5.0, "peak_mb": 1024.0},
+}
 
 
 def child(url: str, path: str) -> None:
@@ -82,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
+    parser.add_argument("--no-record", action="store_true", help="Print only (no results file).")
     parser.add_argument("--child", nargs=2, metavar=("URL", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -91,7 +97,8 @@ def main() -> None:
 
     work = HERE / "work"
     work.mkdir(exist_ok=True)
-    export = work / f"acled-synthetic-{args.rows}.csv"
+    # v2: the sides' actor types follow the actors (the army 1, civilians 7).
+    export = work / f"acled-synthetic-v2-{args.rows}.csv"
     if not export.exists():
         started = time.perf_counter()
         write_export(export, args.rows)
@@ -115,7 +122,8 @@ def main() -> None:
             "peak_mb": round(max(first["peak_mb"], again["peak_mb"]), 1),
         }
         print(backend, json.dumps(results[backend]))
-    _record(results)
+    if not args.no_record:
+        _record(results)
 
 
 def _record(results: dict[str, dict]) -> None:
@@ -126,11 +134,13 @@ def _record(results: dict[str, dict]) -> None:
     out.write_text(json.dumps(previous, indent=2) + "\n")
     lines = []
     for backend, r in results.items():
-        ok = all(r[k] <= limit for k, limit in TARGETS.items())
+        goal = TARGETS[backend]
+        ok = all(r[k] <= limit for k, limit in goal.items())
         lines.append(
             f"- {dt.date.today()} ingest/{backend}: {r['rows']:,} rows, first {r['first_s']} s, "
             f"re-ingest {r['reingest_s']} s, peak {r['peak_mb']:.0f} MB "
-            f"({'meets' if ok else 'MISSES'} ≤30 s / ≤15 s / ≤1.5 GB) — `python bench/ingest.py`"
+            f"({'meets' if ok else 'MISSES'} ≤{goal['first_s']:.0f} s / "
+            f"≤{goal['reingest_s']:.0f} s / ≤1 GB) — `python bench/ingest.py`"
         )
     with (HERE / "RESULTS.md").open("a") as handle:
         handle.write("\n".join(lines) + "\n")

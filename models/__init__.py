@@ -1,63 +1,33 @@
-"""sahelcast forecasting library: monthly conflict-event counts, pure numpy/pandas/statsmodels.
+"""sahelcast forecasting: the panel engine, pure numpy/pandas/scipy.
 
-Public API (see each docstring for the full signature):
+    from models import PanelConfig, PanelEngine
+    result = PanelEngine(labels, y, months, country="Mali", config=PanelConfig()).run()
 
-    select_and_forecast(y, *, country=None, region=None, horizon=12, candidates=None, seed=0,
-                        n_windows=3, step=6, ...) -> SelectionResult
-    estimate_season_effects(data, *, group_col="group", groups=None, pool=True, ...)
-        -> dict[str, SeasonEffect]
-    get_model(alias, *, seed=None, **params) -> Forecaster;  available_models() -> list[str]
-    cross_validation(y, model_factory, *, h=12, n_windows=3, step=6, X=None) -> DataFrame
-    season_features(index, *, country=None, region=None, calendar=None) -> DataFrame
-    RainyCalendar, fourier_terms, QUANTILES, QUANTILE_COLUMNS, FORMAT_VERSION
+`PanelEngine` fits every series of a panel (one source, one country) at once: pooled
+rainy-season effects, a moving level per bottom series, sample paths summed up both trees,
+quantiles calibrated by horizon. `PanelResult` is what one call returns; `PanelConfig` its
+settings. Also here: the forecasts' vocabulary (`QUANTILES`, `QUANTILE_COLUMNS`, `MAX_HORIZON`)
+and the rainy-season calendar (`RainyCalendar`, `season_features`).
 
-Nothing here imports from `service/`.
+The retired per-series library (candidate models, backtest selection, Prophet) lives in
+`models.legacy`, for the benches only: it needs the `bench` extra (statsmodels, Prophet) and
+the service never imports it. Nothing here imports from `service/`.
 """
 
-from models.base import (
-    FORECAST_COLUMNS,
-    FORMAT_VERSION,
-    MAX_HORIZON,
-    QUANTILE_COLUMNS,
-    QUANTILES,
-    Forecaster,
-    NotFittedError,
-)
-from models.evaluation import cross_validation
-from models.metrics import available_metrics, register_metric, score
-from models.registry import (
-    DEFAULT_CANDIDATES,
-    available_models,
-    get_model,
-    register_model,
-)
-from models.season_effect import SeasonEffect, estimate_season_effects
-from models.seasons import RainyCalendar, SeasonWindow, fourier_terms, season_features
-from models.selection import select_and_forecast
-from models.selection_result import SelectionResult
+from models.base import FORECAST_COLUMNS, MAX_HORIZON, QUANTILE_COLUMNS, QUANTILES
+from models.panel.engine import PanelConfig, PanelEngine, PanelResult
+from models.seasons import RainyCalendar, SeasonWindow, default_calendar, season_features
 
 __all__ = [
-    "DEFAULT_CANDIDATES",
     "FORECAST_COLUMNS",
-    "FORMAT_VERSION",
     "MAX_HORIZON",
     "QUANTILES",
     "QUANTILE_COLUMNS",
-    "Forecaster",
-    "NotFittedError",
+    "PanelConfig",
+    "PanelEngine",
+    "PanelResult",
     "RainyCalendar",
-    "SeasonEffect",
     "SeasonWindow",
-    "SelectionResult",
-    "available_metrics",
-    "available_models",
-    "cross_validation",
-    "estimate_season_effects",
-    "fourier_terms",
-    "get_model",
-    "register_metric",
-    "register_model",
-    "score",
+    "default_calendar",
     "season_features",
-    "select_and_forecast",
 ]

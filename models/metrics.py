@@ -113,7 +113,7 @@ def _arrays(frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
 def point_scores(frame: pd.DataFrame, metrics: Iterable[str] | None = None) -> pd.DataFrame:
     """Return one column per metric for each row of a backtest frame with a known `y`.
 
-    `frame` needs columns y, mean, QUANTILE_COLUMNS and scale (see `models.evaluation`).
+    `frame` needs columns y, mean, QUANTILE_COLUMNS and scale (see `models.legacy.evaluation`).
     """
     names = list(metrics) if metrics is not None else available_metrics()
     y, mean, q, scale, known = _arrays(frame)

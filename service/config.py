@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.ingest.actortypes import ARMED_DEFAULT
 from service.measures import MEASURES, Measure
 
 # The folder holding pyproject.toml when the package runs from a source checkout (`make run`,
@@ -70,9 +71,15 @@ class Settings(BaseSettings):
     # Which actor columns of an event count it for an actor's series. Wagner mostly appears
     # as an associated actor, so associated actors count by default.
     actor_roles: Annotated[tuple[str, ...], NoDecode] = ACTOR_ROLES
+    # Which ACLED actor types (inter codes 1-8, service/ingest/actortypes.py) are armed: a side
+    # (a primary actor and its associated actors) of another type (rioters 5, protesters 6,
+    # civilians 7 by default) makes no actor series; its names stay on the event.
+    armed_inter: Annotated[tuple[int, ...], NoDecode] = ARMED_DEFAULT
     # Extra folders with actor_aliases.csv / region_aliases.csv that extend the shipped tables.
     alias_dirs: list[Path] = Field(default_factory=list)
-    ingest_chunk_rows: int = 200_000
+    # Rows per chunk: two are parsed at once (one a step ahead, in a thread), so this bounds
+    # the memory a file's reading takes (a million-row re-ingest peaks under 1 GB at 100,000).
+    ingest_chunk_rows: int = Field(default=100_000, ge=1)
     # Caps on one input file (service/ingest/readers/limits): unpacked size, gzip ratio, and
     # records with blank lines counted, so a small .gz cannot unpack into gigabytes.
     ingest_max_mb: int = Field(default=8192, ge=1)
@@ -91,8 +98,6 @@ class Settings(BaseSettings):
     train_workers: int = Field(0, ge=0)
     # Address of a running Dask scheduler (tcp://host:8786); empty starts a local cluster.
     dask_address: str = ""
-    # Series per write batch: results are written as they arrive, so memory stays bounded.
-    train_batch_size: int = Field(200, ge=1)
     # Runs whose forecasts are kept in full; older ones keep only forecasts not yet scored.
     run_retention: int = Field(5, ge=1)
     # The training lease: a crashed run's lock lapses after this long; renewed every third.
@@ -172,7 +177,9 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
     webhook_backoff_max_seconds: float = Field(default=60.0, ge=0, le=3600)
 
-    @field_validator("actor_roles", "train_measures", "trusted_proxies", mode="before")
+    @field_validator(
+        "actor_roles", "armed_inter", "train_measures", "trusted_proxies", mode="before"
+    )
     @classmethod
     def _split_lists(cls, value: object) -> object:
         return _comma_list(value)
@@ -208,6 +215,17 @@ class Settings(BaseSettings):
                 f"actor_roles must be a non-empty subset of {', '.join(ACTOR_ROLES)}; got {unknown}"
             )
         return value
+
+    @field_validator("armed_inter")
+    @classmethod
+    def _known_actor_types(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        unknown = sorted(set(value) - set(range(1, 9)))
+        if unknown or not value:
+            raise ValueError(
+                "armed_inter must be a non-empty list of ACLED actor types 1-8 "
+                f"(e.g. 1,2,3,4,8); got {', '.join(map(str, unknown)) or 'nothing'}"
+            )
+        return tuple(sorted(set(value)))
 
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.alerts.mrkdwn import neutral
-from service.anomalies.escalation_schemas import EscalationRead
 from service.anomalies.orm import Anomaly
+from service.escalations.schemas import EscalationRead
 from service.measures import EVENTS, link_query, noun
 from service.series.repository import SeriesLabel
 

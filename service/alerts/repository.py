@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from service.alerts.orm import Delivery, Subscription
 from service.alerts.payload import AlertItem
-from service.anomalies.escalation_repository import escalation_reads
 from service.anomalies.orm import Anomaly
 from service.anomalies.repository import labelled_anomalies
+from service.escalations.repository import escalation_reads
 from service.series.repository import SeriesLabel
 
 

@@ -26,7 +26,7 @@ from service.alerts.signing import new_secret
 from service.alerts.urls import check_url
 from service.anomalies.severity import DIRECTIONS, SEVERITY_ORDER, SEVERITY_RANK
 from service.config import Settings
-from service.ingest.orm import utcnow
+from service.kit.time import utcnow
 
 DELIVERED, FAILED, PENDING = "delivered", "failed", "pending"
 

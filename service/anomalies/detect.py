@@ -22,7 +22,6 @@ from sqlalchemy import Table, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.base import QUANTILE_COLUMNS
-from service.anomalies.escalations import group
 from service.anomalies.newcomers import (
     INTERVAL,
     NEW,
@@ -37,6 +36,7 @@ from service.anomalies.schemas import AnomalyRead
 from service.anomalies.scoring import EpisodeState, assign_episodes, flag, score_rows
 from service.anomalies.severity import SEVERITY_RANK
 from service.bulk import insert_frame
+from service.escalations.service import group
 from service.measures import EVENTS, FATALITIES
 from service.series.orm import Coverage, Observation, Series
 from service.training.orm import (

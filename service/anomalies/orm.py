@@ -16,9 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.anomalies import escalation_orm  # noqa: F401 - the table escalation_id refers to
 from service.db import Base
-from service.ingest.orm import utcnow
+from service.escalations import orm as escalation_orm  # noqa: F401 - the table escalation_id refers to
+from service.kit.time import utcnow
 
 
 class Anomaly(Base):
@@ -61,7 +61,7 @@ class Anomaly(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")  # new | acknowledged
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    # The escalation it is part of (service/anomalies/escalations.py); None until grouped.
+    # The escalation it is part of (service/escalations/); None until grouped.
     escalation_id: Mapped[int | None] = mapped_column(
         ForeignKey("escalations.id", ondelete="SET NULL"), index=True
     )

@@ -15,6 +15,7 @@ from scipy import stats
 from models.base import QUANTILE_COLUMNS, QUANTILES
 from models.metrics import crps
 from service.anomalies.severity import SEVERITY_RANK, severity
+from service.kit.months import previous_month
 
 ABOVE, BELOW = "above", "below"
 # Interval level -> (lower, upper) quantile columns of the forecast grid.
@@ -122,10 +123,6 @@ class EpisodeState:
     direction: str
     start: dt.date
     worst: int
-
-
-def previous_month(month: dt.date) -> dt.date:
-    return (pd.Timestamp(month) - pd.offsets.MonthBegin(1)).date()
 
 
 def assign_episodes(

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from service.anomalies.orm import Anomaly
 from service.anomalies.repository import get_anomaly
 from service.anomalies.schemas import AnomalyRead
-from service.ingest.orm import utcnow
+from service.kit.time import utcnow
 
 NEW, ACKNOWLEDGED = "new", "acknowledged"
 

@@ -15,17 +15,16 @@ from service.api.bodyguard import BodyGuard
 from service.api.database import api_engine, read_engine, request_engine
 from service.api.deps import READ_SECURITY
 from service.api.docs import install_docs
-from service.api.fetch import FetchLauncher
-from service.api.fetch import launch_thread as launch_fetch
 from service.api.keycache import KeyCache
 from service.api.metrics import HttpMetrics, MetricsMiddleware, metrics_router
 from service.api.problems import Problem, ProblemParam, install_handlers
 from service.api.responsecache import ResponseCache
-from service.api.retrain import Launcher, launch_process
 from service.api.routes import (
     accuracy,
+    actors,
     admin,
     anomalies,
+    catalogue,
     escalations,
     events,
     forecasts,
@@ -36,6 +35,7 @@ from service.api.routes import (
 from service.api.strictquery import KnownQuery, SingleQueryValues
 from service.config import Settings, get_settings
 from service.db import session_factory
+from service.jobs.launch import Launcher, launch_process, launch_thread
 from service.tempfiles import clean_stale
 from service.web.router import router as web_router
 
@@ -61,9 +61,10 @@ def create_app(
     settings: Settings | None = None,
     *,
     retrain_launcher: Launcher | None = None,
-    fetch_launcher: FetchLauncher | None = None,
+    fetch_launcher: Launcher | None = None,
 ) -> FastAPI:
-    """Build the API for `settings` (default: the process settings)."""
+    """Build the API for `settings` (default: the process settings); the launchers run the
+    retrain and fetch jobs it records (default: a spawned process, a thread)."""
     settings = settings or get_settings()
     clean_stale()  # upload folders a crashed server left in the temporary folder
     engine = api_engine(settings.database_url)
@@ -82,7 +83,7 @@ def create_app(
     app.state.sessions = session_factory(app.state.request_engine)
     app.state.read_engine = read_engine(settings.database_url, settings.db_timeout_seconds)
     app.state.retrain_launcher = retrain_launcher or launch_process
-    app.state.fetch_launcher = fetch_launcher or launch_fetch
+    app.state.fetch_launcher = fetch_launcher or launch_thread
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     app.state.response_cache = ResponseCache(settings.api_response_cache_entries)
     app.state.schema_head = migrate.head_revision(engine)
@@ -90,6 +91,7 @@ def create_app(
     install_handlers(app)
     for module in (
         forecasts,
+        catalogue,  # `/series/stats` before `/series/{ref}`
         series,
         events,
         accuracy,
@@ -97,6 +99,7 @@ def create_app(
         escalations,
         runs,
         admin,
+        actors,
     ):  # hot routes first
         app.include_router(module.router, dependencies=[KnownQuery])
     app.include_router(alerts_router, dependencies=[KnownQuery])

@@ -43,8 +43,10 @@ def no_published_run(measure: str = "events") -> ProblemError:
     if measure == "events":
         detail = "No training run has been published yet."
     else:
-        detail = (f"No {measure} run has been published yet: train one with `sahelcast train "
-                  f"--measure {measure}` (SAHELCAST_TRAIN_MEASURES: what runs train).")  # fmt: skip
+        detail = (
+            f"No {measure} run has been published yet: train one with `sahelcast train "
+            f"--measure {measure}` (SAHELCAST_TRAIN_MEASURES: what runs train)."
+        )
     return ProblemError(
         503,
         detail,

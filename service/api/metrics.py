@@ -1,4 +1,4 @@
-"""Prometheus metrics: requests and latency per route template, plus published run and series.
+"""Prometheus metrics: requests and latency per route template, plus published runs and series.
 
 With several uvicorn workers, `PROMETHEUS_MULTIPROC_DIR` makes every worker write its counters
 to shared files and `/metrics` add them up (`sahelcast serve` sets it for `--workers > 1`).
@@ -25,8 +25,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.forecasts.repository import publications
 from service.series.orm import Series
-from service.training.orm import PUBLICATION_ID, Publication
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED = "<unmatched>"
@@ -87,22 +87,26 @@ class MetricsMiddleware:
 
 
 class DatabaseCollector(Collector):
-    """Gauges read from the database at scrape time: the published run and the series count."""
+    """Gauges read from the database at scrape time: each measure's published run and the
+    series count."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def collect(self) -> Iterator[Metric]:
-        run = GaugeMetricFamily("sahelcast_published_run_id", "Id of the published run (0: none).")
+        run = GaugeMetricFamily(
+            "sahelcast_published_run_id",
+            "Id of each measure's published run (0: none).",
+            labels=["measure"],
+        )
         series = GaugeMetricFamily("sahelcast_series", "Number of series.")
         up = GaugeMetricFamily("sahelcast_database_up", "1 if the database answered the scrape.")
         try:
             with self.engine.connect() as connection:
-                run_id = connection.scalar(
-                    select(Publication.run_id).where(Publication.id == PUBLICATION_ID)
-                )
+                published = publications(connection)
                 count = connection.scalar(select(func.count()).select_from(Series))
-            run.add_metric([], float(run_id or 0))
+            for measure, found in published.items():
+                run.add_metric([measure], float(found.run_id if found else 0))
             series.add_metric([], float(count or 0))
             up.add_metric([], 1.0)
             yield from (run, series, up)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from service.auth.orm import ApiKey
 from service.auth.scopes import SCOPES, Scope
 from service.auth.tokens import matches, new_token, token_prefix, token_sha256
-from service.ingest.orm import utcnow
+from service.kit.time import utcnow
 
 _NO_HASH = "0" * 64
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.auth.orm import ApiKey, WebSession
 from service.auth.service import Principal
 from service.auth.tokens import token_sha256
-from service.ingest.orm import utcnow
+from service.kit.time import utcnow
 
 SESSION_PREFIX = "scs_"  # tells a session token from an API key (`sck_…`) at a glance
 

@@ -39,7 +39,7 @@ def setup_logging(verbose: bool) -> None:
 
     level = logging.INFO if verbose else getattr(logging, get_settings().log_level.upper())
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("cmdstanpy", "prophet", "distributed", "apscheduler"):
+    for noisy in ("distributed", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 

@@ -44,7 +44,7 @@ def run_detection(settings: Settings, engine: Engine) -> None:
     from service.jobs.steps import detect_step  # it imports the forecasting stack
 
     deliver_alerts_from_here()
-    result = run_job(engine, "detect", "cli", lambda: detect_step(engine, settings))
+    result = run_job(engine, settings, "detect", "cli", lambda: detect_step(engine, settings))
     if not result.ok:
         fail(f"detection failed (job {result.job_id}): {result.message}")
     console.print(result.message, highlight=False)
@@ -57,9 +57,9 @@ def _escalations(engine: Engine, ids: list[int]) -> None:
         return
     from rich.table import Table
 
-    from service.anomalies.escalation_repository import escalation_reads
     from service.anomalies.repository import get_anomaly
     from service.db import session_scope
+    from service.escalations.repository import escalation_reads
     from service.measures import noun
 
     table = Table(title=f"{len(ids)} new alerts (one per escalation that opened or escalated)")

@@ -103,8 +103,8 @@ def _run(fetch: Callable[..., FetchReport], name: str, detect: bool) -> None:
     from service.db import get_engine
     from service.feeds.errors import FeedError
     from service.feeds.service import Options
+    from service.kit.lease import LockHeld
     from service.migrate import DatabaseNotReady
-    from service.training.lock import LockHeld
 
     settings, engine = get_settings(), get_engine()
     try:

@@ -60,7 +60,7 @@ def run_weekly_(
     """
     from service.cli.detect import deliver_alerts_from_here
     from service.config import get_settings
-    from service.jobs.steps import run_weekly  # it imports the forecasting stack
+    from service.jobs.pipelines import run_weekly  # it imports the forecasting stack
 
     engine = require_db()
     deliver_alerts_from_here()
@@ -68,12 +68,16 @@ def run_weekly_(
     with progress_bar("weekly", None) as bar:
         task = bar.task_ids[0]
         result = run_weekly(
-            engine, settings, trigger="cli", force=force,
+            engine,
+            settings,
+            trigger="cli",
+            force=force,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )  # fmt: skip
+        )
     for step in result.details.get("steps", []):
-        console.print(f"{step['kind']:>7} {step['status']:<9} {step['message'] or ''}",
-                      highlight=False)  # fmt: skip
+        console.print(
+            f"{step['kind']:>7} {step['status']:<9} {step['message'] or ''}", highlight=False
+        )
     if result.status == "failed":
         fail(f"weekly job {result.job_id} failed: {result.message}")
     console.print(f"weekly job {result.job_id} {result.status}", highlight=False)

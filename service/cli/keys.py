@@ -32,8 +32,11 @@ def create(
     with db_session() as session:
         key, token = create_key(session, name.strip(), scope)
         key_id = key.id
-    err_console.print(f"Created {scope} key {key_id} ({name.strip()}). Its token, shown once:",
-                      markup=False, highlight=False)  # fmt: skip
+    err_console.print(
+        f"Created {scope} key {key_id} ({name.strip()}). Its token, shown once:",
+        markup=False,
+        highlight=False,
+    )
     print(token)  # plain stdout, so `sahelcast keys create ... > token.txt` captures only it
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from service.cli import (
+    actors,
     alerts,
     anomalies,
     db,
@@ -60,6 +61,7 @@ app.add_typer(db.app, name="db")
 app.command("ingest")(ingest.ingest)
 app.add_typer(fetch.app, name="fetch")
 app.add_typer(series.app, name="series")
+app.add_typer(actors.app, name="actors")
 app.command("plot")(plot.plot)
 app.command("train")(train.train)
 app.command("detect")(detect.detect)

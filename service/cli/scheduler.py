@@ -43,9 +43,11 @@ def scheduler(
     signal.signal(signal.SIGTERM, stop)
     now = dt.datetime.now(dt.UTC)
     upcoming = trigger.get_next_fire_time(None, now)
-    console.print(f"scheduler: '{schedule or settings.schedule}' (UTC); next run "
-                  f"{upcoming:%Y-%m-%d %H:%M} UTC; drop folder {settings.drop_dir}",
-                  highlight=False)  # fmt: skip
+    console.print(
+        f"scheduler: '{schedule or settings.schedule}' (UTC); next run "
+        f"{upcoming:%Y-%m-%d %H:%M} UTC; drop folder {settings.drop_dir}",
+        highlight=False,
+    )
     try:
         blocking.start()
     except KeyboardInterrupt:

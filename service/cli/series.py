@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from service.cli.common import db_session, err_console, found_or_fail
+from service.cli.common import console, db_session, err_console, found_or_fail
 from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
 from service.cli.output import Column, FormatOption, emit
 from service.cli.output import Format as Format
@@ -32,6 +32,8 @@ LIST_COLUMNS = (
     Column("event_type", "event type", show=lambda v: v or "*"),
     Column("level", whole=True),
     Column("total_events", "events", right=True, show=lambda v: f"{v:,}"),
+    # Events that name the actor only as "A and/or B" and so count for no actor.
+    Column("ambiguous_events", "ambiguous", right=True, show=lambda v: f"{v:,}" if v else ""),
 )
 
 
@@ -108,3 +110,70 @@ def show(
     ]
     emit(months, MONTH_COLUMNS, fmt, title=f"{info.key} ({info.level})",
          document={"series": series_record(info), "months": months})  # fmt: skip
+
+
+STATS_LEVELS = (
+    Column("level", whole=True),
+    Column("series", right=True),
+    Column("with_events", "with events", right=True),
+)
+STATS_TYPES = (
+    Column("actor_type", "actor type"),
+    Column("actors", right=True),
+    Column("series", right=True),
+)
+STATS_SMALL = (
+    Column("source", whole=True),
+    Column("country"),
+    Column("actor"),
+    Column("actor_type", "actor type"),
+    Column("events", right=True),
+)
+
+
+@app.command()
+def stats(
+    country: Country = None,
+    source: SourceOption = None,
+    fewer_than: Annotated[
+        int, typer.Option(min=1, help="List the actors with fewer events than this.")
+    ] = 10,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show what the catalogue is made of: series per level and per actor type, ambiguous
+    events, events counted for no actor, and the actors with few events.
+
+    JSON gives one document; CSV gives one row per figure (`section` says which table).
+    """
+    from dataclasses import asdict
+
+    from service.series.stats import catalogue_stats
+
+    with db_session() as session:
+        found = catalogue_stats(session, source=source, country=country, fewer_than=fewer_than)
+    document = asdict(found)
+    if fmt is Format.json:
+        emit([], (), fmt, document=document)
+        return
+    levels = [asdict(x) for x in found.levels]
+    types = [asdict(x) for x in found.actor_types]
+    small = [asdict(x) for x in found.small_actors]
+    if fmt is Format.csv:
+        totals = {k: document[k] for k in ("events", "ambiguous_events", "events_without_actor")}
+        rows = [{"section": "events", **totals}]
+        rows += [{"section": "level", **r} for r in levels]
+        rows += [{"section": "actor_type", **r} for r in types]
+        rows += [{"section": "small_actor", **r} for r in small]
+        emit(rows, (), fmt)
+        return
+    console.print(
+        f"{found.events:,} events; {found.ambiguous_events:,} with an ambiguous attribution "
+        f"('A and/or B', counted for no actor); {found.events_without_actor:,} counted for no "
+        "armed actor (the geography series count them all).",
+        highlight=False,
+        soft_wrap=True,
+    )
+    emit(levels, STATS_LEVELS, fmt, title="Series per level")
+    emit(types, STATS_TYPES, fmt, title="Actor series per actor type")
+    title = f"{len(small)} actor(s) with fewer than {fewer_than} events in a country"
+    emit(small, STATS_SMALL, fmt, title=title)

@@ -71,8 +71,7 @@ def train(
     # Imported on use: the forecasting stack takes seconds to import, `sahelcast --help` should not.
     from service.cli.detect import deliver_alerts_from_here
     from service.config import get_settings
-    from service.jobs.runner import run_job
-    from service.jobs.steps import detect_step, train_step
+    from service.jobs.pipelines import run_retrain
     from service.series.repository import SeriesFilter
     from service.training.service import TrainRequest
 
@@ -89,17 +88,22 @@ def train(
         workers=workers,
         dask_address=dask_address,
         force=force,
-    )  # fmt: skip
+    )
     with progress_bar("train", None) as bar:
         task = bar.task_ids[0]
-        result = run_job(engine, "train", "cli", lambda: train_step(
-            engine, settings, request,
+        result = run_retrain(
+            engine,
+            settings,
+            request,
+            trigger="cli",
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             measures=[measure] if measure else None,
-        ))  # fmt: skip
-    _report(result)
-    if result.status == "succeeded":
-        detected = run_job(engine, "detect", "cli", lambda: detect_step(engine, settings))
+        )
+    trained, detected = result.step("train"), result.step("detect")
+    if trained is None:  # the job itself failed before its first step
+        fail(f"training failed (job {result.job_id}): {result.message}")
+    _report(trained)
+    if detected is not None:
         console.print(f"detect: {detected.message}", highlight=False)
         if not detected.ok:
             fail(f"detection failed: {detected.message}")

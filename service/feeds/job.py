@@ -1,25 +1,14 @@
-"""The fetch step of the weekly job (and of `POST /v1/admin/fetch`): every feed of
-SAHELCAST_FEEDS, each in its own transaction; a failing feed is recorded and the others go on,
-whatever it failed with (the messages are the feeds' own, scrubbed and cut)."""
+"""Fetch one feed of a SAHELCAST_FEEDS spec (the jobs' fetch step, service.jobs.steps, runs
+every feed of the spec through here)."""
 
 from __future__ import annotations
-
-import logging
-from typing import Any
 
 from sqlalchemy import Engine
 
 from service.config import Settings
-from service.feeds.errors import FeedError
 from service.feeds.service import Options, fetch_acled, fetch_ucdp
-from service.feeds.spec import FeedSpec, parse_feeds
+from service.feeds.spec import FeedSpec
 from service.feeds.write import FetchReport
-from service.jobs.kinds import FAILED, SKIPPED, SUCCEEDED
-from service.jobs.runner import StepResult
-from service.kit.scrub import shown
-from service.training.lock import LockHeld
-
-log = logging.getLogger(__name__)
 
 
 def run_feed(
@@ -30,49 +19,3 @@ def run_feed(
         return fetch_acled(engine, settings, list(feed.countries), options=options)
     return fetch_ucdp(engine, settings, list(feed.countries), feed.version,
                       candidate=feed.candidate, options=options)  # fmt: skip
-
-
-def fetch_step(
-    engine: Engine, settings: Settings, options: Options | None = None, feeds: str | None = None
-) -> StepResult:
-    """Fetch every configured feed; skipped when none is configured or another fetch runs."""
-    specs = parse_feeds(settings.feeds if feeds is None else feeds)
-    if not specs:
-        return StepResult(SKIPPED, "no feeds configured (SAHELCAST_FEEDS)", {})
-    done: list[dict[str, Any]] = []
-    failed: list[dict[str, str]] = []
-    for spec in specs:
-        name = f"{spec.name}:{','.join(spec.countries)}"
-        try:
-            report = run_feed(engine, settings, spec, options)
-        except LockHeld as held:
-            return StepResult(SKIPPED, str(held), {"reason": "locked", "fetched": done})
-        except FeedError as error:
-            log.error("feed %s failed: %s", name, error)
-            failed.append({"feed": name, "error": f"{type(error).__name__}: {error}"})
-            continue
-        except Exception as error:  # noqa: BLE001 - a bug in one feed must not stop the others
-            log.error("feed %s failed: %s: %s", name, type(error).__name__, shown(str(error), 500))
-            failed.append({"feed": name, "error": f"{type(error).__name__} (see the log)"})
-            continue
-        events = report.reports[0]
-        done.append(
-            {
-                "feed": name,
-                "fetch_id": report.fetch_id,
-                "pages": report.pages,
-                "added": events.added,
-                "updated": events.updated,
-                "deleted": sum(r.deleted for r in report.reports),
-                "skipped": report.skipped,
-                "warnings": report.warnings,
-            }
-        )
-    details = {"fetched": done, "failed": failed}
-    summary = ", ".join(
-        f"{d['feed'].split(':')[0]} +{d['added']} ~{d['updated']} -{d['deleted']}" for d in done
-    )
-    if failed:
-        names = ", ".join(f["feed"] for f in failed)
-        return StepResult(FAILED, f"{len(failed)} feed(s) failed ({names}); {summary}", details)
-    return StepResult(SUCCEEDED, summary or "nothing fetched", details)

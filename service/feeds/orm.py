@@ -18,7 +18,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base
-from service.ingest.orm import AFTER_COUNTS, IngestCounts, utcnow
+from service.ingest.orm import AFTER_COUNTS, IngestCounts
+from service.kit.time import utcnow
 
 
 class FeedFetch(IngestCounts, Base):

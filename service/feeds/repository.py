@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.feeds.orm import FeedFetch, FeedWatermark
-from service.ingest.orm import Event, Source, utcnow
+from service.ingest.orm import Event, Source
+from service.kit.time import utcnow
 
 DELETIONS_SCOPE = "deletions"
 

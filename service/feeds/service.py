@@ -30,11 +30,10 @@ from service.feeds.fetched import Fetched, Progress
 from service.feeds.http import FeedHTTP, Policy, Sleep
 from service.feeds.versions import parse_version
 from service.feeds.write import FetchReport, write
+from service.kit.lease import FETCH_LOCK, Heartbeat, acquire
 from service.migrate import require_current
-from service.training.lock import Heartbeat, acquire
 
 log = logging.getLogger(__name__)
-FETCH_LOCK = "fetch"
 
 
 MESSAGE_MAX_CHARS = 2000  # an error message about a fetch is never longer than this

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.orm import Session
 
 from service.forecasts.schemas import (
@@ -23,7 +23,7 @@ from service.forecasts.schemas import (
     SeriesForecast,
     StateRead,
 )
-from service.measures import EVENTS, PUBLICATION_IDS
+from service.measures import EVENTS, MEASURES, PUBLICATION_IDS
 from service.series.orm import Series
 from service.series.repository import SeriesFilter
 from service.series.repository import filter_series as series_conditions
@@ -51,6 +51,21 @@ def published_runs(session: Session) -> dict[str, int]:
         select(Run.measure, Run.id).join(Publication, Publication.run_id == Run.id)
     ).all()
     return {str(row.measure): int(row.id) for row in rows}
+
+
+@dataclass(frozen=True)
+class Published:
+    """Which run of a measure readers see, since when."""
+
+    run_id: int
+    published_at: dt.datetime
+
+
+def publications(db: Session | Connection) -> dict[str, Published | None]:
+    """Every measure's published run (None before its first), in MEASURES order."""
+    rows = db.execute(select(Publication.id, Publication.run_id, Publication.published_at)).all()
+    by_id = {row.id: Published(row.run_id, row.published_at) for row in rows}
+    return {m: by_id.get(PUBLICATION_IDS[m]) for m in MEASURES}
 
 
 def published_run(session: Session, measure: str = EVENTS) -> RunRead | None:

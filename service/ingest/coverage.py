@@ -14,7 +14,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.ingest.orm import Source, utcnow
+from service.ingest.orm import Source
+from service.kit.time import utcnow
 from service.series.orm import Coverage
 
 RELEASES_WHOLE_MONTHS = {"ucdp"}

@@ -1,5 +1,7 @@
 """Fold raw actor and admin1 names into canonical actors and regions via editable alias tables.
 
+Which names of an event count, and for which actor, is `service.ingest.attribution`'s job.
+
 The tables are CSV files (`service/data/actor_aliases.csv`, `region_aliases.csv`; their header
 comments document the columns) so users add aliases without touching code. Files of the same
 names in user alias directories are read first and win. Every distinct name is resolved once and
@@ -31,7 +33,6 @@ ACTOR_ROLES: tuple[str, ...] = ("actor1", "actor2", "assoc_actor_1", "assoc_acto
 ACTOR_ROLES_DEFAULT: tuple[str, ...] = ACTOR_ROLES
 LIST_ROLES = frozenset({"assoc_actor_1", "assoc_actor_2"})  # "A; B; C"
 UNKNOWN_REGION = "Unknown"
-EVENT_ACTOR_COLUMNS: tuple[str, ...] = ("source_event_id", "actor", "role")
 
 Match = Literal["exact", "prefix", "regex"]
 _REGION_SUFFIXES = (" region", " province", " district")
@@ -119,77 +120,6 @@ class Normalizer:
         names = np.asarray([self.region(c, a) for a, c in pairs], dtype=object)
         return pd.Series(names[codes], index=chunk.index, dtype="str")
 
-    def event_actors(
-        self, chunk: pd.DataFrame, roles: Sequence[str] = ACTOR_ROLES_DEFAULT
-    ) -> pd.DataFrame:
-        """One row per (event, counted canonical actor): columns EVENT_ACTOR_COLUMNS.
-
-        An actor named in several roles of one event keeps the first role in `roles` order.
-        """
-        _check_roles(roles)
-        index: dict[str, int] = {}  # canonical actor -> code
-        rows, actors, ranks = [], [], []
-        for rank, role in enumerate(roles):
-            r, a = self._role_actors(chunk, role, index)
-            rows.append(r)
-            actors.append(a)
-            ranks.append(np.full(len(r), rank, dtype=np.int64))
-        row, actor, rank_ = (np.concatenate(x) for x in (rows, actors, ranks))
-        order = np.lexsort((rank_, row))  # stable: within a role, list order is kept
-        row, actor, rank_ = row[order], actor[order], rank_[order]
-        first = ~pd.Series(row * max(len(index), 1) + actor).duplicated().to_numpy()
-        names = np.asarray(list(index), dtype=object)
-        ids = chunk["source_event_id"].to_numpy(dtype=object)
-        return pd.DataFrame(
-            {
-                "source_event_id": pd.Series(ids[row[first]], dtype="str"),
-                "actor": pd.Series(names[actor[first]], dtype="str"),
-                "role": pd.Series(np.asarray(roles, dtype=object)[rank_[first]], dtype="str"),
-            }
-        )
-
-    def actor_aliases(
-        self, chunk: pd.DataFrame, roles: Sequence[str] = ACTOR_ROLES_DEFAULT
-    ) -> dict[str, str]:
-        """Raw name -> canonical actor for every counted name in the chunk's `roles`."""
-        _check_roles(roles)
-        out: dict[str, str] = {}
-        country = _country(chunk)
-        for role in roles:
-            _, pairs = _pair_codes(chunk[role], country)
-            for raw, c in pairs:
-                for name in _split(raw) if role in LIST_ROLES else [raw]:
-                    resolved = self.actor(name, c)
-                    if resolved.counted and name:
-                        out.setdefault(clean_name(name), resolved.name)
-        return out
-
-    def _role_actors(
-        self, chunk: pd.DataFrame, role: str, index: dict[str, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(row, actor code) pairs of one role column, via its distinct (name, country) pairs."""
-        codes, pairs = _pair_codes(chunk[role], _country(chunk))
-        per_pair = [self._field_actors(raw, c, role in LIST_ROLES, index) for raw, c in pairs]
-        lengths = np.fromiter(map(len, per_pair), dtype=np.int64, count=len(per_pair))
-        flat = np.fromiter((a for p in per_pair for a in p), dtype=np.int64, count=lengths.sum())
-        offsets = np.cumsum(lengths) - lengths
-        row_len = lengths[codes]
-        row = np.repeat(np.arange(len(codes)), row_len)
-        within = np.arange(len(row)) - np.repeat(np.cumsum(row_len) - row_len, row_len)
-        return row, flat[np.repeat(offsets[codes], row_len) + within]
-
-    def _field_actors(
-        self, raw: str, country: str, is_list: bool, index: dict[str, int]
-    ) -> list[int]:
-        found: list[int] = []
-        for name in _split(raw) if is_list else [raw]:
-            resolved = self.actor(name, country)
-            if resolved.counted and resolved.name:
-                code = index.setdefault(resolved.name, len(index))
-                if code not in found:
-                    found.append(code)
-        return found
-
     def _resolve_actor(self, name: str, country: str) -> Actor:
         folded = _fold_case(name)
         for rule in self.actor_rules:
@@ -211,12 +141,6 @@ class Normalizer:
         return stem
 
 
-def _check_roles(roles: Sequence[str]) -> None:
-    unknown = [r for r in roles if r not in ACTOR_ROLES]
-    if unknown or not roles:
-        raise ValueError(f"actor roles must be among {ACTOR_ROLES}, got {tuple(roles)}")
-
-
 def _country(chunk: pd.DataFrame) -> pd.Series:
     if "country" in chunk:
         return chunk["country"]
@@ -234,10 +158,6 @@ def _pair_codes(names: pd.Series, countries: pd.Series) -> tuple[np.ndarray, lis
         (str(name_values[p // n_countries]), str(country_values[p % n_countries])) for p in distinct
     ]
     return codes, pairs
-
-
-def _split(value: str) -> list[str]:
-    return [part for part in (clean_name(p) for p in value.split(";")) if part]
 
 
 def _fold_case(value: str) -> str:

@@ -6,21 +6,21 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from service.db import Base
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+from service.kit.time import utcnow
 
 
 class Source(Base):
@@ -135,12 +135,33 @@ class Event(Base):
     fatalities: Mapped[int] = mapped_column(Integer)
     source_timestamp: Mapped[int] = mapped_column(BigInteger)
     file_id: Mapped[int] = mapped_column(Integer)
+    # ACLED actor types of the two sides (service/ingest/actortypes.py); NULL: not given.
+    inter1: Mapped[int | None] = mapped_column(SmallInteger)
+    inter2: Mapped[int | None] = mapped_column(SmallInteger)
+    # An armed side's attribution is "A and/or B": the event counts for neither actor.
+    ambiguous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class EventActor(Base):
     """Which canonical actors an event counts for, and in which role (actor1, assoc_actor_2…)."""
 
     __tablename__ = "event_actors"
+
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    actor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class AmbiguousMention(Base):
+    """An actor an event names only in an ambiguous attribution ("A and/or B"): not counted.
+
+    Kept so each actor series can say how many events might be its own; like `event_actors`,
+    a fact table without foreign keys, written only by `service.ingest.sync`.
+    """
+
+    __tablename__ = "ambiguous_mentions"
 
     event_id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True

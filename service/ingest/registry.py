@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,19 +43,29 @@ class NameRegistry:
                 self._actor_aliases.add(raw)
 
     def region_ids(self, countries: pd.Series, admin1: pd.Series) -> pd.Series:
-        """Map raw (country, admin1) pairs to canonical region ids, recording the aliases."""
-        pairs = pd.DataFrame({"country": countries.values, "admin1": admin1.values})
-        unique = pairs.drop_duplicates()
-        unique = unique.assign(region=self.normalizer.regions(unique).values)
-        ids = {}
-        for country, raw, name in unique.itertuples(index=False, name=None):
-            region_id = self._region_id(country, name)
+        """Map raw (country, admin1) pairs to canonical region ids, recording the aliases.
+
+        Each distinct pair is resolved once; rows get their id through the pairs' codes.
+        """
+        country_codes, country_values = pd.factorize(countries)
+        admin_codes, admin_values = pd.factorize(admin1)
+        width = max(len(country_values), 1)
+        codes, distinct = pd.factorize(admin_codes.astype(np.int64) * width + country_codes)
+        pairs = pd.DataFrame(
+            {
+                "country": country_values[distinct % width] if len(distinct) else [],
+                "admin1": admin_values[distinct // width] if len(distinct) else [],
+            }
+        )
+        regions = self.normalizer.regions(pairs).to_numpy()
+        ids = np.empty(len(pairs), dtype=np.int64)
+        for i, (country, raw) in enumerate(zip(pairs["country"], pairs["admin1"], strict=True)):
+            region_id = self._region_id(country, regions[i])
             if (country, raw) not in self._region_aliases:
                 self.session.add(RegionAlias(country=country, alias=raw[:500], region_id=region_id))
                 self._region_aliases.add((country, raw))
-            ids[(country, raw)] = region_id
-        keys = list(zip(pairs["country"], pairs["admin1"], strict=True))
-        return pd.Series([ids[k] for k in keys], index=countries.index, dtype="int64")
+            ids[i] = region_id
+        return pd.Series(ids[codes], index=countries.index, dtype="int64")
 
     def _region_id(self, country: str, name: str) -> int:
         key = (country, name)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.bulk import delete_in
-from service.ingest.orm import Event, EventActor, Source
+from service.ingest.orm import Event, Source
+from service.ingest.writer import delete_events
 
 
 def replace_span(
@@ -34,6 +33,5 @@ def replace_span(
     ).all()
     kept = set(keep)
     ids = [int(row.id) for row in rows if row.source_event_id not in kept]
-    delete_in(session, cast(Table, EventActor.__table__), "event_id", ids)
-    delete_in(session, cast(Table, Event.__table__), "id", ids)
+    delete_events(session, ids)
     return len(ids)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
+from service.ingest import actortypes
 from service.ingest.orm import Actor, Event, EventActor, Region, Source
 from service.series.orm import Series
 
@@ -48,6 +49,10 @@ class EventRow:
     actors_published: dict[str, str]  # role -> raw name, empty roles left out
     actors_folded: list[FoldedActor]
     fatalities: int
+    # The ACLED actor type of each side ("actor1": "Rebel groups", "actor2": "Civilians"), where
+    # the source gave one: a side of an unarmed type counts for no actor (who was hit).
+    actor_types: dict[str, str]
+    ambiguous: bool  # an armed side's attribution is "A and/or B": counted for neither
 
 
 def _in_series(series: Series, month: dt.date) -> list[ColumnElement[bool]]:
@@ -84,7 +89,8 @@ def series_events(
         select(Event.id, Source.name.label("source"), Event.source_event_id, Event.event_date,
                Event.month, Event.country, Event.admin1, Region.name.label("region"),
                Event.event_type, Event.sub_event_type,
-               *[getattr(Event, r) for r in PUBLISHED_ROLES], Event.fatalities)
+               *[getattr(Event, r) for r in PUBLISHED_ROLES], Event.fatalities, Event.inter1,
+               Event.inter2, Event.ambiguous)
         .join(Source, Source.id == Event.source_id)
         .join(Region, Region.id == Event.region_id)
         .where(*terms)
@@ -100,10 +106,20 @@ def series_events(
             region=row.region, event_type=row.event_type, sub_event_type=row.sub_event_type,
             actors_published=_published([getattr(row, r) for r in PUBLISHED_ROLES]),
             actors_folded=folded.get(row.id, []), fatalities=row.fatalities,
+            actor_types=_types(row.inter1, row.inter2), ambiguous=bool(row.ambiguous),
         )
         for row in rows
     ]  # fmt: skip
     return events, int(total)
+
+
+def _types(inter1: int | None, inter2: int | None) -> dict[str, str]:
+    sides = {"actor1": inter1, "actor2": inter2}
+    return {
+        side: actortypes.label(code)
+        for side, code in sides.items()
+        if code is not None and code > actortypes.NO_ACTOR
+    }
 
 
 def _published(names: Sequence[str | None]) -> dict[str, str]:

@@ -46,6 +46,7 @@ def ingest_file(
                 source=source,
                 normalizer=normalizer,
                 actor_roles=settings.actor_roles,
+                armed=settings.armed_inter,
                 chunk_rows=settings.ingest_chunk_rows,
                 progress=progress,
                 limits=limits,

@@ -11,32 +11,30 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.bulk import delete_in, insert_frame, read_frame
 from service.db import Base
 from service.ingest.coverage import update_coverage
 from service.ingest.normalize import Normalizer
-from service.ingest.orm import Event, EventActor, IngestedFile, Source, utcnow
+from service.ingest.orm import IngestedFile, Source
+from service.ingest.pipeline import Ahead, gc_paused
 from service.ingest.readers import ReadLimits, detect_source, iter_deletions, iter_events
 from service.ingest.readers import Source as SourceName
-from service.ingest.registry import NameRegistry
+from service.ingest.screen import Screen, existing_events
 from service.ingest.staging import stage
+from service.ingest.writer import EventWriter, delete_events, prepare
+from service.kit.time import utcnow
 from service.series.aggregate import rebuild_series
 
 Progress = Callable[[int], None]
 RowT = TypeVar("RowT", bound=Base)
-EVENT_COLUMNS_DB = [
-    "id", "source_id", "source_event_id", "event_date", "month", "country", "region_id", "admin1",
-    "event_type", "sub_event_type", "actor1", "assoc_actor_1", "actor2", "assoc_actor_2",
-    "fatalities", "source_timestamp", "file_id",
-]  # fmt: skip
 
 
 @dataclass
@@ -120,20 +118,6 @@ def _open_report(
     return written, report
 
 
-def _existing_events(session: Session, source_id: int) -> pd.DataFrame:
-    events = Event.__table__.c
-    query = select(
-        events.source_event_id, events.id, events.source_timestamp.label("old_timestamp"),
-        events.country.label("old_country"),
-    ).where(events.source_id == source_id)  # fmt: skip
-    frame = read_frame(session, query)
-    return frame.astype({"id": "int64", "old_timestamp": "int64"})
-
-
-def _next_event_id(session: Session) -> int:
-    return int(session.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0) + 1
-
-
 def ingest_events(
     session: Session,
     path: Path,
@@ -141,9 +125,10 @@ def ingest_events(
     source: SourceName | None = None,
     normalizer: Normalizer,
     actor_roles: Sequence[str],
-    chunk_rows: int = 200_000,
+    chunk_rows: int = 100_000,
     progress: Progress | None = None,
     limits: ReadLimits | None = None,
+    armed: Sequence[int] | None = None,
 ) -> IngestReport:
     """Sync the events of one ACLED or UCDP file into the database; see the module docstring.
 
@@ -151,14 +136,20 @@ def ingest_events(
     that adds or updates nothing writes nothing and is reported `unchanged`.
     """
     source_name = source or detect_source(path)
-    digest = file_sha256(path)
-    chunks = iter_events(path, source=source_name, chunksize=chunk_rows, limits=limits)
-    with stage(chunks, progress) as staged:
-        src = get_or_create_source(session, source_name)
-        return sync_events(
-            session, staged, src, lambda: _start_file(session, path, src, "events", digest),
-            normalizer=normalizer, actor_roles=actor_roles, label=str(path), sha256=digest,
-        )  # fmt: skip
+    # Beside the parsing, two threads: one hashes the file (hashlib lets go of the GIL on large
+    # blocks), one reads the stored events to screen it against (see `screen`).
+    with ThreadPoolExecutor(max_workers=2) as helpers, gc_paused():
+        hashed = helpers.submit(file_sha256, path)
+        screening = helpers.submit(Screen.load, session.get_bind(), source_name)
+        chunks = iter_events(path, source=source_name, chunksize=chunk_rows, limits=limits)
+        with stage(chunks, progress, keep=lambda c: screening.result().keep(c)) as staged:
+            digest, screen = hashed.result(), screening.result()
+            src = get_or_create_source(session, source_name)
+            return sync_events(
+                session, staged, src, lambda: _start_file(session, path, src, "events", digest),
+                normalizer=normalizer, actor_roles=actor_roles, label=str(path), sha256=digest,
+                armed=armed, screened=screen,
+            )  # fmt: skip
 
 
 def sync_events(
@@ -172,82 +163,54 @@ def sync_events(
     quiet: Mapping[str, dt.date] | None = None,
     label: str | None = None,
     sha256: str | None = None,
+    armed: Sequence[int] | None = None,
+    screened: Screen | None = None,
 ) -> IngestReport:
     """Sync checked event chunks (the readers' frames): files and API fetches alike.
 
     `quiet` names countries that were asked for (with the first date asked) and may have no
     rows: the data's reach extends their coverage too, so a quiet month is a zero, not unknown.
+    `armed` are the armed actor types (None: the settings' SAHELCAST_ARMED_INTER).
+    `screened`: the chunks are the rows a `Screen` kept; it counted and dated the others.
     """
+    if armed is None:
+        from service.config import get_settings
+
+        armed = get_settings().armed_inter
     started = time.perf_counter()
     written, report = _open_report(record, src, "events", label, sha256)
-    existing = _existing_events(session, src.id)
-    writer: _EventWriter | None = None
     dates: list[pd.DataFrame] = []
-    for chunk in chunks:
-        report.rows_read += len(chunk)
-        dates.append(
-            chunk.groupby("country", sort=False)["event_date"].agg(["min", "max"]).reset_index()
-        )
-        merged = chunk.merge(existing, on="source_event_id", how="left")
-        is_new = merged["id"].isna()
-        is_newer = ~is_new & (merged["source_timestamp"] > merged["old_timestamp"])
-        report.unchanged += int((~is_new & ~is_newer).sum())
-        if not (is_new.any() or is_newer.any()):
-            continue
-        if writer is None:  # the first change: only now is the write lock taken
-            opened = written if written is not None else record()  # type: ignore[operator]
-            writer = _EventWriter(session, src, opened, normalizer, actor_roles)
-        writer.write(merged[is_new].copy(), merged[is_newer].copy(), report)
+    if screened is not None:
+        report.rows_read, report.unchanged = screened.rows_read, screened.unchanged
+        dates = list(screened.dates)
+    if screened is not None and screened.still_current(session):
+        existing = screened.existing
+    else:
+        existing = existing_events(session, src.id)
+    writer: EventWriter | None = None
+    work = (prepare(c, existing, normalizer, actor_roles, armed) for c in chunks)
+    # The next chunk is prepared in a thread while this one is written (pipeline.py).
+    with gc_paused(), Ahead(work) as prepared:
+        for item in prepared:
+            if screened is None:
+                report.rows_read += item.rows
+                dates.append(item.dates)
+            report.unchanged += item.unchanged
+            if item.found is None:
+                continue
+            if writer is None:  # the first change: only now is the write lock taken
+                opened = written if written is not None else record()  # type: ignore[operator]
+                writer = EventWriter(session, src, opened, normalizer)
+            writer.write(item, report)
     spans = pd.concat(dates) if dates else pd.DataFrame(columns=["country", "min", "max"])
     spans = _with_quiet(spans, quiet or {})
     if writer is None and written is None:
         return _unchanged(report, started)
     if writer is not None and writer.touched:
-        rebuild_series(session, src, sorted(writer.touched))
+        rebuild_series(session, src, sorted(writer.touched), writer.counts)
     update_coverage(session, src, spans)
     report.countries = sorted(spans["country"].unique().tolist()) if len(spans) else []
     return _finish(writer.record if writer is not None else written, report, started)  # type: ignore[arg-type]
-
-
-class _EventWriter:
-    """Writes the new and newer events of each chunk, inside the caller's transaction."""
-
-    def __init__(
-        self,
-        session: Session,
-        source: Source,
-        record: IngestedFile,
-        normalizer: Normalizer,
-        actor_roles: Sequence[str],
-    ) -> None:
-        self.session, self.source, self.record = session, source, record
-        self.normalizer, self.actor_roles = normalizer, actor_roles
-        self.names = NameRegistry(session, normalizer)
-        self.next_id = _next_event_id(session)
-        self.touched: set[str] = set()
-
-    def write(self, new: pd.DataFrame, newer: pd.DataFrame, report: IngestReport) -> None:
-        session, normalizer, roles = self.session, self.normalizer, self.actor_roles
-        new["id"] = range(self.next_id, self.next_id + len(new))
-        self.next_id += len(new)
-        changed = pd.concat([new, newer], ignore_index=True)
-        changed["id"] = changed["id"].astype("int64")
-        self.touched.update(changed["country"].unique())
-        self.touched.update(newer["old_country"].dropna().unique())
-        rows = _event_rows(changed, self.source.id, self.record.id, self.names)
-        if not newer.empty:
-            ids = newer["id"].astype("int64").tolist()
-            delete_in(session, EventActor.__table__, "event_id", ids)
-            delete_in(session, Event.__table__, "id", ids)
-        insert_frame(session, Event.__table__, rows)
-        links = normalizer.event_actors(changed, roles=roles)
-        links = links.merge(changed[["source_event_id", "id"]], on="source_event_id")
-        links["actor_id"] = self.names.actor_ids(links["actor"])
-        self.names.record_actor_aliases(normalizer.actor_aliases(changed, roles=roles))
-        links = links.rename(columns={"id": "event_id"})
-        insert_frame(session, EventActor.__table__, links[["event_id", "actor_id", "role"]])
-        report.added += len(new)
-        report.updated += len(newer)
 
 
 def ingest_deletions(
@@ -280,12 +243,12 @@ def sync_deletions(
     """Apply checked deletion chunks (`source_event_id, deleted_timestamp`): files and fetches."""
     started = time.perf_counter()
     written, report = _open_report(record, src, "deletions", label, sha256)
-    existing = _existing_events(session, src.id)
+    existing = existing_events(session, src.id)
     opened: IngestedFile | None = written
     touched: set[str] = set()
     for chunk in chunks:
         report.rows_read += len(chunk)
-        hits = chunk.merge(existing, on="source_event_id")
+        hits = chunk.merge(existing, left_on="source_event_id", right_index=True)
         # A deletion older than the event's current version is stale: the event was re-added.
         hits = hits[hits["deleted_timestamp"] >= hits["old_timestamp"]]
         ids = hits["id"].astype("int64").tolist()
@@ -295,8 +258,7 @@ def sync_deletions(
             continue
         if opened is None:
             opened = record()  # type: ignore[operator]
-        delete_in(session, EventActor.__table__, "event_id", ids)
-        delete_in(session, Event.__table__, "id", ids)
+        delete_events(session, ids)
         existing = existing[~existing["id"].isin(ids)]
         touched.update(hits["old_country"].unique())
     if opened is None:
@@ -319,18 +281,6 @@ def _with_quiet(spans: pd.DataFrame, quiet: Mapping[str, dt.date]) -> pd.DataFra
         "max": [reach] * len(missing),
     })  # fmt: skip
     return pd.concat([spans, extra], ignore_index=True)
-
-
-def _event_rows(
-    changed: pd.DataFrame, source_id: int, file_id: int, names: NameRegistry
-) -> pd.DataFrame:
-    rows = changed.copy()
-    rows["source_id"] = source_id
-    rows["file_id"] = file_id
-    rows["region_id"] = names.region_ids(rows["country"], rows["admin1"])
-    rows["month"] = rows["event_date"].dt.to_period("M").dt.start_time.dt.strftime("%Y-%m-%d")
-    rows["event_date"] = rows["event_date"].dt.strftime("%Y-%m-%d")
-    return rows[EVENT_COLUMNS_DB]
 
 
 def _unchanged(report: IngestReport, started: float) -> IngestReport:

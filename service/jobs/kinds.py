@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-Kind = Literal["fetch", "ingest", "train", "detect", "weekly"]
+# Steps, then the jobs made of steps (service.jobs.pipelines).
+Kind = Literal["fetch", "ingest", "train", "detect", "weekly", "retrain", "refresh"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 Trigger = Literal["schedule", "cli", "api"]
 TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)

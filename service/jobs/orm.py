@@ -1,4 +1,4 @@
-"""Job history: every ingest, train and detect step the scheduler or a one-shot command ran."""
+"""Job history: every job the scheduler, a command or the API ran, and each of its steps."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from sqlalchemy import JSON, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base
-from service.ingest.orm import utcnow
+from service.kit.time import utcnow
 
 
 class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), index=True)  # ingest | train | detect | weekly
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # service.jobs.kinds.Kind
     trigger: Mapped[str] = mapped_column(String(16))  # schedule | cli | api
     status: Mapped[str] = mapped_column(String(16))  # running | succeeded | skipped | failed
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

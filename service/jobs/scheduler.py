@@ -11,7 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from service.config import Settings
-from service.jobs.steps import run_weekly
+from service.jobs.pipelines import run_weekly
 
 log = logging.getLogger(__name__)
 JOB_ID = "weekly"
@@ -63,8 +63,14 @@ def cron_trigger(crontab: str) -> CronTrigger:
         if len(fields) != 5:
             raise ValueError("a crontab line has 5 fields: minute hour day month day-of-week")
         minute, hour, day, month, weekday = fields
-        return CronTrigger(minute=minute, hour=hour, day=day, month=month,
-                           day_of_week=_cron_weekdays(weekday), timezone="UTC")  # fmt: skip
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_cron_weekdays(weekday),
+            timezone="UTC",
+        )
     except ValueError as error:
         raise ValueError(f"bad schedule {crontab!r}: {error}") from None
 

@@ -1,7 +1,8 @@
-"""The steps of the weekly job: ingest the drop folder, detect, train, detect again.
+"""The steps every job is made of: fetch the feeds, ingest the drop folder, train, detect.
 
-Each step is a job boundary (it commits its own transactions) and is also a one-shot command
-(`sahelcast ingest`, `sahelcast train`, `sahelcast detect`, `sahelcast jobs run-weekly`).
+Each step is a job boundary (it commits its own transactions) and runs as a job of its own
+(service.jobs.runner); service.jobs.pipelines strings them together for the weekly job, a
+retrain (`sahelcast train`, `POST /v1/admin/retrain`) and a fetch (`POST /v1/admin/fetch`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -19,10 +21,10 @@ from service.config import Settings
 from service.db import session_scope
 from service.ingest.orm import IngestedFile
 from service.jobs.kinds import FAILED, SKIPPED, SUCCEEDED
-from service.jobs.repository import abandon_running
-from service.jobs.runner import JobResult, StepResult, run_job
+from service.jobs.runner import StepResult
+from service.kit.lease import LockHeld
+from service.kit.scrub import shown
 from service.migrate import require_current
-from service.training.lock import LockHeld
 from service.training.service import (
     NothingToTrain,
     Progress,
@@ -40,9 +42,10 @@ def pending_files(drop_dir: Path) -> list[Path]:
     if not drop_dir.is_dir():
         return []
     return sorted(
-        p for p in drop_dir.iterdir()
+        p
+        for p in drop_dir.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.suffix not in (".part", ".tmp")
-    )  # fmt: skip
+    )
 
 
 def _move_to_processed(path: Path) -> Path:
@@ -54,6 +57,63 @@ def _move_to_processed(path: Path) -> Path:
         target = target_dir / f"{path.stem}.{n}{path.suffix}"
         n += 1
     return Path(shutil.move(path, target))
+
+
+def fetch_step(engine: Engine, settings: Settings, feeds: str | None = None) -> StepResult:
+    """Fetch every feed of `feeds` (default: SAHELCAST_FEEDS), each in its own transaction; a
+    failing feed is recorded and the others go on, whatever it failed with (the feeds' messages
+    are scrubbed of credentials and cut). Skipped when none is configured or another fetch holds
+    the lease."""
+    from service.feeds.errors import FeedError
+    from service.feeds.job import run_feed
+    from service.feeds.spec import parse_feeds
+
+    specs = parse_feeds(settings.feeds if feeds is None else feeds)
+    if not specs:
+        return StepResult(SKIPPED, "no feeds configured (SAHELCAST_FEEDS)", {})
+    done: list[dict[str, Any]] = []
+    failed: list[dict[str, str]] = []
+    for spec in specs:
+        name = f"{spec.name}:{','.join(spec.countries)}"
+        try:
+            report = run_feed(engine, settings, spec)
+        except LockHeld as held:
+            return StepResult(SKIPPED, str(held), {"reason": "locked", "fetched": done})
+        except FeedError as error:
+            log.error("feed %s failed: %s", name, error)
+            failed.append({"feed": name, "error": f"{type(error).__name__}: {error}"})
+            continue
+        except Exception as error:  # noqa: BLE001 - a bug in one feed must not stop the others
+            log.error("feed %s failed: %s: %s", name, type(error).__name__, shown(str(error)))
+            failed.append({"feed": name, "error": f"{type(error).__name__} (see the log)"})
+            continue
+        events = report.reports[0]
+        done.append(
+            {
+                "feed": name,
+                "fetch_id": report.fetch_id,
+                "pages": report.pages,
+                "added": events.added,
+                "updated": events.updated,
+                "deleted": sum(r.deleted for r in report.reports),
+                "skipped": report.skipped,
+                "warnings": report.warnings,
+            }
+        )
+    details = {"fetched": done, "failed": failed}
+    summary = ", ".join(
+        f"{d['feed'].split(':')[0]} +{d['added']} ~{d['updated']} -{d['deleted']}" for d in done
+    )
+    if failed:
+        names = ", ".join(f["feed"] for f in failed)
+        return StepResult(FAILED, f"{len(failed)} feed(s) failed ({names}); {summary}", details)
+    return StepResult(SUCCEEDED, summary or "nothing fetched", details)
+
+
+def fetched_changes(details: dict[str, Any]) -> bool:
+    """Whether a fetch step wrote anything (then newly observed months are worth flagging)."""
+    fetched = details.get("fetched", [])
+    return any(f["added"] or f["updated"] or f["deleted"] for f in fetched)
 
 
 def ingest_step(engine: Engine, settings: Settings) -> StepResult:
@@ -86,11 +146,21 @@ def ingest_step(engine: Engine, settings: Settings) -> StepResult:
             log.error("ingest of %s failed: %s", path, error)
             failed.append({"file": path.name, "error": f"{type(error).__name__}: {error}"})
             continue
-        ingested.append({"file": path.name, "added": report.added, "updated": report.updated,
-                         "deleted": report.deleted})  # fmt: skip
+        ingested.append(
+            {
+                "file": path.name,
+                "added": report.added,
+                "updated": report.updated,
+                "deleted": report.deleted,
+            }
+        )
         _move_to_processed(path)
-    details = {"drop_dir": str(drop_dir), "ingested": ingested, "duplicates": duplicates,
-               "failed": failed}  # fmt: skip
+    details = {
+        "drop_dir": str(drop_dir),
+        "ingested": ingested,
+        "duplicates": duplicates,
+        "failed": failed,
+    }
     summary = f"{len(ingested)} ingested, {len(duplicates)} already seen, {len(failed)} failed"
     if failed:
         names = ", ".join(f["file"] for f in failed)
@@ -101,9 +171,12 @@ def ingest_step(engine: Engine, settings: Settings) -> StepResult:
 
 
 def train_step(
-    engine: Engine, settings: Settings, request: TrainRequest, progress: Progress | None = None,
+    engine: Engine,
+    settings: Settings,
+    request: TrainRequest,
+    progress: Progress | None = None,
     measures: Sequence[str] | None = None,
-) -> StepResult:  # fmt: skip
+) -> StepResult:
     """Train and publish a run per measure (default: SAHELCAST_TRAIN_MEASURES); a refusal (no new
     data, another run, nothing to train) is a skip."""
     try:
@@ -113,12 +186,12 @@ def train_step(
     except NothingToTrain as why:
         return StepResult(SKIPPED, str(why), {"reason": "nothing"})
     except LockHeld as why:
-        details = {"reason": "locked", "holder": why.owner,
-                   "expires_at": why.expires_at.isoformat()}  # fmt: skip
+        details = {
+            "reason": "locked",
+            "holder": why.owner,
+            "expires_at": why.expires_at.isoformat(),
+        }
         return StepResult(SKIPPED, str(why), details)
-    if any(o.abandoned for o in outcome.outcomes):
-        with session_scope(engine) as session:
-            abandon_running(session, "train")
     return StepResult(SUCCEEDED, outcome.describe(), outcome.to_dict())
 
 
@@ -129,47 +202,16 @@ def detect_step(engine: Engine, settings: Settings) -> StepResult:
         report = detect(session, level=settings.anomaly_level)
     # After the commit: listeners may read the anomalies or deliver them elsewhere.
     failures = events.emit(report.alerts)
-    details = {**report.to_dict(), "alert_ids": [a.id for a in report.alerts],
-               "listener_failures": [f"{who!r}: {err}" for who, err in failures]}  # fmt: skip
-    message = (f"{report.scored} forecasts scored, {report.live} new anomalies "
-               f"({len(report.alerts)} alerts), {report.backtest} from backtests, "
-               f"{report.new} new series")  # fmt: skip
+    details = {
+        **report.to_dict(),
+        "alert_ids": [a.id for a in report.alerts],
+        "listener_failures": [f"{who!r}: {err}" for who, err in failures],
+    }
+    message = (
+        f"{report.scored} forecasts scored, {report.live} new anomalies "
+        f"({len(report.alerts)} alerts), {report.backtest} from backtests, "
+        f"{report.new} new series"
+    )
     if failures:
         return StepResult(FAILED, f"{message}; {len(failures)} alert listener(s) failed", details)
     return StepResult(SUCCEEDED, message, details)
-
-
-def run_weekly(
-    engine: Engine, settings: Settings, *, trigger: str, force: bool = False,
-    progress: Progress | None = None,
-) -> JobResult:  # fmt: skip
-    """Fetch feeds, ingest, detect, train, detect again: each its own job under a weekly one."""
-
-    def weekly() -> StepResult:
-        steps: list[JobResult] = []
-        if settings.feeds:  # live data first (SAHELCAST_FEEDS), then the drop folder
-            from service.feeds.job import fetch_step
-
-            steps.append(run_job(engine, "fetch", trigger, lambda: fetch_step(engine, settings)))
-        steps += [
-            run_job(engine, "ingest", trigger, lambda: ingest_step(engine, settings)),
-            run_job(engine, "detect", trigger, lambda: detect_step(engine, settings)),
-        ]
-        request = TrainRequest.from_settings(settings, force=force)
-        trained = run_job(
-            engine, "train", trigger, lambda: train_step(engine, settings, request, progress)
-        )
-        steps.append(trained)
-        if trained.status == SUCCEEDED:
-            steps.append(run_job(engine, "detect", trigger, lambda: detect_step(engine, settings)))
-        details = {"steps": [{"job_id": s.job_id, "kind": s.kind, "status": s.status,
-                              "message": s.message} for s in steps]}  # fmt: skip
-        failed = [s for s in steps if s.status == FAILED]
-        if failed:
-            return StepResult(FAILED, "; ".join(f"{s.kind} failed: {s.message}" for s in failed),
-                              details)  # fmt: skip
-        if trained.status == SKIPPED:
-            return StepResult(SKIPPED, f"not retrained: {trained.message}", details)
-        return StepResult(SUCCEEDED, trained.message, details)
-
-    return run_job(engine, "weekly", trigger, weekly)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.bulk import delete_in, insert_frame, read_frame
 from service.ingest.orm import Actor, Event, EventActor, Region, Source
+from service.series.ambiguous import mention_counts, write_counts
 from service.series.orm import Observation, Series
 
 ALL = "*"
@@ -32,6 +33,7 @@ _GROUPS = {
 }
 
 
+SERIES_LABELS = ["level", "country", "region_id", "actor_id", "event_type"]
 _ESCAPED = re.compile(r"([\\|*])")
 
 
@@ -55,29 +57,69 @@ def series_key(source: str, country: str, region: str | None, actor: str | None,
     return "|".join(key_part(part) if part else ALL for part in parts)
 
 
-def _counts(session: Session, source_id: int, countries: list[str]) -> tuple[pd.DataFrame, ...]:
-    """Events and fatalities per (actor, region, type, month) and per (region, month)."""
-    e, ea = Event.__table__.c, EventActor.__table__.c
-    scope = (e.source_id == source_id) & e.country.in_(countries)
-    if session.get_bind().dialect.name == "postgresql":
-        return _counts_in_database(session, scope)
-    # SQLite: fetching the few columns and grouping in pandas is several times faster than
-    # SQLite's GROUP BY over the join.
-    events = read_frame(session, select(e.id, e.country, e.region_id, e.event_type, e.month,
-                                        e.fatalities).where(scope))  # fmt: skip
-    links = read_frame(session, select(ea.event_id.label("id"), ea.actor_id)
-                       .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
-                       .where(scope))  # fmt: skip
-    events["month"] = pd.to_datetime(events["month"])
+class WrittenCounts:
+    """The counts of the events one ingest wrote, added up chunk by chunk as they are written,
+    so that rebuilding the series reads back only the events it did not write (none at all
+    on a first ingest)."""
+
+    def __init__(self, file_id: int) -> None:
+        self.file_id = file_id
+        self.by_actor: list[pd.DataFrame] = []
+        self.by_region: list[pd.DataFrame] = []
+
+    def add(self, events: pd.DataFrame, links: pd.DataFrame) -> None:
+        """Count written events (id, country, region_id, event_type, month as ISO text,
+        fatalities) and their actor links (event_id, actor_id)."""
+        by_actor, by_region = _group(events, links.rename(columns={"event_id": "id"}))
+        self.by_actor.append(by_actor)
+        self.by_region.append(by_region)
+
+
+def _group(events: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Events and fatalities per (actor, region, type, month) and per (region, type, month)."""
     value = ["events", "fatalities"]
-    events["events"] = 1
+    events = events.assign(events=1)
     by_region = events.groupby([*_GROUPS["region_type"], "month"], as_index=False)[value].sum()
     actor_keys = [*_GROUPS["actor_region_type"], "month"]
-    by_actor = links.merge(events, on="id").groupby(actor_keys, as_index=False)[value].sum()
+    joined = links[["id", "actor_id"]].merge(events, on="id")
+    by_actor = joined.groupby(actor_keys, as_index=False)[value].sum()
     return by_actor, by_region
 
 
-def _counts_in_database(session: Session, scope: ColumnElement[bool]) -> tuple[pd.DataFrame, ...]:
+def _counts(
+    session: Session, source_id: int, countries: list[str], written: WrittenCounts | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per (actor, region, type, month) and per (region, type, month): the stored events'
+    counts, with those of `written` (an ingest's own) added rather than read back."""
+    e, ea = Event.__table__.c, EventActor.__table__.c
+    scope = (e.source_id == source_id) & e.country.in_(countries)
+    if written is not None:
+        scope = scope & (e.file_id != written.file_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stored = _counts_in_database(session, scope)
+    else:
+        # SQLite: fetching the few columns and grouping in pandas is several times faster
+        # than SQLite's GROUP BY over the join. Months stay ISO text, as SQLite gives them.
+        events = read_frame(session, select(e.id, e.country, e.region_id, e.event_type, e.month,
+                                            e.fatalities).where(scope))  # fmt: skip
+        links = read_frame(session, select(ea.event_id.label("id"), ea.actor_id)
+                           .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
+                           .where(scope))  # fmt: skip
+        stored = _group(events, links)
+    if written is None or not written.by_region:
+        return stored
+    by_actor = pd.concat([stored[0], *written.by_actor], ignore_index=True)
+    by_region = pd.concat([stored[1], *written.by_region], ignore_index=True)
+    value = ["events", "fatalities"]
+    return (
+        by_actor.groupby([*_GROUPS["actor_region_type"], "month"], as_index=False)[value].sum(),
+        by_region.groupby([*_GROUPS["region_type"], "month"], as_index=False)[value].sum(),
+    )
+
+
+def _counts_in_database(
+    session: Session, scope: ColumnElement[bool]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     # PostgreSQL groups a million events with a parallel hash aggregate faster than the rows
     # could travel to Python.
     e, ea = Event.__table__.c, EventActor.__table__.c
@@ -90,7 +132,7 @@ def _counts_in_database(session: Session, scope: ColumnElement[bool]) -> tuple[p
     by_region = read_frame(session, select(*region_keys, *totals).where(scope)
                            .group_by(*region_keys))  # fmt: skip
     for frame in (by_actor, by_region):
-        frame["month"] = pd.to_datetime(frame["month"])
+        frame["month"] = frame["month"].astype(str)  # ISO text, as SQLite gives them
         frame[["events", "fatalities"]] = frame[["events", "fatalities"]].astype("int64")
     return by_actor, by_region
 
@@ -110,29 +152,57 @@ def _rollups(actor_rows: pd.DataFrame, region_rows: pd.DataFrame) -> pd.DataFram
     return out
 
 
-def rebuild_series(session: Session, source: Source, countries: list[str]) -> int:
-    """Recompute every series of `source` in `countries` from the events; return the row count."""
+def rebuild_series(
+    session: Session, source: Source, countries: list[str], written: WrittenCounts | None = None
+) -> int:
+    """Recompute every series of `source` in `countries` from the events; return the row count.
+
+    `written`: the counts of the events this transaction's ingest wrote, kept as it wrote them.
+    """
     session.flush()
-    actor_rows, region_rows = _counts(session, source.id, countries)
+    actor_rows, region_rows = _counts(session, source.id, countries, written)
     rows = _rollups(actor_rows, region_rows)
     # Keyed by `int | None` so a roll-up's missing region or actor looks up as no name.
     named = session.execute
     region_names: dict[int | None, str] = dict(named(select(Region.id, Region.name)).all())
     actor_names: dict[int | None, str] = dict(named(select(Actor.id, Actor.name)).all())
-    rows["key"] = [
-        series_key(source.name, country, region_names.get(region), actor_names.get(actor), etype)
-        for country, region, actor, etype in zip(
-            rows["country"], _optional_ids(rows["region_id"]), _optional_ids(rows["actor_id"]),
-            _optional(rows["event_type"]), strict=True,
-        )
-    ]  # fmt: skip
-    ids = _ensure_series(session, source.id, rows)
+
+    # Keys are built once per series, not per month: a million events make ~10^5 rows.
+    grouping = rows.groupby(SERIES_LABELS, dropna=False, sort=False)
+    codes = grouping.ngroup().to_numpy()
+    series = grouping.head(1).reset_index(drop=True)[SERIES_LABELS]
+    series["key"] = _keys(source.name, series, region_names, actor_names)
+    ids = _ensure_series(session, source.id, series)
+    mentions = mention_counts(session, source.id, countries)
+    keys = _keys(source.name, mentions, region_names, actor_names)
+    counts = dict(zip(keys, mentions["events"].astype(int).tolist(), strict=True))
+    write_counts(session, source.id, countries, counts)
     scope = select(Series.id).where(Series.source_id == source.id, Series.country.in_(countries))
     delete_in(session, Observation.__table__, "series_id", session.scalars(scope).all())
-    rows["series_id"] = rows["key"].map(ids)
-    rows["month"] = rows["month"].dt.strftime("%Y-%m-%d")
+    rows["series_id"] = series["key"].map(ids).to_numpy()[codes]
+    # In key order, the primary key's B-tree is appended to rather than split all over.
+    rows = rows.sort_values(["series_id", "month"])
     return insert_frame(session, Observation.__table__,
                         rows[["series_id", "month", "events", "fatalities"]])  # fmt: skip
+
+
+def _keys(
+    source: str,
+    frame: pd.DataFrame,
+    region_names: dict[int | None, str],
+    actor_names: dict[int | None, str],
+) -> list[str]:
+    """The series key of each row of a frame with country, region, actor and type columns."""
+    return [
+        series_key(source, country, region_names.get(region), actor_names.get(actor), etype)
+        for country, region, actor, etype in zip(
+            frame["country"],
+            _optional_ids(frame["region_id"]),
+            _optional_ids(frame["actor_id"]),
+            _optional(frame["event_type"]),
+            strict=True,
+        )
+    ]
 
 
 def _optional_ids(values: pd.Series) -> list[int | None]:

@@ -8,7 +8,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base
-from service.ingest.orm import utcnow
+from service.kit.time import utcnow
 
 
 class Series(Base):
@@ -28,6 +28,9 @@ class Series(Base):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), index=True)
     event_type: Mapped[str | None] = mapped_column(String(64))
+    # Events that name the series' actor only in an ambiguous attribution ("A and/or B"), so
+    # do not count in it: a caveat readers show beside the series (0 for geography series).
+    ambiguous_events: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Observation(Base):

@@ -60,11 +60,16 @@ class SeriesLabel:
 
 @dataclass(frozen=True)
 class SeriesInfo(SeriesLabel):
-    """A series' labels with its source's coverage span and its total events."""
+    """A series' labels with its source's coverage span and its total events.
+
+    `ambiguous_events`: events naming the series' actor only in an ambiguous attribution
+    ("A and/or B"), which count for no actor: a caveat to show beside an actor series.
+    """
 
     first_month: dt.date | None
     last_complete_month: dt.date | None
     total_events: int
+    ambiguous_events: int = 0
 
 
 def join_labels(query: Select) -> Select:
@@ -167,7 +172,8 @@ def _info_query() -> Select:
     return (
         labelled()
         .add_columns(Coverage.first_month, Coverage.last_complete_month,
-                     func.coalesce(totals.c.total, 0).label("total_events"))
+                     func.coalesce(totals.c.total, 0).label("total_events"),
+                     Series.ambiguous_events)
         .outerjoin(Coverage, (Coverage.source_id == Series.source_id)
                    & (Coverage.country == Series.country))
         .outerjoin(totals, totals.c.series_id == Series.id)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base
-from service.ingest.orm import utcnow
+from service.kit.time import utcnow
 from service.measures import PUBLICATION_IDS
 
 
@@ -196,18 +196,3 @@ class Publication(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # PUBLICATION_IDS[measure]
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-
-class Lock(Base):
-    """A named lease (one training run at a time) that works on SQLite and PostgreSQL alike.
-
-    Taking it is an INSERT on the primary key, or an UPDATE of an expired lease; the holder
-    renews `expires_at` while it works, so the lease of a killed process lapses by itself.
-    """
-
-    __tablename__ = "locks"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    owner: Mapped[str] = mapped_column(String(128))
-    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)

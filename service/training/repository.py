@@ -27,13 +27,13 @@ from sqlalchemy.orm import Session
 
 from service.anomalies.orm import RunScore
 from service.bulk import insert_frame
-from service.ingest.orm import utcnow
+from service.kit.lease import Lease, LockLost
+from service.kit.orm import Lock
+from service.kit.time import utcnow
 from service.measures import EVENTS, MEASURES, PUBLICATION_IDS
-from service.training.lock import Lease, LockLost
 from service.training.orm import (
     BacktestForecast,
     Forecast,
-    Lock,
     Outlook,
     Publication,
     Run,

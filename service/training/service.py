@@ -25,13 +25,13 @@ from sqlalchemy import Engine
 from models.panel.engine import PanelConfig, config_dict
 from service.config import Settings
 from service.db import session_scope
+from service.kit.lease import TRAINING_LOCK, Heartbeat, Lease, acquire
 from service.measures import EVENTS, MEASURES, Measure
 from service.migrate import require_current
 from service.series.repository import SeriesFilter, SeriesInfo
 from service.training import repository as repo
 from service.training.data import coverage_text, data_signature, select_series
 from service.training.executors import make_executor
-from service.training.lock import TRAINING_LOCK, Heartbeat, Lease, acquire
 from service.training.orm import Run
 from service.training.panels import load_panel, panel_names
 from service.training.work import PanelTask, train_panel
@@ -58,7 +58,6 @@ class TrainRequest:
     workers: int = 0
     dask_address: str = ""
     force: bool = False
-    batch_size: int = 200
     config: PanelConfig = field(default_factory=PanelConfig)
     measure: Measure = EVENTS  # what the run forecasts; each measure has its own runs
 
@@ -69,7 +68,6 @@ class TrainRequest:
             executor=settings.train_executor,
             workers=settings.train_workers,
             dask_address=settings.dask_address,
-            batch_size=settings.train_batch_size,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return dataclasses.replace(base, **given)

@@ -1,12 +1,6 @@
-"""Preloaded by the process pool's fork server, so every worker starts warm.
+"""Preloaded by the process pool's fork server, so every worker starts with the work function
+(and the panel engine it imports) loaded."""
 
-Importing this loads the work function and every registered model (the first `model_class`
-call would otherwise import them, Prophet included, inside the first task of each worker).
-"""
-
-from models.registry import available_models
 from service.training import work
-
-available_models()
 
 __all__ = ["work"]

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.anomalies.escalation_repository import escalation_reads
-from service.anomalies.escalation_schemas import EscalationRead
 from service.anomalies.repository import list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
+from service.escalations.repository import escalation_reads
+from service.escalations.schemas import EscalationRead
 from service.forecasts.repository import list_runs, published_run
 from service.forecasts.schemas import RunRead
 from service.measures import EVENTS, MEASURES, link_query, noun

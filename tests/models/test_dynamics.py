@@ -81,7 +81,7 @@ def _reference_loglik(y: np.ndarray, base: float, dyn: Dynamics) -> float:
 @pytest.mark.parametrize("revert", [0.0, 0.1])
 def test_compiled_filter_gives_the_exact_likelihood(revert: float) -> None:
     rng = np.random.default_rng(3)
-    y = rng.poisson(np.r_[np.full(20, 4.0), np.full(16, 12.0)]).astype(float)
+    y = np.asarray(rng.poisson(np.r_[np.full(20, 4.0), np.full(16, 12.0)]), dtype=float)
     dyn = Dynamics(**{**DYN.to_dict(), "revert": revert})
     base = grid_base(y[None, :])
     got = run_filter(y[None, :], np.zeros((1, len(y))), base, dyn).loglik[0]

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import models.metrics as metrics_module
-from models import available_metrics, register_metric, score
 from models.base import QUANTILE_COLUMNS, QUANTILES
 from models.metrics import (
+    available_metrics,
     crps,
     get_metric,
     pinball,
     point_scores,
+    register_metric,
+    score,
     seasonal_naive_scale,
     skill_scores,
 )
 
 
-def frame(y: list[float], q: list[list[float]], scale: float = 1.0) -> pd.DataFrame:
+def frame(y: list[float], q: Sequence[Sequence[float]], scale: float = 1.0) -> pd.DataFrame:
     """A backtest-like frame with observed y and quantile rows q."""
     out = pd.DataFrame(q, columns=list(QUANTILE_COLUMNS))
     out.insert(0, "mean", out["q0.5"])

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import get_model
 from models.base import QUANTILE_COLUMNS
+from models.legacy.registry import get_model
 from models.panel.calibrate import Calibration
-from models.panel.engine import PanelConfig, PanelEngine
+from models.panel.engine import PanelConfig, PanelEngine, PanelResult
 from models.panel.peers import no_change, seasonal_naive
 from models.panel.season import pool, raw_effects
 from models.seasons import season_features
@@ -28,7 +28,8 @@ def simulate(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """One actor (two event types per region) plus the geography bottoms, NB counts."""
     rng = np.random.default_rng(seed)
-    labels, rows = [], []
+    labels: list[dict[str, object]] = []
+    rows: list[np.ndarray] = []
     for region, effect in log_rr.items():
         for etype in ("Battles", "Violence against civilians"):
             mean = base * np.exp(effect * _share(region))
@@ -61,7 +62,7 @@ def simulate(
     return pd.DataFrame(labels), np.array(rows)
 
 
-def run(labels: pd.DataFrame, y: np.ndarray, config: PanelConfig = FAST) -> object:
+def run(labels: pd.DataFrame, y: np.ndarray, config: PanelConfig = FAST) -> PanelResult:
     return PanelEngine(labels, y, MONTHS, country="Mali", name="test", config=config).run()
 
 
@@ -259,13 +260,13 @@ def test_one_burst_does_not_blow_up_the_next_forecast() -> None:
     burst[0, -1] = 3 * 6.0  # one month at three times the level
     calm_run, burst_run = run(_one_bottom(y), y), run(_one_bottom(burst), burst)
 
-    def q975(result: object, bottom: int) -> float:
-        fc = result.forecast  # type: ignore[attr-defined]
-        node = result.nodes.index[result.nodes["bottom"] == bottom][0]  # type: ignore[attr-defined]
+    def q975(result: PanelResult, bottom: int) -> float:
+        fc = result.forecast
+        node = result.nodes.index[result.nodes["bottom"] == bottom][0]
         return float(fc[(fc["node"] == node) & (fc["horizon"] == 1)]["q0.975"].iloc[0])
 
     assert q975(burst_run, 0) <= 2.0 * q975(calm_run, 0)
-    states = burst_run.states  # type: ignore[attr-defined]
+    states = burst_run.states
     last = states[(states["node"] == 0) & (states["month"] == MONTHS[-1])].iloc[0]
     assert last["p_outlier"] > last["p_shift_up"]
 
@@ -313,8 +314,8 @@ def test_an_actor_in_two_countries_shares_its_season_effect() -> None:
         labels.assign(actor=["JNIM"] * 4 + ["JNIM (BF)"]), y, MONTHS, name="test", config=FAST
     ).run()
 
-    def faint_ratio(result: object) -> float:
-        nodes = result.nodes.join(result.season.set_index("node"))  # type: ignore[attr-defined]
+    def faint_ratio(result: PanelResult) -> float:
+        nodes = result.nodes.join(result.season.set_index("node"))
         return float(nodes[(nodes["bottom"] == 4)]["rate_ratio"].iloc[0])
 
     # the faint Burkina Faso series borrows the actor's strong lull from Mali

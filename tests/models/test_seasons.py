@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import RainyCalendar, SeasonWindow, fourier_terms, season_features
-from models.seasons import normalize_place
+from models.seasons import (
+    RainyCalendar,
+    SeasonWindow,
+    fourier_terms,
+    normalize_place,
+    season_features,
+)
 from tests.models.builders import month_index
 
 TABLE = pd.DataFrame(

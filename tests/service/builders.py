@@ -71,7 +71,7 @@ def _level(region: str | None, actor: str | None, event_type: str | None) -> str
 
 def make_series(
     session: Session,
-    counts: Sequence[float],
+    counts: Sequence[float] | np.ndarray,
     *,
     source: str = "ucdp",
     country: str = "Burkina Faso",
@@ -106,7 +106,9 @@ def make_series(
     return series
 
 
-def add_months(session: Session, series: Series, counts: Sequence[float], start: dt.date) -> None:
+def add_months(
+    session: Session, series: Series, counts: Sequence[float] | np.ndarray, start: dt.date
+) -> None:
     """Add observed months (zeros skipped) to a series; does not touch coverage."""
     for i, count in enumerate(counts):
         if count:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
@@ -58,7 +59,9 @@ def test_missing_file_and_bad_options(settings: Settings, tmp_path: Path) -> Non
     assert runner.invoke(app, ["ingest", "x.csv", "--source", "gdelt"]).exit_code == 2
 
 
-def test_unmigrated_database_says_run_upgrade(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_unmigrated_database_says_run_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from service.config import get_settings
     from service.db import get_engine
 

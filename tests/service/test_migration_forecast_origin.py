@@ -40,9 +40,8 @@ def test_stored_anomalies_get_their_forecast_origin(tmp_path: Path) -> None:
         connection.execute(text(ANOMALY), {"month": "2021-08-01", "origin": "backtest", "h": 3})
     migrate.upgrade(engine)
     with engine.connect() as connection:
-        found = dict(
-            connection.execute(text("SELECT origin, forecast_origin FROM anomalies")).all()
-        )
+        rows = connection.execute(text("SELECT origin, forecast_origin FROM anomalies")).all()
+        found: dict[str, object] = dict(rows)
         kinds = set(connection.execute(text("SELECT kind FROM anomalies")).scalars())
     assert {k: dt.date.fromisoformat(str(v)) for k, v in found.items()} == {
         "live": dt.date(2022, 12, 1),  # the run's training data end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
@@ -22,7 +24,7 @@ def test_database_is_at_head(engine: Engine) -> None:
     migrate.require_current(engine)
 
 
-def test_downgrade_to_base_and_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'round.db'}")
     migrate.upgrade(engine)
     assert "events" in inspect(engine).get_table_names()
@@ -46,7 +48,7 @@ def test_the_quick_revision_reading_agrees_with_alembic(engine: Engine) -> None:
         )
 
 
-def test_heads_of_a_branched_and_merged_history(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_heads_of_a_branched_and_merged_history(tmp_path: Path) -> None:
     files = {
         "a.py": 'revision: str = "a"\ndown_revision: str | None = None\n',
         "b.py": 'revision = "b"\ndown_revision = "a"\n',

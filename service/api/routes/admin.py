@@ -6,6 +6,7 @@ import logging
 import re
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,18 +15,16 @@ from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import AdminDep, EngineDep, SessionDep, SettingsDep
-from service.api.fetch import fetch_holder
 from service.api.problems import ProblemError, ProblemParam, problems
-from service.api.retrain import claim_request, training_holder
 from service.api.routes import V1
 from service.feeds.spec import parse_feeds
 from service.ingest.errors import IngestError
 from service.ingest.service import ingest_file
-from service.jobs.orm import Job
+from service.jobs import launch
 from service.jobs.repository import create_job
+from service.kit.lease import FETCH_LOCK, TRAINING_LOCK
 from service.migrate import DatabaseNotReady
 from service.tempfiles import scratch_prefix
-from service.training.lock import LockHeld
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=f"{V1}/admin", tags=["admin"], responses=problems(401, 403, 422))
@@ -169,21 +168,55 @@ def upload(
     return UploadRead.model_validate({**data, "job_id": job.id, "file": path.name})
 
 
+@dataclass(frozen=True)
+class Busy:
+    """How a job route answers while such a job (or its work) is under way, and which of the
+    app's launchers runs the job."""
+
+    launcher: str
+    slug: str
+    title: str
+    work: str  # what the work lease guards: "A training run"
+    request: str  # what the request lease guards: "A retrain"
+
+    def detail(self, held: launch.Busy) -> str:
+        if held.lock in (TRAINING_LOCK, FETCH_LOCK):
+            return f"{self.work} is under way ({held.owner})."
+        return f"{self.request} is starting or under way ({held.owner})."
+
+
+RETRAIN = Busy(
+    "retrain_launcher", "training-under-way", "Training under way", "A training run", "A retrain"
+)
+FETCH = Busy("fetch_launcher", "fetch-under-way", "Fetch under way", "A fetch", "A fetch")
+
+
 class JobStart:
-    """Starts a recorded job after the response, with the app's launcher for its kind, and
-    answers where to poll it; `settings` are the ones the launcher is given."""
+    """Records a job the API starts and runs it after the response with the app's launcher
+    for its kind (service.jobs.launch), answering where to poll it; 409 while such a job or
+    its work is under way. `settings` are the ones the launcher is given."""
 
     def __init__(
-        self, request: Request, settings: SettingsDep, background: BackgroundTasks
+        self,
+        request: Request,
+        session: SessionDep,
+        engine: EngineDep,
+        settings: SettingsDep,
+        background: BackgroundTasks,
     ) -> None:
-        self.request, self.settings, self.background = request, settings, background
+        self.request, self.session, self.engine = request, session, engine
+        self.settings, self.background = settings, background
 
-    def after_response(self, launcher: str, job: Job, arg: object) -> RetrainRead:
+    def start(self, kind: str, arg: object, details: dict[str, object], busy: Busy) -> RetrainRead:
+        try:
+            started = launch.start(self.session, self.engine, self.settings, kind, arg, details)
+        except launch.Busy as held:
+            raise ProblemError(409, busy.detail(held), slug=busy.slug, title=busy.title) from held
+        launcher = getattr(self.request.app.state, busy.launcher)
         # Background tasks run after the response, hence after the session committed the job.
-        self.background.add_task(
-            getattr(self.request.app.state, launcher), self.settings, job.id, arg
-        )
-        return RetrainRead(job_id=job.id, status=job.status, poll=f"/v1/jobs/{job.id}")
+        self.background.add_task(launcher, self.settings, started)
+        job = started.job_id
+        return RetrainRead(job_id=job, status="running", poll=f"/v1/jobs/{job}")
 
 
 JobStartDep = Annotated[JobStart, Depends()]
@@ -202,49 +235,19 @@ def _job_route(path: str, summary: str) -> Callable[[DecoratedCallable], Decorat
 
 
 @_job_route("/retrain", "Trigger a retrain; poll the job")
-def retrain(
-    session: SessionDep,
-    _: AdminDep,
-    engine: EngineDep,
-    start: JobStartDep,
-    body: RetrainCreate | None = None,
-) -> RetrainRead:
-    """Record a `train` job and start it after the response; poll `/v1/jobs/{id}`."""
-    holder = training_holder(session)
-    if holder is not None:
-        raise ProblemError(
-            409,
-            f"A training run is under way ({holder}).",
-            slug="training-under-way",
-            title="Training under way",
-        )
-    try:  # before anything is spawned: concurrent requests get 409, not a process each
-        lease = claim_request(engine, start.settings)
-    except LockHeld as held:
-        raise ProblemError(
-            409,
-            f"A retrain is starting or under way ({held.owner}).",
-            slug="training-under-way",
-            title="Training under way",
-        ) from held
+def retrain(_: AdminDep, start: JobStartDep, body: RetrainCreate | None = None) -> RetrainRead:
+    """Record a `retrain` job and run it after the response, as `sahelcast train` does: train
+    and publish a run per measure, then flag anomalies against them. Poll `/v1/jobs/{id}`
+    (its `steps` are the train and detect jobs)."""
     force = body.force if body is not None else False
-    try:
-        job = create_job(
-            session, "train", "running", {"force": force, "request_lease": lease.owner}
-        )
-    except BaseException:
-        lease.release()
-        raise
-    return start.after_response("retrain_launcher", job, force)
+    return start.start("retrain", force, {"force": force}, RETRAIN)
 
 
 @_job_route("/fetch", "Fetch the live feeds (ACLED, UCDP); poll the job")
-def fetch(
-    session: SessionDep, _: AdminDep, start: JobStartDep, body: FetchCreate | None = None
-) -> RetrainRead:
-    """Record a `fetch` job and run it after the response, like the weekly job's fetch step:
+def fetch(_: AdminDep, start: JobStartDep, body: FetchCreate | None = None) -> RetrainRead:
+    """Record a `refresh` job and run it after the response, like the weekly job's fetch step:
     every feed in its own transaction, then anomaly detection if the data changed.
-    Poll `/v1/jobs/{id}`."""
+    Poll `/v1/jobs/{id}` (its `steps` are the fetch and detect jobs)."""
     feeds = body.feeds if body is not None else None
     settings = start.settings
     try:
@@ -258,11 +261,4 @@ def fetch(
             slug="no-feeds",
             title="No feeds",
         )
-    holder = fetch_holder(session)
-    if holder is not None:
-        raise ProblemError(
-            409, f"A fetch is under way ({holder}).", slug="fetch-under-way",
-            title="Fetch under way",
-        )  # fmt: skip
-    job = create_job(session, "fetch", "running", {"feeds": feeds or settings.feeds})
-    return start.after_response("fetch_launcher", job, feeds)
+    return start.start("refresh", feeds, {"feeds": feeds or settings.feeds}, FETCH)

@@ -6,11 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.anomalies.escalation_repository import (
-    EscalationFilter,
-    get_escalation,
-    list_escalations,
-)
 from service.anomalies.severity import Origin, Severity
 from service.api.deps import ReadDep, SessionDep
 from service.api.lookups import found_or_404
@@ -18,6 +13,11 @@ from service.api.params import Id, IsoDate, PageDep, Text
 from service.api.problems import problems
 from service.api.routes import V1
 from service.api.schemas.escalations import EscalationPage, EscalationRead
+from service.escalations.repository import (
+    EscalationFilter,
+    get_escalation,
+    list_escalations,
+)
 
 router = APIRouter(prefix=V1, tags=["anomalies"], responses=problems(401, 422))
 

@@ -86,11 +86,11 @@ def _reason(forecast: SeriesForecast) -> str | None:
     if forecast.status is None:
         return (
             f"{run} did not train this series: a series needs SAHELCAST_TRAIN_MIN_EVENTS "
-            "(default 10) events inside its source's coverage, and a series first seen "
+            "(default 1) events inside its source's coverage, and a series first seen "
             "after the run waits for the next one"
         )
     if forecast.status == "failed":
-        return f"every model failed on this series in {run} (see /v1/runs/{forecast.run_id})"
+        return f"the engine failed on this series' panel in {run} (see its `error` in /drivers)"
     return f"{run} has no forecast months for this series"
 
 
@@ -229,7 +229,8 @@ def get_season(
 def get_drivers(
     session: SessionDep, _: ReadDep, ref: SeriesRefParam, measure: MeasureParam = "events"
 ) -> DriversRead:
-    """The chosen model and its fitted summary (level, trend, seasonal, rainy-season terms)."""
+    """The engine's fitted summary of the series (level, trend, rainy-season terms) and its
+    backtest scores beside its naive peers'."""
     series = series_or_404(session, ref)
     run_id, result = _published_result(session, series, measure)
     return DriversRead(

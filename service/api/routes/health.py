@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.api.problems import ProblemError, problems
-from service.api.schemas.runs import HealthRead, ReadyRead
-from service.training.orm import PUBLICATION_ID, Publication
+from service.api.schemas.runs import HealthRead, PublishedRead, ReadyRead
+from service.forecasts.repository import publications
+from service.measures import EVENTS
 
 router = APIRouter(tags=["health"])
 
@@ -24,17 +25,14 @@ async def health() -> HealthRead:
     summary="The database is reachable, migrated, and a run is published",
 )
 def ready(request: Request) -> ReadyRead:
-    """200 when the API can answer forecasts; 503 with the reason otherwise (also when the
-    database does not answer within SAHELCAST_DB_TIMEOUT_SECONDS)."""
+    """200 when the API can answer forecasts (a run of some measure is published), with every
+    measure's published run; 503 with the reason otherwise (also when the database does not
+    answer within SAHELCAST_DB_TIMEOUT_SECONDS)."""
     head = request.app.state.schema_head
     try:
         with request.app.state.read_engine.connect() as connection:
             current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            row = connection.execute(
-                select(Publication.run_id, Publication.published_at).where(
-                    Publication.id == PUBLICATION_ID
-                )
-            ).first()
+            published = publications(connection)
     except SQLAlchemyError as error:
         raise ProblemError(
             503,
@@ -51,11 +49,21 @@ def ready(request: Request) -> ReadyRead:
             slug="database-not-migrated",
             title="Database not migrated",
         )
-    if row is None:
+    if not any(published.values()):
         raise ProblemError(
             503,
             "No training run has been published yet.",
             slug="no-published-run",
             title="No published run",
         )
-    return ReadyRead(status="ready", run_id=row.run_id, published_at=row.published_at)
+    runs = {
+        m: PublishedRead(run_id=p.run_id, published_at=p.published_at) if p else None
+        for m, p in published.items()
+    }
+    events = runs[EVENTS]
+    return ReadyRead(
+        status="ready",
+        run_id=events.run_id if events else None,
+        published_at=events.published_at if events else None,
+        runs=runs,
+    )

@@ -1,4 +1,4 @@
-"""Training runs (status, timings, models chosen, backtest summary) and jobs to poll."""
+"""Training runs (status, timings, engine, backtest summary) and jobs to poll."""
 
 from __future__ import annotations
 

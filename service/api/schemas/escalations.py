@@ -6,8 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from service.anomalies import escalation_schemas as domain
 from service.api.schemas.common import PageInfo, SeriesLabel
+from service.escalations import schemas as domain
 
 
 class EscalationPart(BaseModel):

@@ -35,6 +35,15 @@ class EventRead(BaseModel):
         description="The canonical actors the event counts for, after alias folding."
     )
     fatalities: int
+    actor_types: dict[str, str] = Field(
+        description="The ACLED actor type of each side (`actor1` with its associated actors, "
+        "`actor2` with theirs), where the source gave one, e.g. `Civilians`: a side of an "
+        "unarmed type counts for no actor."
+    )
+    ambiguous: bool = Field(
+        description="An armed side's attribution is ambiguous ('A and/or B'): the event "
+        "counts for neither actor (the region's totals count it)."
+    )
 
     @classmethod
     def of(cls, row: EventRow) -> Self:

@@ -35,8 +35,8 @@ class SeriesForecastRead(BaseModel):
     measure: Measure = Field(description="What is forecast: `events` or `fatalities`.")
     published_at: UtcDateTime
     series: SeriesLabel
-    model: str | None = Field(description="The model chosen for this series.")
-    status: str | None = Field(description="`ok`, `fallback` or `failed`; null if not in run.")
+    model: str | None = Field(description="The engine that forecast this series (`panel_nb`).")
+    status: str | None = Field(description="`ok` or `failed`; null if not in the run.")
     trained_through: dt.date | None = Field(description="Last month the fit saw.")
     months: list[ForecastMonth]
     reason: str | None = Field(
@@ -69,7 +69,8 @@ class SeasonRead(BaseModel):
 
 
 class DriversRead(BaseModel):
-    """What drives a series' forecast: the chosen model and its fitted components."""
+    """What drives a series' forecast: the engine's fitted components, and its backtest beside
+    its naive peers'."""
 
     run_id: int
     measure: Measure
@@ -80,8 +81,14 @@ class DriversRead(BaseModel):
     summary: dict[str, Any] = Field(
         description="The fitted summary: level, trend, seasonal and rainy-season terms."
     )
-    scores: dict[str, Any] = Field(description="Backtest scores of the candidates.")
-    failures: dict[str, Any] = Field(description="Candidates that failed to fit, and why.")
+    scores: dict[str, Any] = Field(
+        description="Backtest scores of the engine and of its naive peers (seasonal naive, no "
+        "change) on the same months."
+    )
+    failures: dict[str, Any] = Field(
+        description="Empty: the engine fits a panel whole, and a failure is the series' "
+        "`status` and `error`."
+    )
     season: SeasonEffect
     error: str | None
 

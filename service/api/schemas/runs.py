@@ -25,12 +25,15 @@ class RunRead(BaseModel):
 
 
 class RunDetailRead(RunRead):
-    models: dict[str, int] = Field(description="How many series chose each model.")
-    statuses: dict[str, int] = Field(description="Series per outcome: ok, fallback, failed.")
+    models: dict[str, int] = Field(
+        description="How many series each engine forecast (the panel engine, `panel_nb`)."
+    )
+    statuses: dict[str, int] = Field(description="Series per outcome: ok, failed.")
     fit_seconds: float = Field(description="Sum of the per-series fit times.")
     backtest: dict[str, float] = Field(
-        description="Backtest scores averaged over the series, per candidate "
-        "(`ets.crps`) and for the model each series chose (`chosen.crps`)."
+        description="Backtest scores averaged over the series, for the engine and each naive "
+        "peer scored on the same months (`seasonal_naive.crps`); `chosen.` holds the scores of "
+        "the engine that forecast each series (`chosen.crps`)."
     )
     backtest_series: int
     params: dict[str, Any]
@@ -91,7 +94,15 @@ class HealthRead(BaseModel):
     status: str
 
 
-class ReadyRead(BaseModel):
-    status: str
+class PublishedRead(BaseModel):
     run_id: int
     published_at: UtcDateTime
+
+
+class ReadyRead(BaseModel):
+    status: str
+    run_id: int | None = Field(description="The published events run (null: none yet).")
+    published_at: UtcDateTime | None
+    runs: dict[str, PublishedRead | None] = Field(
+        description="Every measure's published run (null: none yet), e.g. `events`, `fatalities`."
+    )

@@ -18,6 +18,11 @@ class SeriesRead(SeriesLabel):
         description="Last complete month: later months are unknown, not zero."
     )
     total_events: int
+    ambiguous_events: int = Field(
+        description="Events naming this series' actor only in an ambiguous attribution "
+        "('A and/or B'): they count for no actor, so the series may miss some of its events "
+        "(0 for geography series)."
+    )
 
 
 class SeriesPage(PageInfo):

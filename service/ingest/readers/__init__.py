@@ -12,9 +12,11 @@ import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from service.ingest.errors import IngestError
+from service.ingest.pipeline import Ahead
 from service.ingest.readers import acled, ucdp
 from service.ingest.readers.checks import Rows
 from service.ingest.readers.dedupe import SeenIds
@@ -29,7 +31,7 @@ from service.ingest.readers.layout import (
 from service.ingest.readers.limits import ReadLimits
 from service.ingest.readers.opening import open_records
 from service.ingest.readers.parse import read_block, spill_row
-from service.ingest.readers.records import RecordSplitter
+from service.ingest.readers.records import RecordBlock, RecordSplitter
 from service.ingest.readers.schema import DELETION_COLUMNS, EVENT_COLUMNS, FIELD_LIMITS
 
 __all__ = [
@@ -47,7 +49,7 @@ __all__ = [
     "iter_events",
 ]
 
-DEFAULT_CHUNKSIZE = 200_000
+DEFAULT_CHUNKSIZE = 100_000
 
 _Convert = Callable[[pd.DataFrame, Rows, Layout, pd.Timestamp], pd.DataFrame]
 _CONVERTERS: dict[FileKind, _Convert] = {
@@ -124,17 +126,38 @@ def _iter(
                 problem="the file holds a header but no rows",
                 hint="Expected at least one row under the header; check the export's filters",
             )
-        while block is not None:
-            rows = Rows(path, block.lines)
-            raw = read_block(block, layout, names, path)
-            del block  # the bytes of the chunk need not outlive its parsing
-            chunk = convert(raw, rows, layout, latest)
-            del raw
-            seen.add(rows, chunk["source_event_id"])
-            rows.raise_first()
-            yield chunk
-            del chunk
-            block = splitter.take(chunksize, spill)
+        # Splitting and tokenizing (which lets go of the GIL) run a block ahead, in a thread,
+        # while this one checks the block before; errors still come in the file's order.
+        producer = _parsed(block, splitter, chunksize, spill, layout, names, path)
+        del block
+        with Ahead(producer) as parsed:
+            for lines, raw in parsed:
+                rows = Rows(path, lines)
+                chunk = convert(raw, rows, layout, latest)
+                del raw
+                seen.add(rows, chunk["source_event_id"])
+                rows.raise_first()
+                yield chunk
+                del chunk
+
+
+def _parsed(
+    block: RecordBlock | None,
+    splitter: RecordSplitter,
+    chunksize: int,
+    spill: bytes,
+    layout: Layout,
+    names: list[str],
+    path: Path,
+) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+    """Each block's physical lines and its parsed columns, from `block` on."""
+    while block is not None:
+        raw = read_block(block, layout, names, path)
+        lines = block.lines
+        del block  # the bytes of the chunk need not outlive its parsing
+        yield lines, raw
+        del raw
+        block = splitter.take(chunksize, spill)
 
 
 def _header(splitter: RecordSplitter, path: Path) -> tuple[list[str], FileKind, int]:

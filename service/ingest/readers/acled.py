@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from service.ingest import actortypes
 from service.ingest.readers import checks
 from service.ingest.readers.checks import Rows
 from service.ingest.readers.layout import Layout
@@ -53,6 +55,12 @@ def events(raw: pd.DataFrame, rows: Rows, layout: Layout, latest: pd.Timestamp) 
             FIELD_LIMITS[role],
             required="an actor name" if role == "actor1" else None,
             part_limit=ACTOR_NAME_LIMIT if role.startswith("assoc") else None,
+        )
+    for side in ("inter1", "inter2"):
+        out[side] = (
+            checks.actor_types(rows, raw[side], side)
+            if side in raw
+            else np.full(n, actortypes.NOT_GIVEN, dtype=np.int8)
         )
     out["fatalities"] = checks.integers(
         rows,

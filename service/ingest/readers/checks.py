@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from service.ingest import actortypes
 from service.ingest.errors import IngestError
 from service.ingest.readers.schema import FIELD_LIMITS, constant
 
@@ -24,6 +25,8 @@ _INVISIBLE |= dict.fromkeys([0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xF
 _INVISIBLE |= dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], "")
 
 EARLIEST_DATE = pd.Timestamp("1900-01-01")
+# Whitespace at the start or end of a value in "\x00"-joined values (str.strip's whitespace).
+_EDGE_SPACE = re.compile(r"(?:^|\x00)[^\S\x00]|[^\S\x00](?:\x00|$)")
 
 
 @dataclass
@@ -111,7 +114,10 @@ def _text_problem(
 def identifiers(rows: Rows, col: pd.Series, name: str, limit: int) -> pd.Series:
     """Strip event ids (mostly distinct, so no factorising) and require them non-empty."""
     raw = col.to_numpy(dtype=object)
-    values = [v.strip() for v in raw]
+    # Ids almost never carry spaces: one search over them all (NUL cannot be in a file that
+    # got this far) spares a strip() call per row.
+    padded = _EDGE_SPACE.search("\x00".join(raw)) is not None
+    values = [v.strip() for v in raw] if padded else list(raw)
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     bad = np.flatnonzero((lengths == 0) | (lengths > limit))
     if len(bad):
@@ -126,7 +132,7 @@ def identifiers(rows: Rows, col: pd.Series, name: str, limit: int) -> pd.Series:
                 got=values[row],
             )
     # str.strip() returns the very same object when there is nothing to strip.
-    if not any(map(operator.is_not, values, raw)):
+    if not padded or not any(map(operator.is_not, values, raw)):
         return col.reset_index(drop=True)
     return pd.Series(values, dtype="str")
 
@@ -164,6 +170,23 @@ def integers(
             hint=hint,
         )
     return parsed if codes is None else parsed[codes]
+
+
+def actor_types(rows: Rows, col: pd.Series, name: str) -> np.ndarray:
+    """Parse ACLED actor types (codes or names, see `actortypes`) to int8, each distinct value
+    once; an empty field is NOT_GIVEN."""
+    codes, values = distinct(col)
+    parsed = [actortypes.parse(v) for v in values]
+    for i, code in enumerate(parsed):
+        if code is None:
+            rows.report(
+                int(np.argmax(codes == i)),
+                field=name,
+                expected=actortypes.EXPECTED,
+                got=str(values[i]),
+            )
+    known = np.asarray([actortypes.NOT_GIVEN if c is None else c for c in parsed], dtype=np.int8)
+    return known[codes] if len(codes) else np.empty(0, dtype=np.int8)
 
 
 def _to_ints(values: np.ndarray, empty: int | None) -> tuple[np.ndarray, int | None]:

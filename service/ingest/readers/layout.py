@@ -74,6 +74,8 @@ OPTIONAL: dict[FileKind, tuple[str, ...]] = {
         "assoc_actor_1",
         "actor2",
         "assoc_actor_2",
+        "inter1",
+        "inter2",
         "timestamp",
     ),
     FileKind.ACLED_DELETIONS: (),

@@ -18,6 +18,8 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "assoc_actor_1",
     "actor2",
     "assoc_actor_2",
+    "inter1",  # actor types of the two sides (service/ingest/actortypes.py), int8; -1 not given
+    "inter2",
     "fatalities",
     "source_timestamp",
 )

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from service.alerts import hooks
 from service.alerts.orm import Delivery
 from service.anomalies import events
+from service.anomalies.orm import Anomaly
 from service.anomalies.repository import get_anomaly
 from service.cli import app
 from service.config import Settings
@@ -108,7 +109,9 @@ def test_new_anomalies_are_delivered_through_the_hook(hook: Receiver, engine: En
     hooks.register()
     try:
         with session_scope(engine) as session:
-            found = get_anomaly(session, world["anomaly"].id)
+            anomaly = world["anomaly"]
+            assert isinstance(anomaly, Anomaly)
+            found = get_anomaly(session, anomaly.id)
         assert events.emit([found]) == []  # type: ignore[list-item]
     finally:
         events.remove_listener(hooks.deliver_new)

@@ -39,7 +39,8 @@ class Desk:
         body = {"name": "ops", "url": self.hook.url, **filters}
         response = self.api.post("/v1/subscriptions", headers=self.admin, json=body)
         assert response.status_code == 201, response.text
-        return response.json()  # type: ignore[no-any-return]
+        created: dict[str, Any] = response.json()
+        return created
 
     def deliver(self, settings: Settings | None = None) -> dict[str, int]:
         return deliver(self.engine, settings or self.settings)

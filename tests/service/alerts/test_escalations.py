@@ -12,11 +12,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from service.alerts.service import SubscriptionSpec, subscribe
-from service.anomalies.escalation_orm import Escalation
-from service.anomalies.escalations import group
 from service.anomalies.orm import Anomaly
 from service.config import Settings
 from service.db import session_scope
+from service.escalations.orm import Escalation
+from service.escalations.service import group
 from service.series.orm import Series
 from tests.service.alerts.conftest import deliver, reaching_the_hook
 from tests.service.alerts.receiver import Receiver

@@ -76,7 +76,7 @@ def test_allow_list_and_private_opt_in() -> None:
     assert not allow_listed("badexample.org", (".example.org",))
     assert allow_listed("localhost", ("localhost",))
     assert not allow_listed("localhost", ())
-    listed = Settings(database_url="sqlite://", webhook_allowed_hosts="localhost")
+    listed = Settings(database_url="sqlite://", webhook_allowed_hosts=("localhost",))
     target = check_url("http://localhost:9000/x", listed)
     assert target.host_header == "localhost:9000"
     assert target.address in ("127.0.0.1", "::1")

@@ -9,11 +9,11 @@ import numpy as np
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from service.anomalies.escalation_orm import Escalation
 from service.anomalies.orm import Anomaly
 from service.cli import app
 from service.config import Settings
 from service.db import session_scope
+from service.escalations.orm import Escalation
 from service.ingest.orm import Source
 from service.training.orm import Forecast
 from service.training.service import TrainRequest, train

@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 
 from service.alerts.payload import AlertItem, anomaly_payload
 from service.anomalies.detect import detect
-from service.anomalies.escalation_repository import EscalationFilter, list_escalations
 from service.anomalies.orm import Anomaly
 from service.anomalies.repository import list_anomalies
 from service.anomalies.schemas import AnomalyFilter
 from service.cli import app
 from service.config import Settings
 from service.db import session_scope
+from service.escalations.repository import EscalationFilter, list_escalations
 from service.forecasts.repository import published_runs
 from service.series.orm import Coverage, Observation, Series
 from service.series.repository import get_series

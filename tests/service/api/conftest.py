@@ -18,9 +18,13 @@ from tests.service.api.builders import make_key, published_ids
 
 
 def make_client(settings: Settings, **overrides: Any) -> TestClient:
-    """A test client of an app built for `settings` with `overrides` (retrain does nothing)."""
-    launcher = overrides.pop("retrain_launcher", lambda *args: None)
-    app = create_app(settings.model_copy(update=overrides), retrain_launcher=launcher)
+    """A test client of an app built for `settings` with `overrides` (retrain and fetch do
+    nothing unless `retrain_launcher` or `fetch_launcher` says what to do)."""
+    launchers = {
+        name: overrides.pop(name, lambda *args: None)
+        for name in ("retrain_launcher", "fetch_launcher")
+    }
+    app = create_app(settings.model_copy(update=overrides), **launchers)
     return TestClient(app)
 
 

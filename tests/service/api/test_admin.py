@@ -12,12 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from service.api import retrain
 from service.config import Settings
 from service.db import Base, session_scope
 from service.ingest.orm import Event
+from service.jobs import launch
+from service.jobs.launch import Started
 from service.jobs.orm import Job
-from service.training.orm import Lock
+from service.kit.orm import Lock
 from tests.service.api.conftest import assert_problem, make_client
 from tests.service.ingest.acled_rows import event, write, write_deletions
 
@@ -123,12 +124,12 @@ def test_upload_limits_and_names(
 def test_retrain_records_a_job_and_starts_it_after_the_response(
     settings: Settings, engine: Engine, keys: dict[str, dict[str, str]]
 ) -> None:
-    calls: list[tuple[int, bool]] = []
+    calls: list[Started] = []
 
-    def launcher(launched: Settings, job_id: int, force: bool) -> None:
+    def launcher(launched: Settings, started: Started) -> None:
         with session_scope(engine) as session:  # the job is committed before the launch
-            assert session.get(Job, job_id) is not None
-        calls.append((job_id, force))
+            assert session.get(Job, started.job_id) is not None
+        calls.append(started)
 
     with make_client(settings, retrain_launcher=launcher) as client:
         response = client.post("/v1/admin/retrain", headers=keys["admin"], json={"force": True})
@@ -136,13 +137,13 @@ def test_retrain_records_a_job_and_starts_it_after_the_response(
         body = response.json()
         assert body["status"] == "running"
         assert body["poll"] == f"/v1/jobs/{body['job_id']}"
-        assert calls == [(body["job_id"], True)]
+        assert [(c.kind, c.job_id, c.arg) for c in calls] == [("retrain", body["job_id"], True)]
         # The first retrain has not ended (this launcher does nothing): a second is refused.
         busy = client.post("/v1/admin/retrain", headers=keys["admin"])
         assert_problem(busy, 409, "training-under-way")
-        retrain.release_request(engine, body["job_id"])  # what the ended retrain does
+        launch.abandon(settings, calls[0], "stopped by the test")  # what an ended retrain does
         assert client.post("/v1/admin/retrain", headers=keys["admin"]).status_code == 202
-        assert calls[-1][1] is False
+        assert calls[-1].arg is False
 
 
 def test_concurrent_retrain_requests_start_one_process(
@@ -150,8 +151,8 @@ def test_concurrent_retrain_requests_start_one_process(
 ) -> None:
     launched: list[int] = []
 
-    def launcher(_: Settings, job_id: int, force: bool) -> None:
-        launched.append(job_id)
+    def launcher(_: Settings, started: Started) -> None:
+        launched.append(started.job_id)
 
     with make_client(settings, retrain_launcher=launcher) as client:
         start = threading.Barrier(3)
@@ -171,9 +172,9 @@ def test_retrain_job_releases_the_request_lease(
 ) -> None:
     ran: list[int] = []
 
-    def launcher(launched: Settings, job_id: int, force: bool) -> None:
-        ran.append(job_id)  # a retrain that ends at once, as a refused one does
-        retrain.run_retrain_job(launched.model_dump(), job_id, force)
+    def launcher(launched: Settings, started: Started) -> None:
+        ran.append(started.job_id)  # a retrain that ends at once (nothing to train)
+        launch.run_started(launched, started)
 
     with make_client(settings, retrain_launcher=launcher) as client:
         for _ in range(2):
@@ -181,6 +182,10 @@ def test_retrain_job_releases_the_request_lease(
     assert len(ran) == 2
     with session_scope(engine) as session:
         assert session.scalars(select(Lock)).all() == []
+        assert [j.status for j in session.scalars(select(Job).where(Job.kind == "retrain"))] == [
+            "skipped",
+            "skipped",
+        ]
 
 
 def test_retrain_refused_while_training_runs(
@@ -192,6 +197,11 @@ def test_retrain_refused_while_training_runs(
         client.post("/v1/admin/retrain", headers=keys["admin"]), 409, "training-under-way"
     )
     assert "host:pid 1" in body["detail"]
+
+
+def _started(engine: Engine, settings: Settings, kind: str, arg: Any) -> Started:
+    with session_scope(engine) as session:
+        return launch.start(session, engine, settings, kind, arg, {"force": arg})
 
 
 @pytest.mark.parametrize(
@@ -207,32 +217,35 @@ def test_retrain_job_records_the_outcome(
     ) -> Any:
         assert request.force is True
         run_id = 41 if request.measure == "events" else 42
-        on_started(run_id)
         if outcome == "stale":
             raise training.StaleData("the data did not advance")
         if outcome == "boom":
             raise RuntimeError("fit exploded")
-        return training.TrainOutcome(run_id=run_id, n_series=3, n_failed=0, seconds=1.5,
-                                     coverage="", measure=request.measure)  # fmt: skip
+        return training.TrainOutcome(
+            run_id=run_id, n_series=3, n_failed=0, seconds=1.5, coverage="", measure=request.measure
+        )
 
     monkeypatch.setattr(training, "train", fake_train)
+    started = _started(engine, settings, "retrain", True)
+    launch.run_started(settings, started)
     with session_scope(engine) as session:
-        job = Job(kind="train", trigger="api", status="running", details={})
-        session.add(job)
-        session.flush()
-        job_id = job.id
-    retrain.run_retrain_job(settings.model_dump(), job_id, True)
-    with session_scope(engine) as session:
-        job = session.get(Job, job_id)
+        job = session.get(Job, started.job_id)
         assert job is not None
         assert job.status == status
         assert job.finished_at is not None
+        assert job.details["force"] is True  # what the request recorded is kept
+        steps = [(s["kind"], s["status"]) for s in job.details["steps"]]
+        assert session.scalars(select(Lock)).all() == []  # the job's and the request's leases
         if outcome == "ok":
             # One run per measure (SAHELCAST_TRAIN_MEASURES: events, then fatalities).
-            assert job.message == "published events run 41, fatalities run 42"
+            assert (job.message or "").startswith("events run 41 published: 3 series, 0 failed")
+            assert "fatalities run 42 published" in (job.message or "")
             assert job.details["run_ids"] == {"events": 41, "fatalities": 42}
             assert (job.details["run_id"], job.details["n_series"]) == (41, 3)
+            assert steps == [("train", "succeeded"), ("detect", "succeeded")]
         elif outcome == "boom":
-            assert job.details["run_id"] == 41  # the first run had started
+            assert steps == [("train", "failed")]
+            assert "fit exploded" in (job.message or "")
         else:
-            assert ("did not advance" if outcome == "stale" else "fit exploded") in job.message
+            assert steps == [("train", "skipped")]
+            assert "did not advance" in (job.message or "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -43,7 +45,8 @@ def test_invalid_keys_are_refused(
         "sck__",
         "\u00e9\u00e9".encode("latin-1"),
     ):
-        response = client.get("/v1/series", headers={"X-API-Key": token})
+        headers: dict[str, Any] = {"X-API-Key": token}  # bytes too: not every key is text
+        response = client.get("/v1/series", headers=headers)
         assert_problem(response, 401, "invalid-key")
 
 

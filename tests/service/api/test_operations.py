@@ -13,16 +13,28 @@ from tests.service.api.builders import make_run, publish
 from tests.service.api.conftest import assert_problem, make_client
 
 
-def test_health_and_readiness(client: TestClient, engine: Engine) -> None:
+def test_health_and_readiness_of_every_measure(client: TestClient, engine: Engine) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     assert_problem(client.get("/ready"), 503, "no-published-run")
+    with session_scope(engine) as session:
+        deaths = make_run(session, measure="fatalities")
+        publish(session, deaths)
+        deaths_id = deaths.id
+    ready = client.get("/ready")  # one measure published: forecasts can be answered
+    assert ready.status_code == 200
+    body = ready.json()
+    assert (body["run_id"], body["runs"]["events"]) == (None, None)
+    assert body["runs"]["fatalities"]["run_id"] == deaths_id
     with session_scope(engine) as session:
         run = make_run(session)
         publish(session, run)
         run_id = run.id
-    ready = client.get("/ready")
-    assert ready.status_code == 200
-    assert ready.json()["run_id"] == run_id
+    body = client.get("/ready").json()
+    assert body["run_id"] == run_id
+    assert {m: r["run_id"] for m, r in body["runs"].items()} == {
+        "events": run_id,
+        "fatalities": deaths_id,
+    }
 
 
 def test_not_ready_when_the_database_is_unreachable(settings: Settings) -> None:
@@ -53,7 +65,8 @@ def test_metrics_count_by_route_template(
     assert re.search(rf'sahelcast_http_requests_total{{{route},status="404"}} 1\.0', text)
     assert 'route="<unmatched>"' in text
     assert re.search(rf"sahelcast_http_request_duration_seconds_count{{{route}}} 3\.0", text)
-    assert f"sahelcast_published_run_id {float(world['run'])}" in text
+    assert f'sahelcast_published_run_id{{measure="events"}} {float(world["run"])}' in text
+    assert f'sahelcast_published_run_id{{measure="fatalities"}} {float(world["deaths"])}' in text
     assert "sahelcast_series 3.0" in text
     assert "sahelcast_database_up 1.0" in text
 

@@ -134,7 +134,7 @@ def test_jobs(client: TestClient, world: dict[str, int], keys: dict[str, dict[st
     assert [j["id"] for j in jobs["items"]] == [started["job_id"]]
     assert client.get("/v1/jobs?kind=ingest", headers=keys["read"]).json()["total"] == 0
     job = client.get(started["poll"], headers=keys["read"]).json()
-    assert job["kind"] == "train"
+    assert job["kind"] == "retrain"
     assert job["trigger"] == "api"
     assert job["status"] == "running"
     assert_problem(client.get("/v1/jobs/999999", headers=keys["read"]), 404, "unknown-job")

@@ -84,6 +84,7 @@ def test_anomalies_list_and_show_speak_json_and_csv(world: WebWorld) -> None:
     )  # fmt: skip
     # The judging forecast: one month ahead, from the month before the anomaly's.
     assert shown["horizon"] == 1
+    assert one.forecast_origin is not None
     assert shown["forecast_origin"] == one.forecast_origin.isoformat()
     assert "forecast origin" in run("anomalies", "show", str(one.id))
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,8 +16,10 @@ from service.config import Settings, get_settings
 from service.db import session_scope
 from service.feeds.service import Options
 from service.ingest.orm import Event, IngestedFile
+from service.jobs import launch
+from service.jobs.launch import Started
 from service.jobs.orm import Job
-from service.jobs.steps import run_weekly
+from service.jobs.pipelines import run_weekly
 from tests.service.api.builders import make_key
 from tests.service.api.conftest import assert_problem
 from tests.service.feeds.fake_api import FakeApi, acled_row, ucdp_row
@@ -89,10 +90,9 @@ def test_post_fetch_starts_a_job_and_the_job_fetches(
     _history(api)
     with session_scope(engine) as session:
         admin = {"X-API-Key": make_key(session, "admin", "ops")}
-    calls: list[tuple[int, Any]] = []
-    launcher = lambda s, job_id, feeds: calls.append((job_id, feeds))  # noqa: E731
+    calls: list[Started] = []
     application = create_app(feed_settings, retrain_launcher=lambda *a: None,
-                             fetch_launcher=launcher)  # fmt: skip
+                             fetch_launcher=lambda s, started: calls.append(started))  # fmt: skip
     with TestClient(application) as client:
         assert_problem(client.post("/v1/admin/fetch", headers=admin), 400, "no-feeds")
         assert_problem(client.post("/v1/admin/fetch", headers=admin, json={"feeds": "gdelt:X"}),
@@ -102,18 +102,19 @@ def test_post_fetch_starts_a_job_and_the_job_fetches(
         assert response.status_code == 202, response.text
         body = response.json()
         assert body["poll"] == f"/v1/jobs/{body['job_id']}"
-        assert calls == [(body["job_id"], "acled:Mali")]
-        jobs = client.get("/v1/jobs?kind=fetch", headers=admin).json()
+        assert [(c.kind, c.job_id, c.arg) for c in calls] == [
+            ("refresh", body["job_id"], "acled:Mali")
+        ]
+        jobs = client.get("/v1/jobs?kind=refresh", headers=admin).json()
         assert [j["status"] for j in jobs["items"]] == ["running"]
 
-    from service.api.fetch import run_fetch_job
-
-    run_fetch_job(feed_settings, body["job_id"], "acled:Mali")
+    launch.run_started(feed_settings, calls[0])
     with session_scope(engine) as session:
         job = session.get(Job, body["job_id"])
         assert job is not None
         assert (job.status, job.message) == ("succeeded", "acled +24 ~0 -0")
-        assert job.details["detect"]["status"] == "succeeded"
+        steps = [(s["kind"], s["status"]) for s in job.details["steps"]]
+        assert steps == [("fetch", "succeeded"), ("detect", "succeeded")]
     assert _count(engine) == 24
 
 

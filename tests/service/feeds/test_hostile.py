@@ -19,12 +19,12 @@ from service.cli import app
 from service.config import Settings, get_settings
 from service.db import session_scope
 from service.feeds.errors import FeedDataError, FeedHTTPError
-from service.feeds.job import fetch_step
 from service.feeds.orm import FeedFetch, FeedWatermark
 from service.feeds.service import Options, fetch_acled, fetch_ucdp
 from service.feeds.write import FeedRefused
 from service.ingest.orm import Event, IngestedFile
 from service.jobs.kinds import FAILED
+from service.jobs.steps import fetch_step
 from tests.service.feeds.conftest import NOW
 from tests.service.feeds.fake_api import FakeApi, acled_row, ucdp_row
 
@@ -223,8 +223,7 @@ def test_echoed_credentials_reach_no_message_log_row_or_reader(
     from fastapi.testclient import TestClient
 
     from service.api.app import create_app
-    from service.api.fetch import run_fetch_job
-    from service.jobs.repository import create_job
+    from service.jobs.pipelines import run_refresh
     from tests.service.api.builders import make_key
     from tests.service.feeds.fake_api import UCDP_TOKEN
 
@@ -236,9 +235,9 @@ def test_echoed_credentials_reach_no_message_log_row_or_reader(
     api.fail("/oauth/token", "echo")  # the password, quoted back by a 500
     api.fail("/api/gedevents/", "echo")  # the UCDP token
     with session_scope(engine) as session:
-        job_id = create_job(session, "fetch", "api", {}).id
         reader = {"X-API-Key": make_key(session, "read")}
-    run_fetch_job(settings, job_id, "acled:Mali;ucdp@25.1:Mali")
+    # As `POST /v1/admin/fetch` runs it: a refresh job whose fetch step records each feed.
+    job_id = run_refresh(engine, settings, "acled:Mali;ucdp@25.1:Mali", trigger="api").job_id
     api.fail("/api/gedevents/", "echo")
     cli = runner.invoke(app, ["fetch", "ucdp", "--version", "25.1", "-c", "Mali"])
     api.fail("/oauth/token", "echo")
@@ -358,13 +357,13 @@ def test_a_ucdp_pager_past_its_own_count_is_stopped(
 
 
 def test_a_feed_failing_deep_json_does_not_stop_the_others(
-    engine: Engine, feed_settings: Settings, api: FakeApi, options: Options
+    engine: Engine, feed_settings: Settings, api: FakeApi
 ) -> None:
     api.releases["24.0.1"] = [ucdp_row(1, "2024-01-05")]
     api.events = [acled_row(1, "2024-01-05", timestamp=100)]
     api.fail("/api/acled/read", "deep")
     result = fetch_step(
-        engine, feed_settings, options, feeds="acled:Mali;ucdp-candidate@24.0.1:Burkina Faso"
+        engine, feed_settings, feeds="acled:Mali;ucdp-candidate@24.0.1:Burkina Faso"
     )
     assert result.status == FAILED
     [failed] = result.details["failed"]

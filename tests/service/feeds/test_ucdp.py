@@ -4,6 +4,7 @@ replacing the Candidate events it covers."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, MetaData, select
@@ -134,7 +135,7 @@ def test_a_short_count_is_caught(
     api.releases["25.1"] = [ucdp_row(n, "2024-01-02") for n in range(1, 4)]
     original = api.ucdp
 
-    def lying(path: str, params: dict[str, str], headers: dict[str, str]):  # type: ignore[no-untyped-def]
+    def lying(path: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, Any]:
         status, body = original(path, params, headers)
         body["TotalCount"] = 4
         return status, body

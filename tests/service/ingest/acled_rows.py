@@ -21,19 +21,51 @@ def event(
     admin1: str = "Mopti",
     fatalities: int | str = 1,
     timestamp: int = 1_700_000_000,
+    assoc_actor_2: str = "",
+    inter1: int | str | None = None,
+    inter2: int | str | None = None,
 ) -> dict[str, object]:
-    """One ACLED row; `date` as ACLED writes it, e.g. '03 July 2022'."""
+    """One ACLED row; `date` as ACLED writes it, e.g. '03 July 2022'.
+
+    The actor types default to what ACLED would code for the names (`actor_type`).
+    """
+    inter1 = actor_type(actor1) if inter1 is None else inter1
+    inter2 = actor_type(actor2) if inter2 is None else inter2
     return {
         "event_id_cnty": event_id, "event_date": date, "year": date[-4:], "time_precision": 1,
         "disorder_type": "Political violence", "event_type": event_type,
         "sub_event_type": "Attack", "actor1": actor1, "assoc_actor_1": assoc_actor_1,
-        "inter1": 2, "actor2": actor2, "assoc_actor_2": "", "inter2": 7, "interaction": 27,
+        "inter1": inter1, "actor2": actor2, "assoc_actor_2": assoc_actor_2, "inter2": inter2,
+        "interaction": f"{inter1}{inter2}",
         "civilian_targeting": "", "iso": 466, "region": "Western Africa", "country": country,
         "admin1": admin1, "admin2": "", "admin3": "", "location": "Somewhere",
         "latitude": 14.5, "longitude": -4.2, "geo_precision": 1, "source": "Made up",
         "source_scale": "Local", "notes": "A made-up event for tests.",
         "fatalities": fatalities, "tags": "", "timestamp": timestamp,
     }  # fmt: skip
+
+
+# The ACLED actor type of the names these tests use (others are rebel groups, 2).
+_TYPES = {
+    "": 0,
+    "Civilians": 7,
+    "Protesters": 6,
+    "Rioters": 5,
+    "Military Forces": 1,
+    "Police Forces": 1,
+    "Wagner Group": 8,
+    "Dozo": 4,
+    "Dan Na Ambassagou": 4,
+    "Unidentified Armed Group": 3,
+}
+
+
+def actor_type(name: str) -> int:
+    """The ACLED actor type (inter code) of a made-up row's primary actor."""
+    return next(
+        (code for prefix, code in _TYPES.items() if prefix and name.startswith(prefix)),
+        0 if not name else 2,
+    )
 
 
 def write(path: Path, rows: list[dict[str, object]]) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 ACLED_COLUMNS = (
@@ -55,7 +56,7 @@ def csv_text(rows: list[dict[str, str]], columns: list[str] | None = None) -> st
     return out.getvalue()
 
 
-def acled_text(n_rows: int = 3, changes: dict[int, dict[str, object]] | None = None) -> str:
+def acled_text(n_rows: int = 3, changes: Mapping[int, Mapping[str, object]] | None = None) -> str:
     """An ACLED export of n_rows valid rows; `changes` maps a row number to changed fields.
 
     Row n is on line n + 1 (the header is line 1).

@@ -27,6 +27,7 @@ _ACTORS = [
     "Dan Na Ambassagou",
 ]
 _ASSOC = ["", "", "", "Wagner Group", "Wagner Group; Dozo Militia", "Fulani Ethnic Militia (Mali)"]
+_ACTOR_TYPES = [2, 2, 1, 2, 3, 4]  # ACLED's types of _ACTORS
 _TARGETS = [
     "",
     "Civilians (Mali)",
@@ -34,6 +35,7 @@ _TARGETS = [
     "JNIM: Group for Support of Islam and Muslims",
     "Islamic State (Sahel)",
 ]
+_TARGET_TYPES = [0, 7, 1, 2, 2]
 _ASSOC2 = ["", "", "Fulani Ethnic Group (Mali)", "Women (Mali); Fulani Ethnic Group (Mali)"]
 _PLACES = [
     ("Mopti", "Bandiagara", 14.35, -3.61),
@@ -86,11 +88,11 @@ def write_acled(path: Path, n_rows: int, seed: int = 0, multiline_every: int = 0
                     sub,
                     _ACTORS[a1[i]],
                     _ASSOC[as1[i]],
-                    2,
+                    _ACTOR_TYPES[a1[i]],
                     _TARGETS[a2[i]],
                     _ASSOC2[as2[i]],
-                    7,
-                    27,
+                    _TARGET_TYPES[a2[i]],
+                    "",
                     "",
                     466,
                     "Western Africa",

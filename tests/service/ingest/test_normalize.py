@@ -7,13 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from service.ingest.attribution import EVENT_ACTOR_COLUMNS, attribute
 from service.ingest.errors import AliasFileError
-from service.ingest.normalize import (
-    ACTOR_ROLES_DEFAULT,
-    EVENT_ACTOR_COLUMNS,
-    UNKNOWN_REGION,
-    Normalizer,
-)
+from service.ingest.normalize import ACTOR_ROLES_DEFAULT, UNKNOWN_REGION, Normalizer
 from service.ingest.readers import iter_events
 from tests.service.ingest.builders import FIXTURES, ucdp_sample
 
@@ -102,7 +98,7 @@ def test_ethnic_militias_are_counted(normalizer: Normalizer) -> None:
 
 def test_event_actors_on_the_fixture(normalizer: Normalizer) -> None:
     events = pd.concat(iter_events(FIXTURES / "acled_sahel_current.csv"), ignore_index=True)
-    links = normalizer.event_actors(events)
+    links = attribute(normalizer, events).links
     assert tuple(links.columns) == EVENT_ACTOR_COLUMNS
     by_event = {
         k: list(zip(g["actor"], g["role"], strict=True))
@@ -126,33 +122,33 @@ def test_event_actors_on_the_fixture(normalizer: Normalizer) -> None:
 
 def test_an_actor_in_two_roles_counts_once_with_the_first_role(normalizer: Normalizer) -> None:
     chunk = frame({"actor1": JNIM_ACLED, "assoc_actor_1": "Katiba Macina; JNIM"})
-    links = normalizer.event_actors(chunk)
+    links = attribute(normalizer, chunk).links
     assert links[["actor", "role"]].values.tolist() == [["JNIM", "actor1"]]
-    reordered = normalizer.event_actors(chunk, roles=("assoc_actor_1", "actor1"))
+    reordered = attribute(normalizer, chunk, ("assoc_actor_1", "actor1")).links
     assert reordered[["actor", "role"]].values.tolist() == [["JNIM", "assoc_actor_1"]]
 
 
 def test_roles_are_configurable(normalizer: Normalizer) -> None:
     chunk = frame({"actor1": "Military Forces of Mali (2021-)", "assoc_actor_1": "Wagner Group"})
     assert ACTOR_ROLES_DEFAULT == ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")
-    assert "Wagner Group" in normalizer.event_actors(chunk)["actor"].tolist()
-    primary = normalizer.event_actors(chunk, roles=("actor1", "actor2"))
+    assert "Wagner Group" in attribute(normalizer, chunk).links["actor"].tolist()
+    primary = attribute(normalizer, chunk, ("actor1", "actor2")).links
     assert primary["actor"].tolist() == ["Military Forces of Mali"]
     with pytest.raises(ValueError, match="actor roles"):
-        normalizer.event_actors(chunk, roles=("notes",))
+        attribute(normalizer, chunk, ("notes",))
 
 
 def test_event_actors_of_an_indexed_frame_and_of_nothing(normalizer: Normalizer) -> None:
     chunk = frame({"actor1": "JNIM"}, {"actor1": "IS"}).set_axis([10, 20])
-    assert normalizer.event_actors(chunk)["source_event_id"].tolist() == ["E1", "E2"]
-    empty = normalizer.event_actors(chunk.iloc[:0])
+    assert attribute(normalizer, chunk).links["source_event_id"].tolist() == ["E1", "E2"]
+    empty = attribute(normalizer, chunk.iloc[:0]).links
     assert tuple(empty.columns) == EVENT_ACTOR_COLUMNS
     assert len(empty) == 0
 
 
 def test_actor_aliases_give_raw_to_canonical(normalizer: Normalizer) -> None:
     chunk = frame({"actor1": JNIM_ACLED, "assoc_actor_1": "Wagner Group (Russia); Women (Mali)"})
-    assert normalizer.actor_aliases(chunk) == {
+    assert attribute(normalizer, chunk).aliases == {
         JNIM_ACLED: "JNIM",
         "Wagner Group (Russia)": "Wagner Group",
     }
@@ -223,7 +219,7 @@ def test_ucdp_sample_regions_all_fold_into_the_13_regions(normalizer: Normalizer
         "Sud-Ouest",
     }
     assert set(normalizer.regions(events)) <= canonical | {UNKNOWN_REGION}
-    actors = set(normalizer.event_actors(events)["actor"])
+    actors = set(attribute(normalizer, events).links["actor"])
     assert actors == {
         "Military Forces of Burkina Faso",
         "JNIM",
@@ -298,3 +294,48 @@ def test_bad_region_alias_files(tmp_path: Path, text: str, line: int | None, mes
 def test_missing_alias_directory(tmp_path: Path) -> None:
     with pytest.raises(AliasFileError, match="does not exist"):
         Normalizer.load(extra_dirs=[tmp_path / "nowhere"])
+
+
+def typed(*events: dict[str, str | int]) -> pd.DataFrame:
+    """Events with actor columns and the sides' types (default: rebel group vs state forces)."""
+    names = ({k: str(v) for k, v in e.items() if not k.startswith("inter")} for e in events)
+    chunk = frame(*names)
+    chunk["inter1"] = [int(e.get("inter1", 2)) for e in events]
+    chunk["inter2"] = [int(e.get("inter2", 1)) for e in events]
+    return chunk
+
+
+def test_ambiguous_names_become_mentions(normalizer: Normalizer) -> None:
+    either = f"{JNIM_ACLED} and/or Islamic State (Sahel)"
+    chunk = typed(
+        {"actor1": either},
+        {"actor1": "Military Forces of Mali (2021-)", "assoc_actor_1": f"Wagner Group; {either}",
+         "inter1": 1, "actor2": "Islamic State (Sahel)", "inter2": 2},
+        {"actor1": "Civilians (Mali)", "assoc_actor_1": either, "inter1": 7},
+    )  # fmt: skip
+    found = attribute(normalizer, chunk)
+    links = found.links.groupby("source_event_id")["actor"].apply(list).to_dict()
+    mentions = found.mentions.groupby("source_event_id")["actor"].apply(list).to_dict()
+    assert "E1" not in links
+    assert mentions["E1"] == ["JNIM", "Islamic State Sahel"]
+    assert links["E2"] == ["Military Forces of Mali", "Islamic State Sahel", "Wagner Group"]
+    assert mentions["E2"] == ["JNIM"]  # IS Sahel is counted there plainly: no mention
+    assert "E3" not in mentions  # an unarmed side's names are not an attribution
+    assert found.ambiguous.tolist() == [True, True, False]
+
+
+def test_sides_follow_their_type_and_else_the_name_rule(normalizer: Normalizer) -> None:
+    victims = "Pastoralists (Mali); Fishers (Mali)"
+    chunk = typed(
+        {"actor1": JNIM_ACLED, "actor2": "Civilians (Mali)", "assoc_actor_2": victims,
+         "inter2": 7},
+        {"actor1": JNIM_ACLED, "actor2": "Civilians (Mali)", "assoc_actor_2": victims,
+         "inter2": -1},
+        {"actor1": JNIM_ACLED, "actor2": "Pastoralists (Mali)", "inter2": 7},
+        {"actor1": "Dozo Militia", "actor2": "Protesters (Mali)", "inter1": 4, "inter2": -1},
+    )  # fmt: skip
+    links = attribute(normalizer, chunk).links.groupby("source_event_id")["actor"].apply(list)
+    assert links.to_dict() == {"E1": ["JNIM"], "E2": ["JNIM"], "E3": ["JNIM"],
+                               "E4": ["Dozo Militia"]}  # fmt: skip
+    armed_only_states = attribute(normalizer, chunk, armed=(1,)).links
+    assert armed_only_states.empty

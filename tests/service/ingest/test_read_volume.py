@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from service.ingest.attribution import attribute
 from service.ingest.normalize import Normalizer
 from service.ingest.readers import iter_events
 from tests.service.ingest.synthetic import write_acled
@@ -25,7 +26,7 @@ def test_200k_rows_in_chunks_of_10k(tmp_path: Path) -> None:
         assert (np.diff(lines) >= 1).all()
         last_line = int(lines[-1])
         total_fatalities += int(chunk["fatalities"].sum())
-        assert len(normalizer.event_actors(chunk)) >= len(chunk)
+        assert len(attribute(normalizer, chunk).links) >= len(chunk)
     assert max(sizes) <= 10_000
     assert sum(sizes) == 200_000
     # Every 997th event's notes span two lines: the physical line count shows it.

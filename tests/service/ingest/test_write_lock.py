@@ -71,3 +71,25 @@ def test_a_bad_file_is_refused_before_anything_is_locked(engine: Engine, tmp_pat
         other.dispose()
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_an_ingest_that_lands_while_a_file_is_read_is_taken_into_account(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # The file is screened against the events stored when its reading began; another ingest
+    # adds two of its events meanwhile: they are found at write time, not added twice.
+    rows = [event(f"MLI{i}", "03 July 2022") for i in range(1, 5)]
+    path = write(tmp_path / "mali.csv", rows)
+    other = write(tmp_path / "other.csv", rows[:2])
+    settings = Settings(database_url=str(engine.url), ingest_chunk_rows=2)
+    landed: list[int] = []
+
+    def meanwhile(_: int) -> None:
+        if not landed:
+            landed.append(ingest_file(engine, other, settings).added)
+
+    report = ingest_file(engine, path, settings, progress=meanwhile)
+    assert landed == [2]
+    assert (report.added, report.unchanged, report.rows_read) == (2, 2, 4)
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 4

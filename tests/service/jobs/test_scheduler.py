@@ -28,9 +28,16 @@ def test_default_schedule_is_monday_three_utc(train_settings: Settings, engine: 
 
 @pytest.mark.parametrize(
     ("weekdays", "expected"),
-    [("0", {6}), ("7", {6}), ("1-5", {0, 1, 2, 3, 4}), ("sat,sun", {5, 6}), ("*/3", {6, 2, 5}),
-     ("5-7", {4, 5, 6}), ("*", set(range(7)))],
-)  # fmt: skip
+    [
+        ("0", {6}),
+        ("7", {6}),
+        ("1-5", {0, 1, 2, 3, 4}),
+        ("sat,sun", {5, 6}),
+        ("*/3", {6, 2, 5}),
+        ("5-7", {4, 5, 6}),
+        ("*", set(range(7))),
+    ],
+)
 def test_crontab_weekdays_keep_their_cron_meaning(weekdays: str, expected: set[int]) -> None:
     trigger = cron_trigger(f"0 3 * * {weekdays}")
     start = dt.datetime(2026, 11, 23, 0, 0, tzinfo=dt.UTC)  # a Monday

@@ -14,15 +14,17 @@ from service.anomalies.schemas import AnomalyFilter
 from service.config import Settings
 from service.db import session_scope
 from service.ingest.orm import IngestedFile
+from service.jobs.pipelines import run_weekly
 from service.jobs.repository import list_jobs
-from service.jobs.steps import ingest_step, run_weekly
+from service.jobs.runner import JobResult
+from service.jobs.steps import ingest_step
 from tests.service.builders import make_source, make_world
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "service" / "data" / "demo" / "ucdp-ged-burkina-faso-2016-2022.csv"
 
 
-def _steps(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _steps(result: JobResult) -> list[tuple[str, str]]:
     return [(s["kind"], s["status"]) for s in result.details["steps"]]
 
 
@@ -33,8 +35,12 @@ def test_weekly_trains_new_data_and_refuses_stale_data(
         make_world(session)
     first = run_weekly(engine, train_settings, trigger="cli")
     assert first.status == "succeeded", first.message
-    assert _steps(first) == [("ingest", "skipped"), ("detect", "succeeded"),
-                             ("train", "succeeded"), ("detect", "succeeded")]  # fmt: skip
+    assert _steps(first) == [
+        ("ingest", "skipped"),
+        ("detect", "succeeded"),
+        ("train", "succeeded"),
+        ("detect", "succeeded"),
+    ]
     stale = run_weekly(engine, train_settings, trigger="schedule")
     assert stale.status == "skipped"
     assert "not retrained: the data did not advance since run 1" in (stale.message or "")
@@ -69,8 +75,15 @@ def test_files_already_ingested_are_skipped_and_moved(
     (drop / "upload.csv.part").write_text("x")
     with session_scope(engine) as session:
         source = make_source(session, "ucdp")
-        session.add(IngestedFile(source_id=source.id, kind="events", path="old/ged-2022.csv",
-                                 sha256=file_sha256(seen), size_bytes=16))  # fmt: skip
+        session.add(
+            IngestedFile(
+                source_id=source.id,
+                kind="events",
+                path="old/ged-2022.csv",
+                sha256=file_sha256(seen),
+                size_bytes=16,
+            )
+        )
     result = ingest_step(engine, train_settings)
     assert result.status == "skipped"
     assert result.details["duplicates"] == ["ged-2022.csv"]

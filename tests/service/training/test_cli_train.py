@@ -10,7 +10,7 @@ from service.anomalies import events
 from service.cli import app
 from service.config import Settings
 from service.db import session_scope
-from service.training.lock import acquire
+from service.kit.lease import acquire
 from tests.service.builders import make_world
 
 runner = CliRunner()

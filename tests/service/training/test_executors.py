@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -15,7 +16,7 @@ from service.training.service import TrainRequest, train
 from tests.service.builders import make_series, make_world, seasonal_counts
 
 
-def _snapshot(engine: Engine, run_id: int) -> tuple[list[tuple[object, ...]], ...]:
+def _snapshot(engine: Engine, run_id: int) -> tuple[list[tuple[Any, ...]], ...]:
     with session_scope(engine) as session:
         forecasts = [
             (f.series_id, f.month, f.mean, f.q025, f.q100, f.q250, f.q500, f.q750, f.q900,
@@ -69,7 +70,7 @@ def test_process_pool_gives_the_same_forecasts_as_inline(
     _world(engine)
     inline = train(engine, train_settings, TrainRequest.from_settings(train_settings))
     request = TrainRequest.from_settings(
-        train_settings, executor="processes", workers=2, force=True, batch_size=2
+        train_settings, executor="processes", workers=2, force=True
     )
     pooled = train(engine, train_settings, request)
     assert _snapshot(engine, pooled.run_id) == _snapshot(engine, inline.run_id)

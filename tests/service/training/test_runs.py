@@ -11,9 +11,9 @@ from sqlalchemy import Engine, func, select
 from service.config import Settings
 from service.db import session_scope
 from service.forecasts.repository import published_run_id, series_forecast
+from service.kit.lease import LockHeld, acquire
 from service.series.repository import SeriesFilter
 from service.training import work
-from service.training.lock import LockHeld, acquire
 from service.training.orm import BacktestForecast, Forecast, Run, RunSeries
 from service.training.service import NothingToTrain, StaleData, TrainRequest, train
 from tests.service.builders import extend_series, make_series, make_world, seasonal_counts
@@ -158,7 +158,7 @@ def test_readers_see_the_previous_run_until_the_new_one_is_complete(
             seen.append((published_run_id(session), result.run_id))
             assert [p.mean for p in result.points] == [r[3] for r in old if r[0] == series[0].id]
 
-    request = _request(train_settings, force=True, batch_size=1)
+    request = _request(train_settings, force=True)
     second = train(engine, train_settings, request, progress=read_mid_run)
     assert seen
     assert set(seen) == {(first.run_id, first.run_id)}
@@ -170,7 +170,7 @@ def test_forecasts_are_reproducible(engine: Engine, train_settings: Settings) ->
     with session_scope(engine) as session:
         make_world(session)
     first = train(engine, train_settings, _request(train_settings))
-    again = train(engine, train_settings, _request(train_settings, force=True, batch_size=2))
+    again = train(engine, train_settings, _request(train_settings, force=True))
     assert _forecasts(engine, first.run_id) == _forecasts(engine, again.run_id)
 
 

@@ -107,10 +107,8 @@ def test_the_dashboard_in_chromium(server: Server) -> None:
                 page.get_by_role("button", name="Sign in").click()
             chart = page.locator("svg#fan-chart")
             assert chart.get_attribute("data-series-key") == world.key()
-            assert (
-                "All actors in Burkina Faso" in page.locator("#fan-chart-title").text_content()
-                or ""
-            )
+            title = page.locator("#fan-chart-title")
+            assert "All actors in Burkina Faso" in (title.text_content() or "")
             assert page.get_by_text("Signed in with").is_visible()
 
             # Choosing a region re-submits the form (dashboard.js) and redraws the chart.
@@ -118,7 +116,7 @@ def test_the_dashboard_in_chromium(server: Server) -> None:
                 page.get_by_label("Region", exact=True).select_option("Sahel")
             assert _render_ms(navigation.value) < 1000
             assert chart.get_attribute("data-series-key") == world.key("Sahel")
-            assert "All actors in Sahel" in page.locator("#fan-chart-title").text_content() or ""
+            assert "All actors in Sahel" in (title.text_content() or "")
             assert page.url.endswith("/?source=ucdp&country=Burkina+Faso&region=Sahel")
             assert chart.get_attribute("data-forecast-months") == "12"
 
@@ -135,7 +133,7 @@ def test_the_dashboard_in_chromium(server: Server) -> None:
             with page.expect_navigation():
                 page.get_by_label("Actor", exact=True).select_option("JNIM")
             assert chart.get_attribute("data-series-key") == world.key("Sahel", "JNIM")
-            assert "JNIM in Sahel" in page.locator("#fan-chart-title").text_content() or ""
+            assert "JNIM in Sahel" in (title.text_content() or "")
             with page.expect_navigation():
                 page.get_by_label("Event type", exact=True).select_option("State-based conflict")
             key = world.key("Sahel", "JNIM", "State-based conflict")

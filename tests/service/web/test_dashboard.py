@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
+from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
 from service.anomalies.orm import Anomaly
@@ -41,7 +43,9 @@ def test_the_page_shows_chart_anomalies_effects_runs_and_coverage(
     )
     assert "Forecast by the negbin model" in html
     assert "Rainy seasons are shaded" in html
-    assert f'data-run-id="{web_world.run.id}"' in html
+    run = web_world.run
+    assert run is not None
+    assert f'data-run-id="{run.id}"' in html
     assert 'data-forecast-months="12"' in html
     # The anomalies of the selection (the whole country here), the acknowledged one included.
     assert html.count('id="anomaly-') == 4
@@ -58,7 +62,7 @@ def test_the_page_shows_chart_anomalies_effects_runs_and_coverage(
     assert effects.count("<tr") == 1 + 1 + 3 + 2
     assert "0.70" in effects
     assert "0.49–1.00" in effects
-    assert f"run {web_world.run.id}</strong>" in html
+    assert f"run {run.id}</strong>" in html
     assert "superseded" in html
     assert "Dec 2022" in html[html.index('id="coverage"') :]
     assert "UCDP Georeferenced Event Dataset" in html
@@ -119,7 +123,9 @@ def test_reads_need_a_key_when_reads_are_not_public(
             key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
             assert key is not None
             revoke_key(session, key.id)
-        client.app.state.key_cache.seconds = 0  # the API's cache would remember it 5 s
+        cast(
+            FastAPI, client.app
+        ).state.key_cache.seconds = 0  # the API's cache would remember it 5 s
         revoked = client.get("/")
         assert "<svg" not in revoked.text
         assert "invalid or revoked" in revoked.text
