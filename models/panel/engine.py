@@ -650,6 +650,9 @@ class PanelEngine:
             m = mean[:, :months].sum(axis=1)
             adj = cal.adjusted(self.node_level[nodes], np.full(len(m), j), m)
             q = np.maximum.accumulate(sample_quantiles(total, adj).astype(float), axis=-1)
+            q[:, 0] = np.minimum(q[:, 0], np.floor(m))  # as the months': the mean inside
+            q[:, -1] = np.maximum(q[:, -1], np.ceil(m))
+            q = np.maximum.accumulate(q, axis=-1)
             frame = pd.DataFrame(
                 {
                     "node": nodes,
