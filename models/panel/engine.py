@@ -811,7 +811,7 @@ class PanelEngine:
                 continue
             rows = groups == name
             out[name], _ = fit_dynamics(
-                node_y[rows], node_season[rows], seed=self.seed, start=start, max_evals=30
+                node_y[rows], node_season[rows], seed=self.seed, start=start, max_evals=20
             )
         return out
 

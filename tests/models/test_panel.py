@@ -293,10 +293,15 @@ def test_deaths_are_events_times_deaths_per_event_and_a_massacre_is_an_outlier()
     result = PanelEngine(
         _one_bottom(events), events, MONTHS, deaths=deaths, name="test", config=FAST
     ).run()
+    counted = PanelEngine(_one_bottom(events), events, MONTHS, name="test", config=FAST).run()
     fc = result.forecast[result.forecast["horizon"] == 1].set_index("node")
+    events_fc = counted.forecast[counted.forecast["horizon"] == 1].set_index("node")
     bottoms = result.nodes.index[result.nodes["bottom"] >= 0]
-    # about two deaths per event, massacre or not
-    np.testing.assert_allclose(fc.loc[bottoms, "mean"], 12.0, rtol=0.35)
+    # about two deaths per event (the massacre tail, one in some 1,700 events, adds a little)
+    per_event = (fc.loc[bottoms, "mean"] / events_fc.loc[bottoms, "mean"]).to_numpy()
+    np.testing.assert_allclose(per_event, 2.0, rtol=0.25)
+    # and the series that had the massacre expects hardly more per event than the others
+    assert per_event[1] < 1.15 * max(per_event[0], per_event[2])
     # the massacre does not make a new level: its series' median is like the others'
     assert fc.loc[bottoms[1], "q0.5"] <= 1.5 * fc.loc[bottoms[0], "q0.5"]
     # and the upper bound stays within what history has shown
