@@ -1,16 +1,21 @@
 """Training benchmark: a synthetic hierarchy through the default pipeline, a Prophet loop, the demo.
 
     .venv/bin/python bench/train.py [--series 10000] [--workers 2] [--prophet-sample 200]
+    .venv/bin/python bench/train.py --series 100000 --prophet-sample 100 --skip-demo
 
 1. Synthetic 120-month bottom series (actor x region x event type in six countries: dense,
    sparse and bursty; rainy-season effects of either sign; trends; a few regime changes where
    the level doubles or halves; NB noise) and every roll-up of both trees (actor x region,
    actor x country; region x event type, region, country) are written to a fresh SQLite
    database with coverage ending at month 108, `--series` series in all. Then `train` runs
-   with the default settings on the process pool: the panel engine per country (calibration
-   backtests, pooled season effects, fit, coherent forecasts) and the batched writes. Wall
-   time and the peak RSS of the process tree (this process and its workers, psutil).
+   with the default settings on the process pool: the regime-aware panel engine, one panel
+   for the source with its six countries (pooled season effects, the level filter and its
+   learned rates, calibration backtests, coherent forecasts, outlooks, shift posteriors) and
+   the writes, one transaction per country. Wall time and the peak RSS of the process tree
+   (this process and its workers, psutil).
 2. The last 12 months were held out: CRPS and 80/95 % coverage of the published forecasts.
+   The generator (NB counts around levels that trend, burst and change regime) is of the
+   family the engine models, which flatters it: bench/accuracy.py measures it on real data.
 3. A plain per-series Prophet loop (Prophet() defaults, one process) on a random sample of the
    same series with the same 108 months; its time is scaled to all series for the speed
    ratio, and both CRPS are taken on that sample.
@@ -40,8 +45,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-DEMO = ROOT / "service" / "data" / "demo" / "ucdp-ged-burkina-faso-2016-2022.csv"
-TARGETS = {"wall_s": 60.0, "peak_mb": 2048.0, "speedup": 10.0, "crps_ratio": 0.9, "demo_s": 10.0}
+DEMO = sorted((ROOT / "service" / "data" / "demo").glob("ucdp-ged-*.csv"))
+TARGETS = {"wall_s": 60.0, "peak_mb": 2048.0, "speedup": 10.0, "crps_ratio": 0.9, "demo_s": 30.0}
+# from 100,000 series on, the targets are wall time and memory only
+LARGE, LARGE_TARGETS = 100_000, {"wall_s": 300.0, "peak_mb": 6144.0}
 MONTHS, HELD_OUT = 120, 12
 START = pd.Timestamp("2013-01-01")
 PLACES = {
@@ -61,7 +68,7 @@ ROLLUPS = {  # level -> the labels it keeps (the rest are summed over)
 }
 EVENT_TYPES = ["Battles", "Violence against civilians", "Explosions/Remote violence",
                "Strategic developments", "Protests", "Riots"]  # fmt: skip
-N_ACTORS = 100
+N_ACTORS = 500
 
 
 class PeakRss:
@@ -342,7 +349,8 @@ def demo_timing(work: Path) -> tuple[float, float]:
     engine = make_engine(url)
     migrate.upgrade(engine)
     started = time.perf_counter()
-    ingest_file(engine, DEMO, settings)
+    for path in DEMO:
+        ingest_file(engine, path, settings)
     ingested = time.perf_counter()
     train(engine, settings, TrainRequest.from_settings(settings))
     trained = time.perf_counter()
@@ -357,10 +365,17 @@ def main() -> None:
     parser.add_argument("--prophet-sample", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-demo", action="store_true")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "train.json")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="default results/train.json (train-100k.json from 100,000 series)",
+    )
     parser.add_argument("--no-record", action="store_true", help="Do not append to RESULTS.md.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    name = "train-100k" if args.series >= LARGE else "train"
+    args.out = args.out or HERE / "results" / f"{name}.json"
 
     with tempfile.TemporaryDirectory(prefix="sahelcast-bench-") as tmp:
         work = Path(tmp)
@@ -426,11 +441,17 @@ def _record(r: dict[str, Any]) -> None:
     sys.path.insert(0, str(HERE))
     from record import note
 
-    checks = [r["wall_s"] <= TARGETS["wall_s"] or r["series"] < 10_000,
-              r["peak_mb"] <= TARGETS["peak_mb"],
-              r["speedup_vs_prophet_loop"] >= TARGETS["speedup"],
-              r["crps_ratio_vs_prophet_loop"] <= TARGETS["crps_ratio"],
-              r["demo_train_s"] is None or r["demo_train_s"] <= TARGETS["demo_s"]]  # fmt: skip
+    if r["series"] >= LARGE:
+        checks = [r["wall_s"] <= LARGE_TARGETS["wall_s"],
+                  r["peak_mb"] <= LARGE_TARGETS["peak_mb"]]  # fmt: skip
+        goals = "≤300 s / ≤6 GB at 100k"
+    else:
+        checks = [r["wall_s"] <= TARGETS["wall_s"] or r["series"] < 10_000,
+                  r["peak_mb"] <= TARGETS["peak_mb"],
+                  r["speedup_vs_prophet_loop"] >= TARGETS["speedup"],
+                  r["crps_ratio_vs_prophet_loop"] <= TARGETS["crps_ratio"],
+                  r["demo_train_s"] is None or r["demo_train_s"] <= TARGETS["demo_s"]]  # fmt: skip
+        goals = "≤60 s at 10k / ≤2 GB / ≥10x / ≤0.9 / demo ≤30 s"
     verdict = "meets" if all(checks) else "MISSES"
     demo = "" if r["demo_train_s"] is None else f", demo train {r['demo_train_s']:.1f} s"
     line = (
@@ -440,8 +461,8 @@ def _record(r: dict[str, Any]) -> None:
         f"peak {r['peak_mb']:.0f} MB; vs a default-Prophet loop on {r['prophet_sample']} of them "
         f"(scaled): {r['speedup_vs_prophet_loop']:.1f}x faster, CRPS ratio "
         f"{r['crps_ratio_vs_prophet_loop']:.3f}; held-out coverage 80 % {r['coverage_80']:.3f}, "
-        f"95 % {r['coverage_95']:.3f}{demo} ({verdict} ≤60 s at 10k / ≤2 GB / ≥10x / ≤0.9 / "
-        f"≤10 s) — `python bench/train.py --series {r['generated']}`"
+        f"95 % {r['coverage_95']:.3f}{demo} ({verdict} {goals}) — "
+        f"`python bench/train.py --series {r['generated']}`"
     )
     note(line)
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-CAP_PER_EVENT = 8.0  # a month's deaths above cap x pooled rate x events count as a massacre
-MIN_CAP = 20.0  # ... and above this many deaths in all
+CAP_PER_EVENT = 4.0  # a month's deaths above cap x typical rate x events count as a massacre
+MIN_CAP = 10.0  # ... and above this many deaths in all
 HALF_LIFE = 36.0  # months: how fast deaths per event forget the past
 PRIOR_EVENTS = 10.0  # weight of the pooled rate in each series' rate, in events
 
@@ -68,10 +68,12 @@ def fit_deaths(events: np.ndarray, deaths: np.ndarray, labels: pd.DataFrame) -> 
     etype = labels["event_type"].fillna("*").astype(str).to_numpy()
     pool_key = np.char.add(np.char.add(tree.astype(str), "|"), etype.astype(str))
     keys, pool = np.unique(pool_key, return_inverse=True)
-    # pooled rate per (tree, event type): a robust ratio (massacre months capped at their median)
-    raw_rate = np.bincount(pool, d.sum(axis=1), len(keys)) / np.maximum(
-        np.bincount(pool, e.sum(axis=1), len(keys)), 1.0
-    )
+    # the typical rate per (tree, event type): the median deaths per event of months with
+    # events, which one massacre cannot move
+    busy_rows, busy_cols = np.nonzero(e > 0)
+    ratio = d[busy_rows, busy_cols] / e[busy_rows, busy_cols]
+    raw_rate = np.array([np.median(ratio[pool[busy_rows] == k]) if (pool[busy_rows] == k).any()
+                         else 0.0 for k in range(len(keys))])  # fmt: skip
     cap = np.maximum(CAP_PER_EVENT * raw_rate[pool][:, None] * e, MIN_CAP)
     capped = np.minimum(d, cap)
     pooled = np.bincount(pool, capped.sum(axis=1), len(keys)) / np.maximum(

@@ -25,7 +25,6 @@ countries) by maximizing the pooled marginal likelihood on a sample of series.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -37,13 +36,11 @@ GRID_STEP = 0.12  # log-level spacing: 80 points span a factor of about 13,000
 GRID_HEADROOM = np.log(3.0)  # the top of a series' grid: its busiest month x 3
 OUTLIER_MULT = 3.0  # an outlier month's mean, in multiples of the level
 OUTLIER_INV_K = 1.0  # and its dispersion (wide: bursts of any size)
-FIT_SERIES = int(
-    os.environ.get("SC_FIT_SERIES", 200)
-)  # series sampled per group to learn the hyperparameters
-FIT_MONTHS = int(os.environ.get("SC_FIT_MONTHS", 60))  # the last months they are learned on
+FIT_SERIES = 150  # series sampled per group to learn the hyperparameters
+FIT_MONTHS = 48  # the last months they are learned on
 # A share of shifts are jumps of any size up to WAKE_MAX on the log scale: a dormant series
 # that wakes up (or an active one that falls silent) moves by a factor of tens in one month.
-WAKE_SHARE = float(os.environ.get("SC_WAKE", 0.0))
+WAKE_SHARE = 0.25
 WAKE_MAX = 6.0
 
 # bounds of the learned hyperparameters (transformed scale in `_pack`)
@@ -53,7 +50,7 @@ BOUNDS = {
     "shift_mean": (0.3, 2.0),
     "p_outlier": (0.002, 0.2),
     "inv_k": (0.01, 3.0),
-    "revert": (0.0, float(os.environ.get("SC_REVERT_MAX", 0.3)) + 1e-9),
+    "revert": (0.0, 0.3),
 }
 ANCHOR_HALF_LIFE = 24.0  # months: the long-run level a series reverts to is its recent mean
 
@@ -244,7 +241,7 @@ def fit_dynamics(
     *,
     seed: int = 0,
     start: Dynamics | None = None,
-    max_evals: int = int(os.environ.get("SC_EVALS", 60)),
+    max_evals: int = 40,
 ) -> tuple[Dynamics, dict[str, Any]]:
     """Learn one group's hyperparameters by maximizing the marginal likelihood of a sample.
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from models.base import MAX_HORIZON, QUANTILE_COLUMNS, QUANTILES
 from models.panel.calibrate import (
@@ -167,6 +167,18 @@ def _level_index(levels: pd.Series | np.ndarray) -> np.ndarray:
 def panel_seed(name: str, seed: int = 0) -> int:
     """A stable seed from the panel's name, whatever process fits it."""
     return (int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") + seed) % 2**32
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One country of a panel: its bottoms (rows of y), its nodes and how they sum."""
+
+    index: int
+    country: str
+    rows: np.ndarray
+    nodes: np.ndarray
+    summing: sparse.csr_matrix  # (len(nodes), len(rows))
+    middle: np.ndarray  # each bottom's middle group, numbered within the block
 
 
 @dataclass
@@ -408,21 +420,35 @@ class PanelEngine:
 
     # -- sample paths ----------------------------------------------------------------------
 
+    def _blocks(self) -> list[_Block]:
+        """The panel cut by country: each country's bottoms and the nodes of its trees.
+
+        Sample paths are drawn a country at a time, so memory follows the largest country,
+        not the panel; the trees never cross a border, so nothing is lost.
+        """
+        nodes = self.trees.nodes
+        summing = self.trees.summing.tocsr()
+        countries = self.labels["country"].astype(str).to_numpy()
+        node_country = nodes["country"].astype(str).to_numpy()
+        out = []
+        for k, country in enumerate(sorted(set(countries))):
+            rows = np.flatnonzero(countries == country)
+            node_idx = np.flatnonzero(node_country == country)
+            _, middle = np.unique(self.trees.middle[rows], return_inverse=True)
+            out.append(_Block(k, country, rows, node_idx, summing[node_idx][:, rows], middle))
+        return out
+
+    def _rng(self, stage: int, origin: int, block: int) -> np.random.Generator:
+        """The random numbers of one stage, origin and country: the same in every process."""
+        return np.random.default_rng([self.seed, stage, origin, block])
+
     def _paths(
-        self,
-        dist: np.ndarray,
-        base: np.ndarray,
-        anchor: np.ndarray,
-        t_end: int,
-        h: int,
-        s: int,
-        theta: np.ndarray,
-        dyn: dict[str, Dynamics],
-        factors: tuple[float, float],
-        deaths: DeathsModel | None,
-        rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Node means (n_nodes, h) and node samples (n_nodes, h, s), unsorted, after t_end.
+        self, block: _Block, dist: np.ndarray, base: np.ndarray, anchor: np.ndarray,
+        t_end: int, h: int, s: int, theta: np.ndarray, dyn: dict[str, Dynamics],
+        factors: tuple[float, float], deaths: DeathsModel | None, rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Node means (n_nodes, h) and node samples (n_nodes, h, s), unsorted, of one country's
+        nodes after t_end.
 
         The expected level stays where the filter leaves it (a shift is as likely down as
         up in level terms): a bottom's mean is its filtered mean level times its season term
@@ -430,43 +456,43 @@ class PanelEngine:
         mean at every horizon. So every node's mean is the sum of its bottoms' means, and the
         ratio of a rainy month's forecast to a dry one's is the published season effect.
         """
-        n = len(self.labels)
-        level_of = self.level_of
+        rows = block.rows
+        n = len(rows)
+        level_of = self.level_of[rows]
         groups = {name: np.flatnonzero(level_of == name) for name in np.unique(level_of)}
         x = np.zeros((n, h, s), dtype=np.float32)
-        level = mean_level(dist, base)  # the filtered mean level at t_end
+        level = mean_level(dist[rows], base[rows])  # the filtered mean level at t_end
         burst = np.ones(n)  # E[count] / level: one-off bursts add to the mean
-        for name, rows in groups.items():
+        for name, idx in groups.items():
             d = dyn.get(name) or next(iter(dyn.values()))
-            x[rows] = sample_levels(dist[rows], base[rows], anchor[rows], d, h, s, rng)
-            burst[rows] = 1.0 - d.p_outlier + d.p_outlier * OUTLIER_MULT
-        # shared shocks: a random walk per country and per middle group, mean one
+            r = rows[idx]
+            x[idx] = sample_levels(dist[r], base[r], anchor[r], d, h, s, rng)
+            burst[idx] = 1.0 - d.p_outlier + d.p_outlier * OUTLIER_MULT
+        # shared shocks: a random walk for the country and for each middle group, mean one
         s_c, s_r = factors
         steps = np.arange(1, h + 1, dtype=np.float32)[None, :, None]
         if s_c > 0:
-            country_codes, country_idx = np.unique(
-                self.labels["country"].astype(str), return_inverse=True
-            )
-            walk = np.cumsum(rng.standard_normal((len(country_codes), h, s)), axis=1) * s_c
-            x += (walk - 0.5 * s_c**2 * steps)[country_idx].astype(np.float32)
+            walk = np.cumsum(rng.standard_normal((1, h, s)), axis=1) * s_c
+            x += (walk - 0.5 * s_c**2 * steps).astype(np.float32)
         if s_r > 0:
-            n_mid = int(self.trees.middle.max()) + 1
-            walk = np.cumsum(rng.standard_normal((n_mid, h, s)), axis=1) * s_r
-            x += (walk - 0.5 * s_r**2 * steps)[self.trees.middle].astype(np.float32)
-        season = np.exp(theta[:, None] * self.share[:, t_end : t_end + h])  # (N, h)
+            walk = np.cumsum(rng.standard_normal((int(block.middle.max()) + 1, h, s)), axis=1)
+            x += (walk * s_r - 0.5 * s_r**2 * steps)[block.middle].astype(np.float32)
+        season = np.exp(theta[rows, None] * self.share[rows, t_end : t_end + h])  # (n, h)
         mean = level[:, None] * season * burst[:, None]  # expected events
         lam = np.exp(x)
+        del x
         lam *= (level[:, None] * season / np.maximum(lam.mean(axis=-1), 1e-12))[:, :, None]
         counts = np.empty_like(lam)
-        for name, rows in groups.items():
+        for name, idx in groups.items():
             d = dyn.get(name) or next(iter(dyn.values()))
-            counts[rows] = sample_counts(lam[rows], d, rng)
+            counts[idx] = sample_counts(lam[idx], d, rng)
+        del lam
         if deaths is not None:
-            counts = sample_deaths(deaths, counts, np.arange(n), rng)
-            mean = mean * deaths.per_event()[:, None]
-        n_nodes = self.trees.summing.shape[0]
-        node = (self.trees.summing @ counts.reshape(n, -1)).reshape(n_nodes, h, s)
-        return np.asarray(self.trees.summing @ mean), node
+            counts = sample_deaths(deaths, counts, rows, rng)
+            mean = mean * deaths.per_event()[rows, None]
+        k = len(block.nodes)
+        node = (block.summing @ counts.reshape(n, -1)).reshape(k, h, s)
+        return np.asarray(block.summing @ mean), node
 
     def _node_y(self, values: np.ndarray, t_from: int, t_to: int) -> np.ndarray:
         y = values[:, t_from:t_to]
@@ -486,7 +512,6 @@ class PanelEngine:
 
     def run(self) -> PanelResult:
         """Fit, backtest at the calibration origins, calibrate, forecast."""
-        rng = np.random.default_rng(self.seed)
         c = self.config
         t = len(self.months)
         season = self._season()
@@ -498,65 +523,83 @@ class PanelEngine:
         anchors = np.log(np.maximum(long_run(self.y, season_log), 1e-6))  # (N, T+1)
         deaths = fit_deaths(self.y, self.deaths, self.labels) if self.deaths is not None else None
         measure = self.deaths if self.deaths is not None else self.y
-        # backtests at the calibration origins
+        blocks = self._blocks()
+
+        def paths(block: _Block, stage: int, at: int, h: int, s: int) -> tuple[Any, Any]:
+            rng = self._rng(stage, at, block.index)
+            return self._paths(block, filt.at[at], base, anchors[:, at], at, h, s,
+                               season.theta, dyn, factors, deaths, rng)  # fmt: skip
+
+        # 1. where each backtest outcome fell in its forecast: the calibration
         monthly, totals = PitLog(), PitLog()
-        kept = []
         for origin in origins:
             h = min(MAX_HORIZON, t - origin)
-            node_mean, node_s = self._paths(
-                filt.at[origin], base, anchors[:, origin], origin, h, c.backtest_samples,
-                season.theta, dyn, factors, deaths, rng,
-            )  # fmt: skip
-            obs = self._node_y(measure, origin, origin + h)
-            ok = np.isfinite(obs)
-            lo, hi = pit_pair(node_s, np.where(ok, obs, 0.0))
-            hh = np.broadcast_to(np.arange(1, h + 1)[None, :], obs.shape)
-            gg = np.broadcast_to(self.node_level[:, None], obs.shape)
-            monthly.add(lo[ok], hi[ok], gg[ok], horizon_band(hh[ok]), node_mean[ok])
-            for j, months in enumerate(OUTLOOK_MONTHS):
-                if h >= months and ok[:, :months].all():
-                    lo_o, hi_o = pit_pair(node_s[:, :months].sum(axis=1),
-                                          obs[:, :months].sum(axis=1))  # fmt: skip
-                    totals.add(lo_o, hi_o, self.node_level, np.full(len(lo_o), j),
-                               node_mean[:, :months].sum(axis=1))  # fmt: skip
-            keep_h = min(h, c.backtest_step)
-            node_s.sort(axis=-1)
-            peers = peer_forecasts(self._node_y(measure, 0, origin), keep_h)
-            kept.append(
-                (origin, keep_h, node_mean[:, :keep_h], node_s[:, :keep_h], obs[:, :keep_h], peers)
-            )
+            obs_all = self._node_y(measure, origin, origin + h)
+            for block in blocks:
+                node_mean, node_s = paths(block, 1, origin, h, c.backtest_samples)
+                obs = obs_all[block.nodes]
+                ok = np.isfinite(obs)
+                lo, hi = pit_pair(node_s, np.where(ok, obs, 0.0))
+                hh = np.broadcast_to(np.arange(1, h + 1)[None, :], obs.shape)
+                gg = np.broadcast_to(self.node_level[block.nodes, None], obs.shape)
+                monthly.add(lo[ok], hi[ok], gg[ok], horizon_band(hh[ok]), node_mean[ok])
+                for j, months in enumerate(OUTLOOK_MONTHS):
+                    if h >= months and ok[:, :months].all():
+                        lo_o, hi_o = pit_pair(node_s[:, :months].sum(axis=1),
+                                              obs[:, :months].sum(axis=1))  # fmt: skip
+                        totals.add(
+                            lo_o, hi_o, self.node_level[block.nodes], np.full(len(lo_o), j),
+                            node_mean[:, :months].sum(axis=1),
+                        )  # fmt: skip
         bands = tuple(f"{lo}-{hi}" for lo, hi in HORIZON_BANDS)
         cal = monthly.fit(QUANTILES, LEVEL_ORDER, bands)
         o_cal = totals.fit(QUANTILES, LEVEL_ORDER, tuple(f"{m} months" for m in OUTLOOK_MONTHS))
-        # the forecast
-        node_mean, node_s = self._paths(
-            filt.at[t],
-            base,
-            anchors[:, t],
-            t,
-            c.horizon,
-            c.n_samples,
-            season.theta,
-            dyn,
-            factors,
-            deaths,
-            rng,
-        )
-        outlook = self._outlook(o_cal, node_mean, node_s, t)
-        node_s.sort(axis=-1)
+        # 2. the calibrated backtest of the first months after each origin (what detection
+        #    and the scores read), beside the naive peers
+        kept = []
+        for origin in origins:
+            keep_h = min(t - origin, c.backtest_step)
+            horizons = np.arange(1, keep_h + 1)
+            obs_all = self._node_y(measure, origin, origin + keep_h)
+            peers = peer_forecasts(self._node_y(measure, 0, origin), keep_h)
+            for block in blocks:
+                node_mean, node_s = paths(block, 2, origin, keep_h, c.backtest_samples)
+                node_s.sort(axis=-1)
+                q = self._quantiles(cal, node_mean, node_s, horizons, block.nodes)
+                frame = self._frame(node_mean, q, origin, horizons, block.nodes)
+                frame["origin"] = self.months[origin - 1]
+                frame["observed"] = obs_all[block.nodes].ravel()
+                for peer, (_, peer_q) in peers.items():
+                    frame[[f"{peer}:{col}" for col in QUANTILE_COLUMNS]] = peer_q[
+                        block.nodes
+                    ].reshape(-1, 7)
+                kept.append(frame)
+        backtest, scores = self._backtest(kept)
+        # 3. the forecast
         horizons = np.arange(1, c.horizon + 1)
-        q = self._quantiles(cal, node_mean, node_s, horizons)
-        forecast = self._frame(node_mean, q, t, horizons)
-        backtest, scores = self._backtest(kept, cal)
+        n_nodes = len(self.trees.nodes)
+        node_means = np.zeros((n_nodes, c.horizon))
+        samples = np.zeros((n_nodes, c.horizon, c.n_samples), np.float32) if c.keep_samples \
+            else None  # fmt: skip
+        forecasts, outlooks = [], []
+        for block in blocks:
+            node_mean, node_s = paths(block, 3, t, c.horizon, c.n_samples)
+            outlooks.append(self._outlook(o_cal, node_mean, node_s, t, block.nodes))
+            node_s.sort(axis=-1)
+            q = self._quantiles(cal, node_mean, node_s, horizons, block.nodes)
+            forecasts.append(self._frame(node_mean, q, t, horizons, block.nodes))
+            node_means[block.nodes] = node_mean
+            if samples is not None:
+                samples[block.nodes] = node_s
         states, state_summary = self._states(filt, season_log, dyn)
         return PanelResult(
             nodes=self.trees.nodes,
             season=self._season_frame(season, mean_level(filt.at[t], base), deaths),
-            forecast=forecast,
+            forecast=pd.concat(forecasts).sort_values(["node", "horizon"], ignore_index=True),
             backtest=backtest,
             scores=scores,
             summary=self._summary(filt, dyn, factors, deaths, state_summary),
-            outlook=outlook,
+            outlook=pd.concat(outlooks).sort_values(["months", "node"], ignore_index=True),
             states=states,
             calibration={
                 "forecast": cal.to_dict(),
@@ -565,16 +608,17 @@ class PanelEngine:
             },
             tau={tree: list(p.tau) for tree, p in season.pooled.items()},
             dynamics={k: describe(v) for k, v in dyn.items()},
-            samples=node_s if c.keep_samples else None,
+            samples=samples,
             calibrator=cal,
-            node_means=node_mean,
+            node_means=node_means,
         )
 
     def _quantiles(
-        self, cal: Calibration, mean: np.ndarray, sorted_s: np.ndarray, horizons: np.ndarray
-    ) -> np.ndarray:
-        """Calibrated count quantiles (n_nodes, h, 7), the mean inside [q2.5, q97.5]."""
-        group = np.broadcast_to(self.node_level[:, None], mean.shape)
+        self, cal: Calibration, mean: np.ndarray, sorted_s: np.ndarray, horizons: np.ndarray,
+        nodes: np.ndarray,
+    ) -> np.ndarray:  # fmt: skip
+        """Calibrated count quantiles (n_nodes, h, 7) of `nodes`, the mean inside [q2.5, q97.5]."""
+        group = np.broadcast_to(self.node_level[nodes, None], mean.shape)
         band = horizon_band(np.broadcast_to(horizons[None, :], mean.shape))
         adj = cal.adjusted(group, band, mean)
         q = sample_quantiles(sorted_s, adj).astype(float)
@@ -594,20 +638,24 @@ class PanelEngine:
         return q
 
     def _outlook(
-        self, cal: Calibration, mean: np.ndarray, samples: np.ndarray, t_end: int
-    ) -> pd.DataFrame:
-        """The sum of the next 3, 6 and 12 months of every node, with calibrated quantiles."""
+        self, cal: Calibration, mean: np.ndarray, samples: np.ndarray, t_end: int,
+        nodes: np.ndarray,
+    ) -> pd.DataFrame:  # fmt: skip
+        """The sum of the next 3, 6 and 12 months of `nodes`, with calibrated quantiles."""
         frames = []
         for j, months in enumerate(OUTLOOK_MONTHS):
             if months > samples.shape[1]:
                 continue
             total = np.sort(samples[:, :months].sum(axis=1), axis=-1)
             m = mean[:, :months].sum(axis=1)
-            adj = cal.adjusted(self.node_level, np.full(len(m), j), m)
+            adj = cal.adjusted(self.node_level[nodes], np.full(len(m), j), m)
             q = np.maximum.accumulate(sample_quantiles(total, adj).astype(float), axis=-1)
+            q[:, 0] = np.minimum(q[:, 0], np.floor(m))  # as the months': the mean inside
+            q[:, -1] = np.maximum(q[:, -1], np.ceil(m))
+            q = np.maximum.accumulate(q, axis=-1)
             frame = pd.DataFrame(
                 {
-                    "node": np.arange(len(m)),
+                    "node": nodes,
                     "months": months,
                     "first_month": self.all_months[t_end],
                     "mean": m,
@@ -619,13 +667,14 @@ class PanelEngine:
         return pd.concat(frames, ignore_index=True)
 
     def _frame(
-        self, mean: np.ndarray, q: np.ndarray, t_end: int, horizons: np.ndarray
-    ) -> pd.DataFrame:
+        self, mean: np.ndarray, q: np.ndarray, t_end: int, horizons: np.ndarray,
+        nodes: np.ndarray,
+    ) -> pd.DataFrame:  # fmt: skip
         n_nodes, h = mean.shape
         month_idx = t_end + horizons - 1
         frame = pd.DataFrame(
             {
-                "node": np.repeat(np.arange(n_nodes), h),
+                "node": np.repeat(nodes, h),
                 "month": np.tile(self.all_months[month_idx], n_nodes),
                 "horizon": np.tile(horizons, n_nodes),
                 "mean": mean.ravel(),
@@ -633,26 +682,16 @@ class PanelEngine:
         )
         for j, col in enumerate(QUANTILE_COLUMNS):
             frame[col] = q[:, :, j].ravel()
-        frame["in_season"] = (self.node_share[:, month_idx] >= 0.5).ravel()
+        frame["in_season"] = (self.node_share[nodes][:, month_idx] >= 0.5).ravel()
         return frame
 
-    def _backtest(self, kept: list[Any], cal: Calibration) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def _backtest(self, frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Calibrated backtest rows (the latest origin before each month) and node scores.
 
         Scores compare the engine with the naive peers on exactly the same points: the
         forecasts of the latest origin before each backtested month.
         """
         levels = np.asarray(QUANTILES)
-        frames = []
-        for origin, keep_h, mean, sorted_s, obs, peers in kept:
-            horizons = np.arange(1, keep_h + 1)
-            q = self._quantiles(cal, mean, sorted_s, horizons)
-            frame = self._frame(mean, q, origin, horizons)
-            frame["origin"] = self.months[origin - 1]
-            frame["observed"] = obs.ravel()
-            for peer, (_, peer_q) in peers.items():
-                frame[[f"{peer}:{col}" for col in QUANTILE_COLUMNS]] = peer_q.reshape(-1, 7)
-            frames.append(frame)
         columns = ["node", "model", "crps", "coverage_80", "coverage_95", "n"]
         if not frames:
             return pd.DataFrame(), pd.DataFrame(columns=columns)
@@ -772,7 +811,7 @@ class PanelEngine:
                 continue
             rows = groups == name
             out[name], _ = fit_dynamics(
-                node_y[rows], node_season[rows], seed=self.seed, start=start, max_evals=30
+                node_y[rows], node_season[rows], seed=self.seed, start=start, max_evals=20
             )
         return out
 

@@ -59,6 +59,12 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 
+def _members(group: np.ndarray, n: int) -> list[np.ndarray]:
+    """The row indices of each group 0..n-1, ascending (one sort, not a scan per group)."""
+    order = np.argsort(group, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(group, minlength=n))[:-1])
+
+
 def build_trees(bottoms: pd.DataFrame) -> Trees:
     """Build the nodes of both trees from the bottom series' labels.
 
@@ -105,8 +111,7 @@ def build_trees(bottoms: pd.DataFrame) -> Trees:
         )
         members.append(np.array([i]))
     middle_node = np.full(len(mids), -1)
-    for m in range(len(mids)):
-        idx = np.flatnonzero(mid_idx == m)
+    for m, idx in enumerate(_members(mid_idx, len(mids))):
         first = idx[0]
         tree = b.at[first, "tree"]
         if depth[first] < 3:
@@ -127,8 +132,7 @@ def build_trees(bottoms: pd.DataFrame) -> Trees:
         )
         members.append(idx)
     top_node = np.full(len(tops), -1)
-    for g in range(len(tops)):
-        idx = np.flatnonzero(top_idx == g)
+    for g, idx in enumerate(_members(top_idx, len(tops))):
         tree = b.at[idx[0], "tree"]
         if (depth[idx] == 1).all():
             top_node[g] = idx[0]

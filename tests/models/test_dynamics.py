@@ -117,7 +117,7 @@ def test_rates_of_shifts_and_outliers_are_learned_from_the_panel() -> None:
     mean = np.where(outliers, mean * 4, mean)
     y = rng.negative_binomial(5, 5 / (5 + mean)).astype(float)
     dyn, info = fit_dynamics(y, np.zeros_like(y), seed=0, max_evals=120)
-    assert info["series"] == 200
+    assert info["series"] == 150
     assert 0.01 < dyn.p_shift < 0.09
     assert 0.02 < dyn.p_outlier < 0.12
     assert 0.1 < dyn.inv_k < 0.4

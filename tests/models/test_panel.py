@@ -253,19 +253,22 @@ def test_outlook_totals_add_up_and_are_narrower_than_summed_months() -> None:
     assert width < 0.8 * (months["q0.9"] - months["q0.1"]).sum()
 
 
-def test_one_burst_does_not_blow_up_the_next_forecast() -> None:
+def test_one_burst_moves_the_next_forecast_far_less_than_a_lasting_shift() -> None:
     rng = np.random.default_rng(11)
-    y = rng.negative_binomial(8, 8 / (8 + 6.0), (6, len(MONTHS))).astype(float)
-    burst = y.copy()
-    burst[0, -1] = 3 * 6.0  # one month at three times the level
-    calm_run, burst_run = run(_one_bottom(y), y), run(_one_bottom(burst), burst)
+    y = rng.negative_binomial(8, 8 / (8 + 6.0), (12, len(MONTHS))).astype(float)
+    burst, shift = y.copy(), y.copy()
+    burst[0, -1] = 24.0  # one month at four times the level
+    shift[0, -3:] = 24.0  # the same, three months running
+    calm_run, burst_run, shift_run = (run(_one_bottom(v), v) for v in (y, burst, shift))
 
-    def q975(result: PanelResult, bottom: int) -> float:
+    def q975(result: PanelResult) -> float:
         fc = result.forecast
-        node = result.nodes.index[result.nodes["bottom"] == bottom][0]
+        node = result.nodes.index[result.nodes["bottom"] == 0][0]
         return float(fc[(fc["node"] == node) & (fc["horizon"] == 1)]["q0.975"].iloc[0])
 
-    assert q975(burst_run, 0) <= 2.0 * q975(calm_run, 0)
+    assert q975(calm_run) < q975(burst_run) < q975(shift_run)
+    grown = q975(burst_run) - q975(calm_run)
+    assert grown < 0.6 * (q975(shift_run) - q975(calm_run))
     states = burst_run.states
     last = states[(states["node"] == 0) & (states["month"] == MONTHS[-1])].iloc[0]
     assert last["p_outlier"] > last["p_shift_up"]
@@ -290,10 +293,15 @@ def test_deaths_are_events_times_deaths_per_event_and_a_massacre_is_an_outlier()
     result = PanelEngine(
         _one_bottom(events), events, MONTHS, deaths=deaths, name="test", config=FAST
     ).run()
+    counted = PanelEngine(_one_bottom(events), events, MONTHS, name="test", config=FAST).run()
     fc = result.forecast[result.forecast["horizon"] == 1].set_index("node")
+    events_fc = counted.forecast[counted.forecast["horizon"] == 1].set_index("node")
     bottoms = result.nodes.index[result.nodes["bottom"] >= 0]
-    # about two deaths per event, massacre or not
-    np.testing.assert_allclose(fc.loc[bottoms, "mean"], 12.0, rtol=0.35)
+    # about two deaths per event (the massacre tail, one in some 1,700 events, adds a little)
+    per_event = (fc.loc[bottoms, "mean"] / events_fc.loc[bottoms, "mean"]).to_numpy()
+    np.testing.assert_allclose(per_event, 2.0, rtol=0.25)
+    # and the series that had the massacre expects hardly more per event than the others
+    assert per_event[1] < 1.15 * max(per_event[0], per_event[2])
     # the massacre does not make a new level: its series' median is like the others'
     assert fc.loc[bottoms[1], "q0.5"] <= 1.5 * fc.loc[bottoms[0], "q0.5"]
     # and the upper bound stays within what history has shown

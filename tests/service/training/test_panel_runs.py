@@ -150,3 +150,51 @@ def test_the_plot_legend_shows_the_ratio_the_forecast_uses(
     assert rainy_label(chart) == (
         f"rainy season (× {effect.rate_ratio:.2f}, 95 % {effect.ci_low:.2f}–{effect.ci_high:.2f})"
     )
+
+
+def test_outlooks_add_up_and_states_are_served_as_stored(
+    engine: Engine, train_settings: Settings, demo: dict[int, SeriesInfo]
+) -> None:
+    from service.forecasts.repository import outlooks, series_states
+    from tests.service.api.conftest import make_client
+
+    train(engine, train_settings, TrainRequest.from_settings(train_settings))
+    index = {(i.level, i.actor, i.region, i.event_type): i.id for i in demo.values()}
+    with session_scope(engine) as session:
+        by_months = {m: outlooks(session, list(demo), months=m) for m in (3, 6, 12)}
+        states = {sid: series_states(session, sid) for sid in list(demo)[:40]}
+    for _months, found in by_months.items():
+        assert set(found) == set(demo)  # every published series has its totals
+        sums: dict[int, float] = defaultdict(float)
+        for info in demo.values():
+            o = found[info.id]
+            assert o.q025 <= o.q100 <= o.q500 <= o.q900 <= o.q975
+            assert o.q025 <= o.mean <= o.q975
+            if info.level in PARENT:
+                parent_level, keep = PARENT[info.level]
+                key = (parent_level, info.actor if "actor" in keep else None,
+                       info.region if "region" in keep else None, None)  # fmt: skip
+                sums[index[key]] += o.mean
+        for parent, total in sums.items():  # a parent's expected total is its children's
+            assert found[parent].mean == pytest.approx(total, rel=1e-4)
+    for rows in states.values():
+        assert len(rows) == 24
+        assert rows[-1].month == dt.date(2022, 12, 1)
+        for r in rows:
+            assert 0.0 <= r.p_shift_up <= 1.0
+            assert 0.0 <= r.p_shift_down <= 1.0
+            assert 0.0 <= r.p_outlier <= 1.0
+            assert r.level >= 0.0
+    country = next(i for i in demo.values() if i.level == "country")
+    settings = train_settings.model_copy(update={"public_read": True})
+    with make_client(settings) as client:
+        body = client.get(f"/v1/series/{country.id}/outlook?months=6").json()
+        assert body["outlook"]["mean"] == pytest.approx(by_months[6][country.id].mean)
+        assert body["last_month"] == "2023-06-01"
+        served = client.get(f"/v1/series/{country.id}/states").json()["months"]
+        forecast = client.get(f"/v1/series/{country.id}/forecast").json()
+    with session_scope(engine) as session:
+        stored = series_states(session, country.id)
+    assert [m["p_shift_up"] for m in served] == pytest.approx([r.p_shift_up for r in stored])
+    assert forecast["state"]["month"] == "2022-12-01"
+    assert forecast["state"]["p_outlier"] == pytest.approx(stored[-1].p_outlier)
