@@ -115,6 +115,18 @@ class Settings(BaseSettings):
     feed_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     feed_max_attempts: int = Field(default=5, ge=1, le=20)
     feed_backoff_seconds: float = Field(default=2.0, ge=0, le=600)
+    # Budgets of a fetch (service/feeds/http): one answer must be whole within
+    # `feed_answer_seconds` (a server trickling bytes is cut off) and at most
+    # `feed_answer_max_mb` unpacked; the whole fetch within `feed_fetch_seconds` and
+    # `feed_fetch_max_mb` of answers; a query within `feed_max_pages` pages (endless pagers).
+    feed_answer_seconds: float = Field(default=120.0, gt=0, le=3600)
+    feed_answer_max_mb: float = Field(default=64.0, gt=0, le=4096)
+    feed_fetch_seconds: float = Field(default=3600.0, gt=0, le=86_400)
+    feed_fetch_max_mb: float = Field(default=128.0, gt=0, le=65_536)
+    feed_max_pages: int = Field(default=2000, ge=1, le=1_000_000)
+    # The sanity check of a fetch (service/feeds/write): an answer that would leave a country
+    # with more than this share of its events gone is refused unless forced (`--force`).
+    feed_max_delete_share: float = Field(default=0.1, ge=0, le=1)
 
     # Anomalies: the forecast interval outside which an observed month is flagged.
     # The quantile grid holds the 50%, 80% and 95% central intervals, so only those are offered.
@@ -134,6 +146,11 @@ class Settings(BaseSettings):
     # A verified key is remembered this long per API process, so a revoked key stops working
     # within this many seconds (0: check the database on every request).
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # The longest an API request waits for the database (half for a pooled connection, half
+    # for a lock; a statement may run this long): past it the answer is 503 problem+json.
+    db_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    # Commands and jobs wait this long at most for a PostgreSQL lock (never for ever).
+    db_lock_timeout_seconds: float = Field(default=300.0, gt=0, le=86_400)
     # Encoded forecast responses kept per API process (about 2 kB each; 0 turns it off).
     api_response_cache_entries: int = Field(default=20_000, ge=0)
 
@@ -150,8 +167,13 @@ class Settings(BaseSettings):
     # addresses only (no SSRF), unless `webhook_allow_private` (local receivers, tests).
     webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     webhook_allow_private: bool = False
+    # One attempt, the whole exchange (a receiver trickling its answer is cut off here).
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    # A delivery round: deliveries at once, and how long it may take in all (what has not
+    # started by then waits for the next round; no retry sleeps past it).
+    webhook_concurrency: int = Field(default=8, ge=1, le=64)
+    webhook_round_seconds: float = Field(default=60.0, gt=0, le=3600)
     webhook_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
     webhook_backoff_max_seconds: float = Field(default=60.0, ge=0, le=3600)
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from service.alerts.mrkdwn import neutral
 from service.anomalies.orm import Anomaly
 from service.escalations.schemas import EscalationRead
 from service.measures import EVENTS, link_query, noun
@@ -118,7 +119,7 @@ def anomaly_payload(item: AlertItem, subscription_id: int, key: str, public_url:
         "type": "sahelcast.anomaly",
         "idempotency_key": key,
         "subscription_id": subscription_id,
-        "text": text,
+        "text": neutral(text),
         "link": link,
         "escalation": escalation_body(e) if e else None,
         "anomaly": {
@@ -151,7 +152,9 @@ def test_payload(subscription_id: int, name: str, key: str) -> bytes:
         "type": "sahelcast.test",
         "idempotency_key": key,
         "subscription_id": subscription_id,
-        "text": f":white_check_mark: sahelcast test delivery to subscription {name!r} "
-        f"({subscription_id}): the webhook works.",
+        "text": neutral(
+            f":white_check_mark: sahelcast test delivery to subscription {name!r} "
+            f"({subscription_id}): the webhook works."
+        ),
     }
     return json.dumps(body, separators=(",", ":")).encode("utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from service.alerts import repository as repo
 from service.alerts.orm import Delivery, Subscription
 from service.alerts.payload import AlertItem, anomaly_payload, test_payload
-from service.alerts.sender import Outcome, Sleep, send
+from service.alerts.sender import Job, Outcome, Sleep, send, send_round
 from service.alerts.signing import new_secret
 from service.alerts.urls import check_url
 from service.anomalies.severity import DIRECTIONS, SEVERITY_ORDER, SEVERITY_RANK
@@ -169,8 +170,13 @@ def deliver_pending(
     *,
     anomaly_ids: list[int] | None = None,
     sleep: Sleep = time.sleep,
+    release: Callable[[], None] | None = None,
 ) -> DeliverySummary:
-    """Deliver every alert-worthy anomaly to every matching subscription that lacks it."""
+    """Deliver every alert-worthy anomaly to every matching subscription that lacks it.
+
+    `release`, if given, is called once the round is planned and before any HTTP: the caller
+    ends its read transaction there (e.g. `session.commit`), so no database session sits idle
+    in a transaction while webhooks answer; the results are written in a fresh one."""
     subscriptions = repo.list_subscriptions(session, active_only=True)
     if not subscriptions:
         return DeliverySummary()
@@ -183,6 +189,8 @@ def deliver_pending(
         for subscription in subscriptions
         if (subscription.id, item.anomaly.id) not in done and matches(subscription, item)
     ]
+    if release is not None:
+        release()
     results = _send_round(due, settings, sleep)
     return _record_round(session, results, existing)
 
@@ -205,20 +213,20 @@ def latest_per_escalation(items: list[AlertItem]) -> list[AlertItem]:
 def _send_round(
     due: list[tuple[Subscription, AlertItem]], settings: Settings, sleep: Sleep
 ) -> Round:
-    """POST each due alert; once a hook fails, defer the rest of its alerts to the next round."""
-    broken: set[int] = set()
-    results: Round = []
-    for subscription, item in due:
-        if subscription.id in broken:
-            results.append((subscription, item, None))
-            continue
-        key = delivery_key(subscription.id, item.anomaly.id)
-        body = anomaly_payload(item, subscription.id, key, settings.public_url)
-        outcome = send(subscription.url, subscription.secret, key, body, settings, sleep=sleep)
-        if not outcome.delivered:
-            broken.add(subscription.id)
-        results.append((subscription, item, outcome))
-    return results
+    """POST the due alerts, several at once (sender.send_round); once a hook fails, the rest of
+    its alerts are deferred to the next round (None), as are those the round had no time for."""
+    jobs = [
+        Job(
+            s.id,
+            s.url,
+            s.secret,
+            key := delivery_key(s.id, item.anomaly.id),
+            anomaly_payload(item, s.id, key, settings.public_url),
+        )
+        for s, item in due
+    ]
+    outcomes = send_round(jobs, settings, sleep=sleep)
+    return [(s, item, outcome) for (s, item), outcome in zip(due, outcomes, strict=True)]
 
 
 def _record_round(

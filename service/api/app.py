@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from service import migrate
 from service.alerts.router import router as alerts_router
 from service.api.bodyguard import BodyGuard
-from service.api.database import api_engine, read_engine
+from service.api.database import api_engine, read_engine, request_engine
 from service.api.deps import READ_SECURITY
 from service.api.docs import install_docs
 from service.api.keycache import KeyCache
@@ -53,6 +53,7 @@ need an `admin` key. Errors are `application/problem+json` (RFC 9457).
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     app.state.engine.dispose()
+    app.state.request_engine.dispose()
     app.state.read_engine.dispose()
 
 
@@ -77,8 +78,10 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
-    app.state.read_engine = read_engine(settings.database_url)
+    # Requests wait for the database SAHELCAST_DB_TIMEOUT_SECONDS at most (api.database).
+    app.state.request_engine = request_engine(settings.database_url, settings.db_timeout_seconds)
+    app.state.sessions = session_factory(app.state.request_engine)
+    app.state.read_engine = read_engine(settings.database_url, settings.db_timeout_seconds)
     app.state.retrain_launcher = retrain_launcher or launch_process
     app.state.fetch_launcher = fetch_launcher or launch_thread
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)

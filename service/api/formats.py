@@ -1,4 +1,10 @@
-"""Response formats: fast JSON for hot paths, CSV on request (`?format=csv` or `Accept`)."""
+"""Response formats: fast JSON for hot paths, CSV on request (`?format=csv` or `Accept`).
+
+`write_csv` is the one CSV writer of the service (the API, the dashboard's downloads, the
+CLI's `--format csv`): a text cell that a spreadsheet would run as a formula (starting with
+`=`, `+`, `-`, `@`, a tab or a line break: `=HYPERLINK(…)` in an actor's name) is written with
+a leading `'`, which spreadsheets show as text. Numbers stay numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from fastapi import Request, Response
 
@@ -44,12 +50,28 @@ def json_response(body: Any, status_code: int = 200) -> Response:
     return Response(encode_json(body), status_code=status_code, media_type=JSON)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutral_cell(value: Any) -> Any:
+    """A cell as a spreadsheet will read it as data: a text that could start a formula gets
+    a leading `'`; anything else is unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(stream: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write `header` and `rows` as CSV to `stream`, every cell neutral (see the module)."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(neutral_cell(name) for name in header)
+    for row in rows:
+        writer.writerow(neutral_cell(_cell(value)) for value in row)
+
+
 def encode_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(_cell(value) for value in row)
+    write_csv(buffer, header, rows)
     return buffer.getvalue().encode()
 
 

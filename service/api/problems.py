@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -167,14 +170,22 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_database_down(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DBAPIError)
-    if not isinstance(exc, OperationalError) and not exc.connection_invalidated:
+    """The database failed, was busy past SAHELCAST_DB_TIMEOUT_SECONDS (a lock, a statement,
+    every pooled connection in use), or is unreachable: 503, to retry."""
+    if isinstance(exc, DBAPIError) and not (
+        isinstance(exc, OperationalError) or exc.connection_invalidated
+    ):
         return await _on_bug(request, exc)
-    log.warning("database unavailable on %s: %s", request.url.path, type(exc.orig).__name__)
+    if isinstance(exc, DBAPIError):
+        cause = type(exc.orig).__name__
+    else:  # the hot paths' raw cursors raise the driver's own errors; the pool its timeout
+        cause = type(exc).__name__
+    log.warning("database unavailable on %s: %s", request.url.path, cause)
     return problem_response(
         request,
         503,
-        "The database is unavailable; retry shortly.",
+        "The database is busy or unavailable (it did not answer within "
+        "SAHELCAST_DB_TIMEOUT_SECONDS); retry shortly.",
         slug="database-unavailable",
         title="Database unavailable",
         headers={"Retry-After": "1"},
@@ -192,6 +203,9 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(DBAPIError, _on_database_down)
+    app.add_exception_handler(PoolTimeout, _on_database_down)
+    for driver_error in (psycopg.OperationalError, sqlite3.OperationalError):
+        app.add_exception_handler(driver_error, _on_database_down)
     app.add_exception_handler(Exception, _on_bug)
 
 

@@ -29,6 +29,15 @@ Since = Annotated[
     typer.Option("--since", formats=["%Y-%m-%d"],
                  help="First event date (YYYY-MM-DD) of a backfill; default: all."),
 ]  # fmt: skip
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Write an answer the sanity check refuses: one that would remove more "
+        "than SAHELCAST_FEED_MAX_DELETE_SHARE of a country's events, or is empty where "
+        "events are held.",
+    ),
+]
 Detect = Annotated[
     bool,
     typer.Option("--detect/--no-detect",
@@ -37,7 +46,9 @@ Detect = Annotated[
 
 
 @app.command("acled")
-def acled(countries: Countries, since: Since = None, detect: Detect = True) -> None:
+def acled(
+    countries: Countries, since: Since = None, detect: Detect = True, force: Force = False
+) -> None:
     """Fetch ACLED events (and deletions) through the ACLED API.
 
     Needs SAHELCAST_ACLED_USERNAME and SAHELCAST_ACLED_PASSWORD (your myACLED account);
@@ -46,8 +57,13 @@ def acled(countries: Countries, since: Since = None, detect: Detect = True) -> N
     from service.feeds.service import fetch_acled
 
     day = since.date() if since else None
-    _run(lambda engine, settings, options: fetch_acled(engine, settings, countries, day,
-                                                       options), "acled", detect)  # fmt: skip
+    _run(
+        lambda engine, settings, options: fetch_acled(
+            engine, settings, countries, day, options, force
+        ),
+        "acled",
+        detect,
+    )
 
 
 @app.command("ucdp")
@@ -66,6 +82,7 @@ def ucdp(
     ] = False,
     since: Since = None,
     detect: Detect = True,
+    force: Force = False,
 ) -> None:
     """Fetch UCDP GED or Candidate events through the UCDP API.
 
@@ -76,7 +93,7 @@ def ucdp(
 
     day = since.date() if since else None
     _run(lambda engine, settings, options: fetch_ucdp(engine, settings, countries, version,
-                                                      candidate, day, options),
+                                                      candidate, day, options, force),
          "ucdp", detect)  # fmt: skip
 
 
@@ -95,7 +112,12 @@ def _run(fetch: Callable[..., FetchReport], name: str, detect: bool) -> None:
             report = fetch(engine, settings, Options(progress=progress))
     except (FeedError, DatabaseNotReady, LockHeld) as error:
         fail(f"{error}\nNothing from this fetch was written.", 2)
-    _summary(report.reports)
+    for warning in report.warnings:
+        err_console.print(f"warning: {warning}", highlight=False, markup=False)
+    if report.fetch_id is None:
+        err_console.print("nothing changed: nothing was written", highlight=False)
+    else:
+        _summary(report.reports)
     if report.skipped:
         err_console.print(f"already up to date: {', '.join(report.skipped)}", highlight=False)
     if detect and report.changed:

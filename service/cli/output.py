@@ -8,7 +8,6 @@ than cutting them, so a value is never shown truncated, even at 80 columns.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -113,10 +112,10 @@ def emit(
         fields = list(dict.fromkeys(key for record in records for key in record)) or [
             c.field for c in columns
         ]
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        for record in records:
-            writer.writerow({key: _csv_value(record.get(key)) for key in fields})
+        from service.api.formats import write_csv  # the one CSV writer (formula-safe)
+
+        rows = ([_csv_value(record.get(key)) for key in fields] for record in records)
+        write_csv(sys.stdout, fields, rows)
         return
     from rich.table import Table
     from rich.text import Text

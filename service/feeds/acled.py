@@ -2,6 +2,8 @@
 
 Pages are numbered from 1 and hold `limit` rows; a short page is the last one. The rows are in
 `data`. A 401 in the middle of a fetch (a token revoked early) gets one fresh token and a retry.
+A server that ignores `page` (the same page again, or pages cycling A, B, A, B) or never sends a
+short page is stopped: by the repeat, or by the page budget (SAHELCAST_FEED_MAX_PAGES).
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from typing import Any
 from service.feeds.acled_auth import AcledToken
 from service.feeds.errors import FeedAuthError, FeedDataError
 from service.feeds.http import FeedHTTP
+from service.feeds.repeats import Repeats
 
 EVENTS_PATH = "/api/acled/read"
 DELETIONS_PATH = "/api/deleted/read"
 PAGE_SIZE = 5000
-MAX_PAGES = 10_000  # 50 million rows: a server that never sends a short page is broken
 
 Rows = list[dict[str, Any]]
 
@@ -64,8 +66,9 @@ def _pages(
     http: FeedHTTP, token: AcledToken, path: str, what: str, params: dict[str, str],
     page_size: int,
 ) -> Iterator[tuple[int, Rows]]:  # fmt: skip
-    previous: Rows | None = None
-    for page in range(1, MAX_PAGES + 1):
+    repeats = Repeats("ACLED")
+    limit = http.policy.max_pages
+    for page in range(1, limit + 1):
         full = {"_format": "json", **params, "limit": str(page_size), "page": str(page)}
         label = f"{what}, page {page}"
         try:
@@ -73,18 +76,18 @@ def _pages(
         except FeedAuthError:
             token.invalidate()
             answer = http.get(path, what=label, params=full, headers=token.header())
-        rows = _data(answer.body, label)
-        if rows and rows == previous:
-            raise FeedDataError(f"ACLED {label}: the same rows as page {page - 1}; "
-                                "the API seems to ignore `page`")  # fmt: skip
+        rows = _data(http, answer.body, label)
+        repeats.check(rows, page, label)
         yield page, rows
         if len(rows) < page_size:
             return
-        previous = rows
-    raise FeedDataError(f"ACLED {what}: more than {MAX_PAGES} pages; giving up")
+    raise FeedDataError(
+        f"ACLED {what}: more than {limit} pages (SAHELCAST_FEED_MAX_PAGES) without a last, "
+        "short one; giving up, nothing was written"
+    )
 
 
-def _data(body: Any, label: str) -> Rows:
+def _data(http: FeedHTTP, body: Any, label: str) -> Rows:
     if not isinstance(body, dict):
         raise FeedDataError(f"ACLED {label}: expected a JSON object with `data`, got "
                             f"{type(body).__name__}")  # fmt: skip
@@ -93,7 +96,7 @@ def _data(body: Any, label: str) -> Rows:
         said = body.get("error") or body.get("message") or body.get("messages")
         raise FeedDataError(
             f"ACLED {label}: the answer has no `data` list"
-            + (f" (the API says: {str(said)[:200]!r})" if said else "")
+            + (f" (the API says: {http.excerpt(str(said)[:1000])})" if said else "")
         )
     if not all(isinstance(row, dict) for row in data):
         raise FeedDataError(f"ACLED {label}: `data` holds something other than rows")

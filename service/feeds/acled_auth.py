@@ -1,7 +1,9 @@
 """ACLED's OAuth password grant: get a token, refresh it before it expires.
 
 The password is read from its SecretStr only to build the grant's form; it is never logged,
-never stored and never part of an error (a refused grant names the settings instead).
+never stored and never part of an error (a refused grant names the settings instead). The
+tokens the grants hand out are secrets too: each is added to the client's scrubber as it comes,
+so an answer quoting it back is masked.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ CLIENT_ID = "acled"
 # Refresh this long before the token runs out, so a page request never carries a stale one.
 MARGIN_SECONDS = 120.0
 SETTINGS = ("SAHELCAST_ACLED_USERNAME", "SAHELCAST_ACLED_PASSWORD")
+MAX_TOKEN_CHARS = 16_384  # a JWT is a few kB; more is not a token (and would be slow to scrub)
 
 
 class AcledToken:
@@ -91,8 +94,17 @@ class AcledToken:
             lifetime = float(body.get("expires_in", 0))
         except (TypeError, ValueError):
             raise FeedDataError("ACLED token answer: `expires_in` is not a number") from None
+        if len(body["access_token"]) > MAX_TOKEN_CHARS:
+            raise FeedDataError(
+                f"ACLED token answer: the access token is longer than "
+                f"{MAX_TOKEN_CHARS:,} characters; not a token"
+            )
         self.access = body["access_token"]
         refresh = body.get("refresh_token")
+        if isinstance(refresh, str) and len(refresh) > MAX_TOKEN_CHARS:
+            refresh = None  # unusable: the password grant is used again when needed
+        self.http.scrub.add(self.access)
+        self.http.scrub.add(refresh if isinstance(refresh, str) else None)
         self.refresh_token = refresh if isinstance(refresh, str) and refresh else None
         self.expires_at = self.clock() + lifetime
         self.margin = min(MARGIN_SECONDS, lifetime / 4)  # short-lived tokens are used a while

@@ -35,6 +35,17 @@ class Mark:
     values: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Span:
+    """A query that answers for every event of a country between two dates (a GED release, an
+    ACLED backfill), and how many rows it gave: none where events are held is suspect."""
+
+    country: str
+    first: dt.date
+    last: dt.date
+    rows: int
+
+
 @dataclass
 class Fetched:
     """The checked frames of a fetch, what it asked, and where its watermarks go next."""
@@ -47,7 +58,9 @@ class Fetched:
     deletions: list[pd.DataFrame] | None = None  # None: not asked
     quiet: dict[str, dt.date] = field(default_factory=dict)  # asked-for countries, first date
     replace: list[tuple[str, dt.date, dt.date]] = field(default_factory=list)
+    whole: list[Span] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # rows left out, said to the user
     pages: int = 0
     rows: int = 0
     events_tally: Tally = field(default_factory=Tally)

@@ -1,8 +1,13 @@
-"""One HTTP client for the feeds: retries with backoff on 429, 5xx and timeouts.
+"""One HTTP client for the feeds: retries with backoff on 429, 5xx and timeouts, within budgets.
 
 `Retry-After` is honoured (seconds, or an HTTP date read against the answer's own `Date`
 header so no local clock is involved); the sleep function is injected so tests never wait.
 401/403 raise FeedAuthError naming the settings to check; other 4xx are not retried.
+
+Every answer has an overall deadline and a byte budget (service.kit.bounded), and the whole
+fetch has its own: a server trickling a byte a second, a gzip bomb or an endless pager stops
+with an error naming the setting to raise, and nothing is written. Whatever an answer says is
+scrubbed of the credentials (service.kit.scrub) before it reaches a message.
 """
 
 from __future__ import annotations
@@ -18,31 +23,40 @@ from typing import Any
 import httpx
 
 from service.feeds.errors import FeedAuthError, FeedDataError, FeedHTTPError, FeedNotFound
+from service.kit.bounded import BadEncoding, DeadlineExceeded, Reply, TooLarge, exchange
+from service.kit.scrub import Scrubber
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], None]
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A server asking for more than this is not going to answer this run: give up instead.
 RETRY_AFTER_MAX_SECONDS = 900.0
-EXCERPT_CHARS = 200
+MB = 1 << 20
 
 
 @dataclass
 class Policy:
-    """How hard to try: attempts per request, exponential backoff from `backoff` up to `cap`."""
+    """How hard to try (attempts, exponential backoff from `backoff` up to `cap`, `timeout` per
+    socket operation) and how much one fetch may spend: `answer_seconds` and `answer_mb` per
+    answer, `fetch_seconds` and `fetch_mb` in all, `max_pages` per query."""
 
     attempts: int = 5
     backoff: float = 2.0
     cap: float = 120.0
     timeout: float = 60.0
+    answer_seconds: float = 120.0
+    answer_mb: float = 64.0
+    fetch_seconds: float = 3600.0
+    fetch_mb: float = 128.0
+    max_pages: int = 2000
 
 
 @dataclass
 class Answer:
-    """A parsed JSON answer and its raw bytes."""
+    """A parsed JSON answer and its size in bytes (decoded)."""
 
     body: Any
-    raw: bytes
+    size: int
 
 
 class FeedHTTP:
@@ -58,19 +72,27 @@ class FeedHTTP:
         sleep: Sleep = time.sleep,
         transport: httpx.BaseTransport | None = None,
         secrets: tuple[str, ...] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.label = label
-        # Scrubbed from any answer quoted in an error, should a server ever echo one back.
-        self.secrets = tuple(s for s in secrets if s)
+        # Scrubbed from anything an answer says, should a server ever echo a credential back;
+        # tokens obtained during the fetch are added as they come (see acled_auth).
+        self.scrub = Scrubber(secrets)
         self.settings = settings
         self.policy = policy or Policy()
         self.sleep = sleep
+        self.clock = clock
+        self.deadline = clock() + self.policy.fetch_seconds
+        self.bytes_read = 0
         self.client = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=self.policy.timeout,
             transport=transport,
             follow_redirects=False,  # a redirect must not carry the token to another host
             headers={"User-Agent": "sahelcast", "Accept": "application/json"},
+            # A fresh connection per request: the deadline's watchdog can then always reach
+            # the socket (pages are large and few, so keep-alive saves little).
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
 
     def close(self) -> None:
@@ -90,13 +112,16 @@ class FeedHTTP:
     def post_form(self, path: str, *, what: str, data: Mapping[str, str]) -> Answer:
         return self._json(self._send("POST", path, what, data=data), what)
 
-    def _send(self, method: str, path: str, what: str, **kwargs: Any) -> httpx.Response:
+    def excerpt(self, raw: bytes | str) -> str:
+        """The start of what a server said, scrubbed and cut, quoted for a message."""
+        return self.scrub.excerpt(raw)
+
+    def _send(self, method: str, path: str, what: str, **kwargs: Any) -> Reply:
         policy = self.policy
         for attempt in range(1, policy.attempts + 1):
             last = attempt == policy.attempts
             try:
-                response = self.client.request(method, path, **kwargs)
-                response.read()
+                reply = self._exchange(method, path, what, **kwargs)
             except httpx.TransportError as error:  # timeouts, refused, cut-off bodies
                 problem = _transport_problem(error)
                 if last:
@@ -106,11 +131,11 @@ class FeedHTTP:
                 delay = self._backoff(attempt)
                 log.warning("%s %s: %s; retry %d in %.1f s", self.label, what, problem,
                             attempt, delay)  # fmt: skip
-                self.sleep(delay)
+                self._wait(delay, what)
                 continue
-            status = response.status_code
+            status = reply.status
             if status < 300:
-                return response
+                return reply
             if status in (401, 403):
                 raise FeedAuthError(
                     f"{self.label} refused the credentials (HTTP {status}) for {what}: "
@@ -120,37 +145,89 @@ class FeedHTTP:
                 error_class = FeedNotFound if status == 404 else FeedHTTPError
                 tries = f" after {policy.attempts} attempts" if status in RETRY_STATUSES else ""
                 raise error_class(
-                    f"{self.label} {what}: HTTP {status}{tries}: {self._excerpt(response.content)}",
+                    f"{self.label} {what}: HTTP {status}{tries}: {self.excerpt(reply.body)}",
                     status,
                 )
-            delay = self._retry_after(response) or self._backoff(attempt)
+            delay = self._retry_after(reply) or self._backoff(attempt)
             log.warning("%s %s: HTTP %d; retry %d in %.1f s", self.label, what, status,
                         attempt, delay)  # fmt: skip
-            self.sleep(delay)
+            self._wait(delay, what)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _json(self, response: httpx.Response, what: str) -> Answer:
-        raw = response.content
+    def _exchange(self, method: str, path: str, what: str, **kwargs: Any) -> Reply:
+        """One request and its whole answer, within the answer's and the fetch's budgets."""
+        policy = self.policy
+        now = self.clock()
+        if now >= self.deadline:
+            raise self._out_of_time(what)
+        deadline = min(now + policy.answer_seconds, self.deadline)
+        answer_max = int(policy.answer_mb * MB)
+        left = int(policy.fetch_mb * MB) - self.bytes_read
+        request = self.client.build_request(method, path, **kwargs)
+        try:
+            reply = exchange(
+                self.client,
+                request,
+                deadline=deadline,
+                max_bytes=min(answer_max, left),
+                clock=self.clock,
+            )
+        except DeadlineExceeded:
+            if deadline >= self.deadline:
+                raise self._out_of_time(what) from None
+            raise FeedHTTPError(
+                f"{self.label} {what}: no whole answer within {policy.answer_seconds:g} s "
+                "(SAHELCAST_FEED_ANSWER_SECONDS); the server is too slow or trickling, "
+                "nothing was written"
+            ) from None
+        except TooLarge:
+            if left < answer_max:
+                raise FeedDataError(
+                    f"{self.label} {what}: this fetch passed {policy.fetch_mb:g} MB of answers "
+                    "(SAHELCAST_FEED_FETCH_MAX_MB); ask for fewer countries or raise it, "
+                    "nothing was written"
+                ) from None
+            raise FeedDataError(
+                f"{self.label} {what}: the answer is larger than {policy.answer_mb:g} MB "
+                "(SAHELCAST_FEED_ANSWER_MAX_MB), unpacked; nothing was written"
+            ) from None
+        except BadEncoding as error:
+            raise FeedDataError(f"{self.label} {what}: {error}; nothing was written") from None
+        self.bytes_read += len(reply.body)
+        return reply
+
+    def _out_of_time(self, what: str) -> FeedHTTPError:
+        return FeedHTTPError(
+            f"{self.label} {what}: the fetch ran out of time ({self.policy.fetch_seconds:g} s, "
+            "SAHELCAST_FEED_FETCH_SECONDS); nothing was written"
+        )
+
+    def _wait(self, delay: float, what: str) -> None:
+        if self.clock() + delay >= self.deadline:
+            raise self._out_of_time(what)
+        self.sleep(delay)
+
+    def _json(self, reply: Reply, what: str) -> Answer:
+        raw = reply.body
         try:
             body = json.loads(raw)
+        except RecursionError:
+            raise FeedDataError(
+                f"{self.label} {what}: the answer's JSON is nested too deeply to be data "
+                "(not what the API documents); nothing was written"
+            ) from None
         except (ValueError, UnicodeDecodeError):
             raise FeedDataError(
                 f"{self.label} {what}: the answer is not JSON (truncated, or an error page?): "
-                f"{self._excerpt(raw)}"
+                f"{self.excerpt(raw)}"
             ) from None
-        return Answer(body, raw)
-
-    def _excerpt(self, raw: bytes) -> str:
-        text = " ".join(raw[:EXCERPT_CHARS].decode("utf-8", "replace").split())
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return repr(text + ("…" if len(raw) > EXCERPT_CHARS else ""))
+        return Answer(body, len(raw))
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.policy.backoff * 2 ** (attempt - 1), self.policy.cap))
 
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        value = response.headers.get("Retry-After", "").strip()
+    def _retry_after(self, reply: Reply) -> float | None:
+        value = reply.headers.get("Retry-After", "").strip()
         if not value:
             return None
         if value.isdigit():
@@ -158,7 +235,7 @@ class FeedHTTP:
         else:
             try:
                 when = email.utils.parsedate_to_datetime(value)
-                now = email.utils.parsedate_to_datetime(response.headers["Date"])
+                now = email.utils.parsedate_to_datetime(reply.headers["Date"])
             except (KeyError, TypeError, ValueError, IndexError):
                 return None
             seconds = max((when - now).total_seconds(), 0.0)
@@ -166,7 +243,7 @@ class FeedHTTP:
             raise FeedHTTPError(
                 f"{self.label}: the API asks to wait {seconds:.0f} s (Retry-After); "
                 "try again later",
-                response.status_code,
+                reply.status,
             )
         return seconds
 

@@ -61,5 +61,35 @@ def oldest_timestamp(session: Session, source: str) -> int | None:
     return None if value is None else int(value)
 
 
+def held_by_country(session: Session, source_id: int) -> dict[str, int]:
+    """How many events of a source each country holds."""
+    query = (
+        select(Event.country, func.count())
+        .where(Event.source_id == source_id)
+        .group_by(Event.country)
+    )
+    return {country: int(n) for country, n in session.execute(query)}
+
+
+def held_between(
+    session: Session, source_id: int, country: str, first: dt.date, last: dt.date
+) -> int:
+    """How many events of a source a country (any case) holds dated first..last."""
+    query = select(func.count()).where(
+        Event.source_id == source_id,
+        func.lower(Event.country) == country.strip().lower(),
+        Event.event_date.between(first, last),
+    )
+    return int(session.scalar(query) or 0)
+
+
+def would_move(session: Session, feed: str, scope: str, values: dict[str, Any]) -> bool:
+    """Whether saving these watermark values changes anything."""
+    row = session.scalar(
+        select(FeedWatermark).where(FeedWatermark.feed == feed, FeedWatermark.scope == scope)
+    )
+    return row is None or any(getattr(row, name) != value for name, value in values.items())
+
+
 def as_date(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()

@@ -3,11 +3,14 @@
 A page becomes a frame of text columns named like a file's header and goes through the very
 converter a file's chunk goes through (`service.ingest.readers.acled/ucdp`). A problem names
 the page and the event id instead of a file line. A required column missing from the rows is
-schema drift: the API changed, and nothing is written.
+schema drift: the API changed, and nothing is written. A row the query did not ask for (another
+country, a date outside the dates asked) is refused too: storing it would credit the asked
+country with coverage it does not have, or another country with events nobody asked for.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -22,6 +25,7 @@ from service.ingest.readers import acled, ucdp
 from service.ingest.readers.checks import Rows
 from service.ingest.readers.layout import REQUIRED, FileKind, locate
 from service.ingest.readers.schema import DELETION_COLUMNS, EVENT_COLUMNS
+from service.kit.scrub import shown
 
 _CONVERTERS = {
     FileKind.ACLED_EVENTS: acled.events,
@@ -85,7 +89,7 @@ def _all_have(rows: list[dict[str, Any]], name: str, where: str, id_field: str) 
             event = _get(row, id_field)
             raise FeedDataError(
                 f"{where}, row {i + 1}"
-                + (f", event {str(event)!r}" if event else "")
+                + (f", event {shown(event)}" if event else "")
                 + f": the row has no {name!r} field (schema drift); nothing was written"
             )
 
@@ -111,7 +115,42 @@ def _named(
     event = _get(rows[row], id_field) if 0 <= row < len(rows) else None
     parts = [where, f"row {row + 1}"]
     if event not in (None, ""):
-        parts.append(f"event {str(event)!r}")
+        parts.append(f"event {shown(event)}")
     if error.field:
         parts.append(f"field {error.field!r}")
     return FeedDataError(", ".join(parts) + ": " + error.finding() + "; nothing was written")
+
+
+def check_scope(
+    chunk: pd.DataFrame,
+    rows: list[dict[str, Any]],
+    kind: FileKind,
+    where: str,
+    country: str,
+    first: dt.date | None,
+    last: dt.date | None,
+) -> None:
+    """Refuse a page holding rows the query did not ask for: another country than `country`,
+    or an event date before `first` or after `last` (None: no bound)."""
+    if not len(chunk):
+        return
+    dates = chunk["event_date"]
+    other = (chunk["country"].str.casefold() != country.strip().casefold()).to_numpy()
+    early = (dates < pd.Timestamp(first)).to_numpy() if first else np.zeros(len(chunk), bool)
+    late = (dates > pd.Timestamp(last)).to_numpy() if last else np.zeros(len(chunk), bool)
+    outside = other | early | late
+    if not outside.any():
+        return
+    i = int(np.argmax(outside))
+    event = _get(rows[i], ID_FIELDS[kind])
+    if other[i]:
+        what = f"country {shown(chunk['country'].iloc[i])}, but {country} was asked"
+    else:
+        span = f"{first or '…'}..{last or '…'}"
+        what = f"event date {dates.iloc[i]:%Y-%m-%d}, outside the dates asked ({span})"
+    raise FeedDataError(
+        f"{where}, row {i + 1}"
+        + (f", event {shown(event)}" if event not in (None, "") else "")
+        + f": {what}; the API answered outside the query ({int(outside.sum())} such row(s) on "
+        "this page), nothing was written"
+    )

@@ -3,7 +3,9 @@
 Pages are numbered from 0; each answer carries `TotalCount`, `TotalPages`, `NextPageUrl` and
 `Result`. `NextPageUrl` says whether and which page comes next, but the request is built here
 against the configured host, so the token is never sent wherever a link points. The rows read
-must add up to `TotalCount` (a release does not change while it is read).
+must add up to `TotalCount` (a release does not change while it is read), and the pages to
+`TotalPages`: a `NextPageUrl` past them, more rows than counted, a page seen before or more pages
+than SAHELCAST_FEED_MAX_PAGES stop the fetch (an endless pager).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 from service.feeds.errors import FeedDataError
 from service.feeds.http import FeedHTTP
+from service.feeds.repeats import Repeats
+from service.kit.scrub import shown
 
 PAGE_SIZE = 1000
 KEYS = ("TotalCount", "TotalPages", "NextPageUrl", "Result")
@@ -51,18 +55,35 @@ def pages(
     headers = {"x-ucdp-access-token": token} if token else {}
     path = f"/api/gedevents/{urllib.parse.quote(query.version)}"
     page, seen, total = 0, 0, None
+    last_page = http.policy.max_pages - 1
+    repeats = Repeats("UCDP")
     while True:
         label = f"gedevents {query.version} {query.country}, page {page}"
         params = {"pagesize": str(page_size), "page": str(page), **query.params()}
         body = http.get(path, what=label, params=params, headers=headers).body
-        rows, total, following = _parse(body, label, total)
+        rows, count, pages_said, following = _parse(body, label, total)
+        if total is None:
+            total = count
+            last_page = min(last_page, max(pages_said, 1) - 1, max(count - 1, 0) // page_size)
         seen += len(rows)
+        if seen > total:
+            raise FeedDataError(
+                f"UCDP {label}: {seen} rows read but TotalCount says {total}; "
+                "the API pages on past its count, nothing was written"
+            )
+        repeats.check(rows, page, label)
         yield page, rows
         if following is None:
             break
         if following != page + 1:
             raise FeedDataError(f"UCDP {label}: NextPageUrl points to page {following}, "
                                 f"expected {page + 1}")  # fmt: skip
+        if following > last_page:
+            raise FeedDataError(
+                f"UCDP {label}: NextPageUrl points past the last page ({last_page}: TotalCount "
+                f"{total}, TotalPages {pages_said}, SAHELCAST_FEED_MAX_PAGES "
+                f"{http.policy.max_pages}); an endless pager, nothing was written"
+            )
         page = following
     if seen != total:
         raise FeedDataError(
@@ -71,17 +92,23 @@ def pages(
         )
 
 
-def _parse(body: Any, label: str, total: int | None) -> tuple[Rows, int, int | None]:
+def _parse(body: Any, label: str, total: int | None) -> tuple[Rows, int, int, int | None]:
     if not isinstance(body, dict) or (missing := [k for k in KEYS if k not in body]):
-        shown = ", ".join(missing) if isinstance(body, dict) else "an object"
-        raise FeedDataError(f"UCDP {label}: the answer lacks {shown}")
+        shown_keys = ", ".join(missing) if isinstance(body, dict) else "an object"
+        raise FeedDataError(f"UCDP {label}: the answer lacks {shown_keys}")
     rows = body["Result"]
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise FeedDataError(f"UCDP {label}: `Result` is not a list of rows")
-    count = body["TotalCount"]
-    if not isinstance(count, int) or (total is not None and count != total):
-        raise FeedDataError(f"UCDP {label}: TotalCount {count!r} changed or is not a number")
-    return rows, count, _next_page(body["NextPageUrl"], label)
+    count, pages = body["TotalCount"], body["TotalPages"]
+    if not _count(count) or (total is not None and count != total):
+        raise FeedDataError(f"UCDP {label}: TotalCount {shown(count)} changed or is not a number")
+    if not _count(pages):
+        raise FeedDataError(f"UCDP {label}: TotalPages {shown(pages)} is not a number")
+    return rows, count, pages, _next_page(body["NextPageUrl"], label)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _next_page(url: Any, label: str) -> int | None:
@@ -89,7 +116,7 @@ def _next_page(url: Any, label: str) -> int | None:
         return None
     if not isinstance(url, str):
         raise FeedDataError(f"UCDP {label}: NextPageUrl is not a link")
-    values = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("page", [])
-    if len(values) != 1 or not values[0].isdigit():
-        raise FeedDataError(f"UCDP {label}: NextPageUrl {url[:200]!r} names no page")
+    values = urllib.parse.parse_qs(urllib.parse.urlsplit(url[:4000]).query).get("page", [])
+    if len(values) != 1 or not values[0].isdigit() or len(values[0]) > 9:
+        raise FeedDataError(f"UCDP {label}: NextPageUrl {shown(url, 200)} names no page")
     return int(values[0])

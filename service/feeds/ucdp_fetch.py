@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from service.feeds import ucdp
 from service.feeds.countries import gw_code
 from service.feeds.errors import FeedConfigError, FeedNotFound
-from service.feeds.fetched import Fetched, Mark
+from service.feeds.fetched import Fetched, Mark, Span
 from service.feeds.http import FeedHTTP
 from service.feeds.orm import FeedWatermark
 from service.feeds.repository import watermarks
-from service.feeds.rows import check_page
+from service.feeds.rows import check_page, check_scope
 from service.feeds.versions import GED_START, Version, first_candidate_after, parse_version
 from service.ingest.readers.layout import FileKind
 
@@ -55,8 +55,9 @@ def read_ged(
                 skipped.append(country)
                 continue
         query = ucdp.GedQuery(version.name, country, gw_code(country), since)
-        _read(http, token, query, version, fetched, latest, page_size, drop_until=None)
+        rows = _read(http, token, query, version, fetched, latest, page_size, drop_until=None)
         fetched.replace.append((country, start, end))
+        fetched.whole.append(Span(country, start, end, rows))
         fetched.quiet[country] = start
         fetched.marks.append(Mark(country, {"version": version.name, "since": start,
                                             "covered_until": end}))  # fmt: skip
@@ -149,13 +150,22 @@ def _read(
     latest: pd.Timestamp,
     page_size: int,
     drop_until: dt.date | None,
-) -> None:
+) -> int:
+    """Read one query's pages into `fetched`; return the rows it gave."""
+    rows_read = 0
     for page, rows in ucdp.pages(http, token, query, page_size):
         where = f"UCDP gedevents {version.name} {query.country}, page {page}"
         chunk = check_page(rows, FileKind.UCDP, where, latest)
+        # A release holds events up to its last day (a Candidate one may hold late events of
+        # earlier months), from the date asked for.
+        check_scope(
+            chunk, rows, FileKind.UCDP, where, query.country, query.start, version.covers[1]
+        )
         # The newer publication wins when an event id comes back (see versions.Version.rank).
         chunk["source_timestamp"] = version.rank
         if drop_until is not None and len(chunk):
             chunk = chunk[chunk["event_date"] > pd.Timestamp(drop_until)]
         fetched.events.append(chunk)
         fetched.count(rows)
+        rows_read += len(rows)
+    return rows_read

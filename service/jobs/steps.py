@@ -23,6 +23,7 @@ from service.ingest.orm import IngestedFile
 from service.jobs.kinds import FAILED, SKIPPED, SUCCEEDED
 from service.jobs.runner import StepResult
 from service.kit.lease import LockHeld
+from service.kit.scrub import shown
 from service.migrate import require_current
 from service.training.service import (
     NothingToTrain,
@@ -60,8 +61,9 @@ def _move_to_processed(path: Path) -> Path:
 
 def fetch_step(engine: Engine, settings: Settings, feeds: str | None = None) -> StepResult:
     """Fetch every feed of `feeds` (default: SAHELCAST_FEEDS), each in its own transaction; a
-    failing feed is recorded and the others go on. Skipped when none is configured or another
-    fetch holds the lease."""
+    failing feed is recorded and the others go on, whatever it failed with (the feeds' messages
+    are scrubbed of credentials and cut). Skipped when none is configured or another fetch holds
+    the lease."""
     from service.feeds.errors import FeedError
     from service.feeds.job import run_feed
     from service.feeds.spec import parse_feeds
@@ -81,6 +83,10 @@ def fetch_step(engine: Engine, settings: Settings, feeds: str | None = None) -> 
             log.error("feed %s failed: %s", name, error)
             failed.append({"feed": name, "error": f"{type(error).__name__}: {error}"})
             continue
+        except Exception as error:  # noqa: BLE001 - a bug in one feed must not stop the others
+            log.error("feed %s failed: %s: %s", name, type(error).__name__, shown(str(error)))
+            failed.append({"feed": name, "error": f"{type(error).__name__} (see the log)"})
+            continue
         events = report.reports[0]
         done.append(
             {
@@ -91,6 +97,7 @@ def fetch_step(engine: Engine, settings: Settings, feeds: str | None = None) -> 
                 "updated": events.updated,
                 "deleted": sum(r.deleted for r in report.reports),
                 "skipped": report.skipped,
+                "warnings": report.warnings,
             }
         )
     details = {"fetched": done, "failed": failed}

@@ -17,6 +17,7 @@ from service.anomalies.service import AnomalyNotFound, acknowledge
 from service.api.deps import SessionDep
 from service.api.formats import csv_response
 from service.api.params import MAX_ID, Id
+from service.api.strictquery import KnownQuery
 from service.ingest.export import CSV_HEADER, csv_row
 from service.ingest.repository import all_series_events
 from service.series.repository import SeriesFilter
@@ -76,7 +77,7 @@ def dashboard(
     return response
 
 
-@router.get("/compare", response_class=HTMLResponse)
+@router.get("/compare", response_class=HTMLResponse, dependencies=[KnownQuery])
 def compare(
     request: Request,
     session: SessionDep,
@@ -98,7 +99,7 @@ def compare(
     return _page(request, "compare.html", {"viewer": who, "page": page, "here": here}, status)
 
 
-@router.get("/web/events.csv")
+@router.get("/web/events.csv", dependencies=[KnownQuery])
 def events_csv(
     request: Request,
     session: SessionDep,

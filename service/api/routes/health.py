@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.api.deps import EngineDep
 from service.api.problems import ProblemError, problems
 from service.api.schemas.runs import HealthRead, PublishedRead, ReadyRead
 from service.forecasts.repository import publications
@@ -25,18 +24,20 @@ async def health() -> HealthRead:
     responses=problems(503),
     summary="The database is reachable, migrated, and a run is published",
 )
-def ready(request: Request, engine: EngineDep) -> ReadyRead:
+def ready(request: Request) -> ReadyRead:
     """200 when the API can answer forecasts (a run of some measure is published), with every
-    measure's published run; 503 with the reason otherwise."""
+    measure's published run; 503 with the reason otherwise (also when the database does not
+    answer within SAHELCAST_DB_TIMEOUT_SECONDS)."""
     head = request.app.state.schema_head
     try:
-        with engine.connect() as connection:
+        with request.app.state.read_engine.connect() as connection:
             current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
             published = publications(connection)
     except SQLAlchemyError as error:
         raise ProblemError(
             503,
-            f"The database is unreachable or not migrated ({type(error).__name__}).",
+            "The database is unreachable, not migrated, or busy past "
+            f"SAHELCAST_DB_TIMEOUT_SECONDS ({type(error).__name__}).",
             slug="database-unavailable",
             title="Database unavailable",
         ) from error

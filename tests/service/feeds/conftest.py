@@ -1,5 +1,5 @@
 """Fixtures of the feed tests: the fake API in a thread, settings pointing at it, fetch options
-with a fixed day, the fake's clock and a sleep that records instead of waiting."""
+with a fixed day and instant, the fake's clock and a sleep that records instead of waiting."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from service.feeds.service import Options
 from tests.service.feeds.fake_api import PASSWORD, UCDP_TOKEN, USERNAME, FakeApi, serving
 
 TODAY = dt.date(2024, 4, 10)
+NOW = int(dt.datetime(2024, 4, 10, 12, tzinfo=dt.UTC).timestamp())  # noon of TODAY, unix seconds
 
 
 @dataclass
@@ -30,6 +31,7 @@ def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
     import service.feeds.service as feeds
 
     monkeypatch.setattr(feeds, "utc_today", lambda: TODAY)
+    monkeypatch.setattr(feeds, "utc_now", lambda: NOW)
 
 
 @pytest.fixture
@@ -62,5 +64,5 @@ def sleeps() -> Sleeps:
 @pytest.fixture
 def options(api: FakeApi, sleeps: Sleeps) -> Options:
     """Small pages so a handful of rows spans several; the fake's clock; no real waiting."""
-    return Options(today=lambda: TODAY, sleep=sleeps, monotonic=api.clock,
+    return Options(today=lambda: TODAY, now=lambda: NOW, sleep=sleeps, monotonic=api.clock,
                    acled_page_size=2, ucdp_page_size=2)  # fmt: skip

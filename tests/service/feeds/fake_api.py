@@ -2,7 +2,11 @@
 the real services document: OAuth tokens that expire, paged `data`, `/api/deleted/read`, UCDP
 `TotalCount/TotalPages/NextPageUrl/Result`. Every row it serves is made up (never ACLED data).
 
-Faults are queued by the test (`fail(path, kind)`) and served once each, in order.
+Faults are queued by the test (`fail(path, kind)`) and served once each, in order. Some are
+hostile rather than faulty: a gzip bomb, an answer of hundreds of megabytes, a server that
+trickles a byte at a time, JSON nested 200,000 deep, an error page quoting the request back
+(credentials included) in several encodings; `pager` makes the pages cycle or never end, and
+`ignore_filters` serves rows whatever the query asked.
 """
 
 from __future__ import annotations
@@ -10,12 +14,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 USERNAME = "analyst@example.org"
 PASSWORD = "s3cret-Pa55-word"  # noqa: S105 - the fake's own test password
@@ -55,12 +60,17 @@ class FakeApi:
     faults: list[tuple[str, str]] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     after_page: Any = None  # called as each data page is served (tests move the clock)
+    pager: str | None = None  # "cycle": pages A, B, A, B…; "endless": always a next page
+    ignore_filters: bool = False  # serve every row, whatever country or dates were asked
+    hostile_mb: int = 64  # the unpacked size of a bomb, the size of a huge answer
+    trickle_seconds: float = 0.2  # between the bytes of a trickle
     base: str = ""
     _issued: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail(self, path: str, kind: str, times: int = 1) -> None:
-        """Serve `kind` (429, 500, 401, 403, truncated, html, cut, slow) on the next `path` hits."""
+        """Serve `kind` on the next `path` hits: 429, 500, 401, 403, truncated, html, cut, slow;
+        hostile: bomb, huge, huge-declared, trickle, trickle-headers, deep, echo, markup."""
         self.faults += [(path, kind)] * times
 
     def requests(self, path: str) -> list[Seen]:
@@ -95,13 +105,22 @@ class FakeApi:
         if params.get("_format") != "json":
             return 400, {"error": "_format=json expected"}
         if path == "/api/acled/read":
-            rows = [r for r in self.events if _acled_match(r, params)]
+            rows = [r for r in self.events if _acled_match(r, params, self.ignore_filters)]
         else:
             after = int(params.get("deleted_timestamp", 0))
             assert params.get("deleted_timestamp_where") == ">"
             rows = [r for r in self.deletions if int(r["deleted_timestamp"]) > after]
         limit, page = int(params["limit"]), int(params["page"])
         data = rows[(page - 1) * limit : page * limit]
+        if self.pager == "cycle":  # the API ignores `page`: full pages A, B, A, B…
+            data = [
+                acled_row(n, "2024-01-05", timestamp=100 + n)
+                for n in range(1 + (page % 2) * limit, 1 + (page % 2 + 1) * limit)
+            ]
+        elif self.pager == "endless":  # a full page every time, never the same
+            data = [
+                acled_row(page * limit + n, "2024-01-05", timestamp=100 + n) for n in range(limit)
+            ]
         return 200, {"status": 200, "success": True, "count": len(data), "data": data}
 
     def ucdp(self, path: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, Any]:
@@ -111,13 +130,29 @@ class FakeApi:
         if version not in self.releases:
             return 404, {"message": f"no version {version}"}
         codes = {int(c) for c in params.get("Country", "").split(",") if c}
-        rows = [r for r in self.releases[version]
-                if (not codes or r["country_id"] in codes)
+        rows = [
+            r
+            for r in self.releases[version]
+            if self.ignore_filters
+            or (
+                (not codes or r["country_id"] in codes)
                 and params.get("StartDate", "0") <= r["date_start"][:10]
-                and r["date_start"][:10] <= params.get("EndDate", "9")]  # fmt: skip
+                and r["date_start"][:10] <= params.get("EndDate", "9")
+            )
+        ]
         size, page = int(params["pagesize"]), int(params["page"])
         pages = max((len(rows) + size - 1) // size, 1)
         following = ""
+        if self.pager == "endless":  # a lying count, distinct rows, and always a next page
+            result = [ucdp_row(page * size + n, "2024-01-02") for n in range(1, size + 1)]
+            query = "&".join(f"{k}={v}" for k, v in {**params, "page": page + 1}.items())
+            return 200, {
+                "TotalCount": 10**12,
+                "TotalPages": 10**9,
+                "PreviousPageUrl": "",
+                "NextPageUrl": f"{self.base}{path}?{query}",
+                "Result": result,
+            }
         if page + 1 < pages:
             query = "&".join(f"{k}={v}" for k, v in {**params, "page": page + 1}.items())
             following = f"{self.base}{path}?{query}"
@@ -126,7 +161,9 @@ class FakeApi:
                      "NextPageUrl": following, "Result": result}  # fmt: skip
 
 
-def _acled_match(row: dict[str, Any], params: dict[str, str]) -> bool:
+def _acled_match(row: dict[str, Any], params: dict[str, str], ignore: bool = False) -> bool:
+    if ignore:
+        return True
     if params.get("country") and row["country"] != params["country"]:
         return False
     if "event_date" in params:
@@ -168,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault is not None:
                 api.faults.remove(fault)
         if fault is not None and fault[1] != "slow":
-            seen.status = self._fault(fault[1])
+            seen.status = self._fault(fault[1], seen)
             return
         if fault is not None:
             time.sleep(1.0)  # longer than the client's timeout in that test
@@ -187,7 +224,9 @@ class _Handler(BaseHTTPRequestHandler):
             api.after_page(seen)
         self._send(status, json.dumps(answer).encode())
 
-    def _fault(self, kind: str) -> int:
+    def _fault(self, kind: str, seen: Seen) -> int:
+        if kind in _HOSTILE:
+            return _HOSTILE[kind](self, seen)
         if kind in ("429", "503"):
             self._send(int(kind), b'{"error": "slow down"}', {"Retry-After": "7"})
         elif kind in ("500", "401", "403"):
@@ -214,7 +253,109 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(raw)
+        try:
+            self.wfile.write(raw)
+        except OSError:
+            self.close_connection = True  # the client stopped reading (a budget ran out)
+
+
+def _bomb(handler: _Handler, seen: Seen) -> int:
+    """`hostile_mb` of zeros as gzip members of 1 MiB each (about 1 kB apiece on the wire)."""
+    member = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    one = member.compress(b"0" * (1 << 20)) + member.flush()
+    raw = b"".join([one] * handler.api.hostile_mb)
+    handler._send(200, raw, {"Content-Encoding": "gzip"})
+    return 200
+
+
+def _huge(handler: _Handler, seen: Seen, declared: bool = False) -> int:
+    """A JSON answer of `hostile_mb` megabytes, streamed (never held whole by the fake)."""
+    size = handler.api.hostile_mb << 20
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    if declared:
+        handler.send_header("Content-Length", str(size))
+    handler.end_headers()
+    block = b" " * (1 << 20)
+    try:
+        handler.wfile.write(b'{"data": [')
+        for _ in range(handler.api.hostile_mb):
+            handler.wfile.write(block)
+    except OSError:
+        pass  # the client stopped reading: what it should do
+    handler.close_connection = True
+    return 200
+
+
+def _trickle(handler: _Handler, seen: Seen, headers: bool = False) -> int:
+    """A byte every `trickle_seconds`, for ever (until the client hangs up)."""
+    pause = handler.api.trickle_seconds
+    try:
+        if headers:
+            prefix = b"HTTP/1.1 200 OK\r\nX-Slow: "
+        else:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.end_headers()
+            handler.wfile.flush()
+            prefix = b'{"data": ['
+        handler.wfile.write(prefix)
+        handler.wfile.flush()
+        while True:
+            time.sleep(pause)
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+    except OSError:
+        pass
+    handler.close_connection = True
+    return 200
+
+
+def _deep(handler: _Handler, seen: Seen) -> int:
+    handler._send(200, b"[" * 200_000 + b"]" * 200_000)
+    return 200
+
+
+def _echo(handler: _Handler, seen: Seen) -> int:
+    """A 500 quoting the request back, as careless servers do: headers raw, the form body
+    URL-encoded, both JSON-encoded, and the bearer token cut short at 14 characters."""
+    bearer = seen.headers.get("authorization", "").removeprefix("Bearer ")
+    secrets = [
+        v
+        for v in (
+            bearer,
+            seen.form.get("password", ""),
+            seen.headers.get("x-ucdp-access-token", ""),
+        )
+        if v
+    ]
+    said = {
+        "raw": " ".join(secrets),
+        "url-encoded": "&".join(quote_plus(v) for v in secrets),
+        "percent": " ".join(quote(v, safe="") for v in secrets),
+        "cut": [v[:14] for v in secrets],
+        "request": {"headers": seen.headers, "form": seen.form},
+    }
+    handler._send(500, (json.dumps(said) + " log: " + str(said)).encode())
+    return 500
+
+
+def _markup(handler: _Handler, seen: Seen) -> int:
+    """An error page that a terminal library would read as markup, or choke on."""
+    handler._send(500, b'{"error": "[/] [bold red]pwned[/bold red] [link=https://evil.example]x"}')
+    return 500
+
+
+_HOSTILE = {
+    "markup": _markup,
+    "bomb": _bomb,
+    "huge": _huge,
+    "huge-declared": lambda h, s: _huge(h, s, declared=True),
+    "trickle": _trickle,
+    "trickle-headers": lambda h, s: _trickle(h, s, headers=True),
+    "deep": _deep,
+    "echo": _echo,
+}
 
 
 @contextmanager

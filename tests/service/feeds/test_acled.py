@@ -75,18 +75,15 @@ def test_backfill_then_only_what_changed(
     api.seen.clear()
     third = fetch_acled(engine, feed_settings, ["Mali", "Niger"], options=options)
     assert not third.changed
+    assert third.fetch_id is None  # a no-op fetch writes nothing, not even its record
     assert [s.params["deleted_timestamp"] for s in api.requests("/api/deleted/read")] == ["206"]
     with session_scope(engine) as session:
         fetches = session.scalars(select(FeedFetch).order_by(FeedFetch.id)).all()
-        assert [(f.added, f.updated, f.deleted) for f in fetches] == [
-            (5, 0, 0),
-            (1, 1, 1),
-            (0, 0, 0),
-        ]
+        assert [(f.added, f.updated, f.deleted) for f in fetches] == [(5, 0, 0), (1, 1, 1)]
         assert fetches[1].watermark["Mali"]["last_timestamp"] == 210
         assert "Mali" in fetches[0].query["queries"][0]
         files = session.scalars(select(IngestedFile).order_by(IngestedFile.id)).all()
-        assert [f.kind for f in files] == ["events", "events", "deletions", "events", "deletions"]
+        assert [f.kind for f in files] == ["events", "events", "deletions"]
         assert files[0].path.startswith("ACLED API: country=Mali")
         marks = {m.scope: m.last_timestamp for m in session.scalars(select(FeedWatermark))}
         assert marks == {"Mali": 210, "Niger": 140, "deletions": 206}
