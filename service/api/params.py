@@ -81,6 +81,7 @@ OutlookMonths = Annotated[
     int,
     Query(description="How many months the outlook total sums: 3, 6 or 12."),
     AfterValidator(_outlook_months),
+    WithJsonSchema({"type": "integer", "enum": [3, 6, 12]}),
 ]
 Format = Literal["json", "csv"]
 FormatParam = Annotated[

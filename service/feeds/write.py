@@ -109,7 +109,7 @@ def write(engine: Engine, settings: Settings, fetched: Fetched, force: bool = Fa
             session, [events] if len(events) else [], src, opened[0] if opened else events_record,
             normalizer=Normalizer.load(extra_dirs=settings.alias_dirs),
             actor_roles=settings.actor_roles, quiet=fetched.quiet, label=fetched.label,
-            sha256=fetched.events_tally.digest.hexdigest(),
+            sha256=fetched.events_tally.digest.hexdigest(), armed=settings.armed_inter,
         )  # fmt: skip
         if replaced:
             rebuild_series(session, src, sorted(replaced_in))
