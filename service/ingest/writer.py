@@ -25,11 +25,7 @@ from service.ingest.registry import NameRegistry
 from service.ingest.screen import date_span, sort_chunk
 from service.series.aggregate import WrittenCounts
 
-EVENT_COLUMNS_DB = [
-    "id", "source_id", "source_event_id", "event_date", "month", "country", "region_id", "admin1",
-    "event_type", "sub_event_type", "actor1", "assoc_actor_1", "actor2", "assoc_actor_2",
-    "fatalities", "source_timestamp", "file_id", "inter1", "inter2", "ambiguous",
-]  # fmt: skip
+EVENT_COLUMNS_DB = [column.name for column in Event.__table__.columns]  # as the table lists them
 # What the series count of an event (service/series/aggregate.py).
 COUNTED_COLUMNS = ["id", "country", "region_id", "event_type", "month", "fatalities"]
 # The tables keyed by event id that go with an event when it is replaced or deleted.

@@ -39,10 +39,15 @@ runner = CliRunner()
 
 def _running_run_progress(engine: Engine) -> int:
     with session_scope(engine) as session:
-        return session.scalar(
-            select(func.count()).select_from(RunSeries)
-            .join(Run, Run.id == RunSeries.run_id).where(Run.status == "running")
-        ) or 0  # fmt: skip
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(RunSeries)
+                .join(Run, Run.id == RunSeries.run_id)
+                .where(Run.status == "running")
+            )
+            or 0
+        )
 
 
 @pytest.mark.slow
@@ -52,10 +57,15 @@ def test_kill_9_mid_run_leaves_the_published_run_served(
     with session_scope(engine) as session:
         series = [
             # Ten countries: ten panels, one task each, so results are written panel by panel.
-            make_series(session, seasonal_counts(84, base=3 + i % 5, seed=i), region="Sahel",
-                        actor=f"Group {i}", country=f"Country {i % 10}")
+            make_series(
+                session,
+                seasonal_counts(84, base=3 + i % 5, seed=i),
+                region="Sahel",
+                actor=f"Group {i}",
+                country=f"Country {i % 10}",
+            )
             for i in range(30)
-        ]  # fmt: skip
+        ]
     update = {"lock_lease_seconds": LEASE_SECONDS}
     settings = train_settings.model_copy(update=update)
     first = train(engine, settings, TrainRequest.from_settings(settings))
@@ -68,8 +78,9 @@ def test_kill_9_mid_run_leaves_the_published_run_served(
     }
     log = tmp_path / "train.log"
     with log.open("w") as out:
-        child = subprocess.Popen([str(SAHELCAST), "train", "--force"], env=env, stdout=out,
-                                 stderr=subprocess.STDOUT)  # fmt: skip
+        child = subprocess.Popen(
+            [str(SAHELCAST), "train", "--force"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
         polls = 0
         while _running_run_progress(engine) < 3:
             assert child.poll() is None, log.read_text()
