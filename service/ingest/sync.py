@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -159,11 +160,12 @@ def ingest_events(
         with stage(chunks, progress, keep=lambda c: screening.result().keep(c)) as staged:
             digest, screen = hashed.result(), screening.result()
             src = get_or_create_source(session, source_name)
+            record = partial(_start_file, session, path, src, "events", digest)
             return sync_events(
                 session,
                 staged,
                 src,
-                lambda: _start_file(session, path, src, "events", digest),
+                record,
                 normalizer=normalizer,
                 actor_roles=actor_roles,
                 label=str(path),
@@ -246,14 +248,8 @@ def ingest_deletions(
     digest = file_sha256(path)
     with stage(iter_deletions(path, limits=limits), progress) as staged:
         src = get_or_create_source(session, source)
-        return sync_deletions(
-            session,
-            staged,
-            src,
-            lambda: _start_file(session, path, src, "deletions", digest),
-            label=str(path),
-            sha256=digest,
-        )
+        record = partial(_start_file, session, path, src, "deletions", digest)
+        return sync_deletions(session, staged, src, record, label=str(path), sha256=digest)
 
 
 def sync_deletions(

@@ -29,7 +29,7 @@ from service.kit.lease import LockHeld
 from service.kit.orm import Lock
 from service.training.orm import Forecast, Run, RunSeries
 from service.training.service import TrainRequest, train
-from tests.service.builders import make_series, seasonal_counts
+from tests.service.builders import make_panels
 
 LEASE_SECONDS = 600.0
 POLLS = 4500  # 0.02 s apart: the subprocess gets about 90 s to start writing
@@ -55,17 +55,7 @@ def test_kill_9_mid_run_leaves_the_published_run_served(
     engine: Engine, db_url: str, train_settings: Settings, tmp_path: Path
 ) -> None:
     with session_scope(engine) as session:
-        series = [
-            # Ten countries: ten panels, one task each, so results are written panel by panel.
-            make_series(
-                session,
-                seasonal_counts(84, base=3 + i % 5, seed=i),
-                region="Sahel",
-                actor=f"Group {i}",
-                country=f"Country {i % 10}",
-            )
-            for i in range(30)
-        ]
+        series = make_panels(session)  # ten panels: results are written panel by panel
     update = {"lock_lease_seconds": LEASE_SECONDS}
     settings = train_settings.model_copy(update=update)
     first = train(engine, settings, TrainRequest.from_settings(settings))
