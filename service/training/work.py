@@ -36,6 +36,9 @@ class PanelTask:
     panel: PanelData
     scope: frozenset[int] | None  # series ids to publish; None = all of the panel
     config: PanelConfig = field(default_factory=PanelConfig)
+    # the events run's learned dynamics of this panel ({"fit_key", "dynamics"}): a deaths run
+    # of the same data takes them instead of learning them again (`PanelEngine.adopt`)
+    learned: dict[str, Any] | None = None
 
 
 @dataclass
@@ -96,6 +99,7 @@ def train_panel(task: PanelTask) -> PanelOutput:
         engine = PanelEngine(
             p.labels, p.y, months, deaths=p.deaths, name=p.name, config=task.config
         )
+        adopted = engine.adopt(task.learned)
         result = engine.run()
     except Exception as error:  # the panel fails, the run goes on
         ids = p.ids["series_id"]
@@ -104,7 +108,9 @@ def train_panel(task: PanelTask) -> PanelOutput:
         return PanelOutput(failed, pd.DataFrame(), pd.DataFrame())
     n_wanted = len(p.ids) if task.scope is None else int(p.ids["series_id"].isin(task.scope).sum())
     seconds = (time.perf_counter() - start) / max(n_wanted, 1)
-    return _output(task, result, trained_through, seconds)
+    output = _output(task, result, trained_through, seconds)
+    output.calibration[p.name]["dynamics_adopted"] = adopted
+    return output
 
 
 # run_series' season columns <- the engine's season columns
@@ -148,9 +154,8 @@ def _series_frame(
     frame["season_pooled"] = None
     frame["season_status"] = None
     for column in (*SEASON_MONTHS, "trained_in_run_id"):
-        frame[column] = pd.array(
-            [None] * n, dtype="Int64"
-        )  # NULLs must not turn counts into floats
+        # NULLs must not turn counts into floats
+        frame[column] = pd.array([None] * n, dtype="Int64")
     frame["error"] = error
     frame["seconds"] = float(seconds)
     return frame
@@ -213,7 +218,11 @@ def _output(
         series,
         _table(result.forecast, keep, ["horizon"]),
         _table(result.backtest, keep, ["origin", "horizon", "observed"]),
-        {p.name: to_jsonable({**result.calibration, "dynamics": result.dynamics})},
+        {
+            p.name: to_jsonable(
+                {**result.calibration, "dynamics": result.dynamics, "fit_key": result.fit_key}
+            )
+        },
         _keyed(result.outlook, keep, ["months", "first_month", "mean", *QUANTILE_COLUMNS]),
         _keyed(result.states, keep, ["month", "level", "p_shift_up", "p_shift_down", "p_outlier"]),
     )
