@@ -113,12 +113,19 @@ def test_armed_types_are_a_setting(engine: Engine, tmp_path: Path) -> None:
     assert _month(engine, "acled|Mali|Mopti|*|*", "2022-07") == 2
 
 
+def _jnim_and_either() -> list[dict[str, object]]:
+    """An event of JNIM's, and one attributed to "JNIM and/or IS Sahel" (counted for neither)."""
+    return [
+        event("MLI1", "03 July 2022", JNIM),
+        event("MLI2", "05 July 2022", f"{JNIM} and/or {IS_SAHEL}"),
+    ]
+
+
 def test_and_or_counts_for_neither_actor_but_for_the_region(
     settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     rows = [
-        event("MLI1", "03 July 2022", JNIM),
-        event("MLI2", "05 July 2022", f"{JNIM} and/or {IS_SAHEL}"),
+        *_jnim_and_either(),
         event("MLI3", "07 July 2022", IS_SAHEL, actor2="Military Forces of Mali (2021-)"),
         event(
             "MLI4",
@@ -170,11 +177,7 @@ def test_and_or_counts_for_neither_actor_but_for_the_region(
 def test_ambiguous_counts_follow_a_deletion(
     settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
-    rows = [
-        event("MLI1", "03 July 2022", JNIM),
-        event("MLI2", "05 July 2022", f"{JNIM} and/or {IS_SAHEL}"),
-    ]
-    ingest_file(engine, write(tmp_path / "a.csv", rows), settings)
+    ingest_file(engine, write(tmp_path / "a.csv", _jnim_and_either()), settings)
     deletions = tmp_path / "deleted.csv"
     deletions.write_text("event_id_cnty,deleted_timestamp\nMLI2,1800000000\n")
     ingest_file(engine, deletions, settings, deletions=True)
