@@ -129,9 +129,15 @@ def test_a_deletion_list_that_deletes_nothing_writes_nothing(
         assert session.scalar(select(func.count()).select_from(IngestedFile)) == 1
 
 
-def test_newer_timestamp_replaces_and_older_is_ignored(engine: Engine, tmp_path: Path) -> None:
+def _ingest_first_version(engine: Engine, tmp_path: Path) -> Settings:
+    """Ingest `_rows()` as a first file; return the settings used."""
     settings = Settings(database_url=str(engine.url))
     ingest_file(engine, write(tmp_path / "v1.csv", _rows()), settings)
+    return settings
+
+
+def test_newer_timestamp_replaces_and_older_is_ignored(engine: Engine, tmp_path: Path) -> None:
+    settings = _ingest_first_version(engine, tmp_path)
     moved = event(
         "MLI1", "03 August 2022", "Islamic State (Sahel)", admin1="Gao", timestamp=1_800_000_000
     )
@@ -145,8 +151,7 @@ def test_newer_timestamp_replaces_and_older_is_ignored(engine: Engine, tmp_path:
 
 
 def test_deletion_list_removes_events(engine: Engine, tmp_path: Path) -> None:
-    settings = Settings(database_url=str(engine.url))
-    ingest_file(engine, write(tmp_path / "v1.csv", _rows()), settings)
+    settings = _ingest_first_version(engine, tmp_path)
     deletions = write_deletions(
         tmp_path / "deleted.csv",
         [("MLI1", 1_750_000_000), ("MLI404", 1_750_000_000), ("MLI2", 1_600_000_000)],
