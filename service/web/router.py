@@ -24,6 +24,8 @@ from service.series.repository import SeriesFilter
 from service.web import assets, auth
 from service.web.auth import Viewer, check_key, local_path, same_origin, viewer
 from service.web.compare import build_compare
+from service.web.desk import add_freshness, picker
+from service.web.desk import router as desk_router
 from service.web.drilldown import parse_month
 from service.web.selection import Choice
 from service.web.view import build_page
@@ -31,6 +33,7 @@ from service.web.view import build_page
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=assets.TEMPLATES)
 templates.env.globals["asset"] = assets.url
+router.include_router(desk_router)  # overview, map, track record, method (service/web/desk)
 NO_STORE = {"Cache-Control": "no-store"}
 Name = Annotated[str | None, Query(max_length=255)]
 
@@ -69,9 +72,14 @@ def dashboard(
         locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
         return _page(request, "dashboard.html", locked)
     choice = Choice(*(v or None for v in (source, country, region, actor, event_type)))
+    if not (any(choice.__dict__.values()) or series or month or measure):
+        start = picker(request, session, who)  # several countries: the page starts on a choice
+        if start is not None:
+            return start
     page = build_page(session, choice, series or None, month or None, offset, measure or None)
     elapsed_ms = (time.perf_counter() - started) * 1000
     context: dict[str, Any] = {"viewer": who, "page": page, "here": here, "elapsed_ms": elapsed_ms}
+    add_freshness(request, session, context)
     response = _page(request, "dashboard.html", context)
     response.headers["Server-Timing"] = f"render;dur={elapsed_ms:.1f}"
     return response
