@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -21,9 +21,10 @@ from service.api.formats import csv_response
 from service.api.routes.desk import OVERVIEW_COLUMNS, overview_rows
 from service.desk.freshness import Freshness, banner, freshness
 from service.desk.overview import Overview, OverviewRow, UnknownCountry, country_overview
+from service.desk.trackrecord import PEER_LABELS, backtest_record, live_by_measure
 from service.forecasts.repository import outlooks
 from service.forecasts.schemas import OutlookRead
-from service.measures import EVENTS, MEASURES, file_suffix, noun
+from service.measures import EVENTS, MEASURES, NOUNS, file_suffix, noun
 from service.series.repository import SeriesFilter, SeriesLabel, coverage_rows, series_catalogue
 from service.web import assets
 from service.web.auth import Viewer, viewer
@@ -232,3 +233,71 @@ def map_csv(
         return Response(str(error), status_code=404)
     rows = [[r[c] for c in MAP_COLUMNS] for r in map_facts(found)]
     return csv_response(MAP_COLUMNS, rows, f"map-{found.country.replace(' ', '-')}.csv")
+
+
+def _track_tables(session: Session) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """The track record's tables per measure, as flat records (the page and its CSV)."""
+    live = live_by_measure(session)
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for measure in MEASURES:
+        rec, back = live[measure], backtest_record(session, measure)
+        horizons = [{"horizon": h, **asdict(a)} for h, a in rec.by_horizon]
+        runs = [{"run_id": r.run_id, "measure": measure, **asdict(r.accuracy)}
+                for r in rec.by_run]  # fmt: skip
+        levels = []
+        for lv in back.by_level:
+            row: dict[str, Any] = {"level": lv.level, "series": lv.series,
+                                   "engine_crps": lv.engine.crps,
+                                   "engine_coverage_80": lv.engine.coverage_80,
+                                   "engine_coverage_95": lv.engine.coverage_95}  # fmt: skip
+            for p in lv.peers:
+                row[f"{p.model}_crps"] = p.crps
+                row[f"skill_vs_{p.model}"] = lv.skill[p.model]
+            levels.append(row)
+        coverage = [asdict(c) for c in back.by_horizon]
+        out[measure] = {"overall": [{"measure": measure, **asdict(rec.overall)}],
+                        "horizons": horizons, "runs": runs, "levels": levels,
+                        "coverage": coverage, "run": [{"run_id": back.run_id}]}  # fmt: skip
+    return out
+
+
+TRACK_TABLES = ("horizons", "runs", "levels", "coverage")
+
+
+@router.get("/track-record", response_class=HTMLResponse)
+def track_record(request: Request, session: SessionDep) -> HTMLResponse:
+    """How the published forecasts did, per measure: live scores and the published run's
+    backtest beside the naive peers."""
+    who = viewer(request, session)
+    if not who.can_read:
+        return locked(request, session, who)
+    context = {"viewer": who, "tables": _track_tables(session), "nouns": NOUNS,
+               "peers": PEER_LABELS}  # fmt: skip
+    return page(request, session, "track_record.html", context)
+
+
+@router.get("/web/track-record.csv")
+def track_record_csv(
+    request: Request,
+    session: SessionDep,
+    table: Annotated[str, Query(max_length=20)],
+    measure: Annotated[str, Query(max_length=20)] = EVENTS,
+) -> Response:
+    """One table of the track record as CSV."""
+    who = viewer(request, session)
+    if not who.can_read:
+        return Response("Sign in first: reading needs an API key.", status_code=401)
+    if table not in TRACK_TABLES or measure not in MEASURES:
+        return Response(f"table is one of {', '.join(TRACK_TABLES)}; measure events or "
+                        "fatalities", status_code=400)  # fmt: skip
+    rows = _track_tables(session)[measure][table]
+    header = list(rows[0]) if rows else ["empty"]
+    return csv_response(header, [[r.get(c) for c in header] for r in rows],
+                        f"track-record-{table}{file_suffix(measure)}.csv")  # fmt: skip
+
+
+@router.get("/method", response_class=HTMLResponse)
+def method(request: Request, session: SessionDep) -> HTMLResponse:
+    """What the model is, what the intervals mean, and the known limits, in plain words."""
+    who = viewer(request, session)
+    return page(request, session, "method.html", {"viewer": who})

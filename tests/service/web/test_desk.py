@@ -200,3 +200,43 @@ def test_the_map_draws_every_polygon_with_its_numbers(
     if country == "Burkina Faso":
         # Regions without series are drawn (grey), not left out.
         assert labels["Cascades"] == "–"
+
+
+def test_the_track_record_shows_both_measures_beside_the_naive_peers(
+    client: Client, world: DeskWorld, engine: Engine
+) -> None:
+    from sqlalchemy import select
+
+    from service.series.orm import Series
+    from service.training.orm import RunSeries
+
+    with client() as c:
+        html = c.get("/track-record").text
+        levels = c.get("/web/track-record.csv", params={"table": "levels",
+                                                        "measure": "fatalities"})  # fmt: skip
+        bad = c.get("/web/track-record.csv", params={"table": "secrets"})
+    assert re.findall(r'data-measure="(\w+)"', html) == ["events", "fatalities"]
+    assert html.count("No published") == 2  # no forecast month observed yet, per measure
+    with session_scope(engine) as session:
+        run = world.web.fatalities_run
+        assert run is not None
+        scores = session.execute(
+            select(RunSeries.scores).join(Series, Series.id == RunSeries.series_id)
+            .where(RunSeries.run_id == run.id, Series.level == "region")
+        ).scalars().all()  # fmt: skip
+    rows = {r["level"]: r for r in _rows(levels.text)}
+    region = rows["region"]
+    assert int(region["series"]) == len(scores)
+    engine_crps = sum(s["negbin"]["crps"] for s in scores) / len(scores)
+    naive_crps = sum(s["seasonal_naive"]["crps"] for s in scores) / len(scores)
+    assert float(region["engine_crps"]) == pytest.approx(engine_crps)
+    assert float(region["seasonal_naive_crps"]) == pytest.approx(naive_crps)
+    assert float(region["skill_vs_seasonal_naive"]) == pytest.approx(1 - engine_crps / naive_crps)
+    assert bad.status_code == 400
+
+
+def test_the_method_page_says_what_the_intervals_mean(client: Client, world: DeskWorld) -> None:
+    with client() as c:
+        html = c.get("/method").text
+    assert "80 % interval" in html
+    assert "Known limits" in html
