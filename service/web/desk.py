@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from service.api.deps import SessionDep
-from service.api.formats import csv_response
+from service.api.formats import csv_response, flatten
 from service.api.routes.desk import OVERVIEW_COLUMNS, overview_rows
 from service.desk.freshness import Freshness, banner, freshness
 from service.desk.overview import Overview, OverviewRow, UnknownCountry, country_overview
@@ -29,6 +29,8 @@ from service.series.repository import SeriesFilter, SeriesLabel, coverage_rows, 
 from service.web import assets
 from service.web.auth import Viewer, viewer
 from service.web.choropleth import choropleth, map_facts
+from service.web.selection import Choice
+from service.web.view import DashboardPage, build_page
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=assets.TEMPLATES)
@@ -301,3 +303,47 @@ def method(request: Request, session: SessionDep) -> HTMLResponse:
     """What the model is, what the intervals mean, and the known limits, in plain words."""
     who = viewer(request, session)
     return page(request, session, "method.html", {"viewer": who})
+
+
+DASHBOARD_TABLES = ("forecast", "anomalies", "effects", "runs", "coverage")
+
+
+def _dashboard_rows(page: DashboardPage, table: str) -> list[dict[str, Any]]:
+    """One of the dashboard's tables as flat records (what the page shows, every digit)."""
+    if table == "forecast":
+        points = page.chart.forecast.points if page.chart and page.chart.forecast else []
+        key = page.info.key if page.info else None
+        return [{"series_key": key, "measure": page.measure, **p.model_dump()} for p in points]
+    if table == "anomalies":
+        return [flatten(a.model_dump(mode="json")) for a in page.anomalies]
+    if table == "effects":
+        return [{"series_id": e.row.series.id, "series_key": e.row.series.key, "label": e.label,
+                 **e.row.effect.model_dump()} for e in page.effects]  # fmt: skip
+    if table == "runs":
+        return [{"id": r.id, "measure": r.measure, "status": r.status, "started_at": r.started_at,
+                 "finished_at": r.finished_at, "n_series": r.n_series, "n_failed": r.n_failed}
+                for r in page.runs]  # fmt: skip
+    return [asdict(c) for c in page.coverage]
+
+
+@router.get("/web/dashboard.csv")
+def dashboard_csv(
+    request: Request,
+    session: SessionDep,
+    table: Annotated[str, Query(max_length=20)],
+    series: Annotated[str | None, Query(max_length=600)] = None,
+    measure: Name = None,
+) -> Response:
+    """A table of the dashboard (of the series `series`) as CSV: the forecast, the anomalies,
+    the rainy-season effects, the runs or the coverage."""
+    who = viewer(request, session)
+    if not who.can_read:
+        return Response("Sign in first: reading needs an API key.", status_code=401)
+    if table not in DASHBOARD_TABLES:
+        return Response(f"table is one of {', '.join(DASHBOARD_TABLES)}", status_code=400)
+    built = build_page(session, Choice(), series or None, measure=_measure(measure))
+    rows = _dashboard_rows(built, table)
+    header = list(dict.fromkeys(k for r in rows for k in r)) or ["empty"]
+    suffix = f"-{built.info.id}" if built.info and table in ("forecast", "anomalies") else ""
+    return csv_response(header, [[r.get(c) for c in header] for r in rows],
+                        f"{table}{suffix}{file_suffix(built.measure)}.csv")  # fmt: skip

@@ -20,6 +20,7 @@ from service.api.params import MAX_ID, Id
 from service.api.strictquery import KnownQuery
 from service.ingest.export import CSV_HEADER, csv_row
 from service.ingest.repository import all_series_events
+from service.measures import EVENTS, MEASURES
 from service.series.repository import SeriesFilter
 from service.web import assets, auth
 from service.web.auth import Viewer, check_key, local_path, same_origin, viewer
@@ -93,15 +94,19 @@ def compare(
     region: Name = None,
     country: Name = None,
     source: Name = None,
+    measure: Name = None,
 ) -> HTMLResponse:
-    """Small multiples on one y scale: an actor across its regions, or the actors of a region."""
+    """Small multiples on one y scale: an actor across its regions, or the actors of a region;
+    events, or deaths with `measure=fatalities`."""
     who = viewer(request, session)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not who.can_read:
         locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
         return _page(request, "dashboard.html", locked)
-    ask = SeriesFilter(source or None, country or None, region or None, actor or None)
-    page = build_compare(session, ask)
+    # Both an actor and a region chosen in the form: the actor across its regions.
+    ask = SeriesFilter(source or None, country or None, None if actor else region or None,
+                       actor or None)  # fmt: skip
+    page = build_compare(session, ask, measure if measure in MEASURES else EVENTS)
     # Nothing asked is a prompt; an actor or region with no series is not found.
     status = 404 if page.problem and (ask.actor or ask.region) else 200
     return _page(request, "compare.html", {"viewer": who, "page": page, "here": here}, status)

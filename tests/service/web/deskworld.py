@@ -63,6 +63,13 @@ def make_desk_world(session: Session) -> DeskWorld:
         counts[series.key] = y
         _result(session, web.run, series, y, None, 0.8)
         _result(session, web.fatalities_run, series, 3 * y, None, 0.8)
+    # Mopti's battles: a region × event type series (geography tree), no actor involved.
+    y = seasonal_counts(MONTHS, base=3.0, rate_ratio=0.8, seed=99)
+    battles = make_series(session, y, country="Mali", region="Mopti",
+                          event_type="State-based conflict")  # fmt: skip
+    world.series[battles.key] = battles
+    _result(session, web.run, battles, y, None, 0.8)
+    _result(session, web.fatalities_run, battles, 3 * y, None, 0.8)
     for run in (web.run, web.fatalities_run):
         _outlooks(session, world, run)
         _backtests(session, world, run)

@@ -240,3 +240,45 @@ def test_the_method_page_says_what_the_intervals_mean(client: Client, world: Des
         html = c.get("/method").text
     assert "80 % interval" in html
     assert "Known limits" in html
+
+
+def test_the_dashboard_defects_fixed(client: Client, world: DeskWorld) -> None:
+    web = world.web
+    assert web.fatalities_run is not None
+    with client() as c:
+        # The event type is offered once a region is chosen, without an actor.
+        sahel = c.get("/", params={"country": "Burkina Faso", "region": "Sahel"}).text
+        mopti = c.get("/", params={"country": "Mali", "region": "Mopti"}).text
+        battles = c.get("/", params={"country": "Mali", "region": "Mopti",
+                                     "event_type": "State-based conflict"}).text  # fmt: skip
+        # /compare has a form and counts deaths when asked.
+        deaths = c.get("/compare", params={"actor": "JNIM", "country": "Burkina Faso",
+                                           "measure": "fatalities"}).text  # fmt: skip
+        empty = c.get("/compare").text
+        downloads = {t: c.get("/web/dashboard.csv", params={"table": t, "series": web.id("Sahel")})
+                     for t in ("forecast", "anomalies", "effects", "runs", "coverage")}  # fmt: skip
+    select = re.search(r'<select id="f-event-type".*?</select>', sahel, re.S)
+    assert select is not None
+    assert "State-based conflict" not in select.group(0)  # Sahel has no region × type series
+    offered = re.search(r'<select id="f-event-type".*?</select>', mopti, re.S)
+    assert offered is not None
+    assert "State-based conflict" in offered.group(0)  # no actor needed
+    assert 'data-series-key="ucdp|Mali|Mopti|*|State-based conflict"' in battles
+    runs = re.search(r'<table class="runs">.*?</table>', sahel, re.S)
+    assert runs is not None
+    assert '<th scope="col">Measure</th>' in runs.group(0)
+    assert "deaths</td>" in runs.group(0)
+    assert 'id="compare-form"' in deaths
+    assert 'id="compare-form"' in empty
+    assert "deaths per month" in deaths
+    assert 'href="/?series=' in deaths
+    assert "&amp;measure=fatalities" in deaths
+    for table, response in downloads.items():
+        assert response.status_code == 200, table
+        assert response.headers["content-type"].startswith("text/csv")
+        assert len(_rows(response.text)) >= 1, table
+    forecast = _rows(downloads["forecast"].text)
+    assert [r["horizon"] for r in forecast] == [str(h) for h in range(1, 13)]
+    runs_csv = _rows(downloads["runs"].text)
+    assert {r["measure"] for r in runs_csv} == {"events", "fatalities"}
+    assert sahel.count('class="csv"') == 5  # forecast, anomalies, effects, runs, coverage
