@@ -29,6 +29,7 @@ from service.series.repository import SeriesFilter, SeriesLabel, coverage_rows, 
 from service.web import assets
 from service.web.auth import Viewer, viewer
 from service.web.choropleth import choropleth, map_facts
+from service.web.compare import build_compare
 from service.web.selection import Choice
 from service.web.view import DashboardPage, build_page
 
@@ -347,3 +348,37 @@ def dashboard_csv(
     suffix = f"-{built.info.id}" if built.info and table in ("forecast", "anomalies") else ""
     return csv_response(header, [[r.get(c) for c in header] for r in rows],
                         f"{table}{suffix}{file_suffix(built.measure)}.csv")  # fmt: skip
+
+
+@router.get("/actor", response_class=HTMLResponse)
+def actor_page(
+    request: Request,
+    session: SessionDep,
+    name: Annotated[str, Query(max_length=255)] = "",
+    measure: Name = None,
+) -> HTMLResponse:
+    """One page for an actor across every country it is active in: a row per country (its
+    own series, as the country's overview shows it) and the actor in each of its regions."""
+    who = viewer(request, session)
+    if not who.can_read:
+        return locked(request, session, who)
+    wanted = _measure(measure)
+    found = series_catalogue(session, SeriesFilter(actor=name or None, level="actor_country"))
+    context: dict[str, Any] = {"viewer": who, "measure": wanted, "noun": noun(wanted),
+                               "name": name, "rows": [], "compare": None}  # fmt: skip
+    if not name or not found:
+        actors = sorted({s.actor for s in series_catalogue(session, SeriesFilter(
+            level="actor_country")) if s.actor}, key=str.casefold)  # fmt: skip
+        context["actors"] = actors
+        context["problem"] = f"No actor {name!r}." if name else None
+        return page(request, session, "actor.html", context, 404 if name else 200)
+    rows = []
+    for label in sorted(found, key=lambda s: (s.country, s.source)):
+        overview = country_overview(session, label.country, wanted, label.source)
+        row = next((r for r in overview.of_kind("actor") if r.series.id == label.id), None)
+        if row is not None:
+            rows.append((overview, row))
+    canonical = found[0].actor
+    compare = build_compare(session, SeriesFilter(actor=canonical), wanted)
+    context.update(name=canonical, rows=rows, compare=compare)
+    return page(request, session, "actor.html", context)

@@ -282,3 +282,22 @@ def test_the_dashboard_defects_fixed(client: Client, world: DeskWorld) -> None:
     runs_csv = _rows(downloads["runs"].text)
     assert {r["measure"] for r in runs_csv} == {"events", "fatalities"}
     assert sahel.count('class="csv"') == 5  # forecast, anomalies, effects, runs, coverage
+
+
+def test_an_actor_in_several_countries_has_one_page(client: Client, world: DeskWorld) -> None:
+    with client() as c:
+        html = c.get("/actor", params={"name": "jnim"}).text
+        unknown = c.get("/actor", params={"name": "Nobody"})
+        dashboard = c.get("/", params={"country": "Mali", "actor": "JNIM"}).text
+    assert re.findall(r'<tr data-country="([^"]+)"', html) == ["Burkina Faso", "Mali"]
+    for country in ("Burkina Faso", "Mali"):
+        stored = world.outlook[(world.id(country, actor="JNIM"), "events")]
+        row = re.search(rf'<tr data-country="{country}">.*?</tr>', html, re.S)
+        assert row is not None
+        assert f"<strong>{stored.mean:.0f}</strong>" in row.group(0)
+        assert f"({stored.q100:.0f}–{stored.q900:.0f})" in row.group(0)
+    panels = set(re.findall(r'<figure class="multiple" data-series-id="(\d+)"', html))
+    assert str(world.id("Mali", "Mopti", "JNIM")) in panels  # per-country series stay
+    assert str(world.web.id("Sahel", "JNIM")) in panels
+    assert unknown.status_code == 404
+    assert 'href="/actor?name=JNIM"' in dashboard
