@@ -252,8 +252,8 @@ def choropleth(overview: Overview, mode: str = "outlook", noun: str = "events") 
         f'data-mode="{escape(mode)}" style="font-family: system-ui, sans-serif">'
         f'<title id="map-title">{escape(title)}</title><desc id="map-desc">{escape(desc)}</desc>'
         + "".join(parts)
-        + '<g class="labels" paint-order="stroke" stroke="#ffffff" stroke-width="3" '
-        'stroke-linejoin="round" fill="#1f2933">' + "".join(labels) + "</g>"
+        + '<g class="labels" pointer-events="none" paint-order="stroke" stroke="#ffffff" '
+        'stroke-width="3" stroke-linejoin="round" fill="#1f2933">' + "".join(labels) + "</g>"
         + legend + "".join(extra) + "</svg>"
     )  # fmt: skip
 
