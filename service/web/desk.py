@@ -129,8 +129,18 @@ def overview_page(
             ordered = sorted(found.of_kind(kind), key=SORTS[key], reverse=descending)
             others = [r for r in found.rows if r.kind != kind]
             found.rows = others + ordered
-    context.update(overview=found, sort=key, descending=descending, sorts=list(SORTS))
+    context.update(overview=found, sort=key, descending=descending, sorts=list(SORTS),
+                   multi=actors_in_several_countries(session))  # fmt: skip
     return page(request, session, "overview.html", context)
+
+
+def actors_in_several_countries(session: Session) -> set[str]:
+    """Actors with a series in more than one country (they have an /actor page across them)."""
+    seen: dict[str, set[str]] = {}
+    for s in series_catalogue(session, SeriesFilter(level="actor_country")):
+        if s.actor:
+            seen.setdefault(s.actor, set()).add(s.country)
+    return {actor for actor, where in seen.items() if len(where) > 1}
 
 
 def _countries(session: Session) -> list[str]:

@@ -301,3 +301,15 @@ def test_an_actor_in_several_countries_has_one_page(client: Client, world: DeskW
     assert str(world.web.id("Sahel", "JNIM")) in panels
     assert unknown.status_code == 404
     assert 'href="/actor?name=JNIM"' in dashboard
+
+
+def test_the_map_coloured_by_open_escalations(client: Client, world: DeskWorld) -> None:
+    with client() as c:
+        html = c.get("/map", params={"country": "Burkina Faso", "colour": "escalations"}).text
+        overview = c.get("/overview", params={"country": "Mali"}).text
+    bins = dict(re.findall(r'data-region="([^"]+)" data-bin="([^"]+)"', html))
+    assert bins["Sahel"] == "1"
+    assert {b for r, b in bins.items() if r != "Sahel"} == {"none"}
+    assert 'data-mode="escalations"' in html
+    # Only an actor active in several countries links to its page across them.
+    assert 'href="/actor?name=JNIM"' in overview
