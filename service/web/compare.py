@@ -51,10 +51,11 @@ class ComparePage:
         return noun(self.measure)
 
 
-def _scope(ask: SeriesFilter) -> SeriesFilter | None:
-    """The series to compare, or None when neither an actor nor a region is asked."""
+def _scope(ask: SeriesFilter, actor_level: str = "actor_region") -> SeriesFilter | None:
+    """The series to compare, or None when neither an actor nor a region is asked (an actor's
+    regions; with `actor_level="actor_country"`, its countries)."""
     if ask.actor:
-        return SeriesFilter(ask.source, ask.country, actor=ask.actor, level="actor_region")
+        return SeriesFilter(ask.source, ask.country, actor=ask.actor, level=actor_level)
     if ask.region:
         return SeriesFilter(ask.source, ask.country, ask.region, level="actor_region")
     return None
@@ -88,10 +89,13 @@ def _offers(session: Session, page: ComparePage) -> None:
     page.regions = sorted({s.region for s in rows if s.region}, key=str.casefold)
 
 
-def build_compare(session: Session, ask: SeriesFilter, measure: str = EVENTS) -> ComparePage:
+def build_compare(
+    session: Session, ask: SeriesFilter, measure: str = EVENTS, actor_level: str = "actor_region"
+) -> ComparePage:
     """Read and draw the panels `ask` names (an actor, or a region), on one y scale, counting
-    `measure` (events, or fatalities: deaths, with the fatalities run's forecasts)."""
-    filters = _scope(ask)
+    `measure` (events, or fatalities: deaths, with the fatalities run's forecasts); an actor
+    is drawn in each of its regions, or (`actor_level="actor_country"`) of its countries."""
+    filters = _scope(ask, actor_level)
     if filters is None:
         page = ComparePage("Compare", ask, problem="Choose an actor or a region to compare.",
                            measure=measure)  # fmt: skip

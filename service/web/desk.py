@@ -368,7 +368,8 @@ def actor_page(
     measure: Name = None,
 ) -> HTMLResponse:
     """One page for an actor across every country it is active in: a row per country (its
-    own series, as the country's overview shows it) and the actor in each of its regions."""
+    own series, as the country's overview shows it), its chart in each country on one scale,
+    and links to the actor across the regions of each."""
     who = viewer(request, session)
     if not who.can_read:
         return locked(request, session, who)
@@ -389,6 +390,6 @@ def actor_page(
         if row is not None:
             rows.append((overview, row))
     canonical = found[0].actor
-    compare = build_compare(session, SeriesFilter(actor=canonical), wanted)
+    compare = build_compare(session, SeriesFilter(actor=canonical), wanted, "actor_country")
     context.update(name=canonical, rows=rows, compare=compare)
     return page(request, session, "actor.html", context)

@@ -297,8 +297,9 @@ def test_an_actor_in_several_countries_has_one_page(client: Client, world: DeskW
         assert f"<strong>{stored.mean:.0f}</strong>" in row.group(0)
         assert f"({stored.q100:.0f}–{stored.q900:.0f})" in row.group(0)
     panels = set(re.findall(r'<figure class="multiple" data-series-id="(\d+)"', html))
-    assert str(world.id("Mali", "Mopti", "JNIM")) in panels  # per-country series stay
-    assert str(world.web.id("Sahel", "JNIM")) in panels
+    # Per-country series stay: one chart per country, the regions a link away.
+    assert panels == {str(world.id("Mali", actor="JNIM")), str(world.web.id(actor="JNIM"))}
+    assert "/compare?actor=JNIM&amp;country=Mali" in html
     assert unknown.status_code == 404
     assert 'href="/actor?name=JNIM"' in dashboard
 
