@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from service.escalations.repository import EscalationFilter, list_escalations
 from service.forecasts.repository import outlooks, published_run_id
 from service.forecasts.schemas import OutlookRead, SeasonEffectRead
-from service.kit.months import next_month, previous_month
+from service.kit.months import previous_month
 from service.measures import EVENTS
 from service.series.orm import Observation
 from service.series.repository import SeriesFilter, SeriesLabel, coverage_rows, series_catalogue
@@ -33,6 +33,14 @@ OUTLOOK_MONTHS = 6
 SHIFT_P = 0.5  # a level shift the engine believes in more than not
 KINDS = ("country", "region", "actor")
 LEVEL_OF_KIND = {"country": "country", "region": "region", "actor": "actor_country"}
+
+
+OVERVIEW_COLUMNS = (
+    "kind", "name", "series_id", "series_key", "country", "region", "actor", "recent_observed",
+    "recent_forecast", "previous_observed", "outlook_mean", "outlook_low_80", "outlook_high_80",
+    "outlook_first_month", "trend", "trend_ratio", "shift", "shift_month", "shift_probability",
+    "season_rate_ratio", "season_ci_low", "season_ci_high", "open_escalations", "escalation_ids",
+)  # fmt: skip
 
 
 class UnknownCountry(LookupError):
@@ -269,9 +277,11 @@ def _escalations(session: Session, overview: Overview) -> None:
         row.escalations = touching.get(row.series.id, [])
 
 
-def next_months(first: dt.date, n: int) -> dt.date:
-    """The last month of `n` months starting at `first`."""
-    last = first
-    for _ in range(n - 1):
-        last = next_month(last)
-    return last
+def overview_rows(overview: Overview) -> list[list[Any]]:
+    """The overview's rows as CSV cells (lists joined by `;`)."""
+    out = []
+    for row in overview.rows:
+        record = row.record()
+        record["escalation_ids"] = ";".join(str(i) for i in record["escalation_ids"])
+        out.append([record[c] for c in OVERVIEW_COLUMNS])
+    return out

@@ -18,9 +18,15 @@ from sqlalchemy.orm import Session
 
 from service.api.deps import SessionDep
 from service.api.formats import csv_response, flatten
-from service.api.routes.desk import OVERVIEW_COLUMNS, overview_rows
 from service.desk.freshness import Freshness, banner, freshness
-from service.desk.overview import Overview, OverviewRow, UnknownCountry, country_overview
+from service.desk.overview import (
+    OVERVIEW_COLUMNS,
+    Overview,
+    OverviewRow,
+    UnknownCountry,
+    country_overview,
+    overview_rows,
+)
 from service.desk.trackrecord import PEER_LABELS, backtest_record, live_by_measure
 from service.forecasts.repository import outlooks
 from service.forecasts.schemas import OutlookRead

@@ -12,17 +12,16 @@ from service.api.params import FormatParam, MeasureParam, Name
 from service.api.problems import ProblemError, problems
 from service.api.routes import V1
 from service.desk.freshness import Freshness, freshness
-from service.desk.overview import Overview, UnknownCountry, country_overview
+from service.desk.overview import (
+    OVERVIEW_COLUMNS,
+    UnknownCountry,
+    country_overview,
+    overview_rows,
+)
 from service.ingest.sources import Source
 from service.measures import file_suffix
 
 router = APIRouter(prefix=V1, tags=["overview"], responses=problems(401, 422))
-OVERVIEW_COLUMNS = (
-    "kind", "name", "series_id", "series_key", "country", "region", "actor", "recent_observed",
-    "recent_forecast", "previous_observed", "outlook_mean", "outlook_low_80", "outlook_high_80",
-    "outlook_first_month", "trend", "trend_ratio", "shift", "shift_month", "shift_probability",
-    "season_rate_ratio", "season_ci_low", "season_ci_high", "open_escalations", "escalation_ids",
-)  # fmt: skip
 FRESHNESS_COLUMNS = ("source", "country", "last_complete_month", "months_behind", "stale")
 
 
@@ -35,16 +34,6 @@ def freshness_record(f: Freshness) -> dict[str, Any]:
     return {"source": f.source, "country": f.country, "last_complete_month": f.last_complete_month,
             "months_behind": f.months_behind, "stale": f.stale,
             "message": f.message if f.stale else None}  # fmt: skip
-
-
-def overview_rows(overview: Overview) -> list[list[Any]]:
-    """The overview's rows as CSV cells (lists joined by `;`)."""
-    out = []
-    for row in overview.rows:
-        record = row.record()
-        record["escalation_ids"] = ";".join(str(i) for i in record["escalation_ids"])
-        out.append([record[c] for c in OVERVIEW_COLUMNS])
-    return out
 
 
 @router.get(
