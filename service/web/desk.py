@@ -136,7 +136,8 @@ def overview_page(
             others = [r for r in found.rows if r.kind != kind]
             found.rows = others + ordered
     context.update(overview=found, sort=key, descending=descending, sorts=list(SORTS),
-                   multi=actors_in_several_countries(session))  # fmt: skip
+                   multi=actors_in_several_countries(session),
+                   svg=choropleth(found, "outlook", noun(wanted)))  # fmt: skip
     return page(request, session, "overview.html", context)
 
 

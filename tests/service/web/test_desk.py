@@ -314,3 +314,10 @@ def test_the_map_coloured_by_open_escalations(client: Client, world: DeskWorld) 
     assert 'data-mode="escalations"' in html
     # Only an actor active in several countries links to its page across them.
     assert 'href="/actor?name=JNIM"' in overview
+
+
+def test_the_overview_opens_on_its_map(client: Client, world: DeskWorld) -> None:
+    with client() as c:
+        html = c.get("/overview", params={"country": "Niger"}).text
+    assert html.count('<path class="region"') == POLYGONS["Niger"]
+    assert html.index('id="map"') < html.index('data-kind="region"')
