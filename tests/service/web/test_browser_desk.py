@@ -181,3 +181,33 @@ def test_charts_keep_legends_and_labels_inside(desk: Desk, page: Page) -> None:
     page.emulate_media(media="print")
     assert not page.locator("#selection").is_visible()
     assert page.locator("svg#fan-chart").is_visible()
+
+
+def test_the_fixed_dashboard_defects_in_the_browser(desk: Desk, page: Page) -> None:
+    # The event type can be chosen once a region is, with no actor.
+    page.goto(desk.base + "/?country=Mali")
+    with page.expect_navigation():
+        page.get_by_label("Region", exact=True).select_option("Mopti")
+    event_type = page.get_by_label("Event type", exact=True)
+    assert "State-based conflict" in event_type.locator("option").all_text_contents()
+    with page.expect_navigation():
+        event_type.select_option("State-based conflict")
+    chart = page.locator("svg#fan-chart")
+    assert chart.get_attribute("data-series-key") == "ucdp|Mali|Mopti|*|State-based conflict"
+    # The runs table says which measure each run forecast.
+    runs = page.locator("table.runs")
+    assert runs.locator("thead th").all_text_contents()[1] == "Measure"
+    assert set(runs.locator("tbody td:nth-child(2)").all_text_contents()) == {"events", "deaths"}
+    # /compare has a form, and it counts deaths when asked.
+    page.goto(desk.base + "/compare")
+    page.get_by_label("Actor across its regions").select_option("JNIM")
+    page.get_by_label("Count", exact=True).select_option("fatalities")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Compare").click()
+    assert "measure=fatalities" in page.url
+    assert "deaths per month" in (page.locator("#shared-scale").text_content() or "")
+    assert page.locator("figure.multiple").count() >= 2
+    assert _outside(page) == []
+    # The method page, in plain words.
+    page.goto(desk.base + "/method")
+    assert page.get_by_role("heading", name="Known limits").is_visible()
