@@ -480,6 +480,48 @@ def summarise(rows: pd.DataFrame, origins: list[str]) -> dict[str, Any]:
     }
 
 
+CACHED_PEERS = {
+    "prophet_default": "crps_ratio_vs_prophet_default",
+    "panel_v2": "crps_ratio_vs_current_engine",
+}
+
+
+def reuse_peers(result: dict[str, Any], earlier: dict[str, Any], source: str) -> None:
+    """Fill the cached peers' scores from an earlier full run of the same points.
+
+    Prophet and the engine before issue 17 do not depend on the engine under test: their CRPS on
+    the same outcomes is the same in every run (that is why they are cached). When their cache is
+    gone (Prophet takes hours on a busy machine), an earlier full run of the same origins, data
+    and points gives them exactly, checked by the no-change peer's CRPS, computed afresh here,
+    which must equal the earlier run's overall and at every level.
+    """
+    fresh, old = result["per_model"], earlier["per_model"]
+    if result["points"] != earlier["points"] or not np.isclose(
+        fresh["poisson_last"]["crps"], old["poisson_last"]["crps"], rtol=1e-12, atol=0
+    ):
+        raise SystemExit(f"{source} scored other points: its peers cannot be reused")
+    for peer, key in CACHED_PEERS.items():
+        if peer in fresh or peer not in old:
+            continue
+        fresh[peer] = old[peer]
+        result[key] = result["crps"] / old[peer]["crps"]
+        for level, part in result["coverage_by_level"].items():
+            was = earlier["coverage_by_level"][level]
+            # the same no-change CRPS per level, so engine / peer = (engine / no change) x
+            # (no change / peer), the second factor from the earlier run
+            part[f"crps_ratio_vs_{peer}"] = (
+                part["crps_ratio_vs_poisson_last"]
+                * was[f"crps_ratio_vs_{peer}"]
+                / was["crps_ratio_vs_poisson_last"]
+            )
+    result["peers_from"] = {
+        "file": source,
+        "date": earlier.get("date"),
+        "models": [p for p in CACHED_PEERS if p in old],
+        "check": "the no-change peer's CRPS equals the earlier run's (same points)",
+    }
+
+
 def _coverage(part: pd.DataFrame) -> dict[str, float]:
     out = {"coverage_80": float(part["in80"].mean()), "coverage_95": float(part["in95"].mean())}
     if "pit80" in part:
@@ -524,6 +566,13 @@ def main() -> None:
         action="store_true",
         help="only compute the cached peers (Prophet, panel_v2) and stop",
     )
+    parser.add_argument(
+        "--peers-from",
+        type=Path,
+        default=None,
+        help="take Prophet's and panel_v2's scores from an earlier full run of the same points "
+        "(results JSON) instead of their cache",
+    )
     args = parser.parse_args()
     name = "accuracy" if args.measure == "events" else f"accuracy-{args.measure}"
     out = args.out or HERE / "results" / f"{name}.json"
@@ -559,6 +608,13 @@ def main() -> None:
         result["tuning"] = summarise(rows, TUNING)
     if set(REPORTING) <= set(origins):
         result.update(summarise(rows, REPORTING))
+        if args.peers_from is not None:
+            earlier = json.loads(args.peers_from.read_text())
+            source = str(args.peers_from.resolve().relative_to(ROOT))
+            reuse_peers(result, earlier, source)
+            if "tuning" in result and "tuning" in earlier:
+                reuse_peers(result["tuning"], earlier["tuning"], source)
+            result["command"] += f" --peers-from {source}"
         result["targets_met"] = verdicts(result, args.measure)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, default=float) + "\n")
