@@ -213,7 +213,13 @@ def test_retrain_job_records_the_outcome(
     from service.training import service as training
 
     def fake_train(
-        engine_: Engine, settings_: Settings, request: Any, *, on_started: Any, progress: Any
+        engine_: Engine,
+        settings_: Settings,
+        request: Any,
+        *,
+        on_started: Any,
+        progress: Any,
+        catalogue: Any = None,
     ) -> Any:
         assert request.force is True
         run_id = 41 if request.measure == "events" else 42
