@@ -98,6 +98,8 @@ class DashboardPage:
     months: list[MonthLink] = field(default_factory=list)
     events: EventsPanel | None = None
     measure: str = EVENTS  # what the chart, effects and anomalies count: events or deaths
+    origin: str = "live"  # the anomaly list's flags: live, or the backtest's when asked for
+    escalation_id: int | None = None  # the anomaly list shows this escalation's parts
     measure_notice: str = ""
 
     @property
@@ -127,6 +129,9 @@ def build_page(
     month: str | None = None,
     offset: int = 0,
     measure: str | None = None,
+    *,
+    origin: str | None = None,
+    escalation: int | None = None,
 ) -> DashboardPage:
     """Read everything the dashboard shows for the form's choice (or a series id/key), of
     `measure` (events, or fatalities: the deaths), and with `month` (YYYY-MM) the events
@@ -141,6 +146,9 @@ def build_page(
     elif measure:
         page.measure_notice = (f"Unknown measure {measure!r} (events or fatalities): "
                                "showing events.")  # fmt: skip
+    # Live flags unless the backtest's are asked for; `escalation`: that escalation's parts.
+    page.origin = "backtest" if origin == "backtest" else "live"
+    page.escalation_id = escalation
     # The pointer, read once: every read below uses this run.
     page.run = published_run(session, page.measure)
     page.runs = list_runs(session, limit=RUN_ROWS)
@@ -248,9 +256,11 @@ def _anomalies(session: Session, page: DashboardPage, catalogue: list[SeriesLabe
     """The latest anomalies of the chosen scope (blank choices: any), live and backtest."""
     c = page.resolved.choice
     scope = SeriesFilter(c.source, c.country, c.region, c.actor, c.event_type)
-    page.anomalies, page.anomalies_total = list_anomalies(
-        session, AnomalyFilter(origin=None, measure=page.measure, series=scope), limit=ANOMALY_ROWS
-    )
+    if page.escalation_id is not None:  # the escalation's parts, whatever the selection
+        wanted = AnomalyFilter(origin=None, escalation_id=page.escalation_id)
+    else:
+        wanted = AnomalyFilter(origin=page.origin, measure=page.measure, series=scope)
+    page.anomalies, page.anomalies_total = list_anomalies(session, wanted, limit=ANOMALY_ROWS)
     grouped = sorted({a.escalation_id for a in page.anomalies if a.escalation_id is not None})
     page.escalations = {e.id: e for e in escalation_reads(session, grouped)}
     ids = {a.series_id for a in page.anomalies}
