@@ -28,7 +28,7 @@ accuracy benchmark refits everything at each of its origins, so its figures have
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -68,6 +68,7 @@ ENGINE = "panel_regime"
 # shown as a number; the forecast then assumes no rainy-season effect for that series.
 MAX_SHOWN_SD = 1.0
 LABEL_COLUMNS = ("uid", "tree", "actor", "region", "event_type", "level")
+LABEL_KEY = ["country", "tree", "actor", "region", "event_type"]  # what names a bottom series
 LEVEL_ORDER = (
     "country",
     "region",
@@ -124,6 +125,7 @@ class PanelResult:
     calibration: dict[str, Any] = field(default_factory=dict)
     tau: dict[str, list[float]] = field(default_factory=dict)
     dynamics: dict[str, dict[str, float]] = field(default_factory=dict)
+    fit_key: str = ""  # `PanelEngine.fit_key`: equal keys learn equal dynamics
     samples: np.ndarray | None = None  # (n_nodes, h, S) sorted, with keep_samples
     calibrator: Calibration | None = None
     node_means: np.ndarray | None = None
@@ -306,7 +308,7 @@ class PanelEngine:
         level = self.level_of
         for name in np.unique(level):
             if fixed is not None:
-                out[name] = Dynamics(**fixed.get(name, fixed.get("*", {})))
+                out[name] = fixed_dynamics(fixed, name)
                 continue
             rows = level == name
             out[name], _ = fit_dynamics(self.y[rows], season_log[rows], seed=self.seed)
@@ -503,6 +505,30 @@ class PanelEngine:
 
     # -- the run ---------------------------------------------------------------------------
 
+    def fit_key(self) -> str:
+        """A digest of everything the season and the dynamics are learned from (the event
+        counts, months, series, seed). A deaths run of the same panel and data learns exactly
+        what its events run learned (both learn on the events), so the service hands the
+        events run's dynamics to it (`PanelConfig.dynamics`) when the keys match."""
+        digest = hashlib.sha256()
+        digest.update(np.where(np.isfinite(self.y), self.y, -1.0).astype(np.float64).tobytes())
+        digest.update(str((self.months[0], len(self.months), self.seed)).encode())
+        columns = [c for c in LABEL_KEY if c in self.labels]
+        rows = self.labels[columns].itertuples(index=False, name=None)
+        digest.update("\n".join(repr(tuple(map(str, r))) for r in rows).encode())
+        return digest.hexdigest()
+
+    def adopt(self, learned: dict[str, Any] | None) -> bool:
+        """Take another run's learned dynamics (`{"fit_key": ..., "dynamics": ...}` of a
+        result) when they were learned from exactly this panel's data and none are fixed
+        already; say whether they were taken. The result is the same as learning them."""
+        if not learned or self.config.dynamics is not None:
+            return False
+        if learned.get("fit_key") != self.fit_key() or not learned.get("dynamics"):
+            return False
+        self.config = replace(self.config, dynamics=dict(learned["dynamics"]))
+        return True
+
     def origins(self) -> list[int]:
         """Calibration origins (month counts), oldest first, each leaving >= 1 outcome."""
         t = len(self.months)
@@ -607,7 +633,11 @@ class PanelEngine:
                 "shared_shock_sd": {"country": factors[0], "region": factors[1]},
             },
             tau={tree: list(p.tau) for tree, p in season.pooled.items()},
-            dynamics={k: describe(v) for k, v in dyn.items()},
+            dynamics={
+                str(k): describe(v)
+                for k, v in {**dyn, **getattr(self, "_node_dynamics", {})}.items()
+            },
+            fit_key=self.fit_key(),
             samples=samples,
             calibrator=cal,
             node_means=node_means,
@@ -807,7 +837,7 @@ class PanelEngine:
         start = next(iter(dyn.values()))
         for name in np.unique(groups):
             if fixed is not None:
-                out[name] = Dynamics(**fixed.get(name, fixed.get("*", {})))
+                out[name] = fixed_dynamics(fixed, name)
                 continue
             rows = groups == name
             out[name], _ = fit_dynamics(
@@ -903,6 +933,15 @@ class PanelEngine:
                 bottom >= 0, deaths.rate[np.clip(bottom, 0, None)], np.nan
             )
         return frame
+
+
+def fixed_dynamics(fixed: dict[str, dict[str, float]], name: str) -> Dynamics:
+    """A group's fixed hyperparameters (its own entry, else "*"); extra keys (the derived
+    figures `describe` adds) are ignored, so a result's `dynamics` can be handed back."""
+    values = fixed.get(name, fixed.get("*", {}))
+    return Dynamics(
+        **{k: float(v) for k, v in values.items() if k in Dynamics.__dataclass_fields__}
+    )
 
 
 def interval_crps(y: np.ndarray, q: np.ndarray, levels: np.ndarray) -> np.ndarray:

@@ -288,11 +288,22 @@ def _tasks(
     """
     scope = frozenset(i.id for i in infos)
     names = panel_names(infos)
+    learned = _events_dynamics(engine) if request.measure != EVENTS else {}
     for name in names:
         with session_scope(engine) as session:
             panel = load_panel(session, name, everything, request.measure)
         if panel is not None:
-            yield PanelTask(panel, scope, request.config)
+            yield PanelTask(panel, scope, request.config, learned.get(name))
+
+
+def _events_dynamics(engine: Engine) -> dict[str, Any]:
+    """What the published events run learned per panel (dynamics and the key of the data
+    they were learned from): both measures learn on the events, so the other measures take
+    them when the data are the same, instead of learning them again."""
+    with session_scope(engine) as session:
+        run = repo.published_run(session, EVENTS)
+        calibration = (run.calibration if run is not None else None) or {}
+    return {name: c for name, c in calibration.items() if isinstance(c, dict) and "fit_key" in c}
 
 
 def _fit_all(

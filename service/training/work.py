@@ -32,6 +32,9 @@ class PanelTask:
     panel: PanelData
     scope: frozenset[int] | None  # series ids to publish; None = all of the panel
     config: PanelConfig = field(default_factory=PanelConfig)
+    # the events run's learned dynamics of this panel ({"fit_key", "dynamics"}): a deaths run
+    # of the same data takes them instead of learning them again (`PanelEngine.adopt`)
+    learned: dict[str, Any] | None = None
 
 
 @dataclass
@@ -87,12 +90,15 @@ def train_panel(task: PanelTask) -> PanelOutput:
         engine = PanelEngine(
             p.labels, p.y, months, deaths=p.deaths, name=p.name, config=task.config
         )
+        adopted = engine.adopt(task.learned)
         result = engine.run()
     except Exception as error:  # the panel fails, the run goes on
         failed = [_failed(sid, trained_through, _describe(error)) for sid in sorted(wanted)]
         return PanelOutput(failed, pd.DataFrame(), pd.DataFrame())
     seconds = (time.perf_counter() - start) / max(len(wanted), 1)
-    return _output(task, result, trained_through, seconds)
+    output = _output(task, result, trained_through, seconds)
+    output.calibration[p.name]["dynamics_adopted"] = adopted
+    return output
 
 
 def _failed(series_id: int, trained_through: str, error: str) -> dict[str, Any]:
@@ -182,7 +188,11 @@ def _output(
         out,
         _table(result.forecast, keep, ["horizon"]),
         _table(result.backtest, keep, ["origin", "horizon", "observed"]),
-        {p.name: to_jsonable({**result.calibration, "dynamics": result.dynamics})},
+        {
+            p.name: to_jsonable(
+                {**result.calibration, "dynamics": result.dynamics, "fit_key": result.fit_key}
+            )
+        },
         _keyed(result.outlook, keep, ["months", "first_month", "mean", *QUANTILE_COLUMNS]),
         _keyed(result.states, keep, ["month", "level", "p_shift_up", "p_shift_down", "p_outlier"]),
     )

@@ -13,8 +13,8 @@ from service.anomalies.repository import list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
 from service.escalations.repository import escalation_reads
 from service.escalations.schemas import EscalationRead
-from service.forecasts.repository import list_runs, published_run
-from service.forecasts.schemas import RunRead
+from service.forecasts.repository import list_runs, published_run, series_outlook, series_states
+from service.forecasts.schemas import OutlookRead, RunRead, StateRead
 from service.measures import EVENTS, MEASURES, link_query, noun
 from service.series.repository import (
     CoverageRow,
@@ -77,6 +77,31 @@ class Skill:
         return 1.0 - self.crps / self.baseline_crps if self.baseline_crps > 0 else math.nan
 
 
+REGIME_MONTHS = 6  # how far back the page looks for the likeliest shift
+
+
+@dataclass(frozen=True)
+class Regime:
+    """The published run's reading of a series' recent months: where its level stands, the
+    month of the last REGIME_MONTHS most likely to have shifted it up (and down), and whether
+    the latest month was a one-off. The same posteriors `/v1/series/{ref}/states` serves."""
+
+    latest: StateRead
+    up: StateRead
+    down: StateRead
+
+    @classmethod
+    def of(cls, states: list[StateRead]) -> Regime | None:
+        if not states:
+            return None
+        recent = states[-REGIME_MONTHS:]
+        return cls(
+            states[-1],
+            max(recent, key=lambda s: s.p_shift_up),
+            max(recent, key=lambda s: s.p_shift_down),
+        )
+
+
 @dataclass
 class DashboardPage:
     resolved: Resolved
@@ -101,6 +126,8 @@ class DashboardPage:
     origin: str = "live"  # the anomaly list's flags: live, or the backtest's when asked for
     escalation_id: int | None = None  # the anomaly list shows this escalation's parts
     measure_notice: str = ""
+    outlook: OutlookRead | None = None  # the next six months' total, from the run's paths
+    regime: Regime | None = None
 
     @property
     def noun(self) -> str:
@@ -169,6 +196,9 @@ def build_page(
         attrs=_chart_attrs(page.chart),
     )
     page.skill = _skill(page.chart)
+    if page.run is not None:
+        page.outlook = series_outlook(session, series.id, page.measure, 6, page.run.id)
+        page.regime = Regime.of(series_states(session, series.id, page.measure, page.run.id))
     page.season_window = describe_window(page.info.country, page.info.region)
     _effects(session, page)
     _anomalies(session, page, catalogue)

@@ -332,3 +332,33 @@ def test_an_actor_in_two_countries_shares_its_season_effect() -> None:
     # and each country keeps its own tree
     tops = shared.nodes[shared.nodes["level"] == "actor_country"]
     assert sorted(tops["country"]) == ["Burkina Faso", "Mali"]
+
+
+def test_a_deaths_run_adopts_the_events_runs_dynamics_only_from_the_same_data() -> None:
+    rng = np.random.default_rng(21)
+    events = rng.poisson(6.0, (3, len(MONTHS))).astype(float)
+    deaths = rng.poisson(2.0 * events).astype(float)
+    labels = _one_bottom(events)
+    counted = PanelEngine(labels, events, MONTHS, name="test", config=FAST).run()
+    # roll-up levels are learned too, and handed on with the bottoms'
+    assert {"actor_region_type", "actor_country"} <= set(counted.dynamics)
+    learned = {"fit_key": counted.fit_key, "dynamics": counted.dynamics}
+
+    def deaths_engine(y: np.ndarray) -> PanelEngine:
+        return PanelEngine(labels, y, MONTHS, deaths=deaths, name="test", config=FAST)
+
+    adopting = deaths_engine(events)
+    assert adopting.adopt(learned)
+    own = deaths_engine(events).run()
+    taken = adopting.run()
+    # the same forecast as learning them itself, to the last digit
+    pd.testing.assert_frame_equal(taken.forecast, own.forecast)
+    pd.testing.assert_frame_equal(taken.states, own.states)
+    # other data (one month more events) or dynamics fixed already: nothing is taken
+    changed = events.copy()
+    changed[0, -1] += 1
+    assert not deaths_engine(changed).adopt(learned)
+    fixed = PanelEngine(labels, events, MONTHS, deaths=deaths, name="test",
+                        config=PanelConfig(dynamics={"*": {"p_shift": 0.05}}))  # fmt: skip
+    assert not fixed.adopt(learned)
+    assert not deaths_engine(events).adopt(None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -198,3 +199,25 @@ def test_outlooks_add_up_and_states_are_served_as_stored(
     assert [m["p_shift_up"] for m in served] == pytest.approx([r.p_shift_up for r in stored])
     assert forecast["state"]["month"] == "2022-12-01"
     assert forecast["state"]["p_outlier"] == pytest.approx(stored[-1].p_outlier)
+
+
+def test_the_deaths_run_takes_the_events_runs_dynamics_learned_on_the_same_data(
+    engine: Engine, train_settings: Settings, demo: dict[int, SeriesInfo]
+) -> None:
+    from service.training.service import train_measures
+
+    outcome = train_measures(engine, train_settings, TrainRequest.from_settings(train_settings))
+    runs = {o.measure: o.run_id for o in outcome.outcomes}
+    assert set(runs) == {"events", "fatalities"}
+    cal: dict[str, dict[str, Any]] = {}
+    with session_scope(engine) as session:
+        for measure, run_id in runs.items():
+            run = session.get(Run, run_id)
+            assert run is not None
+            assert run.calibration is not None
+            cal[measure] = run.calibration
+    for name, panel in cal["fatalities"].items():
+        assert panel["dynamics_adopted"] is True
+        assert cal["events"][name]["dynamics_adopted"] is False
+        assert panel["fit_key"] == cal["events"][name]["fit_key"]
+        assert panel["dynamics"] == cal["events"][name]["dynamics"]

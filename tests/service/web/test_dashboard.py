@@ -210,3 +210,39 @@ def test_an_unknown_country_is_said_and_escaped(
     assert (
         "No ucdp series for Mali&lt;script&gt;; showing Burkina Faso (held: Burkina Faso)." in page
     )
+
+
+def test_the_series_page_shows_the_six_month_outlook_and_the_regime_the_run_stored(
+    dashboard: ClientFactory, web_world: WebWorld, engine: Engine
+) -> None:
+    import datetime as dt
+
+    from service.training.orm import Outlook, SeriesState
+
+    run = web_world.run
+    assert run is not None
+    sid = web_world.id()  # the country total, shown by default
+    months = [dt.date(2022, m, 1) for m in range(7, 13)]
+    with session_scope(engine) as session:
+        session.add(Outlook(run_id=run.id, series_id=sid, months=6, first_month=dt.date(2023, 1, 1),
+                            mean=123.4, q025=80, q100=95, q250=110, q500=121, q750=135, q900=152,
+                            q975=170))  # fmt: skip
+        for k, month in enumerate(months):
+            up = 0.61 if month.month == 10 else 0.02
+            session.add(SeriesState(run_id=run.id, series_id=sid, month=month, level=20.0 + k,
+                                    p_shift_up=up, p_shift_down=0.03 + 0.01 * k,
+                                    p_outlier=0.07))  # fmt: skip
+    with dashboard() as client:
+        html = client.get("/").text
+    outlook = html[html.index('id="outlook"') :]
+    outlook = outlook[: outlook.index("</div>")]
+    assert "Next 6 months, in total" in outlook
+    assert "<strong>123</strong> events expected" in outlook
+    assert "80 % interval 95–152" in outlook
+    assert "95 % 80–170" in outlook
+    regime = html[html.index('id="regime"') :]
+    regime = regime[: regime.index("</div>")]
+    assert "<strong>25.0</strong> events a month in Dec 2022" in regime
+    assert "likeliest shift up in the last 6 months: Oct 2022 (61 %)" in regime
+    assert "down: Dec 2022 (8 %)" in regime
+    assert "Dec 2022 a one-off burst: 7 %" in regime
