@@ -69,10 +69,10 @@ def sample_(
     session: SessionDep,
     _: AdminDep,
     settings: SettingsDep,
-    country: Annotated[Text | None, Query(max_length=120)] = None,
-    region: Annotated[Text | None, Query(max_length=255)] = None,
-    actor: Annotated[Text | None, Query(max_length=255)] = None,
-    event_type: Annotated[Text | None, Query(max_length=64)] = None,
+    country: Annotated[Text | None, Query(min_length=1, max_length=120)] = None,
+    region: Annotated[Text | None, Query(min_length=1, max_length=255)] = None,
+    actor: Annotated[Text | None, Query(min_length=1, max_length=255)] = None,
+    event_type: Annotated[Text | None, Query(min_length=1, max_length=64)] = None,
     min_severity: Severity = "low",
     direction: Direction | None = None,
     measure: Measure | None = None,
@@ -89,13 +89,13 @@ def sample_(
     return SamplePayload(**found)
 
 
-@router.get("/{subscription_id}", responses=problems(404), summary="One subscription")
+@router.get("/{subscription_id:int}", responses=problems(404), summary="One subscription")
 def get_(session: SessionDep, _: AdminDep, subscription_id: Id) -> SubscriptionRead:
     return SubscriptionRead.model_validate(_subscription(session, subscription_id))
 
 
 @router.patch(
-    "/{subscription_id}",
+    "/{subscription_id:int}",
     responses=problems(400, 404),
     summary="Change a subscription (filters, URL, name, pause)",
 )
@@ -140,7 +140,7 @@ def _unsafe(error: UnsafeUrl) -> ProblemError:
 
 
 @router.delete(
-    "/{subscription_id}",
+    "/{subscription_id:int}",
     status_code=204,
     response_class=Response,
     responses=problems(404),
@@ -153,7 +153,9 @@ def delete(session: SessionDep, _: AdminDep, subscription_id: Id) -> Response:
 
 
 @router.post(
-    "/{subscription_id}/test", responses=problems(404), summary="Send a signed test delivery now"
+    "/{subscription_id:int}/test",
+    responses=problems(404),
+    summary="Send a signed test delivery now",
 )
 def test(
     session: SessionDep, _: AdminDep, settings: SettingsDep, subscription_id: Id
@@ -164,7 +166,7 @@ def test(
 
 
 @router.get(
-    "/{subscription_id}/deliveries",
+    "/{subscription_id:int}/deliveries",
     responses=problems(404),
     summary="A subscription's deliveries, newest first",
 )

@@ -21,7 +21,8 @@ from service.escalations.repository import EscalationFilter, get_escalation, lis
 from service.escalations.service import group
 from tests.service.alerts.conftest import deliver, reaching_the_hook
 from tests.service.alerts.receiver import Receiver
-from tests.service.api.builders import make_anomaly
+from tests.service.api.builders import make_anomaly, make_key
+from tests.service.api.conftest import make_client
 from tests.service.builders import make_series
 
 MAY, JUNE = dt.date(2023, 5, 1), dt.date(2023, 6, 1)
@@ -108,6 +109,12 @@ def test_a_cross_border_actor_escalation_is_one_and_names_no_single_region(
         for country in ("Mali", "Burkina Faso"):
             found = list_escalations(session, EscalationFilter(country=country))[0]
             assert [e.id for e in found] == [one.id]
+        admin = make_key(session, "admin")
+    with make_client(settings) as api:
+        key = {"X-API-Key": admin}
+        [read] = api.get("/v1/escalations?country=Burkina Faso", headers=key).json()["items"]
+    assert read["countries"] == ["Mali", "Burkina Faso"]
+    assert read["headline"] == headline(one)
     line = headline(one)
     assert line.startswith("JNIM in Mali and Burkina Faso (2 regions): ")
     assert "Mopti" not in line
