@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.anomalies.repository import list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
+from service.escalations.headline import headline
 from service.escalations.repository import escalation_reads
 from service.escalations.schemas import EscalationRead
 from service.forecasts.repository import list_runs, published_run, series_outlook, series_states
@@ -125,6 +126,7 @@ class DashboardPage:
     measure: str = EVENTS  # what the chart, effects and anomalies count: events or deaths
     origin: str = "live"  # the anomaly list's flags: live, or the backtest's when asked for
     escalation_id: int | None = None  # the anomaly list shows this escalation's parts
+    escalation_headlines: dict[int, str] = field(default_factory=dict)  # what each one says
     measure_notice: str = ""
     outlook: OutlookRead | None = None  # the next six months' total, from the run's paths
     regime: Regime | None = None
@@ -293,6 +295,7 @@ def _anomalies(session: Session, page: DashboardPage, catalogue: list[SeriesLabe
     page.anomalies, page.anomalies_total = list_anomalies(session, wanted, limit=ANOMALY_ROWS)
     grouped = sorted({a.escalation_id for a in page.anomalies if a.escalation_id is not None})
     page.escalations = {e.id: e for e in escalation_reads(session, grouped)}
+    page.escalation_headlines = {i: headline(e) for i, e in page.escalations.items()}
     ids = {a.series_id for a in page.anomalies}
     ids |= {e.headline_series_id for e in page.escalations.values()}
     page.anomaly_labels = {s.id: series_label(s, country=False) for s in catalogue if s.id in ids}

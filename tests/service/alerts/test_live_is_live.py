@@ -84,6 +84,8 @@ def test_the_dashboard_lists_live_flags_unless_the_backtest_is_asked_for(
         assert f'id="anomaly-{live.id}"' in page
         assert f'id="anomaly-{twin.id}"' not in page
         assert "Show backtest flags" in page
+        # The escalation is told by its headline: who, where, how much, since when.
+        assert "JNIM in Mopti: 31 events vs 6 expected (+400 %), since October 2021" in page
         asked = api.get(f"/?series={series.id}&origin=backtest").text
         assert f'id="anomaly-{twin.id}"' in asked
         assert f'id="anomaly-{live.id}"' not in asked
