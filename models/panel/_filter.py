@@ -342,3 +342,24 @@ def forward(
             for c in range(g):
                 beta[c] /= max(mx, 1e-300)
     return loglik, at, pm, pv, p_up, p_dn, p_ol, lvl
+
+
+@njit(cache=True, parallel=True)
+def inverse_cdf(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each row i and draw j, the number of cells whose cdf[i] is below u[i, j] (the
+    sampled cell of an inverse-CDF draw): a binary search in each row's sorted CDF."""
+    n, g = cdf.shape
+    s = u.shape[1]
+    out = np.empty((n, s), dtype=np.int64)
+    for i in prange(n):
+        for j in range(s):
+            x = u[i, j]
+            lo, hi = 0, g
+            while lo < hi:  # first cell with cdf >= x
+                mid = (lo + hi) // 2
+                if cdf[i, mid] < x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            out[i, j] = lo
+    return out

@@ -294,15 +294,13 @@ def sample_levels(
 ) -> np.ndarray:
     """Joint sample paths of the log level (N, h, S) from filtered distributions (N, G),
     reverting toward each series' long-run log level `anchor` (N,) as the filter does."""
+    from models.panel import _filter
+
     n = dist.shape[0]
     cdf = np.cumsum(dist, axis=1)
     cdf /= cdf[:, -1:]
     u = rng.random((n, s))
-    idx = np.empty((n, s), dtype=np.int64)
-    for lo in range(0, n, 2048):  # bounded temporaries: (chunk, S, G) booleans
-        hi = min(lo + 2048, n)
-        idx[lo:hi] = (cdf[lo:hi, None, :] < u[lo:hi, :, None]).sum(axis=2)
-    idx = np.minimum(idx, GRID_SIZE - 1)
+    idx = np.minimum(_filter.inverse_cdf(np.ascontiguousarray(cdf), u), GRID_SIZE - 1)
     x0 = base[:, None] + GRID_STEP * (idx + rng.random((n, s)) - 0.5)
     kind = rng.random((n, h, s))
     small = rng.standard_normal((n, h, s)) * dyn.step_sd
