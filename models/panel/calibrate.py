@@ -5,10 +5,14 @@ predictive sample distribution: u- = P(Y < y) and u+ = P(Y <= y). Quantile recal
 (Kuleshov et al. 2018) replaces each nominal level tau by an adjusted level taken from those
 values, and the forecast's quantile is the predictive sample's quantile at the adjusted level.
 
-Counts are discrete, so the two tails are treated apart, exactly as intervals are scored (an
-outcome is covered when q_lo <= y <= q_hi): with the inverse-CDF sample quantile, y >= q(a)
-exactly when u+ >= a, and y <= q(b) exactly when u- < b. So a lower level takes the
-tau-quantile of u+, an upper level the tau-quantile of u-, and the median keeps its level.
+Counts are discrete, so the PIT of an outcome is drawn uniformly between u- and u+ (the
+randomized PIT of Czado, Gneiting & Held 2009), which is uniform exactly when the forecast is
+calibrated; each level tau is mapped to the tau-quantile of those values, and the median keeps
+its level. (Mapping lower levels on u+ and upper levels on u-, so that inclusive intervals
+cover their nominal share, pulled the 25 % quantile onto the median of most forecasts of 2-8
+events and did not score better: it was replaced on the tuning origins.) An inclusive integer
+interval of a calibrated count forecast covers more than its nominal share, most on quiet
+series; the randomized PIT coverage is what it honestly promises.
 
 Cells are (hierarchy level x horizon band x volume band): a country total is not calibrated by
 the mass of sparse series below it. A cell is shrunk toward its (horizon band x volume band)
@@ -29,6 +33,7 @@ import numpy as np
 HORIZON_BANDS = ((1, 3), (4, 6), (7, 12))
 VOLUME_EDGES = (0.5, 2.0, 8.0, 30.0)  # forecast-mean bands: <0.5, 0.5-2, 2-8, 8-30, >=30
 SHRINK_N = 30.0  # pseudo-count of the parent cell in each cell
+PIT_SEED = 0  # the randomized PIT draws: a fixed stream, so the same outcomes give the same map
 SPARSE_BANDS = 2  # volume bands below a forecast mean of 2 are only ever widened
 
 
@@ -114,12 +119,14 @@ class Calibration:
         hierarchy level), band index (e.g. its horizon band) and forecast mean."""
         cal = cls.identity(levels, groups, bands)
         lv = np.asarray(levels)
+        # the randomized PIT, with its own fixed stream: the same outcomes, the same map
+        spread = np.random.default_rng(PIT_SEED).random(len(u_minus))
+        u = u_minus + spread * (u_plus - u_minus)
         vb = volume_band(mean)
         n_g, n_b, n_v = cal.counts.shape
 
         def adjusted(mask: np.ndarray, sparse: bool) -> np.ndarray:
-            lower = np.quantile(u_plus[mask], lv)
-            upper = np.quantile(u_minus[mask], lv)
+            lower = upper = np.quantile(u[mask], lv)
             if sparse:
                 # Only ever widen: narrowing toward nominal would drop zero from the interval
                 # of a quiet series, which costs far more accuracy than it gains.

@@ -198,6 +198,25 @@ def test_calibration_widens_overconfident_forecasts_and_leaves_calibrated_ones()
     np.testing.assert_allclose(back, 0.1, atol=1e-9)
 
 
+def test_a_calibrated_count_forecast_keeps_its_levels_and_its_quartiles_apart() -> None:
+    from models.panel.calibrate import pit_pair, sample_quantiles
+
+    rng = np.random.default_rng(5)
+    n, s, k = 4000, 500, 4.0
+    mean = rng.uniform(2.5, 6.0, n)  # a volume band of few events: many ties
+    draws = rng.negative_binomial(k, k / (k + mean[:, None]), (n, s)).astype(float)
+    outcome = rng.negative_binomial(k, k / (k + mean)).astype(float)  # from the forecast itself
+    lo, hi = pit_pair(draws, outcome)
+    levels = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
+    zeros = np.zeros(n, int)
+    cal = Calibration.fit(lo, hi, zeros, zeros, mean, levels, ("region",), ("1-3",))
+    # calibrated already: the map leaves every level where it was (no inward pull of the
+    # quartiles that inclusive-coverage matching makes on counts)
+    np.testing.assert_allclose(cal.table[0, 0, 2], levels, atol=0.03)
+    q = sample_quantiles(np.sort(draws, axis=1), cal.adjusted(zeros, zeros, mean))
+    assert (q[:, 2] < q[:, 3]).mean() > 0.6  # the lower quartile is mostly below the median
+
+
 def test_vectorized_peers_equal_the_per_series_baselines() -> None:
     rng = np.random.default_rng(4)
     y = rng.poisson(rng.uniform(0.2, 15, (12, 1)), (12, 60)).astype(float)
