@@ -50,8 +50,10 @@ def child(url: str, path: str) -> None:
 def _run_child(url: str, path: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", url, str(path)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -102,8 +104,10 @@ def main() -> None:
     if not export.exists():
         started = time.perf_counter()
         write_export(export, args.rows)
-        print(f"generated {export.name} ({export.stat().st_size / 1e6:.0f} MB) "
-              f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
+        print(
+            f"generated {export.name} ({export.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
     results: dict[str, dict] = {}
     for backend in args.backend or ["sqlite", "postgresql"]:
         url, cleanup = _fresh_database(backend, work)

@@ -7,7 +7,7 @@ caller's transaction (they run on the session's own connection).
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -19,14 +19,19 @@ NULL = r"\N"
 
 
 def _column_values(values: pd.Series) -> list[Any]:
-    # tolist() turns numpy scalars into Python ones, which both drivers accept.
+    # tolist() turns numpy scalars into Python ones, which both drivers accept; a missing
+    # value (NaN, NA, NaT, None) goes as None, set by one mask rather than a test per value.
     if values.hasnans:
-        return [None if pd.isna(v) else v for v in values.astype(object).tolist()]
+        objects = values.to_numpy(dtype=object, copy=True)
+        objects[values.isna().to_numpy()] = None
+        return objects.tolist()
     return values.tolist()
 
 
-def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
-    return list(zip(*(_column_values(frame[c]) for c in columns), strict=True))
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    # Rows are made as the driver takes them: a list of every row's tuple would only add
+    # to the peak memory of a large insert.
+    return zip(*[_column_values(frame[c]) for c in columns], strict=True)
 
 
 def _table(target: FromClause) -> Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import sys
@@ -176,6 +177,9 @@ class Settings(BaseSettings):
     # The address users open the dashboard at (e.g. https://sahelcast.example.org): alerts link
     # to the dashboard selection there. Empty: the links are relative (`/?series=ID`).
     public_url: str = ""
+    # What day the freshness checks take as today (the banner, `/v1/freshness`): empty is the
+    # clock's; a date replays an older state (a demo, a test, a report as of a day).
+    today: dt.date | None = None
 
     # Alert webhooks. Outbound hosts: names in the allow-list (exact, or `.example.org` for a
     # domain and its subdomains) may be anything; any other host must resolve to public

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +26,7 @@ from service.api.routes import (
     admin,
     anomalies,
     catalogue,
+    desk,
     escalations,
     events,
     forecasts,
@@ -36,6 +38,7 @@ from service.api.strictquery import KnownQuery, SingleQueryValues
 from service.config import Settings, get_settings
 from service.db import session_factory
 from service.jobs.launch import Launcher, launch_process, launch_thread
+from service.kit.time import Clock, utcnow
 from service.tempfiles import clean_stale
 from service.web.router import router as web_router
 
@@ -62,9 +65,11 @@ def create_app(
     *,
     retrain_launcher: Launcher | None = None,
     fetch_launcher: Launcher | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """Build the API for `settings` (default: the process settings); the launchers run the
-    retrain and fetch jobs it records (default: a spawned process, a thread)."""
+    retrain and fetch jobs it records (default: a spawned process, a thread); `clock` says what
+    time it is to the freshness checks (default: the wall clock)."""
     settings = settings or get_settings()
     clean_stale()  # upload folders a crashed server left in the temporary folder
     engine = api_engine(settings.database_url)
@@ -77,6 +82,7 @@ def create_app(
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock or _settings_clock(settings)
     app.state.engine = engine
     # Requests wait for the database SAHELCAST_DB_TIMEOUT_SECONDS at most (api.database).
     app.state.request_engine = request_engine(settings.database_url, settings.db_timeout_seconds)
@@ -100,6 +106,7 @@ def create_app(
         runs,
         admin,
         actors,
+        desk,
     ):  # hot routes first
         app.include_router(module.router, dependencies=[KnownQuery])
     app.include_router(alerts_router, dependencies=[KnownQuery])
@@ -113,6 +120,14 @@ def create_app(
     install_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _settings_clock(settings: Settings) -> Clock:
+    """The wall clock, or noon of `settings.today` when a day is set."""
+    if settings.today is None:
+        return utcnow
+    noon = dt.datetime.combine(settings.today, dt.time(12))
+    return lambda: noon
 
 
 SECURITY_SCHEMES = {

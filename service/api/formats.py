@@ -91,3 +91,28 @@ def _cell(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     return value
+
+
+def flatten(record: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested record as flat CSV columns: `series: {key: …}` becomes `series_key`; a list of
+    plain values is one cell joined by `;`, a list of records numbered columns (`parts_1_…`)."""
+    out: dict[str, Any] = {}
+    if isinstance(record, dict):
+        for key, value in record.items():
+            out.update(flatten(value, f"{prefix}{key}_"))
+    elif isinstance(record, list | tuple):
+        if all(not isinstance(v, dict | list | tuple) for v in record):
+            out[prefix.rstrip("_")] = ";".join(str(_cell(v)) for v in record)
+        else:
+            for i, value in enumerate(record, start=1):
+                out.update(flatten(value, f"{prefix}{i}_"))
+    else:
+        out[prefix.rstrip("_")] = record
+    return out
+
+
+def records_csv(records: Sequence[Any], filename: str, columns: Sequence[str] = ()) -> Response:
+    """Records (pydantic models or dicts) as a flat CSV download; `columns` when there are none."""
+    flat = [flatten(r.model_dump(mode="json") if hasattr(r, "model_dump") else r) for r in records]
+    header = list(dict.fromkeys(k for row in flat for k in row)) or list(columns)
+    return csv_response(header, [[row.get(c) for c in header] for row in flat], filename)

@@ -51,24 +51,25 @@ def run_detection(settings: Settings, engine: Engine) -> None:
     _escalations(engine, result.details.get("alert_ids", []))
 
 
+ALERT_COLUMNS = ("escalation", "months", "headline", "observed", "expected range", "direction",
+                 "severity", "parts", "horizon", "forecast from")  # fmt: skip
+
+
 def _escalations(engine: Engine, ids: list[int]) -> None:
-    """One row per alert: the escalation it speaks for, its headline and its parts."""
+    """One row per alert: the escalation it speaks for, its headline and every part. Long
+    values fold onto more lines (the output module's tables); nothing is cut with "…"."""
     if not ids:
         return
-    from rich.table import Table
-
     from service.anomalies.repository import get_anomaly
+    from service.cli.output import Column, Format, emit
     from service.db import session_scope
     from service.escalations.headline import headline
     from service.escalations.repository import escalation_reads
     from service.measures import noun
 
-    table = Table(title=f"{len(ids)} new alerts (one per escalation that opened or escalated)")
-    for column in ("escalation", "months", "headline", "observed", "expected range",
-                   "direction", "severity", "parts", "horizon", "forecast from"):  # fmt: skip
-        table.add_column(column)
+    records = []
     with session_scope(engine) as session:
-        for anomaly_id in ids[:30]:
+        for anomaly_id in ids:
             a = get_anomaly(session, anomaly_id)
             if a is None:
                 continue
@@ -76,17 +77,18 @@ def _escalations(engine: Engine, ids: list[int]) -> None:
             e = found[0] if found else None
             months = e.months if e else [a.month]
             span = f"{months[0]:%Y-%m}" + (f"–{months[-1]:%Y-%m}" if len(months) > 1 else "")
-            parts = (", ".join(f"{p.series.level} {p.series.region or ''}".strip()
-                               for p in e.parts[:4]) + (" …" if len(e.parts) > 4 else "")
-                     if e else "")  # fmt: skip
-            table.add_row(
-                f"{e.id} (update {e.alerts})" if e and e.alerts > 1 else str(e.id if e else "-"),
-                span, headline(e) if e else a.series_key,
-                f"{a.observed} {noun(a.measure)}",
-                f"{a.lower:.0f}–{a.upper:.0f}",
-                "new series" if a.kind == "new" else a.direction,
-                e.severity if e else a.severity,
-                f"{len(e.parts)}: {parts}" if e else "1", str(a.horizon),
-                f"{a.forecast_origin:%Y-%m}" if a.forecast_origin else "–",
-            )  # fmt: skip
-    console.print(table)
+            parts = ", ".join(f"{p.series.level} {p.series.region or ''}".strip()
+                              for p in e.parts) if e else ""  # fmt: skip
+            records.append({
+                "escalation": f"{e.id} (update {e.alerts})" if e and e.alerts > 1
+                else str(e.id if e else "-"),
+                "months": span, "headline": headline(e) if e else a.series_key,
+                "observed": f"{a.observed} {noun(a.measure)}",
+                "expected range": f"{a.lower:.0f}–{a.upper:.0f}",
+                "direction": "new series" if a.kind == "new" else a.direction,
+                "severity": e.severity if e else a.severity,
+                "parts": f"{len(e.parts)}: {parts}" if e else "1", "horizon": str(a.horizon),
+                "forecast from": f"{a.forecast_origin:%Y-%m}" if a.forecast_origin else "–",
+            })  # fmt: skip
+    title = f"{len(records)} new alerts (one per escalation that opened or escalated)"
+    emit(records, [Column(name) for name in ALERT_COLUMNS], Format.table, title=title)

@@ -27,6 +27,7 @@ from service.cli import (
     series,
     serve,
     train,
+    views,
 )
 from service.cli.common import setup_logging
 
@@ -63,6 +64,9 @@ app.add_typer(fetch.app, name="fetch")
 app.add_typer(series.app, name="series")
 app.add_typer(actors.app, name="actors")
 app.command("plot")(plot.plot)
+app.command("forecast")(views.forecast)
+app.command("season")(views.season)
+app.command("overview")(views.overview)
 app.command("train")(train.train)
 app.command("detect")(detect.detect)
 app.add_typer(anomalies.app, name="anomalies")

@@ -35,6 +35,7 @@ FormatOption = Annotated[
 ]
 
 Record = Mapping[str, Any]
+WORD_MAX = 24  # longer words (keys, file names) fold rather than widen their column further
 
 
 @dataclass(frozen=True)
@@ -84,16 +85,6 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return json.dumps(value, default=_json_default, separators=(",", ":"))
-    return value
-
-
 def emit(
     records: Sequence[Record],
     columns: Sequence[Column],
@@ -109,29 +100,62 @@ def emit(
         sys.stdout.write(json.dumps(body, default=_json_default, indent=2) + "\n")
         return
     if fmt is Format.csv:
-        fields = list(dict.fromkeys(key for record in records for key in record)) or [
+        # The one CSV writer (formula-safe); nested values become flat columns
+        # (`series: {key: …}` → `series_key`), lists one cell joined by `;`, booleans true/false.
+        from service.api.formats import flatten, write_csv
+
+        flat = [flatten(dict(record)) for record in records]
+        fields = list(dict.fromkeys(key for row in flat for key in row)) or [
             c.field for c in columns
         ]
-        from service.api.formats import write_csv  # the one CSV writer (formula-safe)
-
-        rows = ([_csv_value(record.get(key)) for key in fields] for record in records)
+        rows = ([row.get(key) for key in fields] for row in flat)
         write_csv(sys.stdout, fields, rows)
         return
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=title, caption=caption, title_justify="left")
-    for column in columns:
+    cells = [[column.cell(record) for column in columns] for record in records]
+    headings = [column.heading or column.field.replace("_", " ") for column in columns]
+    widths = _min_widths(columns, headings, cells, console.width)
+    for column, heading, width in zip(columns, headings, widths, strict=True):
         table.add_column(
-            column.heading or column.field.replace("_", " "),
+            heading,
             justify="right" if column.right else "left",
             overflow="fold",
             no_wrap=column.right or column.whole,
+            min_width=width,
         )
-    for record in records:
+    for row in cells:
         # Text, not str: a value with [brackets] is data, never rich markup.
-        table.add_row(*(Text(column.cell(record)) for column in columns))
+        table.add_row(*(Text(cell) for cell in row))
     console.print(table, soft_wrap=False)
+
+
+def _min_widths(
+    columns: Sequence[Column], headings: list[str], cells: list[list[str]], width: int
+) -> list[int | None]:
+    """The narrowest width of each wrapping column: its longest word (heading included, up
+    to WORD_MAX), so text wraps between words rather than inside one, as far as the terminal
+    allows once the columns that never wrap have their room. When the words cannot all fit,
+    the widest wrapping columns give way first (a word is then folded, never cut)."""
+    fixed = sum(
+        max((len(v) for v in [*(row[i] for row in cells), headings[i]]), default=1)
+        for i, c in enumerate(columns)
+        if c.right or c.whole
+    )
+    room = width - (3 * len(columns) + 1) - fixed  # a border and two spaces per column
+    mins: list[int | None] = [None] * len(columns)
+    wrapping = [i for i, c in enumerate(columns) if not (c.right or c.whole)]
+    for i in wrapping:
+        words = [w for v in [*(row[i] for row in cells), headings[i]] for w in v.split()]
+        mins[i] = min(max((len(w) for w in words), default=1), WORD_MAX)
+    while wrapping and sum(mins[i] or 0 for i in wrapping) > room:
+        widest = max(wrapping, key=lambda i: mins[i] or 0)
+        if (mins[widest] or 0) <= 4:
+            break
+        mins[widest] = (mins[widest] or 0) - 1
+    return mins
 
 
 def emit_one(

@@ -35,8 +35,11 @@ class EventQuery:
     after: int | None = None
 
     def params(self) -> dict[str, str]:
-        params = {"country": self.country, "event_date": f"{self.since}|{self.until}",
-                  "event_date_where": "BETWEEN"}  # fmt: skip
+        params = {
+            "country": self.country,
+            "event_date": f"{self.since}|{self.until}",
+            "event_date_where": "BETWEEN",
+        }
         if self.after is not None:
             params |= {"timestamp": str(self.after), "timestamp_where": ">"}
         return params
@@ -50,8 +53,9 @@ def event_pages(
     http: FeedHTTP, token: AcledToken, query: EventQuery, page_size: int = PAGE_SIZE
 ) -> Iterator[tuple[int, Rows]]:
     """Yield (page number, rows) of one event query."""
-    yield from _pages(http, token, EVENTS_PATH, f"events of {query.country}", query.params(),
-                      page_size)  # fmt: skip
+    yield from _pages(
+        http, token, EVENTS_PATH, f"events of {query.country}", query.params(), page_size
+    )
 
 
 def deletion_pages(
@@ -63,9 +67,13 @@ def deletion_pages(
 
 
 def _pages(
-    http: FeedHTTP, token: AcledToken, path: str, what: str, params: dict[str, str],
+    http: FeedHTTP,
+    token: AcledToken,
+    path: str,
+    what: str,
+    params: dict[str, str],
     page_size: int,
-) -> Iterator[tuple[int, Rows]]:  # fmt: skip
+) -> Iterator[tuple[int, Rows]]:
     repeats = Repeats("ACLED")
     limit = http.policy.max_pages
     for page in range(1, limit + 1):
@@ -89,8 +97,9 @@ def _pages(
 
 def _data(http: FeedHTTP, body: Any, label: str) -> Rows:
     if not isinstance(body, dict):
-        raise FeedDataError(f"ACLED {label}: expected a JSON object with `data`, got "
-                            f"{type(body).__name__}")  # fmt: skip
+        raise FeedDataError(
+            f"ACLED {label}: expected a JSON object with `data`, got {type(body).__name__}"
+        )
     data = body.get("data")
     if not isinstance(data, list):
         said = body.get("error") or body.get("message") or body.get("messages")

@@ -59,11 +59,18 @@ class AcledToken:
 
     def _grant(self, kind: str) -> None:
         if kind == "refresh":
-            form = {"refresh_token": self.refresh_token or "", "grant_type": "refresh_token",
-                    "client_id": CLIENT_ID}  # fmt: skip
+            form = {
+                "refresh_token": self.refresh_token or "",
+                "grant_type": "refresh_token",
+                "client_id": CLIENT_ID,
+            }
         else:
-            form = {"username": self.username, "password": self.password.get_secret_value(),
-                    "grant_type": "password", "client_id": CLIENT_ID}  # fmt: skip
+            form = {
+                "username": self.username,
+                "password": self.password.get_secret_value(),
+                "grant_type": "password",
+                "client_id": CLIENT_ID,
+            }
         try:
             answer = self.http.post_form(TOKEN_PATH, what=f"token ({kind} grant)", data=form)
         except FeedHTTPError as error:

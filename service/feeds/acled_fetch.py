@@ -41,8 +41,9 @@ def plan(
     queries = []
     for country in countries:
         mark = marks.get(country)
-        earlier = since is not None and mark is not None and mark.since is not None \
-            and since < mark.since  # fmt: skip
+        earlier = (
+            since is not None and mark is not None and mark.since is not None and since < mark.since
+        )
         if mark is None or mark.last_timestamp is None or earlier:
             queries.append(acled.EventQuery(country, since or ACLED_START, today))
         else:

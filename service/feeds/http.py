@@ -129,8 +129,9 @@ class FeedHTTP:
                         f"{self.label} {what}: {problem} ({policy.attempts} attempts)"
                     ) from None
                 delay = self._backoff(attempt)
-                log.warning("%s %s: %s; retry %d in %.1f s", self.label, what, problem,
-                            attempt, delay)  # fmt: skip
+                log.warning(
+                    "%s %s: %s; retry %d in %.1f s", self.label, what, problem, attempt, delay
+                )
                 self._wait(delay, what)
                 continue
             status = reply.status
@@ -149,8 +150,9 @@ class FeedHTTP:
                     status,
                 )
             delay = self._retry_after(reply) or self._backoff(attempt)
-            log.warning("%s %s: HTTP %d; retry %d in %.1f s", self.label, what, status,
-                        attempt, delay)  # fmt: skip
+            log.warning(
+                "%s %s: HTTP %d; retry %d in %.1f s", self.label, what, status, attempt, delay
+            )
             self._wait(delay, what)
         raise AssertionError("unreachable")  # pragma: no cover
 

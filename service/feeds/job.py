@@ -17,5 +17,11 @@ def run_feed(
     """Fetch one feed of the spec."""
     if feed.name == "acled":
         return fetch_acled(engine, settings, list(feed.countries), options=options)
-    return fetch_ucdp(engine, settings, list(feed.countries), feed.version,
-                      candidate=feed.candidate, options=options)  # fmt: skip
+    return fetch_ucdp(
+        engine,
+        settings,
+        list(feed.countries),
+        feed.version,
+        candidate=feed.candidate,
+        options=options,
+    )

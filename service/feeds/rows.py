@@ -32,8 +32,11 @@ _CONVERTERS = {
     FileKind.ACLED_DELETIONS: acled.deletions,
     FileKind.UCDP: ucdp.events,
 }
-ID_FIELDS = {FileKind.ACLED_EVENTS: "event_id_cnty", FileKind.ACLED_DELETIONS: "event_id_cnty",
-             FileKind.UCDP: "id"}  # fmt: skip
+ID_FIELDS = {
+    FileKind.ACLED_EVENTS: "event_id_cnty",
+    FileKind.ACLED_DELETIONS: "event_id_cnty",
+    FileKind.UCDP: "id",
+}
 # The UCDP API writes ISO date-times (`2024-03-17T00:00:00`); files write dates.
 _ISO_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T[\d:.]*Z?")
 

@@ -84,11 +84,20 @@ def fetch_acled(
         with session_scope(engine) as session:
             queries, deletions_after = acled_fetch.plan(session, countries, since, today, now)
         label = "ACLED API: " + "; ".join(q.describe() for q in queries)
-        fetched = Fetched("acled", "acled", label, {"countries": countries, "since": since,
-                          "queries": [q.describe() for q in queries]},
-                          progress=options.progress)  # fmt: skip
-        with _http(settings.acled_url, "ACLED", settings, options,
-                   secrets=(settings.acled_password.get_secret_value(),)) as http:  # fmt: skip
+        fetched = Fetched(
+            "acled",
+            "acled",
+            label,
+            {"countries": countries, "since": since, "queries": [q.describe() for q in queries]},
+            progress=options.progress,
+        )
+        with _http(
+            settings.acled_url,
+            "ACLED",
+            settings,
+            options,
+            secrets=(settings.acled_password.get_secret_value(),),
+        ) as http:
             with _scrubbed(http):
                 token = AcledToken(
                     http, settings.acled_username, settings.acled_password, options.monotonic
@@ -133,9 +142,13 @@ def fetch_ucdp(
         asked = version or "Candidate (new)"
         label = f"UCDP API: gedevents {asked} for {', '.join(countries)}"
         label += f" since {since}" if since else ""
-        fetched = Fetched(feed, "ucdp", label, {"countries": countries, "since": since,
-                          "version": version, "candidate": candidate},
-                          progress=options.progress)  # fmt: skip
+        fetched = Fetched(
+            feed,
+            "ucdp",
+            label,
+            {"countries": countries, "since": since, "version": version, "candidate": candidate},
+            progress=options.progress,
+        )
         with (
             _http(settings.ucdp_url, "UCDP", settings, options, secrets=(token,)) as http,
             _scrubbed(http),
@@ -143,14 +156,29 @@ def fetch_ucdp(
         ):
             if release is not None and not candidate:
                 skipped = ucdp_fetch.read_ged(
-                    session, http, token, release, countries, since, fetched, _latest(today),
+                    session,
+                    http,
+                    token,
+                    release,
+                    countries,
+                    since,
+                    fetched,
+                    _latest(today),
                     options.ucdp_page_size,
-                )  # fmt: skip
+                )
             else:
                 skipped = ucdp_fetch.read_candidates(
-                    session, http, token, release, countries, since, today, fetched,
-                    _latest(today), options.ucdp_page_size,
-                )  # fmt: skip
+                    session,
+                    http,
+                    token,
+                    release,
+                    countries,
+                    since,
+                    today,
+                    fetched,
+                    _latest(today),
+                    options.ucdp_page_size,
+                )
         report = write(engine, settings, fetched, force=force)
     report.skipped = skipped
     log.info("fetched UCDP %s: %s", countries, report.to_dict())
@@ -175,8 +203,15 @@ def _http(
         fetch_mb=settings.feed_fetch_max_mb,
         max_pages=settings.feed_max_pages,
     )
-    return FeedHTTP(url, label=label, settings=names, policy=policy, sleep=options.sleep,
-                    transport=options.transport, secrets=secrets)  # fmt: skip
+    return FeedHTTP(
+        url,
+        label=label,
+        settings=names,
+        policy=policy,
+        sleep=options.sleep,
+        transport=options.transport,
+        secrets=secrets,
+    )
 
 
 @contextmanager

@@ -76,8 +76,9 @@ def pages(
         if following is None:
             break
         if following != page + 1:
-            raise FeedDataError(f"UCDP {label}: NextPageUrl points to page {following}, "
-                                f"expected {page + 1}")  # fmt: skip
+            raise FeedDataError(
+                f"UCDP {label}: NextPageUrl points to page {following}, expected {page + 1}"
+            )
         if following > last_page:
             raise FeedDataError(
                 f"UCDP {label}: NextPageUrl points past the last page ({last_page}: TotalCount "

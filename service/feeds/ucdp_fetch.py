@@ -59,8 +59,9 @@ def read_ged(
         fetched.replace.append((country, start, end))
         fetched.whole.append(Span(country, start, end, rows))
         fetched.quiet[country] = start
-        fetched.marks.append(Mark(country, {"version": version.name, "since": start,
-                                            "covered_until": end}))  # fmt: skip
+        fetched.marks.append(
+            Mark(country, {"version": version.name, "since": start, "covered_until": end})
+        )
     return skipped
 
 

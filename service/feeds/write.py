@@ -106,11 +106,17 @@ def write(engine: Engine, settings: Settings, fetched: Fetched, force: bool = Fa
                 replaced_in.add(country)
                 events_record()
         report = sync_events(
-            session, [events] if len(events) else [], src, opened[0] if opened else events_record,
+            session,
+            [events] if len(events) else [],
+            src,
+            opened[0] if opened else events_record,
             normalizer=Normalizer.load(extra_dirs=settings.alias_dirs),
-            actor_roles=settings.actor_roles, quiet=fetched.quiet, label=fetched.label,
-            sha256=fetched.events_tally.digest.hexdigest(), armed=settings.armed_inter,
-        )  # fmt: skip
+            actor_roles=settings.actor_roles,
+            quiet=fetched.quiet,
+            label=fetched.label,
+            sha256=fetched.events_tally.digest.hexdigest(),
+            armed=settings.armed_inter,
+        )
         if replaced:
             rebuild_series(session, src, sorted(replaced_in))
             report.deleted += replaced
@@ -161,13 +167,20 @@ def write(engine: Engine, settings: Settings, fetched: Fetched, force: bool = Fa
             )
         marks = {m.scope: _jsonable(m.values) for m in fetched.marks}
         fetch = record_fetch(
-            session, feed=fetched.feed, source_id=src.id, query=_jsonable(fetched.query),
+            session,
+            feed=fetched.feed,
+            source_id=src.id,
+            query=_jsonable(fetched.query),
             events_file_id=opened[0].id if opened else None,
             deletions_file_id=deletions_file[0].id if deletions_file else None,
-            pages=fetched.pages, rows_read=sum(r.rows_read for r in reports), added=report.added,
-            updated=report.updated, unchanged=sum(r.unchanged for r in reports),
-            deleted=sum(r.deleted for r in reports), watermark=marks,
-        )  # fmt: skip
+            pages=fetched.pages,
+            rows_read=sum(r.rows_read for r in reports),
+            added=report.added,
+            updated=report.updated,
+            unchanged=sum(r.unchanged for r in reports),
+            deleted=sum(r.deleted for r in reports),
+            watermark=marks,
+        )
         for mark in fetched.marks:
             save_watermark(session, fetched.feed, mark.scope, fetch.id, **mark.values)
         fetch_id = fetch.id

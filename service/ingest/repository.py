@@ -86,30 +86,51 @@ def series_events(
     terms = _in_series(series, month.replace(day=1))
     total = session.scalar(select(func.count()).select_from(Event).where(*terms)) or 0
     rows = session.execute(
-        select(Event.id, Source.name.label("source"), Event.source_event_id, Event.event_date,
-               Event.month, Event.country, Event.admin1, Region.name.label("region"),
-               Event.event_type, Event.sub_event_type,
-               *[getattr(Event, r) for r in PUBLISHED_ROLES], Event.fatalities, Event.inter1,
-               Event.inter2, Event.ambiguous)
+        select(
+            Event.id,
+            Source.name.label("source"),
+            Event.source_event_id,
+            Event.event_date,
+            Event.month,
+            Event.country,
+            Event.admin1,
+            Region.name.label("region"),
+            Event.event_type,
+            Event.sub_event_type,
+            *[getattr(Event, r) for r in PUBLISHED_ROLES],
+            Event.fatalities,
+            Event.inter1,
+            Event.inter2,
+            Event.ambiguous,
+        )
         .join(Source, Source.id == Event.source_id)
         .join(Region, Region.id == Event.region_id)
         .where(*terms)
         .order_by(Event.event_date, Event.id)
         .limit(limit)
         .offset(offset)
-    ).all()  # fmt: skip
+    ).all()
     folded = _folded(session, [row.id for row in rows])
     events = [
         EventRow(
-            id=row.id, source=row.source, source_event_id=row.source_event_id,
-            event_date=row.event_date, month=row.month, country=row.country, admin1=row.admin1,
-            region=row.region, event_type=row.event_type, sub_event_type=row.sub_event_type,
+            id=row.id,
+            source=row.source,
+            source_event_id=row.source_event_id,
+            event_date=row.event_date,
+            month=row.month,
+            country=row.country,
+            admin1=row.admin1,
+            region=row.region,
+            event_type=row.event_type,
+            sub_event_type=row.sub_event_type,
             actors_published=_published([getattr(row, r) for r in PUBLISHED_ROLES]),
-            actors_folded=folded.get(row.id, []), fatalities=row.fatalities,
-            actor_types=_types(row.inter1, row.inter2), ambiguous=bool(row.ambiguous),
+            actors_folded=folded.get(row.id, []),
+            fatalities=row.fatalities,
+            actor_types=_types(row.inter1, row.inter2),
+            ambiguous=bool(row.ambiguous),
         )
         for row in rows
-    ]  # fmt: skip
+    ]
     return events, int(total)
 
 

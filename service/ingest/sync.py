@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -85,8 +86,9 @@ def get_or_create_source(session: Session, name: str) -> Source:
 def _start_file(
     session: Session, path: Path, source: Source, kind: str, digest: str
 ) -> IngestedFile:
-    return start_record(session, source, kind, path=str(path), sha256=digest,
-                        size_bytes=path.stat().st_size)  # fmt: skip
+    return start_record(
+        session, source, kind, path=str(path), sha256=digest, size_bytes=path.stat().st_size
+    )
 
 
 def start_record(
@@ -94,9 +96,18 @@ def start_record(
 ) -> IngestedFile:
     """Write the `ingested_files` row of one ingest (a file, or an API fetch) and flush it."""
     record = IngestedFile(
-        source_id=source.id, kind=kind, path=path, sha256=sha256, size_bytes=size_bytes,
-        rows_read=0, added=0, updated=0, unchanged=0, deleted=0, rejected=0,
-    )  # fmt: skip
+        source_id=source.id,
+        kind=kind,
+        path=path,
+        sha256=sha256,
+        size_bytes=size_bytes,
+        rows_read=0,
+        added=0,
+        updated=0,
+        unchanged=0,
+        deleted=0,
+        rejected=0,
+    )
     session.add(record)
     session.flush()  # takes the write lock before ids are allocated below
     return record
@@ -113,8 +124,12 @@ def _open_report(
     """The record if it is already written (else None: written at the first change), and the
     report to fill, named by `label` and `sha256` or else by the record."""
     written = record if isinstance(record, IngestedFile) else None
-    report = IngestReport(label or (written.path if written else ""), src.name, kind,
-                          sha256 or (written.sha256 if written else ""))  # fmt: skip
+    report = IngestReport(
+        label or (written.path if written else ""),
+        src.name,
+        kind,
+        sha256 or (written.sha256 if written else ""),
+    )
     return written, report
 
 
@@ -145,11 +160,19 @@ def ingest_events(
         with stage(chunks, progress, keep=lambda c: screening.result().keep(c)) as staged:
             digest, screen = hashed.result(), screening.result()
             src = get_or_create_source(session, source_name)
+            record = partial(_start_file, session, path, src, "events", digest)
             return sync_events(
-                session, staged, src, lambda: _start_file(session, path, src, "events", digest),
-                normalizer=normalizer, actor_roles=actor_roles, label=str(path), sha256=digest,
-                armed=armed, screened=screen,
-            )  # fmt: skip
+                session,
+                staged,
+                src,
+                record,
+                normalizer=normalizer,
+                actor_roles=actor_roles,
+                label=str(path),
+                sha256=digest,
+                armed=armed,
+                screened=screen,
+            )
 
 
 def sync_events(
@@ -225,10 +248,8 @@ def ingest_deletions(
     digest = file_sha256(path)
     with stage(iter_deletions(path, limits=limits), progress) as staged:
         src = get_or_create_source(session, source)
-        return sync_deletions(
-            session, staged, src, lambda: _start_file(session, path, src, "deletions", digest),
-            label=str(path), sha256=digest,
-        )  # fmt: skip
+        record = partial(_start_file, session, path, src, "deletions", digest)
+        return sync_deletions(session, staged, src, record, label=str(path), sha256=digest)
 
 
 def sync_deletions(
@@ -275,11 +296,13 @@ def _with_quiet(spans: pd.DataFrame, quiet: Mapping[str, dt.date]) -> pd.DataFra
     if spans.empty or not missing:
         return spans
     reach = pd.Timestamp(spans["max"].max())
-    extra = pd.DataFrame({
-        "country": missing,
-        "min": [min(pd.Timestamp(quiet[c]), reach) for c in missing],
-        "max": [reach] * len(missing),
-    })  # fmt: skip
+    extra = pd.DataFrame(
+        {
+            "country": missing,
+            "min": [min(pd.Timestamp(quiet[c]), reach) for c in missing],
+            "max": [reach] * len(missing),
+        }
+    )
     return pd.concat([spans, extra], ignore_index=True)
 
 

@@ -50,8 +50,9 @@ def key_part(name: str) -> str:
     return _ESCAPED.sub(r"\\\1", name)
 
 
-def series_key(source: str, country: str, region: str | None, actor: str | None,
-               event_type: str | None) -> str:  # fmt: skip
+def series_key(
+    source: str, country: str, region: str | None, actor: str | None, event_type: str | None
+) -> str:
     """The stable, readable identity of a series: `source|country|region|actor|event type`."""
     parts = [source, country, region, actor, event_type]
     return "|".join(key_part(part) if part else ALL for part in parts)
@@ -100,11 +101,16 @@ def _counts(
     else:
         # SQLite: fetching the few columns and grouping in pandas is several times faster
         # than SQLite's GROUP BY over the join. Months stay ISO text, as SQLite gives them.
-        events = read_frame(session, select(e.id, e.country, e.region_id, e.event_type, e.month,
-                                            e.fatalities).where(scope))  # fmt: skip
-        links = read_frame(session, select(ea.event_id.label("id"), ea.actor_id)
-                           .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
-                           .where(scope))  # fmt: skip
+        events = read_frame(
+            session,
+            select(e.id, e.country, e.region_id, e.event_type, e.month, e.fatalities).where(scope),
+        )
+        links = read_frame(
+            session,
+            select(ea.event_id.label("id"), ea.actor_id)
+            .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
+            .where(scope),
+        )
         stored = _group(events, links)
     if written is None or not written.by_region:
         return stored
@@ -125,12 +131,17 @@ def _counts_in_database(
     e, ea = Event.__table__.c, EventActor.__table__.c
     totals = (func.count().label("events"), func.sum(e.fatalities).label("fatalities"))
     actor_keys = (e.country, e.region_id, ea.actor_id, e.event_type, e.month)
-    by_actor = read_frame(session, select(*actor_keys, *totals)
-                          .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
-                          .where(scope).group_by(*actor_keys))  # fmt: skip
+    by_actor = read_frame(
+        session,
+        select(*actor_keys, *totals)
+        .join_from(EventActor.__table__, Event.__table__, ea.event_id == e.id)
+        .where(scope)
+        .group_by(*actor_keys),
+    )
     region_keys = (e.country, e.region_id, e.event_type, e.month)
-    by_region = read_frame(session, select(*region_keys, *totals).where(scope)
-                           .group_by(*region_keys))  # fmt: skip
+    by_region = read_frame(
+        session, select(*region_keys, *totals).where(scope).group_by(*region_keys)
+    )
     for frame in (by_actor, by_region):
         frame["month"] = frame["month"].astype(str)  # ISO text, as SQLite gives them
         frame[["events", "fatalities"]] = frame[["events", "fatalities"]].astype("int64")
@@ -182,8 +193,9 @@ def rebuild_series(
     rows["series_id"] = series["key"].map(ids).to_numpy()[codes]
     # In key order, the primary key's B-tree is appended to rather than split all over.
     rows = rows.sort_values(["series_id", "month"])
-    return insert_frame(session, Observation.__table__,
-                        rows[["series_id", "month", "events", "fatalities"]])  # fmt: skip
+    return insert_frame(
+        session, Observation.__table__, rows[["series_id", "month", "events", "fatalities"]]
+    )
 
 
 def _keys(
@@ -220,16 +232,18 @@ def _ensure_series(session: Session, source_id: int, rows: pd.DataFrame) -> dict
     fresh = fresh[~fresh["key"].isin(existing)]
     if not fresh.empty:
         start = int(session.scalar(select(func.coalesce(func.max(Series.id), 0))) or 0) + 1
-        new = pd.DataFrame({
-            "id": range(start, start + len(fresh)),
-            "key": fresh["key"].values,
-            "level": fresh["level"].values,
-            "source_id": source_id,
-            "country": fresh["country"].values,
-            "region_id": _nullable_int(fresh["region_id"]),
-            "actor_id": _nullable_int(fresh["actor_id"]),
-            "event_type": _optional(fresh["event_type"]),
-        })  # fmt: skip
+        new = pd.DataFrame(
+            {
+                "id": range(start, start + len(fresh)),
+                "key": fresh["key"].values,
+                "level": fresh["level"].values,
+                "source_id": source_id,
+                "country": fresh["country"].values,
+                "region_id": _nullable_int(fresh["region_id"]),
+                "actor_id": _nullable_int(fresh["actor_id"]),
+                "event_type": _optional(fresh["event_type"]),
+            }
+        )
         insert_frame(session, Series.__table__, new)
         existing.update(zip(new["key"], new["id"], strict=True))
     return existing

@@ -84,9 +84,17 @@ def join_labels(query: Select) -> Select:
 def labelled() -> Select:
     """Series with their labels, in `SeriesLabel`'s order (add columns and joins after them)."""
     return join_labels(
-        select(Series.id, Series.key, Series.level, Source.name.label("source"), Series.country,
-               REGION.name.label("region"), ACTOR.name.label("actor"), Series.event_type)
-    )  # fmt: skip
+        select(
+            Series.id,
+            Series.key,
+            Series.level,
+            Source.name.label("source"),
+            Series.country,
+            REGION.name.label("region"),
+            ACTOR.name.label("actor"),
+            Series.event_type,
+        )
+    )
 
 
 def series_conditions(filters: SeriesFilter) -> list[ColumnElement[bool]]:
@@ -155,11 +163,17 @@ class CoverageRow:
 def coverage_rows(session: Session) -> list[CoverageRow]:
     """The coverage of every source and country."""
     rows = session.execute(
-        select(Source.name, Coverage.country, Coverage.first_month, Coverage.last_complete_month,
-               Coverage.last_event_date, Coverage.updated_at)
+        select(
+            Source.name,
+            Coverage.country,
+            Coverage.first_month,
+            Coverage.last_complete_month,
+            Coverage.last_event_date,
+            Coverage.updated_at,
+        )
         .join(Source, Source.id == Coverage.source_id)
         .order_by(Source.name, Coverage.country)
-    )  # fmt: skip
+    )
     return [CoverageRow(*row) for row in rows]
 
 
@@ -171,13 +185,18 @@ def _info_query() -> Select:
     )
     return (
         labelled()
-        .add_columns(Coverage.first_month, Coverage.last_complete_month,
-                     func.coalesce(totals.c.total, 0).label("total_events"),
-                     Series.ambiguous_events)
-        .outerjoin(Coverage, (Coverage.source_id == Series.source_id)
-                   & (Coverage.country == Series.country))
+        .add_columns(
+            Coverage.first_month,
+            Coverage.last_complete_month,
+            func.coalesce(totals.c.total, 0).label("total_events"),
+            Series.ambiguous_events,
+        )
+        .outerjoin(
+            Coverage,
+            (Coverage.source_id == Series.source_id) & (Coverage.country == Series.country),
+        )
         .outerjoin(totals, totals.c.series_id == Series.id)
-    )  # fmt: skip
+    )
 
 
 def list_series(

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from service.ingest.orm import Source
 from service.series.orm import Coverage, Observation, Series
-from service.series.repository import SeriesFilter, SeriesInfo, list_series
+from service.series.repository import SeriesFilter, SeriesInfo, filter_series, list_series
 
 _ALL = 10**9  # list_series pages; a run wants every matching series
+# A series' rows inside its source's coverage of its country
+_in_coverage = (Coverage.source_id == Series.source_id) & (Coverage.country == Series.country)
 
 
 def events_in_coverage(session: Session) -> dict[int, int]:
@@ -25,25 +28,74 @@ def events_in_coverage(session: Session) -> dict[int, int]:
     rows = session.execute(
         select(Observation.series_id, func.sum(Observation.events))
         .join(Series, Series.id == Observation.series_id)
-        .join(Coverage, (Coverage.source_id == Series.source_id)
-              & (Coverage.country == Series.country))
+        .join(Coverage, _in_coverage)
         .where(Observation.month <= Coverage.last_complete_month)
         .group_by(Observation.series_id)
-    ).all()  # fmt: skip
+    ).all()
     return {int(series_id): int(total or 0) for series_id, total in rows}
 
 
-def select_series(session: Session, filters: SeriesFilter, min_events: int) -> list[SeriesInfo]:
+@dataclass(frozen=True)
+class Catalogue:
+    """Every series with its coverage, the events inside it, and what the data signature reads:
+    read once per training call, whatever the measures and the filters."""
+
+    infos: list[SeriesInfo]  # every series, in id order
+    events: dict[int, int]  # series id -> events inside coverage
+    coverage: list[list[Any]]  # source, country, first and last complete month (plain values)
+    counts: list[list[Any]]  # source, country, observation rows, events, deaths in coverage
+
+
+def read_catalogue(session: Session) -> Catalogue:
+    """Read the series catalogue and the figures a run's data signature is made of."""
+    infos, _ = list_series(session, SeriesFilter(), limit=_ALL)
+    coverage = session.execute(
+        select(Source.name, Coverage.country, Coverage.first_month, Coverage.last_complete_month)
+        .join(Source, Source.id == Coverage.source_id)
+        .order_by(Source.name, Coverage.country)
+    ).all()
+    counts = session.execute(
+        select(
+            Source.name,
+            Series.country,
+            func.count(),
+            func.sum(Observation.events),
+            func.sum(Observation.fatalities),
+        )
+        .join(Series, Series.id == Observation.series_id)
+        .join(Source, Source.id == Series.source_id)
+        .join(Coverage, _in_coverage)
+        .where(Observation.month <= Coverage.last_complete_month)
+        .group_by(Source.name, Series.country)
+        .order_by(Source.name, Series.country)
+    ).all()
+    return Catalogue(
+        sorted(infos, key=lambda info: info.id),
+        events_in_coverage(session),
+        [_plain(row) for row in coverage],
+        [_plain(row) for row in counts],
+    )
+
+
+def select_series(
+    session: Session,
+    filters: SeriesFilter,
+    min_events: int,
+    catalogue: Catalogue | None = None,
+) -> list[SeriesInfo]:
     """Return the series a run trains: those matching `filters` with coverage and at least
     `min_events` events inside it, in id order (so runs are reproducible)."""
-    infos, _ = list_series(session, filters, limit=_ALL)
-    totals = events_in_coverage(session)
-    chosen = [
+    catalogue = catalogue or read_catalogue(session)
+    wanted: set[int] | None = None
+    if filters != SeriesFilter():
+        wanted = set(session.scalars(filter_series(filters, select(Series.id))))
+    return [
         info
-        for info in infos
-        if info.last_complete_month is not None and totals.get(info.id, 0) >= min_events
+        for info in catalogue.infos
+        if (wanted is None or info.id in wanted)
+        and info.last_complete_month is not None
+        and catalogue.events.get(info.id, 0) >= min_events
     ]
-    return sorted(chosen, key=lambda info: info.id)
 
 
 def _month_number(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -85,9 +137,10 @@ def load_matrices(
     ids = list(row_of)
     for chunk in range(0, len(ids), 20_000):  # keep each IN list a size every backend takes
         rows = session.execute(
-            select(Observation.series_id, Observation.month, *columns)
-            .where(Observation.series_id.in_(ids[chunk : chunk + 20_000]))
-        ).all()  # fmt: skip
+            select(Observation.series_id, Observation.month, *columns).where(
+                Observation.series_id.in_(ids[chunk : chunk + 20_000])
+            )
+        ).all()
         if not rows:
             continue
         frame = pd.DataFrame(rows, columns=["series_id", "month", *measures])
@@ -116,33 +169,23 @@ def load_series(session: Session, infos: Sequence[SeriesInfo]) -> dict[int, pd.S
     return out
 
 
-def data_signature(session: Session, infos: Sequence[SeriesInfo], params: dict[str, Any]) -> str:
+def data_signature(
+    session: Session,
+    infos: Sequence[SeriesInfo],
+    params: dict[str, Any],
+    catalogue: Catalogue | None = None,
+) -> str:
     """Fingerprint what a run would train on: coverage, the counts inside it, and the selection.
 
     The same fingerprint as the published run means the data did not advance: the coverage
     of every source and country is where it was and no count inside it changed (a corrected
     event changes the sums), and the same series and settings were asked for.
     """
+    catalogue = catalogue or read_catalogue(session)
     scopes = sorted({(info.source, info.country) for info in infos})
-    coverage = session.execute(
-        select(Source.name, Coverage.country, Coverage.first_month, Coverage.last_complete_month)
-        .join(Source, Source.id == Coverage.source_id)
-        .order_by(Source.name, Coverage.country)
-    ).all()
-    counts = session.execute(
-        select(Source.name, Series.country, func.count(), func.sum(Observation.events),
-               func.sum(Observation.fatalities))
-        .join(Series, Series.id == Observation.series_id)
-        .join(Source, Source.id == Series.source_id)
-        .join(Coverage, (Coverage.source_id == Series.source_id)
-              & (Coverage.country == Series.country))
-        .where(Observation.month <= Coverage.last_complete_month)
-        .group_by(Source.name, Series.country)
-        .order_by(Source.name, Series.country)
-    ).all()  # fmt: skip
     payload = {
-        "coverage": [_plain(row) for row in coverage if (row[0], row[1]) in scopes],
-        "counts": [_plain(row) for row in counts if (row[0], row[1]) in scopes],
+        "coverage": [row for row in catalogue.coverage if (row[0], row[1]) in scopes],
+        "counts": [row for row in catalogue.counts if (row[0], row[1]) in scopes],
         "series": [info.id for info in infos],
         "params": params,
     }

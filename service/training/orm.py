@@ -9,17 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-)
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base
@@ -89,6 +79,25 @@ class RunSeries(Base):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
 
+# The ORM lists a mixin's columns after the table's own: `sort_order` keeps the key first, in
+# the order of the tables' primary keys.
+class RunSeriesKey:
+    """The key every per-series row of a run starts with: the run, then the series."""
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True, sort_order=-3
+    )
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True, sort_order=-2
+    )
+
+
+class MonthKey(RunSeriesKey):
+    """A run's row for one month of a series."""
+
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True, sort_order=-1)
+
+
 class QuantileColumns:
     """A predictive distribution: its mean and its quantiles."""
 
@@ -114,20 +123,15 @@ QUANTILE_FIELDS: tuple[str, ...] = tuple(
 )
 
 
-class Forecast(PredictiveColumns, Base):
+class Forecast(MonthKey, PredictiveColumns, Base):
     """One forecast month of a series in a run: the mean and the predictive quantiles."""
 
     __tablename__ = "forecasts"
 
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    series_id: Mapped[int] = mapped_column(
-        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
-    )
-    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     horizon: Mapped[int] = mapped_column(Integer)
 
 
-class BacktestForecast(PredictiveColumns, Base):
+class BacktestForecast(MonthKey, PredictiveColumns, Base):
     """A backtest forecast of the chosen model for one past month, from the latest origin before it.
 
     The rolling-origin backtest of a run refits the chosen model at earlier origins; keeping,
@@ -137,17 +141,12 @@ class BacktestForecast(PredictiveColumns, Base):
 
     __tablename__ = "backtest_forecasts"
 
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    series_id: Mapped[int] = mapped_column(
-        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
-    )
-    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     origin: Mapped[dt.date] = mapped_column(Date)  # last month the backtest fit saw
     horizon: Mapped[int] = mapped_column(Integer)
     observed: Mapped[int] = mapped_column(Integer)
 
 
-class Outlook(QuantileColumns, Base):
+class Outlook(RunSeriesKey, QuantileColumns, Base):
     """The total of a series over its next 3, 6 or 12 months in a run, with its interval.
 
     It comes from the same joint sample paths as the monthly forecasts: its mean is the sum of
@@ -156,15 +155,11 @@ class Outlook(QuantileColumns, Base):
 
     __tablename__ = "outlooks"
 
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    series_id: Mapped[int] = mapped_column(
-        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
-    )
     months: Mapped[int] = mapped_column(Integer, primary_key=True)  # 3, 6 or 12
     first_month: Mapped[dt.date] = mapped_column(Date)  # the first month summed
 
 
-class SeriesState(Base):
+class SeriesState(MonthKey, Base):
     """The engine's posterior about one recent month of a series, given all the run saw.
 
     `p_shift_up` / `p_shift_down`: the probability that the series' level shifted up / down in
@@ -174,11 +169,6 @@ class SeriesState(Base):
 
     __tablename__ = "series_states"
 
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    series_id: Mapped[int] = mapped_column(
-        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
-    )
-    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     level: Mapped[float] = mapped_column(Float)
     p_shift_up: Mapped[float] = mapped_column(Float)
     p_shift_down: Mapped[float] = mapped_column(Float)

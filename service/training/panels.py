@@ -24,8 +24,8 @@ from service.training.data import load_matrices
 
 ACTOR_LEVELS = ("actor_region_type", "actor_region", "actor_country")
 GEO_LEVELS = ("region_type", "region", "country")
-# country, level, actor, region, event type
-NodeKey = tuple[str, str, str | None, str | None, str | None]
+# What names a node of a panel: its country and level, and its labels (empty where it sums).
+NODE_LABELS = ["country", "level", "actor", "region", "event_type"]
 
 
 @dataclass(frozen=True)
@@ -37,20 +37,28 @@ class PanelData:
     y: np.ndarray  # events (n_bottoms, n_months)
     deaths: np.ndarray | None  # deaths, when the panel forecasts them
     start: str  # first month, YYYY-MM-DD
-    series_ids: dict[NodeKey, int]  # every series of the panel by its node key
+    ids: pd.DataFrame  # every series of the panel: NODE_LABELS (None as "") and `series_id`
 
     @property
     def countries(self) -> list[str]:
         return sorted(self.labels["country"].unique())
 
+    def series_of(self, nodes: pd.DataFrame) -> pd.Series:
+        """The series id of each of the engine's nodes (-1 for none), in the nodes' order.
 
-def node_key(
-    country: object, level: str, actor: object, region: object, event_type: object
-) -> NodeKey:
-    def clean(v: object) -> str | None:
-        return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+        A bottom's id travels through the engine with it (`uid`); a roll-up, which the engine
+        makes, is found by its labels.
+        """
+        found = _blank(nodes[NODE_LABELS]).merge(self.ids, how="left", on=NODE_LABELS)
+        uid = pd.to_numeric(nodes["uid"], errors="coerce").to_numpy()
+        by_labels = found["series_id"].to_numpy(dtype=float)
+        sid = np.where(np.isnan(uid), by_labels, uid)
+        return pd.Series(np.nan_to_num(sid, nan=-1).astype(np.int64), index=nodes.index)
 
-    return (str(country), level, clean(actor), clean(region), clean(event_type))
+
+def _blank(labels: pd.DataFrame) -> pd.DataFrame:
+    """Labels as text, a missing one as "" (None and NaN alike), so that frames join on them."""
+    return labels.astype(object).where(labels.notna(), "").astype(str)
 
 
 def panel_names(infos: Sequence[SeriesInfo]) -> list[str]:
@@ -104,7 +112,16 @@ def load_panel(
             "level": [i.level for i in bottoms],
         }
     )
-    ids = {node_key(i.country, i.level, i.actor, i.region, i.event_type): i.id for i in members}
+    ids = (
+        _blank(
+            pd.DataFrame(
+                [(i.country, i.level, i.actor, i.region, i.event_type) for i in members],
+                columns=NODE_LABELS,
+            )
+        )
+        .assign(series_id=[i.id for i in members])
+        .drop_duplicates(NODE_LABELS, keep="last")
+    )
     return PanelData(
         name, labels, values["events"], values.get("fatalities"), start.date().isoformat(), ids
     )

@@ -5,11 +5,9 @@ Functions only flush; the caller (the run orchestrator) owns each transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, cast
 
-import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
@@ -40,7 +38,7 @@ from service.training.orm import (
     RunSeries,
     SeriesState,
 )
-from service.training.work import finite_or_none
+from service.training.work import PanelOutput
 
 # What a run writes per series beside `run_series`, dropped with a failed run and carried by a
 # scoped one.
@@ -116,73 +114,26 @@ def _drop_forecasts(session: Session, run_ids: Sequence[int]) -> None:
         session.execute(delete(table).where(table.run_id.in_(list(run_ids))))
 
 
-def write_results(
-    session: Session,
-    run_id: int,
-    results: Sequence[dict[str, Any]],
-    forecast: pd.DataFrame | None = None,
-    backtest: pd.DataFrame | None = None,
-    outlook: pd.DataFrame | None = None,
-    states: pd.DataFrame | None = None,
-) -> int:
+def write_results(session: Session, run_id: int, output: PanelOutput) -> int:
     """Bulk-insert a panel's series results, forecasts, outlooks and states; return failures."""
-    if not results:
+    if output.series.empty:
         return 0
-    series_rows: list[dict[str, Any]] = []
-    for r in results:
-        season = r.get("season") or {}
-        series_rows.append(
-            {
-                "run_id": run_id,
-                "series_id": r["series_id"],
-                "status": r["status"],
-                "model": r["model"],
-                "trained_through": r["trained_through"],
-                "scores": json.dumps(r["scores"]),
-                "failures": json.dumps(r["failures"]),
-                "summary": json.dumps(r["summary"]),
-                "season_rate_ratio": finite_or_none(season.get("rate_ratio")),
-                "season_ci_low": finite_or_none(season.get("ci_low")),
-                "season_ci_high": finite_or_none(season.get("ci_high")),
-                "season_p_value": finite_or_none(season.get("p_value")),
-                "season_pooled": season.get("pooled") if season else None,
-                "season_status": season.get("status"),
-                "season_raw_rate_ratio": finite_or_none(season.get("raw_rate_ratio")),
-                "season_raw_ci_low": finite_or_none(season.get("raw_ci_low")),
-                "season_raw_ci_high": finite_or_none(season.get("raw_ci_high")),
-                "season_events_in": finite_or_none(season.get("events_in")),
-                "season_events_out": finite_or_none(season.get("events_out")),
-                "season_months_in": _int_or_none(season.get("months_in")),
-                "season_months_out": _int_or_none(season.get("months_out")),
-                "trained_in_run_id": None,
-                "error": r["error"],
-                "seconds": float(r["seconds"]),
-            }
-        )
-    frame = pd.DataFrame(series_rows)
-    for column in ("season_months_in", "season_months_out", "trained_in_run_id"):
-        frame[column] = frame[column].astype("Int64")  # NULLs must not turn counts into floats
-    insert_frame(session, cast(Table, RunSeries.__table__), frame)
     frames = (
-        (Forecast, forecast),
-        (BacktestForecast, backtest),
-        (Outlook, outlook),
-        (SeriesState, states),
+        (RunSeries, output.series),
+        (Forecast, output.forecast),
+        (BacktestForecast, output.backtest),
+        (Outlook, output.outlook),
+        (SeriesState, output.states),
     )
     for table, rows in frames:
-        if rows is not None and not rows.empty:
+        if not rows.empty:
             insert_frame(session, cast(Table, table.__table__), rows.assign(run_id=run_id))
-    return sum(r["status"] == FAILED for r in results)
+    return len(output.failed())
 
 
 def record_calibration(session: Session, run_id: int, calibration: dict[str, Any]) -> None:
     """Keep the engine's horizon-wise calibration of each panel with the run."""
     session.execute(update(Run).where(Run.id == run_id).values(calibration=calibration))
-
-
-def _int_or_none(value: Any) -> int | None:
-    number = finite_or_none(value)
-    return None if number is None else int(round(number))
 
 
 def carry_over(session: Session, run_id: int, previous_run_id: int) -> int:

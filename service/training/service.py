@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from models.panel.engine import PanelConfig, config_dict
@@ -30,7 +31,13 @@ from service.measures import EVENTS, MEASURES, Measure
 from service.migrate import require_current
 from service.series.repository import SeriesFilter, SeriesInfo
 from service.training import repository as repo
-from service.training.data import coverage_text, data_signature, select_series
+from service.training.data import (
+    Catalogue,
+    coverage_text,
+    data_signature,
+    read_catalogue,
+    select_series,
+)
 from service.training.executors import make_executor
 from service.training.orm import Run
 from service.training.panels import load_panel, panel_names
@@ -165,6 +172,9 @@ def train_measures(
     """
     chosen = [m for m in MEASURES if m in (measures or settings.train_measures)]
     result = MeasuresOutcome()
+    require_current(engine)
+    with session_scope(engine) as session:  # the catalogue, read once for every measure
+        catalogue = read_catalogue(session)
     for k, measure in enumerate(chosen):
         step = None if progress is None else _offset(progress, k, len(chosen))
         try:
@@ -175,6 +185,7 @@ def train_measures(
                     dataclasses.replace(request, measure=measure),
                     progress=step,
                     on_started=on_started,
+                    catalogue=catalogue,
                 )
             )
         except StaleData as why:
@@ -196,9 +207,11 @@ def train(
     *,
     progress: Progress | None = None,
     on_started: Callable[[int], None] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> TrainOutcome:
     """Train and publish one run of `request.measure`; raise LockHeld, StaleData or
-    NothingToTrain to refuse."""
+    NothingToTrain to refuse. `catalogue`: the series as the caller read them (else read here,
+    once for the run)."""
     require_current(engine)
     started = time.perf_counter()
     lease = acquire(engine, TRAINING_LOCK, settings.lock_lease_seconds)
@@ -206,11 +219,11 @@ def train(
         with Heartbeat(lease) as heartbeat:
             with session_scope(engine) as session:
                 abandoned = repo.abandon_orphans(session)
-            run_id, infos, previous = _start_run(engine, request)
+            run_id, infos, previous, catalogue = _start_run(engine, request, catalogue)
             if on_started is not None:
                 on_started(run_id)
             try:
-                n_failed, failures = _fit_all(engine, request, run_id, infos, progress)
+                n_failed, failures = _fit_all(engine, request, run_id, infos, catalogue, progress)
                 heartbeat.check()
                 carried = _publish(
                     engine,
@@ -241,16 +254,19 @@ def train(
     )
 
 
-def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesInfo], int | None]:
+def _start_run(
+    engine: Engine, request: TrainRequest, catalogue: Catalogue | None
+) -> tuple[int, list[SeriesInfo], int | None, Catalogue]:
     with session_scope(engine) as session:
-        infos = select_series(session, request.filters, request.min_events)
+        catalogue = catalogue or read_catalogue(session)
+        infos = select_series(session, request.filters, request.min_events, catalogue)
         if not infos:
             raise NothingToTrain(
                 f"no series matches the filters with at least {request.min_events} events "
                 "inside coverage (lower --min-events or widen the filters)"
             )
         params = request.selection_params()
-        signature = data_signature(session, infos, params)
+        signature = data_signature(session, infos, params, catalogue)
         current = repo.published_run(session, request.measure)
         if current is not None and current.data_signature == signature and not request.force:
             raise StaleData(
@@ -272,7 +288,7 @@ def _start_run(engine: Engine, request: TrainRequest) -> tuple[int, list[SeriesI
             signature=signature,
             n_series=len(infos),
         )
-        return run.id, infos, current.id if current is not None else None
+        return run.id, infos, current.id if current is not None else None, catalogue
 
 
 def _tasks(
@@ -311,12 +327,12 @@ def _fit_all(
     request: TrainRequest,
     run_id: int,
     infos: Sequence[SeriesInfo],
+    catalogue: Catalogue,
     progress: Progress | None,
 ) -> tuple[int, list[tuple[str, str]]]:
     keys = {info.id: info.key for info in infos}
-    with session_scope(engine) as session:  # the catalogue, read once for the whole run
-        everything = select_series(session, SeriesFilter(), 0)
-    country_of = {i.id: i.country for i in everything}
+    everything = [i for i in catalogue.infos if i.last_complete_month is not None]
+    country_of = pd.Series({i.id: i.country for i in everything}, dtype=object)
     executor = make_executor(
         request.executor, workers=request.workers, dask_address=request.dask_address
     )
@@ -328,24 +344,16 @@ def _fit_all(
             train_panel, _tasks(engine, request, infos, everything)
         ):
             calibration.update(output.calibration)
+            failed = output.failed()
             failures.extend(
-                (keys[r["series_id"]], r["error"])
-                for r in output.results
-                if r["status"] == repo.FAILED
+                (keys[int(sid)], str(error))
+                for sid, error in zip(failed["series_id"], failed["error"], strict=True)
             )
             # one transaction per country: bounded writes, and progress a reader can see
             for part in output.by_country(country_of):
                 with session_scope(engine) as session:
-                    n_failed += repo.write_results(
-                        session,
-                        run_id,
-                        part.results,
-                        part.forecast,
-                        part.backtest,
-                        part.outlook,
-                        part.states,
-                    )
-                done += len(part.results)
+                    n_failed += repo.write_results(session, run_id, part)
+                done += len(part.series)
                 if progress is not None:
                     progress(done, len(infos))
         with session_scope(engine) as session:

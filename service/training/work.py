@@ -1,4 +1,4 @@
-"""The pure work function of a training run: a panel's data in, result dicts out.
+"""The pure work function of a training run: a panel's data in, frames keyed by series id out.
 
 Every executor (inline, process pool, Dask) calls `train_panel` and nothing else, so they are
 interchangeable and give identical results: no database, no clock-dependent randomness, and a
@@ -8,18 +8,22 @@ a panel's series together (vectorized), and its roll-ups are sums of its bottom 
 
 from __future__ import annotations
 
-import math
+import json
 import time
 import traceback
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from models.base import QUANTILE_COLUMNS, to_jsonable
 from models.panel.engine import ENGINE, PanelConfig, PanelEngine, PanelResult
 from service.training.orm import QUANTILE_FIELDS
-from service.training.panels import PanelData, node_key
+from service.training.panels import PanelData
+
+OK, FAILED = "ok", "failed"  # a series' status in a run
 
 HORIZON = 12
 # Forecast table columns, in the order of QUANTILE_COLUMNS (q0.025 -> q025, ...).
@@ -39,32 +43,38 @@ class PanelTask:
 
 @dataclass
 class PanelOutput:
-    """What a panel's fit writes: one result per series, and its forecast rows as frames.
+    """What a panel's fit writes, as frames keyed by series id: one `run_series` row per series
+    in scope (`series`), and its forecast, backtest, outlook and state rows.
 
     Frames, not row dicts: a 10,000-series panel has hundreds of thousands of forecast rows,
     and they go to the database by bulk copy.
     """
 
-    results: list[dict[str, Any]]
+    series: pd.DataFrame  # series_id + the `run_series` columns but run_id
     forecast: pd.DataFrame  # series_id + the `forecasts` columns
     backtest: pd.DataFrame  # series_id + the `backtest_forecasts` columns
     calibration: dict[str, Any] = field(default_factory=dict)
     outlook: pd.DataFrame = field(default_factory=pd.DataFrame)  # the `outlooks` columns
     states: pd.DataFrame = field(default_factory=pd.DataFrame)  # the `series_states` columns
 
-    def by_country(self, country_of: dict[int, str]) -> list[PanelOutput]:
-        """The same output split by the country of each series, in country order."""
-        countries = sorted({country_of[r["series_id"]] for r in self.results})
-        parts = []
-        for country in countries:
-            ids = {r["series_id"] for r in self.results if country_of[r["series_id"]] == country}
+    def failed(self) -> pd.DataFrame:
+        """The series that failed, with their error."""
+        return self.series.loc[self.series["status"] == FAILED, ["series_id", "error"]]
 
-            def rows(frame: pd.DataFrame, ids: set[int] = ids) -> pd.DataFrame:
+    def by_country(self, country_of: pd.Series) -> list[PanelOutput]:
+        """The same output split by the country of each series (`country_of`: by series id),
+        in country order."""
+        country = self.series["series_id"].map(country_of)
+        parts = []
+        for name in sorted(country.unique()):
+            ids = self.series.loc[country == name, "series_id"]
+
+            def rows(frame: pd.DataFrame, ids: pd.Series = ids) -> pd.DataFrame:
                 return frame[frame["series_id"].isin(ids)] if not frame.empty else frame
 
             parts.append(
                 PanelOutput(
-                    [r for r in self.results if r["series_id"] in ids],
+                    rows(self.series),
                     rows(self.forecast),
                     rows(self.backtest),
                     {},
@@ -85,7 +95,6 @@ def train_panel(task: PanelTask) -> PanelOutput:
     p = task.panel
     months = pd.date_range(p.start, periods=p.y.shape[1], freq="MS")
     trained_through = months[-1].date().isoformat()
-    wanted = [sid for sid in p.series_ids.values() if task.scope is None or sid in task.scope]
     try:
         engine = PanelEngine(
             p.labels, p.y, months, deaths=p.deaths, name=p.name, config=task.config
@@ -93,27 +102,73 @@ def train_panel(task: PanelTask) -> PanelOutput:
         adopted = engine.adopt(task.learned)
         result = engine.run()
     except Exception as error:  # the panel fails, the run goes on
-        failed = [_failed(sid, trained_through, _describe(error)) for sid in sorted(wanted)]
+        ids = p.ids["series_id"]
+        wanted = sorted(ids if task.scope is None else ids[ids.isin(task.scope)])
+        failed = _series_frame(wanted, FAILED, trained_through, error=_describe(error))
         return PanelOutput(failed, pd.DataFrame(), pd.DataFrame())
-    seconds = (time.perf_counter() - start) / max(len(wanted), 1)
+    n_wanted = len(p.ids) if task.scope is None else int(p.ids["series_id"].isin(task.scope).sum())
+    seconds = (time.perf_counter() - start) / max(n_wanted, 1)
     output = _output(task, result, trained_through, seconds)
     output.calibration[p.name]["dynamics_adopted"] = adopted
     return output
 
 
-def _failed(series_id: int, trained_through: str, error: str) -> dict[str, Any]:
-    return {
-        "series_id": series_id,
-        "status": "failed",
-        "model": None,
-        "trained_through": trained_through,
-        "scores": {},
-        "failures": {},
-        "summary": {},
-        "error": error,
-        "season": None,
-        "seconds": 0.0,
-    }
+# run_series' season columns <- the engine's season columns
+SEASON_COLUMNS = {
+    "season_rate_ratio": "rate_ratio",
+    "season_ci_low": "ci_low",
+    "season_ci_high": "ci_high",
+    "season_p_value": "p_value",
+    "season_raw_rate_ratio": "raw_rate_ratio",
+    "season_raw_ci_low": "raw_ci_low",
+    "season_raw_ci_high": "raw_ci_high",
+    "season_events_in": "events_in",
+    "season_events_out": "events_out",
+}
+SEASON_MONTHS = {"season_months_in": "months_in", "season_months_out": "months_out"}
+
+
+def _series_frame(
+    series_ids: Sequence[int],
+    status: str,
+    trained_through: str,
+    *,
+    error: str | None = None,
+    seconds: float = 0.0,
+) -> pd.DataFrame:
+    """`run_series` rows (but run_id) for `series_ids`: no scores, summary nor season yet."""
+    n = len(series_ids)
+    frame = pd.DataFrame(
+        {
+            "series_id": np.asarray(series_ids, dtype=np.int64),
+            "status": status,
+            "model": ENGINE if status == OK else None,
+            "trained_through": trained_through,
+            "scores": "{}",
+            "failures": "{}",
+            "summary": "{}",
+        }
+    )
+    for column in SEASON_COLUMNS:
+        frame[column] = np.full(n, np.nan)
+    frame["season_pooled"] = None
+    frame["season_status"] = None
+    for column in (*SEASON_MONTHS, "trained_in_run_id"):
+        # NULLs must not turn counts into floats
+        frame[column] = pd.array([None] * n, dtype="Int64")
+    frame["error"] = error
+    frame["seconds"] = float(seconds)
+    return frame
+
+
+def _finite(values: pd.Series) -> np.ndarray:
+    """Floats for the database: NaN (NULL) for NaN, inf or missing."""
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(x), x, np.nan)
+
+
+def _json(values: Iterable[Any]) -> list[str]:
+    return [json.dumps(to_jsonable(v)) for v in values]
 
 
 def _output(
@@ -121,15 +176,11 @@ def _output(
 ) -> PanelOutput:
     p = task.panel
     nodes = result.nodes
-    node_ids = [
-        p.series_ids.get(node_key(r.country, r.level, r.actor, r.region, r.event_type))
-        for r in nodes.itertuples(index=False)
-    ]
-    keep = {
-        n: sid
-        for n, sid in enumerate(node_ids)
-        if sid is not None and (task.scope is None or sid in task.scope)
-    }
+    sid = p.series_of(nodes)
+    kept = sid >= 0 if task.scope is None else (sid >= 0) & sid.isin(task.scope)
+    keep = sid[kept]  # series id by node
+    n = keep.index.to_numpy()
+    series = _series_frame(keep.to_numpy(), OK, trained_through, seconds=seconds)
     scores: dict[int, dict[str, Any]] = {}
     for row in result.scores.itertuples(index=False):
         scores.setdefault(int(row.node), {})[str(row.model)] = {
@@ -138,54 +189,33 @@ def _output(
             "coverage_95": row.coverage_95,
             "n": int(row.n),
         }
-    season = result.season.set_index("node").to_dict("index")
-    summary = result.summary.set_index("node").to_dict("index")
-    node_rows = nodes.to_dict("records")
-    out: list[dict[str, Any]] = []
-    for n, sid in keep.items():
-        s = season[n]
-        node = node_rows[n]
-        out.append(
-            {
-                "series_id": sid,
-                "status": "ok",
-                "model": ENGINE,
-                "trained_through": trained_through,
-                "scores": to_jsonable(scores.get(n, {})),
-                "failures": {},
-                "summary": to_jsonable(
-                    {
-                        "engine": ENGINE,
-                        "panel": p.name,
-                        "tree": node["tree"],
-                        "bottom": bool(node["bottom"] >= 0),
-                        **summary[n],
-                        "season_tau": result.tau.get(node["tree"]),
-                    }
-                ),
-                "error": None,
-                "season": to_jsonable(
-                    {
-                        "rate_ratio": s["rate_ratio"],
-                        "ci_low": s["ci_low"],
-                        "ci_high": s["ci_high"],
-                        "p_value": s["p_value"],
-                        "pooled": True,
-                        "status": s["status"],
-                        "raw_rate_ratio": s["raw_rate_ratio"],
-                        "raw_ci_low": s["raw_ci_low"],
-                        "raw_ci_high": s["raw_ci_high"],
-                        "events_in": s["events_in"],
-                        "events_out": s["events_out"],
-                        "months_in": s["months_in"],
-                        "months_out": s["months_out"],
-                    }
-                ),
-                "seconds": seconds,
-            }
+    series["scores"] = _json(scores.get(int(k), {}) for k in n)
+    summary = result.summary.set_index("node").loc[n]
+    trees = nodes["tree"].to_numpy()[n]
+    bottoms = nodes["bottom"].to_numpy()[n] >= 0
+    series["summary"] = _json(
+        {
+            "engine": ENGINE,
+            "panel": p.name,
+            "tree": tree,
+            "bottom": bool(bottom),
+            **figures,
+            "season_tau": result.tau.get(tree),
+        }
+        for tree, bottom, figures in zip(trees, bottoms, summary.to_dict("records"), strict=True)
+    )
+    season = result.season.set_index("node").loc[n]
+    for column, name in SEASON_COLUMNS.items():
+        series[column] = _finite(season[name])
+    for column, name in SEASON_MONTHS.items():
+        series[column] = pd.array(
+            [None if np.isnan(v) else int(round(v)) for v in _finite(season[name])],
+            dtype="Int64",
         )
+    series["season_pooled"] = True
+    series["season_status"] = season["status"].to_numpy()
     return PanelOutput(
-        out,
+        series,
         _table(result.forecast, keep, ["horizon"]),
         _table(result.backtest, keep, ["origin", "horizon", "observed"]),
         {
@@ -198,9 +228,9 @@ def _output(
     )
 
 
-def _keyed(frame: pd.DataFrame, keep: dict[int, int], columns: list[str]) -> pd.DataFrame:
+def _keyed(frame: pd.DataFrame, keep: pd.Series, columns: list[str]) -> pd.DataFrame:
     """The engine's rows of the kept nodes keyed by series id, with the table's column names."""
-    frame = frame[frame["node"].isin(list(keep))]
+    frame = frame[frame["node"].isin(keep.index)]
     out = pd.DataFrame({"series_id": frame["node"].map(keep).to_numpy()})
     names = dict(zip(QUANTILE_COLUMNS, QUANTILE_FIELDS, strict=True))
     for column in columns:
@@ -212,11 +242,11 @@ def _keyed(frame: pd.DataFrame, keep: dict[int, int], columns: list[str]) -> pd.
     return out
 
 
-def _table(frame: pd.DataFrame, keep: dict[int, int], extra: list[str]) -> pd.DataFrame:
+def _table(frame: pd.DataFrame, keep: pd.Series, extra: list[str]) -> pd.DataFrame:
     """The engine's rows of the kept nodes as database columns (series_id, q025 ... q975)."""
     if frame.empty:
         return pd.DataFrame()
-    frame = frame[frame["node"].isin(list(keep))]
+    frame = frame[frame["node"].isin(keep.index)]
     out = pd.DataFrame(
         {
             "series_id": frame["node"].map(keep).to_numpy(),
@@ -240,11 +270,3 @@ def _describe(error: BaseException) -> str:
     where = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
     at = f" (at {where[0].filename.rsplit('/', 1)[-1]}:{where[0].lineno})" if where else ""
     return f"{type(error).__name__}: {error}{at}"
-
-
-def finite_or_none(value: Any) -> float | None:
-    """A float for the database, or None for NaN/inf/missing."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from service.forecasts.repository import published_run
+from service.measures import EVENTS, noun
 from service.series.repository import SeriesFilter, SeriesLabel, get_series, series_catalogue
 from service.web.chartdata import describe, load_chart, series_label
 from service.web.plotting import chart_top, small_multiple
@@ -40,12 +41,21 @@ class ComparePage:
     ymax: float = 0.0
     left_out: int = 0  # panels beyond MAX_PANELS
     problem: str | None = None
+    measure: str = EVENTS
+    actors: list[str] = field(default_factory=list)  # what the form offers
+    regions: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+
+    @property
+    def noun(self) -> str:
+        return noun(self.measure)
 
 
-def _scope(ask: SeriesFilter) -> SeriesFilter | None:
-    """The series to compare, or None when neither an actor nor a region is asked."""
+def _scope(ask: SeriesFilter, actor_level: str = "actor_region") -> SeriesFilter | None:
+    """The series to compare, or None when neither an actor nor a region is asked (an actor's
+    regions; with `actor_level="actor_country"`, its countries)."""
     if ask.actor:
-        return SeriesFilter(ask.source, ask.country, actor=ask.actor, level="actor_region")
+        return SeriesFilter(ask.source, ask.country, actor=ask.actor, level=actor_level)
     if ask.region:
         return SeriesFilter(ask.source, ask.country, ask.region, level="actor_region")
     return None
@@ -69,21 +79,40 @@ def nice_ceiling(value: float) -> float:
     return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
 
 
-def build_compare(session: Session, ask: SeriesFilter) -> ComparePage:
-    """Read and draw the panels `ask` names (an actor, or a region), on one y scale."""
-    filters = _scope(ask)
+def _offers(session: Session, page: ComparePage) -> None:
+    """What the form's selects offer: the actors and regions with series (in the country)."""
+    rows = series_catalogue(session, SeriesFilter(page.ask.source, level="actor_region"))
+    page.countries = sorted({s.country for s in rows}, key=str.casefold)
+    if page.ask.country:
+        rows = [s for s in rows if s.country.casefold() == page.ask.country.casefold()]
+    page.actors = sorted({s.actor for s in rows if s.actor}, key=str.casefold)
+    page.regions = sorted({s.region for s in rows if s.region}, key=str.casefold)
+
+
+def build_compare(
+    session: Session, ask: SeriesFilter, measure: str = EVENTS, actor_level: str = "actor_region"
+) -> ComparePage:
+    """Read and draw the panels `ask` names (an actor, or a region), on one y scale, counting
+    `measure` (events, or fatalities: deaths, with the fatalities run's forecasts); an actor
+    is drawn in each of its regions, or (`actor_level="actor_country"`) of its countries."""
+    filters = _scope(ask, actor_level)
     if filters is None:
-        return ComparePage("Compare", ask, problem="Choose an actor or a region to compare.")
+        page = ComparePage("Compare", ask, problem="Choose an actor or a region to compare.",
+                           measure=measure)  # fmt: skip
+        _offers(session, page)
+        return page
     found = series_catalogue(session, filters)
     heading = _heading(ask, found[0] if found else None)
-    page = ComparePage(heading, ask)
+    page = ComparePage(heading, ask, measure=measure)
+    _offers(session, page)
     page.left_out = max(0, len(found) - MAX_PANELS)
-    run = published_run(session)
+    run = published_run(session, measure)
     charts = []
     for label in found[:MAX_PANELS]:
         info = get_series(session, label.id)
         assert info is not None
-        data = load_chart(session, info, run.id if run else None, history_months=HISTORY_MONTHS)
+        data = load_chart(session, info, run.id if run else None, history_months=HISTORY_MONTHS,
+                          measure=measure)  # fmt: skip
         charts.append((label, info.total_events, data))
     if not charts:
         page.problem = "No series matches: " + heading + "."

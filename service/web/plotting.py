@@ -56,15 +56,18 @@ def fan_chart(data: ChartData, *, heading: bool = False) -> Figure:
     """Draw the fan chart of `data`; `heading` adds the series' name above (for files)."""
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=(10, 4.6 if heading else 4.4), dpi=100)
-        # Fixed margins: a layout engine would draw the figure twice and double the time.
-        fig.subplots_adjust(left=0.06, right=0.975, bottom=0.075, top=0.865 if heading else 0.9)
         ax = fig.add_subplot()
         _seasons(ax, data)
         _history(ax, data)
         _forecast(ax, data)
         _anomalies(ax, data)
         _axes(ax, data)
-        _legend(ax, data)
+        rows = _legend(ax, data)
+        # Margins from what is drawn in them (a layout engine would draw the figure twice and
+        # double the time): room for the widest y tick label and the axis label on the left,
+        # for the legend's rows on top. Generous, as browsers may draw wider fonts.
+        top = (0.865 if heading else 0.9) - 0.055 * (rows - 1)
+        fig.subplots_adjust(left=_left(ax, 1000), right=0.975, bottom=0.075, top=top)
         if heading:
             fig.suptitle(data.label, x=0.01, y=0.985, ha="left", fontsize=12, color=INK,
                          weight="bold")  # fmt: skip
@@ -152,10 +155,13 @@ def _year_ticks(ax: Axes, data: ChartData) -> None:
         months.extend(p.month for p in data.forecast.points)
     if not months:
         return
-    years = range(min(months).year, max(months).year + 2)
+    first, last = _x([min(months), max(months)])
+    # A year's label is centred on its tick: one within two months of the right edge would
+    # stick out of the picture, so the ticks stop before it.
+    years = [y for y in range(min(months).year, max(months).year + 2)
+             if float(_x([dt.date(y, 1, 1)])[0]) <= float(last) - 14]  # fmt: skip
     ax.set_xticks(_x(dt.date(y, 1, 1) for y in years), [str(y) for y in years])
     ax.set_xticks(_x(dt.date(y, m, 1) for y in years for m in (4, 7, 10)), minor=True)
-    first, last = _x([min(months), max(months)])
     ax.set_xlim(float(first) - 15, float(last) + 46)
 
 
@@ -176,7 +182,18 @@ def rainy_label(data: ChartData) -> str:
             f"{effect.ci_low:.2f}–{effect.ci_high:.2f})")  # fmt: skip
 
 
-def _legend(ax: Axes, data: ChartData) -> None:
+def _left(ax: Axes, width_px: float, font_px: float = 10.0) -> float:
+    """The left margin (a share of the figure's width) that holds the y axis: its label, and
+    tick labels as wide as the widest one."""
+    widest = max((len(f"{t:g}") for t in ax.get_yticks()), default=1)
+    return (3 * font_px + 16 + 0.8 * font_px * widest) / width_px
+
+
+LEGEND_ROOM_PX = 930.0  # the chart's width, less a margin
+
+
+def _legend(ax: Axes, data: ChartData) -> int:
+    """Draw the legend above the chart, on as many rows as its entries need; return them."""
     handles: list[Line2D | Patch] = [
         Line2D([], [], color=INK, lw=1.4, marker="o", ms=2.6, label="observed")
     ]
@@ -192,9 +209,21 @@ def _legend(ax: Axes, data: ChartData) -> None:
         if any(a.direction == direction for a in data.anomalies):
             handles.append(Line2D([], [], ls="none", marker=marker, ms=7, color=color,
                                   label=f"anomaly, {direction}"))  # fmt: skip
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.01), ncols=len(handles),
+    # An entry: its marker (1.6 em), the gap, its text, the column spacing (8.5 pt type; a
+    # glyph ~0.62 em wide in the widest fallback fonts).
+    widths = [8.5 * (1.6 + 0.8 + 1.2 + 0.62 * len(str(h.get_label()))) for h in handles]
+    rows = 1
+    while rows < len(handles):
+        per_row = -(-len(handles) // rows)
+        if max(sum(widths[i : i + per_row]) for i in range(0, len(widths), per_row)) * 1.34 \
+                <= LEGEND_ROOM_PX:  # fmt: skip
+            break
+        rows += 1
+    ncols = -(-len(handles) // rows)
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.01), ncols=ncols,
               frameon=False, fontsize=8.5, handlelength=1.6, columnspacing=1.2,
               borderaxespad=0)  # fmt: skip
+    return rows
 
 
 def chart_top(data: ChartData) -> float:
@@ -210,7 +239,6 @@ def small_multiple(data: ChartData, *, ymax: float) -> Figure:
     shared by every panel of the page, so heights compare across series."""
     with mpl.rc_context({**STYLE, "font.size": 8.5}):
         fig = Figure(figsize=(5.2, 2.3), dpi=100)
-        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.95)
         ax = fig.add_subplot()
         _seasons(ax, data)
         _history(ax, data)
@@ -219,4 +247,5 @@ def small_multiple(data: ChartData, *, ymax: float) -> Figure:
         _axes(ax, data)
         ax.set_ylabel(noun(data.measure))
         ax.set_ylim(0, ymax)
+        fig.subplots_adjust(left=_left(ax, 520, 8.5), right=0.98, bottom=0.12, top=0.95)
     return fig

@@ -20,10 +20,13 @@ from service.api.params import MAX_ID, Id
 from service.api.strictquery import KnownQuery
 from service.ingest.export import CSV_HEADER, csv_row
 from service.ingest.repository import all_series_events
+from service.measures import EVENTS, MEASURES
 from service.series.repository import SeriesFilter
 from service.web import assets, auth
 from service.web.auth import Viewer, check_key, local_path, same_origin, viewer
 from service.web.compare import build_compare
+from service.web.desk import add_freshness, picker
+from service.web.desk import router as desk_router
 from service.web.drilldown import parse_month
 from service.web.selection import Choice
 from service.web.view import build_page
@@ -31,6 +34,7 @@ from service.web.view import build_page
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=assets.TEMPLATES)
 templates.env.globals["asset"] = assets.url
+router.include_router(desk_router)  # overview, map, track record, method (service/web/desk)
 NO_STORE = {"Cache-Control": "no-store"}
 Name = Annotated[str | None, Query(max_length=255)]
 
@@ -71,10 +75,15 @@ def dashboard(
         locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
         return _page(request, "dashboard.html", locked)
     choice = Choice(*(v or None for v in (source, country, region, actor, event_type)))
+    if not (any(choice.__dict__.values()) or series or month or measure or escalation):
+        start = picker(request, session, who)  # several countries: the page starts on a choice
+        if start is not None:
+            return start
     page = build_page(session, choice, series or None, month or None, offset, measure or None,
                       origin=origin or None, escalation=escalation)  # fmt: skip
     elapsed_ms = (time.perf_counter() - started) * 1000
     context: dict[str, Any] = {"viewer": who, "page": page, "here": here, "elapsed_ms": elapsed_ms}
+    add_freshness(request, session, context)
     response = _page(request, "dashboard.html", context)
     response.headers["Server-Timing"] = f"render;dur={elapsed_ms:.1f}"
     return response
@@ -88,15 +97,19 @@ def compare(
     region: Name = None,
     country: Name = None,
     source: Name = None,
+    measure: Name = None,
 ) -> HTMLResponse:
-    """Small multiples on one y scale: an actor across its regions, or the actors of a region."""
+    """Small multiples on one y scale: an actor across its regions, or the actors of a region;
+    events, or deaths with `measure=fatalities`."""
     who = viewer(request, session)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not who.can_read:
         locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
         return _page(request, "dashboard.html", locked)
-    ask = SeriesFilter(source or None, country or None, region or None, actor or None)
-    page = build_compare(session, ask)
+    # Both an actor and a region chosen in the form: the actor across its regions.
+    ask = SeriesFilter(source or None, country or None, None if actor else region or None,
+                       actor or None)  # fmt: skip
+    page = build_compare(session, ask, measure if measure in MEASURES else EVENTS)
     # Nothing asked is a prompt; an actor or region with no series is not found.
     status = 404 if page.problem and (ask.actor or ask.region) else 200
     return _page(request, "compare.html", {"viewer": who, "page": page, "here": here}, status)

@@ -122,9 +122,10 @@ def _options(
     pool: Sequence[SeriesLabel], choice: Choice, sources: list[str], countries: list[str]
 ) -> Options:
     """Each select's values under the choices above it (the country's regions; the actors
-    with a series in the chosen region, or country-wide; their event types)."""
+    with a series in the chosen region, or country-wide; the event types of the chosen
+    region, of its chosen actor or of all its actors)."""
     in_region = [s for s in pool if s.region == choice.region]
-    of_actor = [s for s in in_region if s.actor == choice.actor and s.actor is not None]
+    of_actor = [s for s in in_region if s.actor == choice.actor]
     return Options(
         sources=sources,
         countries=countries,

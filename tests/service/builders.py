@@ -177,3 +177,18 @@ def make_world(
     ]  # fmt: skip
     series.append(make_series(session, seasonal_counts(n, base=4 * base, seed=seed + 99)))
     return series
+
+
+def make_panels(session: Session, n_series: int = 30, n_countries: int = 10) -> list[Series]:
+    """Series of many actors in `n_countries` countries: as many panels, one training task
+    each, so that a run writes its results panel by panel and runs long enough to be killed."""
+    return [
+        make_series(
+            session,
+            seasonal_counts(84, base=3 + i % 5, seed=i),
+            region="Sahel",
+            actor=f"Group {i}",
+            country=f"Country {i % n_countries}",
+        )
+        for i in range(n_series)
+    ]

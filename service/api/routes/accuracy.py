@@ -1,4 +1,4 @@
-"""Accuracy of past runs against what was later observed (from `run_scores`)."""
+"""Accuracy of past runs against what was later observed, per measure (from `run_scores`)."""
 
 from __future__ import annotations
 
@@ -7,56 +7,79 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from service.anomalies.repository import accuracy_report
-from service.anomalies.schemas import Accuracy, AccuracyReport
+from service.anomalies.repository import NOTHING_SCORED
+from service.anomalies.schemas import Accuracy
 from service.api.deps import ReadDep, SessionDep
 from service.api.lookups import series_or_404
-from service.api.params import MAX_ID, SeriesRefParam
+from service.api.params import MAX_ID, MeasureParam, SeriesRefParam
 from service.api.problems import problems
 from service.api.routes import V1
 from service.api.schemas.runs import (
     AccuracyRead,
     AccuracyReportRead,
     HorizonAccuracy,
+    MeasureAccuracy,
     RunAccuracy,
 )
+from service.desk.trackrecord import MeasureRecord, live_by_measure
 
 router = APIRouter(prefix=V1, tags=["accuracy"], responses=problems(401, 422))
 RunFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this run.")]
 
 
-def _read(report: AccuracyReport) -> AccuracyReportRead:
-    def fields(a: Accuracy) -> dict[str, Any]:
-        return asdict(a)
+def _fields(a: Accuracy) -> dict[str, Any]:
+    return asdict(a)
 
+
+def _read(records: dict[str, MeasureRecord], measure: str) -> AccuracyReportRead:
+    chosen = records[measure]
     return AccuracyReportRead(
-        overall=AccuracyRead(**fields(report.overall)),
-        by_horizon=[HorizonAccuracy(horizon=h, **fields(a)) for h, a in report.by_horizon],
+        measure=measure,
+        overall=AccuracyRead(**_fields(chosen.overall)),
+        by_horizon=[HorizonAccuracy(horizon=h, **_fields(a)) for h, a in chosen.by_horizon],
         by_run=[
-            RunAccuracy(run_id=r.run_id, same_data_runs=list(r.runs), **fields(r.accuracy))
-            for r in report.by_run
+            RunAccuracy(
+                run_id=r.run_id, measure=measure, same_data_runs=list(r.runs), **_fields(r.accuracy)
+            )
+            for r in chosen.by_run
         ],  # fmt: skip
-        note=report.note,
+        by_measure=[
+            MeasureAccuracy(
+                measure=m,
+                overall=AccuracyRead(**_fields(rec.overall)),
+                by_horizon=[HorizonAccuracy(horizon=h, **_fields(a)) for h, a in rec.by_horizon],
+            )
+            for m, rec in records.items()
+        ],  # fmt: skip
+        note=NOTHING_SCORED if chosen.overall.n == 0 else None,
     )
 
 
-@router.get("/accuracy", summary="Accuracy of past runs")
-def overall(session: SessionDep, _: ReadDep, run_id: RunFilter = None) -> AccuracyReportRead:
-    """Mean CRPS and 80 %/95 % interval coverage, overall, by horizon and by run.
+@router.get("/accuracy", summary="Accuracy of past runs, per measure")
+def overall(
+    session: SessionDep, _: ReadDep, run_id: RunFilter = None, measure: MeasureParam = "events"
+) -> AccuracyReportRead:
+    """Mean CRPS and 80 %/95 % interval coverage of `measure` (events unless asked), overall,
+    by horizon and by run; `by_measure` gives events and deaths each on its own (a CRPS of
+    deaths and one of events are never averaged together).
 
     Runs trained on the same data (a forced retrain) count once, as the latest of them; an
     empty report says why in `note`.
     """
-    return _read(accuracy_report(session, run_id=run_id))
+    return _read(live_by_measure(session, run_id=run_id), measure)
 
 
 @router.get(
     "/series/{ref}/accuracy",
     responses=problems(404),
-    summary="Accuracy of past runs for one series",
+    summary="Accuracy of past runs for one series, per measure",
 )
 def for_series(
-    session: SessionDep, _: ReadDep, ref: SeriesRefParam, run_id: RunFilter = None
+    session: SessionDep,
+    _: ReadDep,
+    ref: SeriesRefParam,
+    run_id: RunFilter = None,
+    measure: MeasureParam = "events",
 ) -> AccuracyReportRead:
     series = series_or_404(session, ref)
-    return _read(accuracy_report(session, run_id=run_id, series_id=series.id))
+    return _read(live_by_measure(session, run_id=run_id, series_id=series.id), measure)

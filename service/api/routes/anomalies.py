@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.anomalies.repository import get_anomaly, list_anomalies
 from service.anomalies.schemas import AnomalyFilter
 from service.anomalies.service import AnomalyNotFound, acknowledge
 from service.anomalies.severity import Direction, Kind, Origin, Severity, Status
 from service.api.deps import AdminDep, ReadDep, SessionDep
+from service.api.formats import CSV_RESPONSE, records_csv, wants_csv
 from service.api.lookups import found_or_404, not_found, series_or_404
-from service.api.params import Id, IsoDate, PageDep, SeriesFilterDep, Text
+from service.api.params import FormatParam, Id, IsoDate, PageDep, SeriesFilterDep, Text
 from service.api.problems import problems
 from service.api.routes import V1
 from service.api.schemas.anomalies import AnomalyPage, AnomalyRead
@@ -60,18 +61,29 @@ async def anomaly_filter(
 AnomalyFilterDep = Annotated[AnomalyFilter, Depends(anomaly_filter)]
 
 
-@router.get("/anomalies", responses=problems(404), summary="Anomalies")
+@router.get(
+    "/anomalies",
+    response_model=AnomalyPage,
+    responses={200: CSV_RESPONSE, **problems(404)},
+    summary="Anomalies",
+)
 def list_(
+    request: Request,
     session: SessionDep,
     _: ReadDep,
     filters: AnomalyFilterDep,
     page: PageDep,
     series: Annotated[Text | None, Query(max_length=600, description="A series id or key.")] = None,
-) -> AnomalyPage:
-    """Observed months outside the interval forecast before them, newest first."""
+    format: FormatParam = None,
+) -> Response | AnomalyPage:
+    """Observed months outside the interval forecast before them, newest first; `format=csv`
+    gives the page as flat columns (`series_key`, `series_country`, …)."""
     if series is not None:
         filters = replace(filters, series_id=series_or_404(session, series).id)
     rows, total = list_anomalies(session, filters, limit=page.limit, offset=page.offset)
+    if wants_csv(request, format):
+        return records_csv([AnomalyRead.of(read) for read in rows], "anomalies.csv",
+                           list(AnomalyRead.model_fields))  # fmt: skip
     return AnomalyPage(
         total=total,
         limit=page.limit,

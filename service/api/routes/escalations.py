@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from service.anomalies.severity import Origin, Severity
 from service.api.deps import ReadDep, SessionDep
+from service.api.formats import CSV_RESPONSE, records_csv, wants_csv
 from service.api.lookups import found_or_404
-from service.api.params import Id, IsoDate, PageDep, Text
+from service.api.params import FormatParam, Id, IsoDate, PageDep, Text
 from service.api.problems import problems
 from service.api.routes import V1
 from service.api.schemas.escalations import EscalationPage, EscalationRead
@@ -22,8 +23,22 @@ from service.escalations.repository import (
 router = APIRouter(prefix=V1, tags=["anomalies"], responses=problems(401, 422))
 
 
-@router.get("/escalations", summary="Escalations (anomalies grouped)")
+def part_rows(e: EscalationRead) -> list[dict[str, Any]]:
+    """An escalation as CSV records: one per series and measure it holds."""
+    head = e.model_dump(mode="json", exclude={"parts"})
+    if not e.parts:
+        return [head]
+    return [{**head, "part": p.model_dump(mode="json")} for p in e.parts]
+
+
+@router.get(
+    "/escalations",
+    response_model=EscalationPage,
+    responses={200: CSV_RESPONSE},
+    summary="Escalations (anomalies grouped)",
+)
 def list_(
+    request: Request,
     session: SessionDep,
     _: ReadDep,
     page: PageDep,
@@ -34,12 +49,18 @@ def list_(
     actor: Annotated[Text | None, Query(max_length=255)] = None,
     since: Annotated[IsoDate | None, Query(description="Running on or after this month.")] = None,
     min_severity: Annotated[Severity | None, Query(description="At least this severity.")] = None,
-) -> EscalationPage:
+    format: FormatParam = None,
+) -> Response | EscalationPage:
     """Anomalies of one tree and consecutive months grouped into one escalation each, the
-    latest first, with the series and months they are made of."""
+    latest first, with the series and months they are made of. `format=csv`: one row per
+    escalation and part (`part_series_key`, `part_months` joined by `;`, …)."""
     filters = EscalationFilter(origin=origin, country=country, actor=actor, since=since,
                                min_severity=min_severity)  # fmt: skip
     rows, total = list_escalations(session, filters, limit=page.limit, offset=page.offset)
+    if wants_csv(request, format):
+        reads = [EscalationRead.of(r) for r in rows]
+        return records_csv([row for e in reads for row in part_rows(e)], "escalations.csv",
+                           list(EscalationRead.model_fields))  # fmt: skip
     return EscalationPage(total=total, limit=page.limit, offset=page.offset,
                           items=[EscalationRead.of(r) for r in rows])  # fmt: skip
 

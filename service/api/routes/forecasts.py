@@ -286,19 +286,33 @@ def get_outlook(
     )
 
 
+STATE_COLUMNS = ("run_id", "measure", "series_id", "series_key", "month", "level", "p_shift_up",
+                 "p_shift_down", "p_outlier")  # fmt: skip
+
+
 @router.get(
     "/series/{ref}/states",
     response_model=StatesResponse,
-    responses=problems(404, 503),
+    responses={200: CSV_RESPONSE, **problems(404, 503)},
     summary="Did the level shift? The engine's posterior of a series' recent months",
 )
 def get_states(
-    session: SessionDep, _: ReadDep, ref: SeriesRefParam, measure: MeasureParam = "events"
-) -> StatesResponse:
+    request: Request,
+    session: SessionDep,
+    _: ReadDep,
+    ref: SeriesRefParam,
+    measure: MeasureParam = "events",
+    format: FormatParam = None,
+) -> Response | StatesResponse:
     """For each of the last 24 months the run saw: the probability that the series' level
     shifted up, or down, and stayed there, and that the month was a one-off burst."""
     series = series_or_404(session, ref)
     run_id, _result = _published_result(session, series, measure)
+    if wants_csv(request, format):
+        rows = [(run_id, measure, series.id, series.key, s.month, s.level, s.p_shift_up,
+                 s.p_shift_down, s.p_outlier)
+                for s in series_states(session, series.id, measure, run_id)]  # fmt: skip
+        return csv_response(STATE_COLUMNS, rows, f"states-{series.id}{file_suffix(measure)}.csv")
     return StatesResponse(
         run_id=run_id,
         measure=measure,

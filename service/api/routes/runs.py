@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from service.api.deps import ReadDep, SessionDep
+from service.api.formats import CSV_RESPONSE, records_csv, wants_csv
 from service.api.lookups import found_or_404
-from service.api.params import Id, PageDep
+from service.api.params import FormatParam, Id, PageDep
 from service.api.problems import problems
 from service.api.routes import V1
 from service.api.schemas.runs import JobPage, JobRead, RunDetailRead, RunPage, RunRead
@@ -42,13 +43,26 @@ def _run(run: Run | StoredRun, published: set[int]) -> dict[str, object]:
     }
 
 
-@router.get("/runs", summary="Training runs, newest first")
+@router.get(
+    "/runs", response_model=RunPage, responses={200: CSV_RESPONSE},
+    summary="Training runs, newest first",
+)  # fmt: skip
 def list_(
+    request: Request,
     session: SessionDep,
     _: ReadDep,
     page: PageDep,
     status: Annotated[RunStatus | None, Query(description="Only runs in this state.")] = None,
-) -> RunPage:
+    format: FormatParam = None,
+) -> Response | RunPage:
+    """Runs with their measure, status and timings (`format=csv`: the page as CSV)."""
+    answer = _runs(session, page, status)
+    if wants_csv(request, format):
+        return records_csv(answer.items, "runs.csv", list(RunRead.model_fields))
+    return answer
+
+
+def _runs(session: SessionDep, page: Any, status: str | None) -> RunPage:
     published = published_runs(session)
     runs = list_runs(session, status=status, limit=page.limit, offset=page.offset)
     total = count_runs(session, status=status)
@@ -83,14 +97,21 @@ def get_(session: SessionDep, _: ReadDep, run_id: Id) -> RunDetailRead:
     )
 
 
-@router.get("/jobs", summary="Jobs, newest first")
+@router.get(
+    "/jobs", response_model=JobPage, responses={200: CSV_RESPONSE}, summary="Jobs, newest first"
+)
 def jobs(
+    request: Request,
     session: SessionDep,
     _: ReadDep,
     page: PageDep,
     kind: Annotated[Kind | None, Query()] = None,
-) -> JobPage:
+    format: FormatParam = None,
+) -> Response | JobPage:
     rows, total = list_jobs(session, kind=kind, limit=page.limit, offset=page.offset)
+    if wants_csv(request, format):
+        reads = [JobRead.model_validate(j, from_attributes=True) for j in rows]
+        return records_csv(reads, "jobs.csv", list(JobRead.model_fields))
     return JobPage(
         total=total,
         limit=page.limit,

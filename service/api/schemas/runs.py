@@ -60,16 +60,31 @@ class HorizonAccuracy(AccuracyRead):
 
 class RunAccuracy(AccuracyRead):
     run_id: int
+    measure: str = Field(default="events", description="What the run forecast.")
     same_data_runs: list[int] = Field(
         description="Every scored run trained on the same data as this one (retrains): "
         "they count once, as `run_id`, the latest."
     )
 
 
+class MeasureAccuracy(BaseModel):
+    measure: str = Field(description="`events`, or deaths (`fatalities`).")
+    overall: AccuracyRead
+    by_horizon: list[HorizonAccuracy]
+
+
 class AccuracyReportRead(BaseModel):
+    measure: str = Field(
+        default="events",
+        description="The measure `overall`, `by_horizon` and `by_run` report (events unless "
+        "asked): scores of events and of deaths are never mixed.",
+    )
     overall: AccuracyRead
     by_horizon: list[HorizonAccuracy]
     by_run: list[RunAccuracy]
+    by_measure: list[MeasureAccuracy] = Field(
+        default_factory=list, description="Each measure on its own: events, then fatalities."
+    )
     note: str | None = Field(
         default=None, description="Why the report is empty, when it is (nothing scored yet)."
     )

@@ -78,7 +78,8 @@ def events(raw: pd.DataFrame, rows: Rows, layout: Layout, latest: pd.Timestamp) 
         empty=0,
         what="a unix time in seconds",
     )
-    return pd.DataFrame(out)
+    # No copy of the checked columns: pandas copies on write, so sharing them is safe.
+    return pd.DataFrame(out, copy=False)
 
 
 def deletions(raw: pd.DataFrame, rows: Rows, layout: Layout, latest: pd.Timestamp) -> pd.DataFrame:

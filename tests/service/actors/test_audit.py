@@ -61,8 +61,14 @@ def test_the_switch_is_found_with_evidence_and_the_alias_line(
     assert hand_over is not None
     assert hand_over.last_month == dt.date(2021, 11, 1)
     assert hand_over.regions == ["Mopti", "Segou"]
-    assert list(hand_over.new_after) == ["2021-12", "2022-01", "2022-02", "2022-03", "2022-04",
-                                         "2022-05"]  # fmt: skip
+    assert list(hand_over.new_after) == [
+        "2021-12",
+        "2022-01",
+        "2022-02",
+        "2022-03",
+        "2022-04",
+        "2022-05",
+    ]
     old = sum(hand_over.old_before.values())
     assert sum(hand_over.new_after.values()) > 0.8 * old
     assert sum(hand_over.new_before.values()) < 0.3 * old

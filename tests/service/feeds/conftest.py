@@ -64,5 +64,11 @@ def sleeps() -> Sleeps:
 @pytest.fixture
 def options(api: FakeApi, sleeps: Sleeps) -> Options:
     """Small pages so a handful of rows spans several; the fake's clock; no real waiting."""
-    return Options(today=lambda: TODAY, now=lambda: NOW, sleep=sleeps, monotonic=api.clock,
-                   acled_page_size=2, ucdp_page_size=2)  # fmt: skip
+    return Options(
+        today=lambda: TODAY,
+        now=lambda: NOW,
+        sleep=sleeps,
+        monotonic=api.clock,
+        acled_page_size=2,
+        ucdp_page_size=2,
+    )

@@ -95,8 +95,12 @@ class FakeApi:
         access, refresh = f"access-{self._issued}", f"refresh-{self._issued}"
         self.tokens[access] = self.clock() + self.expires_in
         self.refresh_tokens.add(refresh)
-        return 200, {"token_type": "Bearer", "access_token": access, "refresh_token": refresh,
-                     "expires_in": self.expires_in}  # fmt: skip
+        return 200, {
+            "token_type": "Bearer",
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_in": self.expires_in,
+        }
 
     def acled(self, path: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, Any]:
         bearer = headers.get("authorization", "").removeprefix("Bearer ")
@@ -157,8 +161,13 @@ class FakeApi:
             query = "&".join(f"{k}={v}" for k, v in {**params, "page": page + 1}.items())
             following = f"{self.base}{path}?{query}"
         result = rows[page * size : (page + 1) * size]
-        return 200, {"TotalCount": len(rows), "TotalPages": pages, "PreviousPageUrl": "",
-                     "NextPageUrl": following, "Result": result}  # fmt: skip
+        return 200, {
+            "TotalCount": len(rows),
+            "TotalPages": pages,
+            "PreviousPageUrl": "",
+            "NextPageUrl": following,
+            "Result": result,
+        }
 
 
 def _acled_match(row: dict[str, Any], params: dict[str, str], ignore: bool = False) -> bool:
@@ -245,8 +254,13 @@ class _Handler(BaseHTTPRequestHandler):
             return 200
         return int(kind) if kind.isdigit() else 200
 
-    def _send(self, status: int, raw: bytes, headers: dict[str, str] | None = None,
-              ctype: str = "application/json") -> None:  # fmt: skip
+    def _send(
+        self,
+        status: int,
+        raw: bytes,
+        headers: dict[str, str] | None = None,
+        ctype: str = "application/json",
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(raw)))
@@ -375,10 +389,17 @@ def serving(api: FakeApi) -> Iterator[str]:
         thread.join()
 
 
-def acled_row(n: int, date: str, *, country: str = "Mali", admin1: str = "Mopti",
-              actor1: str = "JNIM: Group for Support of Islam and Muslims",
-              fatalities: int | str = 1, timestamp: int = 1_700_000_000,
-              **extra: Any) -> dict[str, Any]:  # fmt: skip
+def acled_row(
+    n: int,
+    date: str,
+    *,
+    country: str = "Mali",
+    admin1: str = "Mopti",
+    actor1: str = "JNIM: Group for Support of Islam and Muslims",
+    fatalities: int | str = 1,
+    timestamp: int = 1_700_000_000,
+    **extra: Any,
+) -> dict[str, Any]:
     """A made-up ACLED API row (ISO date, text values as the API sends them)."""
     prefix = {"Mali": "MLI", "Burkina Faso": "BFO", "Niger": "NIG"}[country]
     row = {
@@ -396,8 +417,16 @@ def acled_row(n: int, date: str, *, country: str = "Mali", admin1: str = "Mopti"
     return row | extra
 
 
-def ucdp_row(n: int, date: str, *, country_id: int = 439, adm_1: str = "Sahel region",
-             best: int = 3, violence: int = 1, **extra: Any) -> dict[str, Any]:  # fmt: skip
+def ucdp_row(
+    n: int,
+    date: str,
+    *,
+    country_id: int = 439,
+    adm_1: str = "Sahel region",
+    best: int = 3,
+    violence: int = 1,
+    **extra: Any,
+) -> dict[str, Any]:
     """A made-up UCDP GED API row (typed values, ISO date-times, as the API sends them)."""
     row = {
         "id": n, "relid": f"BFO-{n}", "year": int(date[:4]), "active_year": True,

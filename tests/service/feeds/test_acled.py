@@ -62,8 +62,9 @@ def test_backfill_then_only_what_changed(
     }
     assert all(s.params["timestamp_where"] == ">" for s in asked)
     # A full page of two deletions, then an empty one.
-    deleted = [(s.params["deleted_timestamp"], s.params["page"])
-               for s in api.requests("/api/deleted/read")]  # fmt: skip
+    deleted = [
+        (s.params["deleted_timestamp"], s.params["page"]) for s in api.requests("/api/deleted/read")
+    ]
     assert deleted == [("140", "1"), ("140", "2")]
     events, deletions = second.reports
     assert (events.rows_read, events.added, events.updated) == (2, 1, 1)
@@ -94,8 +95,10 @@ def test_coverage_follows_what_acled_published(
 ) -> None:
     # ACLED publishes weekly: data reaching 20 April leave April incomplete; Niger had no
     # event since December, yet its quiet months up to March are real zeros.
-    api.events = [acled_row(1, "2024-04-20", timestamp=100),
-                  acled_row(2, "2023-12-01", timestamp=90, country="Niger")]  # fmt: skip
+    api.events = [
+        acled_row(1, "2024-04-20", timestamp=100),
+        acled_row(2, "2023-12-01", timestamp=90, country="Niger"),
+    ]
     later = Options(**{**options.__dict__, "today": lambda: dt.date(2024, 4, 22)})
     fetch_acled(engine, feed_settings, ["Mali", "Niger"], options=later)
     with session_scope(engine) as session:
@@ -112,8 +115,10 @@ def test_coverage_follows_what_acled_published(
 def test_since_limits_the_backfill_and_an_earlier_since_backfills_again(
     engine: Engine, feed_settings: Settings, api: FakeApi, options: Options
 ) -> None:
-    api.events = [acled_row(1, "2020-05-01", timestamp=100),
-                  acled_row(2, "2024-01-01", timestamp=110)]  # fmt: skip
+    api.events = [
+        acled_row(1, "2020-05-01", timestamp=100),
+        acled_row(2, "2024-01-01", timestamp=110),
+    ]
     fetch_acled(engine, feed_settings, ["Mali"], since=dt.date(2023, 1, 1), options=options)
     assert sorted(_events(engine)) == ["MLI2"]
     fetch_acled(engine, feed_settings, ["Mali"], since=dt.date(2019, 1, 1), options=options)

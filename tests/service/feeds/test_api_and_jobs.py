@@ -31,8 +31,9 @@ def _history(api: FakeApi) -> None:
     """Two years of made-up monthly events, enough for a model to fit."""
     api.events = [
         acled_row(100 * y + m, f"{2022 + y}-{m:02d}-{10 + y:02d}", timestamp=1_000 + 100 * y + m)
-        for y in range(2) for m in range(1, 13)
-    ]  # fmt: skip
+        for y in range(2)
+        for m in range(1, 13)
+    ]
     api.releases["24.0.1"] = [ucdp_row(1, "2024-01-05"), ucdp_row(2, "2024-01-20")]
 
 
@@ -55,13 +56,18 @@ def test_weekly_job_fetches_before_the_drop_folder(
         "SAHELCAST_FEEDS": "acled:Mali;ucdp-candidate@24.0.1:Burkina Faso",
         "SAHELCAST_DROP_DIR": str(feed_settings.data_dir / "incoming"),
     }.items():
-        monkeypatch.setenv(name, value)  # fmt: skip
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     settings = get_settings()
     result = run_weekly(engine, settings, trigger="cli")
     steps = [(s["kind"], s["status"]) for s in result.details["steps"]]
-    assert steps == [("fetch", "succeeded"), ("ingest", "skipped"), ("detect", "succeeded"),
-                     ("train", "succeeded"), ("detect", "succeeded")], result.message  # fmt: skip
+    assert steps == [
+        ("fetch", "succeeded"),
+        ("ingest", "skipped"),
+        ("detect", "succeeded"),
+        ("train", "succeeded"),
+        ("detect", "succeeded"),
+    ], result.message
     assert _count(engine) == 26
     with session_scope(engine) as session:
         fetch = session.scalar(select(Job).where(Job.kind == "fetch"))
@@ -74,8 +80,9 @@ def test_weekly_job_fetches_before_the_drop_folder(
     # A failing feed fails the step (and the weekly job) but the others still land.
     api.events.append(acled_row(999, "2024-01-15", timestamp=9_999))
     feeds = "ucdp-candidate@24.0.1:Niger;acled:Mali"
-    bad = settings.model_copy(update={"ucdp_token": type(settings.ucdp_token)("wrong"),
-                                      "feeds": feeds})  # fmt: skip
+    bad = settings.model_copy(
+        update={"ucdp_token": type(settings.ucdp_token)("wrong"), "feeds": feeds}
+    )
     again = run_weekly(engine, bad, trigger="cli")
     assert again.status == "failed"
     assert "fetch failed: 1 feed(s) failed (ucdp-candidate:Niger); acled +1" in (
@@ -91,12 +98,18 @@ def test_post_fetch_starts_a_job_and_the_job_fetches(
     with session_scope(engine) as session:
         admin = {"X-API-Key": make_key(session, "admin", "ops")}
     calls: list[Started] = []
-    application = create_app(feed_settings, retrain_launcher=lambda *a: None,
-                             fetch_launcher=lambda s, started: calls.append(started))  # fmt: skip
+    application = create_app(
+        feed_settings,
+        retrain_launcher=lambda *a: None,
+        fetch_launcher=lambda s, started: calls.append(started),
+    )
     with TestClient(application) as client:
         assert_problem(client.post("/v1/admin/fetch", headers=admin), 400, "no-feeds")
-        assert_problem(client.post("/v1/admin/fetch", headers=admin, json={"feeds": "gdelt:X"}),
-                       400, "bad-feeds")  # fmt: skip
+        assert_problem(
+            client.post("/v1/admin/fetch", headers=admin, json={"feeds": "gdelt:X"}),
+            400,
+            "bad-feeds",
+        )
         assert client.post("/v1/admin/fetch", json={"feeds": "acled:Mali"}).status_code == 401
         response = client.post("/v1/admin/fetch", headers=admin, json={"feeds": "acled:Mali"})
         assert response.status_code == 202, response.text
@@ -122,8 +135,9 @@ def test_cli_fetch_backfills_then_updates(
     engine: Engine, feed_settings: Settings, api: FakeApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _history(api)
-    first = runner.invoke(app, ["fetch", "acled", "--country", "Mali", "--since", "2023-01-01",
-                                "--no-detect"])  # fmt: skip
+    first = runner.invoke(
+        app, ["fetch", "acled", "--country", "Mali", "--since", "2023-01-01", "--no-detect"]
+    )
     assert first.exit_code == 0, first.output
     assert "Ingested" in first.output
     with session_scope(engine) as session:  # the summary's first column (folded to fit)
@@ -135,8 +149,9 @@ def test_cli_fetch_backfills_then_updates(
     assert second.exit_code == 0, second.output
     assert api.requests("/api/acled/read")[-1].params["timestamp"] == "1112"
     assert _count(engine) == 13
-    ucdp = runner.invoke(app, ["fetch", "ucdp", "--candidate", "--version", "24.0.1",
-                               "--country", "Burkina Faso"])  # fmt: skip
+    ucdp = runner.invoke(
+        app, ["fetch", "ucdp", "--candidate", "--version", "24.0.1", "--country", "Burkina Faso"]
+    )
     assert ucdp.exit_code == 0, ucdp.output
     assert _count(engine) == 15
     monkeypatch.setenv("SAHELCAST_ACLED_PASSWORD", "wrong")

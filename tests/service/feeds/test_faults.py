@@ -82,8 +82,9 @@ def test_bad_credentials_name_the_setting_and_never_show_the_password(
 ) -> None:
     engine, feed_settings = mali.engine, mali.settings
     caplog.set_level(logging.DEBUG)
-    wrong = feed_settings.model_copy(update={"acled_password": type(
-        feed_settings.acled_password)("not-" + PASSWORD)})  # fmt: skip
+    wrong = feed_settings.model_copy(
+        update={"acled_password": type(feed_settings.acled_password)("not-" + PASSWORD)}
+    )
     message = mali.refused(FeedAuthError, settings=wrong)
     assert "SAHELCAST_ACLED_PASSWORD" in message
     assert PASSWORD not in message

@@ -22,8 +22,12 @@ def test_feeds_spec() -> None:
         FeedSpec("ucdp", ("Niger",), "25.1"),
     ]
     assert parse_feeds("") == []
-    for bad, said in [("acled", "expected `acled:Country"), ("acled@1:Mali", "no versions"),
-                      ("ucdp:Mali", "ucdp@25.1:Mali"), ("gdelt:Mali", "unknown feed")]:  # fmt: skip
+    for bad, said in [
+        ("acled", "expected `acled:Country"),
+        ("acled@1:Mali", "no versions"),
+        ("ucdp:Mali", "ucdp@25.1:Mali"),
+        ("gdelt:Mali", "unknown feed"),
+    ]:
         with pytest.raises(ValueError, match=said):
             parse_feeds(bad)
 
@@ -48,14 +52,22 @@ def test_country_codes() -> None:
 
 def test_retry_after_as_a_date_is_read_against_the_answers_own_clock() -> None:
     waits: list[float] = []
-    answers = iter([
-        httpx.Response(503, headers={"Retry-After": "Wed, 21 Oct 2026 07:28:30 GMT",
-                                     "Date": "Wed, 21 Oct 2026 07:28:00 GMT"}),
-        httpx.Response(429, headers={"Retry-After": "86400"}),
-    ])  # fmt: skip
+    answers = iter(
+        [
+            httpx.Response(
+                503,
+                headers={
+                    "Retry-After": "Wed, 21 Oct 2026 07:28:30 GMT",
+                    "Date": "Wed, 21 Oct 2026 07:28:00 GMT",
+                },
+            ),
+            httpx.Response(429, headers={"Retry-After": "86400"}),
+        ]
+    )
     transport = httpx.MockTransport(lambda request: next(answers))
-    http = FeedHTTP("http://api.test", label="UCDP", settings=("S",), sleep=waits.append,
-                    transport=transport)  # fmt: skip
+    http = FeedHTTP(
+        "http://api.test", label="UCDP", settings=("S",), sleep=waits.append, transport=transport
+    )
     with pytest.raises(FeedHTTPError, match="asks to wait 86400 s"):
         http.get("/x", what="page 0", params={}, headers={})
     assert waits == [30.0]

@@ -66,8 +66,9 @@ def test_candidates_month_by_month_then_ged_replaces_them(
         ucdp_row(1004, "2023-12-31"),
     ]  # fmt: skip  (late, GED has it)
     fetch_ucdp(engine, feed_settings, ["Burkina Faso"], "24.1", options=options)
-    first = fetch_ucdp(engine, feed_settings, ["Burkina Faso"], None, candidate=True,
-                       options=options)  # fmt: skip
+    first = fetch_ucdp(
+        engine, feed_settings, ["Burkina Faso"], None, candidate=True, options=options
+    )
     # After GED 24.1 (through 2023) come 24.0.1, 24.0.2; 24.0.3 is not out yet (404).
     assert first.query["versions"] == ["24.0.1", "24.0.2"]
     assert [s.path for s in api.requests("/api/gedevents/24.0.3")] == ["/api/gedevents/24.0.3"]
@@ -75,23 +76,29 @@ def test_candidates_month_by_month_then_ged_replaces_them(
 
     api.releases["24.0.3"] = [ucdp_row(1005, "2024-03-09")]
     api.seen.clear()
-    second = fetch_ucdp(engine, feed_settings, ["Burkina Faso"], None, candidate=True,
-                        options=options)  # fmt: skip
+    second = fetch_ucdp(
+        engine, feed_settings, ["Burkina Faso"], None, candidate=True, options=options
+    )
     assert second.query["versions"] == ["24.0.3"]
     assert {s.path for s in api.seen} == {"/api/gedevents/24.0.3", "/api/gedevents/24.0.4"}
 
     # GED 25.1 covers 2024: it replaces the Candidate events of January to March, keeps
     # what it confirms under its own ids, and drops what it does not hold.
-    api.releases["25.1"] = [ucdp_row(1, "2023-11-02"), ucdp_row(2, "2023-12-20"),
-                            ucdp_row(5001, "2024-01-10"),
-                            ucdp_row(1003, "2024-02-03", best=7)]  # fmt: skip
+    api.releases["25.1"] = [
+        ucdp_row(1, "2023-11-02"),
+        ucdp_row(2, "2023-12-20"),
+        ucdp_row(5001, "2024-01-10"),
+        ucdp_row(1003, "2024-02-03", best=7),
+    ]
     ged = fetch_ucdp(engine, feed_settings, ["Burkina Faso"], "25.1", options=options)
     events = ged.reports[0]
     assert (events.added, events.updated, events.deleted) == (1, 3, 3)
     assert sorted(_held(engine)) == ["1", "1003", "2", "5001"]
     with session_scope(engine) as session:
-        marks = {(m.feed, m.scope): (m.version, m.covered_until)
-                 for m in session.scalars(select(FeedWatermark))}  # fmt: skip
+        marks = {
+            (m.feed, m.scope): (m.version, m.covered_until)
+            for m in session.scalars(select(FeedWatermark))
+        }
     assert marks[("ucdp", "Burkina Faso")] == ("25.1", dt.date(2024, 12, 31))
     assert marks[("ucdp-candidate", "Burkina Faso")] == ("24.0.3", dt.date(2024, 3, 31))
 

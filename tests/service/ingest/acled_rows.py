@@ -85,8 +85,14 @@ def write_deletions(path: Path, rows: list[tuple[str, int]]) -> Path:
 
 
 JNIM = "JNIM: Group for Support of Islam and Muslims"
-ACTORS = (JNIM, "Katiba Macina", "Islamic State (Sahel)", "Military Forces of Mali (2021-)",
-          "Wagner Group", "Dozo Communal Militia (Mali)")  # fmt: skip
+ACTORS = (
+    JNIM,
+    "Katiba Macina",
+    "Islamic State (Sahel)",
+    "Military Forces of Mali (2021-)",
+    "Wagner Group",
+    "Dozo Communal Militia (Mali)",
+)
 MONTHS = ("July", "August", "September")
 TYPES = ("Battles", "Violence against civilians", "Explosions/Remote violence")
 
@@ -96,20 +102,38 @@ def mixed_rows() -> list[dict[str, object]]:
     rng = random.Random(7)
     rows = [
         # JNIM named twice (directly and through an alias): one event, counted once.
-        event("MLI1", "03 July 2022", JNIM, actor2="Katiba Macina", admin1="Mopti",
-              event_type="Battles", fatalities=5),
+        event(
+            "MLI1",
+            "03 July 2022",
+            JNIM,
+            actor2="Katiba Macina",
+            admin1="Mopti",
+            event_type="Battles",
+            fatalities=5,
+        ),
         # Wagner only as an associated actor.
-        event("MLI2", "04 July 2022", "Military Forces of Mali (2021-)",
-              assoc_actor_1="Wagner Group", actor2=JNIM, admin1="Mopti", event_type="Battles"),
-    ]  # fmt: skip
+        event(
+            "MLI2",
+            "04 July 2022",
+            "Military Forces of Mali (2021-)",
+            assoc_actor_1="Wagner Group",
+            actor2=JNIM,
+            admin1="Mopti",
+            event_type="Battles",
+        ),
+    ]
     for n in range(3, 60):
         actor1, actor2 = rng.sample(ACTORS, 2)
-        rows.append(event(
-            f"MLI{n}", f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} 2022", actor1,
-            actor2=rng.choice([actor2, "Civilians (Mali)"]),
-            assoc_actor_1=rng.choice(["", "", "Wagner Group"]),
-            admin1=rng.choice(["Mopti", "Gao", "Segou"]),
-            event_type=rng.choice(TYPES),
-            fatalities=rng.randint(0, 9),
-        ))  # fmt: skip
+        rows.append(
+            event(
+                f"MLI{n}",
+                f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)} 2022",
+                actor1,
+                actor2=rng.choice([actor2, "Civilians (Mali)"]),
+                assoc_actor_1=rng.choice(["", "", "Wagner Group"]),
+                admin1=rng.choice(["Mopti", "Gao", "Segou"]),
+                event_type=rng.choice(TYPES),
+                fatalities=rng.randint(0, 9),
+            )
+        )
     return rows

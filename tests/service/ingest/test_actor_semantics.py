@@ -57,12 +57,23 @@ def test_victims_in_a_civilian_sides_associated_actors_make_no_series(
     rows = [
         # inter codes as older exports write them (7), and as newer ones do ("Civilians").
         event("MLI1", "03 July 2022", JNIM, assoc_actor_2=VICTIMS),
-        event("MLI2", "09 July 2022", JNIM, assoc_actor_2=VICTIMS, inter1="Rebel group",
-              inter2="Civilians"),
+        event(
+            "MLI2",
+            "09 July 2022",
+            JNIM,
+            assoc_actor_2=VICTIMS,
+            inter1="Rebel group",
+            inter2="Civilians",
+        ),
         # The same names beside an armed primary actor on its own side are not victims.
-        event("MLI3", "12 July 2022", "Military Forces of Mali (2021-)",
-              assoc_actor_1="Dozo Communal Militia (Mali)", actor2=JNIM),
-    ]  # fmt: skip
+        event(
+            "MLI3",
+            "12 July 2022",
+            "Military Forces of Mali (2021-)",
+            assoc_actor_1="Dozo Communal Militia (Mali)",
+            actor2=JNIM,
+        ),
+    ]
     ingest_file(engine, write(tmp_path / "mali.csv", rows), Settings(database_url=str(engine.url)))
     assert _actors(engine) == {"JNIM", "Military Forces of Mali", "Dozo Communal Militia (Mali)"}
     with session_scope(engine) as session:
@@ -82,9 +93,16 @@ def test_victims_in_a_civilian_sides_associated_actors_make_no_series(
 
 
 def test_armed_types_are_a_setting(engine: Engine, tmp_path: Path) -> None:
-    rows = [event("MLI1", "03 July 2022", "Military Forces of Mali (2021-)",
-                  assoc_actor_1="Wagner Group", actor2=JNIM),
-            event("MLI2", "04 July 2022", "Wagner Group", actor2="Civilians (Mali)")]  # fmt: skip
+    rows = [
+        event(
+            "MLI1",
+            "03 July 2022",
+            "Military Forces of Mali (2021-)",
+            assoc_actor_1="Wagner Group",
+            actor2=JNIM,
+        ),
+        event("MLI2", "04 July 2022", "Wagner Group", actor2="Civilians (Mali)"),
+    ]
     settings = Settings(
         database_url=str(engine.url), armed_inter=(1, 2, 3, 4)
     )  # no external forces
@@ -95,17 +113,28 @@ def test_armed_types_are_a_setting(engine: Engine, tmp_path: Path) -> None:
     assert _month(engine, "acled|Mali|Mopti|*|*", "2022-07") == 2
 
 
+def _jnim_and_either() -> list[dict[str, object]]:
+    """An event of JNIM's, and one attributed to "JNIM and/or IS Sahel" (counted for neither)."""
+    return [
+        event("MLI1", "03 July 2022", JNIM),
+        event("MLI2", "05 July 2022", f"{JNIM} and/or {IS_SAHEL}"),
+    ]
+
+
 def test_and_or_counts_for_neither_actor_but_for_the_region(
     settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     rows = [
-        event("MLI1", "03 July 2022", JNIM),
-        event("MLI2", "05 July 2022", f"{JNIM} and/or {IS_SAHEL}"),
+        *_jnim_and_either(),
         event("MLI3", "07 July 2022", IS_SAHEL, actor2="Military Forces of Mali (2021-)"),
-        event("MLI4", "09 July 2022", "Military Forces of Mali (2021-)",
-              actor2=f"Islamic State (West Africa) - Greater Sahara Faction AND/OR {JNIM}",
-              event_type="Battles"),
-    ]  # fmt: skip
+        event(
+            "MLI4",
+            "09 July 2022",
+            "Military Forces of Mali (2021-)",
+            actor2=f"Islamic State (West Africa) - Greater Sahara Faction AND/OR {JNIM}",
+            event_type="Battles",
+        ),
+    ]
     ingest_file(engine, write(tmp_path / "mali.csv", rows), settings)
     actors = _actors(engine)
     assert not any("and/or" in name.casefold() for name in actors)
@@ -131,8 +160,11 @@ def test_and_or_counts_for_neither_actor_but_for_the_region(
     with session_scope(engine) as session:
         key = make_key(session, "read")
     with make_client(settings) as client:
-        found = client.get("/v1/series", params={"actor": "JNIM", "level": "actor_region"},
-                           headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        found = client.get(
+            "/v1/series",
+            params={"actor": "JNIM", "level": "actor_region"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
     assert [s["ambiguous_events"] for s in found.json()["items"]] == [2]
     listed = runner.invoke(app, ["series", "list", "--actor", "JNIM", "--format", "json"])
     assert listed.exit_code == 0, listed.output
@@ -145,9 +177,7 @@ def test_and_or_counts_for_neither_actor_but_for_the_region(
 def test_ambiguous_counts_follow_a_deletion(
     settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
-    rows = [event("MLI1", "03 July 2022", JNIM),
-            event("MLI2", "05 July 2022", f"{JNIM} and/or {IS_SAHEL}")]  # fmt: skip
-    ingest_file(engine, write(tmp_path / "a.csv", rows), settings)
+    ingest_file(engine, write(tmp_path / "a.csv", _jnim_and_either()), settings)
     deletions = tmp_path / "deleted.csv"
     deletions.write_text("event_id_cnty,deleted_timestamp\nMLI2,1800000000\n")
     ingest_file(engine, deletions, settings, deletions=True)
@@ -163,13 +193,30 @@ NO_TYPES = [c for c in ACLED_COLUMNS if c not in ("inter1", "inter2", "interacti
 def test_an_export_without_types_follows_the_name_rule(engine: Engine, tmp_path: Path) -> None:
     rows = [
         event("MLI1", "03 July 2022", JNIM, assoc_actor_2=VICTIMS),
-        event("MLI2", "04 July 2022", "Protesters (Mali)", assoc_actor_1="Labor Group (Mali)",
-              actor2="Police Forces of Mali (2021-)", event_type="Protests"),
-        event("MLI3", "05 July 2022", "Rioters (Mali)", actor2="Civilians (Mali)",
-              assoc_actor_2="Fishers (Mali)", event_type="Riots"),
-        event("MLI4", "06 July 2022", "Unidentified Armed Group (Mali)",
-              assoc_actor_1="Fulani Ethnic Militia (Mali)", actor2="Civilians (Mali)"),
-    ]  # fmt: skip
+        event(
+            "MLI2",
+            "04 July 2022",
+            "Protesters (Mali)",
+            assoc_actor_1="Labor Group (Mali)",
+            actor2="Police Forces of Mali (2021-)",
+            event_type="Protests",
+        ),
+        event(
+            "MLI3",
+            "05 July 2022",
+            "Rioters (Mali)",
+            actor2="Civilians (Mali)",
+            assoc_actor_2="Fishers (Mali)",
+            event_type="Riots",
+        ),
+        event(
+            "MLI4",
+            "06 July 2022",
+            "Unidentified Armed Group (Mali)",
+            assoc_actor_1="Fulani Ethnic Militia (Mali)",
+            actor2="Civilians (Mali)",
+        ),
+    ]
     path = tmp_path / "older.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=NO_TYPES, extrasaction="ignore")
@@ -177,8 +224,12 @@ def test_an_export_without_types_follows_the_name_rule(engine: Engine, tmp_path:
         writer.writerows(rows)
     settings = Settings(database_url=str(engine.url))
     ingest_file(engine, path, settings)
-    assert _actors(engine) == {"JNIM", "Police Forces of Mali", "Unidentified Armed Group (Mali)",
-                               "Fulani Ethnic Militia (Mali)"}  # fmt: skip
+    assert _actors(engine) == {
+        "JNIM",
+        "Police Forces of Mali",
+        "Unidentified Armed Group (Mali)",
+        "Fulani Ethnic Militia (Mali)",
+    }
     assert _month(engine, "acled|Mali|Mopti|*|*", "2022-07") == 4
     with session_scope(engine) as session:
         stored = session.execute(select(Event.inter1, Event.inter2)).all()
@@ -204,6 +255,7 @@ def test_ucdp_civilians_are_who_was_hit(engine: Engine, tmp_path: Path) -> None:
     ingest_file(engine, path, Settings(database_url=str(engine.url)))
     assert _actors(engine) == {"Military Forces of Mali", "JNIM", "Dozos (Mali)"}
     with session_scope(engine) as session:
-        types = dict(session.execute(select(Event.source_event_id,
-                                            func.coalesce(Event.inter2, -1))).all())  # fmt: skip
+        types = dict(
+            session.execute(select(Event.source_event_id, func.coalesce(Event.inter2, -1))).all()
+        )
     assert types == {"900001": 2, "900002": 7, "900003": -1}

@@ -22,16 +22,29 @@ runner = CliRunner(env={"COLUMNS": "200"})
 
 
 def _rows() -> list[dict[str, object]]:
-    rows = [event(f"MLI{n}", f"{n:02d} July 2022", JNIM, assoc_actor_2="Pastoralists (Mali)")
-            for n in range(1, 13)]  # fmt: skip
+    rows = [
+        event(f"MLI{n}", f"{n:02d} July 2022", JNIM, assoc_actor_2="Pastoralists (Mali)")
+        for n in range(1, 13)
+    ]
     rows += [
-        event("MLI20", "03 August 2022", "Military Forces of Mali (2021-)", actor2=JNIM,
-              event_type="Battles"),
+        event(
+            "MLI20",
+            "03 August 2022",
+            "Military Forces of Mali (2021-)",
+            actor2=JNIM,
+            event_type="Battles",
+        ),
         event("MLI21", "04 August 2022", f"{JNIM} and/or Islamic State (Sahel)"),
         event("MLI22", "05 August 2022", "Protesters (Mali)", actor2="", event_type="Protests"),
-        event("BFO1", "05 August 2022", "Koglweogo Militia", country="Burkina Faso",
-              admin1="Nord", inter1=4),
-    ]  # fmt: skip
+        event(
+            "BFO1",
+            "05 August 2022",
+            "Koglweogo Militia",
+            country="Burkina Faso",
+            admin1="Nord",
+            inter1=4,
+        ),
+    ]
     return rows
 
 

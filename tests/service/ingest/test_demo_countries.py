@@ -26,8 +26,11 @@ runner = CliRunner(env={"COLUMNS": "200"})
 
 
 def _canonical_regions() -> dict[str, set[str]]:
-    rows = [line for line in (DATA_DIR / REGION_FILE).read_text().splitlines()
-            if line and not line.startswith("#")]  # fmt: skip
+    rows = [
+        line
+        for line in (DATA_DIR / REGION_FILE).read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     out: dict[str, set[str]] = {}
     for row in csv.DictReader(rows):
         out.setdefault(row["country"], set()).add(row["region"])

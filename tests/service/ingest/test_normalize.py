@@ -309,10 +309,15 @@ def test_ambiguous_names_become_mentions(normalizer: Normalizer) -> None:
     either = f"{JNIM_ACLED} and/or Islamic State (Sahel)"
     chunk = typed(
         {"actor1": either},
-        {"actor1": "Military Forces of Mali (2021-)", "assoc_actor_1": f"Wagner Group; {either}",
-         "inter1": 1, "actor2": "Islamic State (Sahel)", "inter2": 2},
+        {
+            "actor1": "Military Forces of Mali (2021-)",
+            "assoc_actor_1": f"Wagner Group; {either}",
+            "inter1": 1,
+            "actor2": "Islamic State (Sahel)",
+            "inter2": 2,
+        },
         {"actor1": "Civilians (Mali)", "assoc_actor_1": either, "inter1": 7},
-    )  # fmt: skip
+    )
     found = attribute(normalizer, chunk)
     links = found.links.groupby("source_event_id")["actor"].apply(list).to_dict()
     mentions = found.mentions.groupby("source_event_id")["actor"].apply(list).to_dict()
@@ -327,15 +332,22 @@ def test_ambiguous_names_become_mentions(normalizer: Normalizer) -> None:
 def test_sides_follow_their_type_and_else_the_name_rule(normalizer: Normalizer) -> None:
     victims = "Pastoralists (Mali); Fishers (Mali)"
     chunk = typed(
-        {"actor1": JNIM_ACLED, "actor2": "Civilians (Mali)", "assoc_actor_2": victims,
-         "inter2": 7},
-        {"actor1": JNIM_ACLED, "actor2": "Civilians (Mali)", "assoc_actor_2": victims,
-         "inter2": -1},
+        {"actor1": JNIM_ACLED, "actor2": "Civilians (Mali)", "assoc_actor_2": victims, "inter2": 7},
+        {
+            "actor1": JNIM_ACLED,
+            "actor2": "Civilians (Mali)",
+            "assoc_actor_2": victims,
+            "inter2": -1,
+        },
         {"actor1": JNIM_ACLED, "actor2": "Pastoralists (Mali)", "inter2": 7},
         {"actor1": "Dozo Militia", "actor2": "Protesters (Mali)", "inter1": 4, "inter2": -1},
-    )  # fmt: skip
+    )
     links = attribute(normalizer, chunk).links.groupby("source_event_id")["actor"].apply(list)
-    assert links.to_dict() == {"E1": ["JNIM"], "E2": ["JNIM"], "E3": ["JNIM"],
-                               "E4": ["Dozo Militia"]}  # fmt: skip
+    assert links.to_dict() == {
+        "E1": ["JNIM"],
+        "E2": ["JNIM"],
+        "E3": ["JNIM"],
+        "E4": ["Dozo Militia"],
+    }
     armed_only_states = attribute(normalizer, chunk, armed=(1,)).links
     assert armed_only_states.empty

@@ -23,13 +23,27 @@ def _rows() -> list[dict[str, object]]:
     return [
         event("MLI1", "03 July 2022", JNIM, admin1="Mopti"),
         event("MLI2", "15 July 2022", "Katiba Macina", admin1="Mopti", fatalities=4),
-        event("MLI3", "02 September 2022", "Islamic State (Sahel)", admin1="Menaka",
-              actor2="Military Forces of Mali (2021-)", assoc_actor_1="",
-              event_type="Battles", fatalities=7),
-        event("MLI4", "10 September 2022", "Military Forces of Mali (2021-)",
-              assoc_actor_1="Wagner Group", actor2=JNIM, event_type="Battles", admin1="Mopti"),
+        event(
+            "MLI3",
+            "02 September 2022",
+            "Islamic State (Sahel)",
+            admin1="Menaka",
+            actor2="Military Forces of Mali (2021-)",
+            assoc_actor_1="",
+            event_type="Battles",
+            fatalities=7,
+        ),
+        event(
+            "MLI4",
+            "10 September 2022",
+            "Military Forces of Mali (2021-)",
+            assoc_actor_1="Wagner Group",
+            actor2=JNIM,
+            event_type="Battles",
+            admin1="Mopti",
+        ),
         event("MLI5", "31 October 2022", JNIM, admin1="Segou", fatalities=0),
-    ]  # fmt: skip
+    ]
 
 
 def _counts(engine: Engine) -> dict[str, int]:
@@ -115,11 +129,18 @@ def test_a_deletion_list_that_deletes_nothing_writes_nothing(
         assert session.scalar(select(func.count()).select_from(IngestedFile)) == 1
 
 
-def test_newer_timestamp_replaces_and_older_is_ignored(engine: Engine, tmp_path: Path) -> None:
+def _ingest_first_version(engine: Engine, tmp_path: Path) -> Settings:
+    """Ingest `_rows()` as a first file; return the settings used."""
     settings = Settings(database_url=str(engine.url))
     ingest_file(engine, write(tmp_path / "v1.csv", _rows()), settings)
-    moved = event("MLI1", "03 August 2022", "Islamic State (Sahel)", admin1="Gao",
-                  timestamp=1_800_000_000)  # fmt: skip
+    return settings
+
+
+def test_newer_timestamp_replaces_and_older_is_ignored(engine: Engine, tmp_path: Path) -> None:
+    settings = _ingest_first_version(engine, tmp_path)
+    moved = event(
+        "MLI1", "03 August 2022", "Islamic State (Sahel)", admin1="Gao", timestamp=1_800_000_000
+    )
     stale = event("MLI2", "15 July 2022", "Dan Na Ambassagou", timestamp=1_600_000_000)
     report = ingest_file(engine, write(tmp_path / "v2.csv", [moved, stale]), settings)
     assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
@@ -130,11 +151,11 @@ def test_newer_timestamp_replaces_and_older_is_ignored(engine: Engine, tmp_path:
 
 
 def test_deletion_list_removes_events(engine: Engine, tmp_path: Path) -> None:
-    settings = Settings(database_url=str(engine.url))
-    ingest_file(engine, write(tmp_path / "v1.csv", _rows()), settings)
-    deletions = write_deletions(tmp_path / "deleted.csv",
-                                [("MLI1", 1_750_000_000), ("MLI404", 1_750_000_000),
-                                 ("MLI2", 1_600_000_000)])  # fmt: skip
+    settings = _ingest_first_version(engine, tmp_path)
+    deletions = write_deletions(
+        tmp_path / "deleted.csv",
+        [("MLI1", 1_750_000_000), ("MLI404", 1_750_000_000), ("MLI2", 1_600_000_000)],
+    )
     report = ingest_file(engine, deletions, settings, deletions=True)
     # MLI2's deletion predates its current version: the event was re-published, keep it.
     assert (report.rows_read, report.deleted) == (3, 1)
@@ -200,11 +221,17 @@ def test_series_an_ingest_counts_as_it_writes_equal_a_rebuild_from_the_events(
     settings = Settings(database_url=str(engine.url), ingest_chunk_rows=7)
     ingest_file(engine, write(tmp_path / "v1.csv", mixed_rows()), settings)
     moved = [
-        event("MLI3", "03 August 2022", JNIM, country="Niger", admin1="Tillaberi",
-              timestamp=1_800_000_000),
+        event(
+            "MLI3",
+            "03 August 2022",
+            JNIM,
+            country="Niger",
+            admin1="Tillaberi",
+            timestamp=1_800_000_000,
+        ),
         event("MLI4", "04 August 2022", "Islamic State (Sahel)", timestamp=1_800_000_000),
         event("BFA1", "05 August 2022", JNIM, country="Burkina Faso", admin1="Sahel"),
-    ]  # fmt: skip
+    ]
     ingest_file(engine, write(tmp_path / "v2.csv", moved), settings)
     counted = _observations(engine)
     with session_scope(engine) as session:

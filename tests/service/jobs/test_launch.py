@@ -27,7 +27,7 @@ from service.kit.lease import RETRAIN_REQUEST_LOCK, job_lease
 from service.kit.orm import Lock
 from tests.service.api.builders import make_key
 from tests.service.api.conftest import make_client
-from tests.service.builders import make_series, make_world, seasonal_counts
+from tests.service.builders import make_panels, make_world
 
 runner = CliRunner()
 POLLS = 4500  # 0.02 s apart: about 90 s for a spawned process to get going
@@ -120,14 +120,7 @@ def test_a_killed_api_retrain_process_leaves_its_job_failed_and_its_request_leas
     engine: Engine, train_settings: Settings
 ) -> None:
     with session_scope(engine) as session:
-        for i in range(30):  # ten panels: the training runs long enough to be killed mid-way
-            make_series(
-                session,
-                seasonal_counts(84, base=3 + i % 5, seed=i),
-                region="Sahel",
-                actor=f"Group {i}",
-                country=f"Country {i % 10}",
-            )
+        make_panels(session)  # ten panels: the training runs long enough to be killed mid-way
     admin = _admin(engine)
     settings = train_settings.model_copy(update={"lock_lease_seconds": 600.0})
     with make_client(settings, retrain_launcher=launch.launch_process) as client:

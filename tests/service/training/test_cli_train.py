@@ -34,8 +34,9 @@ def test_train_publishes_then_skips_stale_data_then_forces(
     said = " ".join(stale.output.split())
     assert "did not advance since run 1 (events" in said
     assert "did not advance since run 2 (fatalities" in said
-    forced = runner.invoke(app, ["train", "--force", "--actor", "JNIM", "--min-events", "5",
-                                 "--measure", "events"])  # fmt: skip
+    forced = runner.invoke(
+        app, ["train", "--force", "--actor", "JNIM", "--min-events", "5", "--measure", "events"]
+    )
     assert forced.exit_code == 0, forced.output
     # Scoped: the country total is not JNIM's and keeps its forecast from run 1.
     said = " ".join(forced.output.split())

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from service.config import Settings
 from service.db import session_scope
-from service.training.orm import Forecast, RunSeries
+from service.training.orm import QUANTILE_FIELDS, Forecast, RunSeries
 from service.training.service import TrainRequest, train
 from tests.service.builders import make_series, make_world, seasonal_counts
 
@@ -19,16 +19,19 @@ from tests.service.builders import make_series, make_world, seasonal_counts
 def _snapshot(engine: Engine, run_id: int) -> tuple[list[tuple[Any, ...]], ...]:
     with session_scope(engine) as session:
         forecasts = [
-            (f.series_id, f.month, f.mean, f.q025, f.q100, f.q250, f.q500, f.q750, f.q900,
-             f.q975, f.in_season)
-            for f in session.scalars(select(Forecast).where(Forecast.run_id == run_id)
-                                     .order_by(Forecast.series_id, Forecast.month))
-        ]  # fmt: skip
+            (f.series_id, f.month, f.mean, *[getattr(f, q) for q in QUANTILE_FIELDS], f.in_season)
+            for f in session.scalars(
+                select(Forecast)
+                .where(Forecast.run_id == run_id)
+                .order_by(Forecast.series_id, Forecast.month)
+            )
+        ]
         results = [
             (r.series_id, r.status, r.model, r.scores, r.season_rate_ratio, r.season_pooled)
-            for r in session.scalars(select(RunSeries).where(RunSeries.run_id == run_id)
-                                     .order_by(RunSeries.series_id))
-        ]  # fmt: skip
+            for r in session.scalars(
+                select(RunSeries).where(RunSeries.run_id == run_id).order_by(RunSeries.series_id)
+            )
+        ]
     return forecasts, results
 
 

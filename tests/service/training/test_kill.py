@@ -29,7 +29,7 @@ from service.kit.lease import LockHeld
 from service.kit.orm import Lock
 from service.training.orm import Forecast, Run, RunSeries
 from service.training.service import TrainRequest, train
-from tests.service.builders import make_series, seasonal_counts
+from tests.service.builders import make_panels
 
 LEASE_SECONDS = 600.0
 POLLS = 4500  # 0.02 s apart: the subprocess gets about 90 s to start writing
@@ -39,10 +39,15 @@ runner = CliRunner()
 
 def _running_run_progress(engine: Engine) -> int:
     with session_scope(engine) as session:
-        return session.scalar(
-            select(func.count()).select_from(RunSeries)
-            .join(Run, Run.id == RunSeries.run_id).where(Run.status == "running")
-        ) or 0  # fmt: skip
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(RunSeries)
+                .join(Run, Run.id == RunSeries.run_id)
+                .where(Run.status == "running")
+            )
+            or 0
+        )
 
 
 @pytest.mark.slow
@@ -50,12 +55,7 @@ def test_kill_9_mid_run_leaves_the_published_run_served(
     engine: Engine, db_url: str, train_settings: Settings, tmp_path: Path
 ) -> None:
     with session_scope(engine) as session:
-        series = [
-            # Ten countries: ten panels, one task each, so results are written panel by panel.
-            make_series(session, seasonal_counts(84, base=3 + i % 5, seed=i), region="Sahel",
-                        actor=f"Group {i}", country=f"Country {i % 10}")
-            for i in range(30)
-        ]  # fmt: skip
+        series = make_panels(session)  # ten panels: results are written panel by panel
     update = {"lock_lease_seconds": LEASE_SECONDS}
     settings = train_settings.model_copy(update=update)
     first = train(engine, settings, TrainRequest.from_settings(settings))
@@ -68,8 +68,9 @@ def test_kill_9_mid_run_leaves_the_published_run_served(
     }
     log = tmp_path / "train.log"
     with log.open("w") as out:
-        child = subprocess.Popen([str(SAHELCAST), "train", "--force"], env=env, stdout=out,
-                                 stderr=subprocess.STDOUT)  # fmt: skip
+        child = subprocess.Popen(
+            [str(SAHELCAST), "train", "--force"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
         polls = 0
         while _running_run_progress(engine) < 3:
             assert child.poll() is None, log.read_text()

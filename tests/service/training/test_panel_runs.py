@@ -44,11 +44,14 @@ def _published(engine: Engine) -> tuple[int, dict[int, RunSeries], dict[int, lis
     with session_scope(engine) as session:
         run_id = published_run_id(session)
         assert run_id is not None
-        results = {r.series_id: r for r in session.scalars(
-            select(RunSeries).where(RunSeries.run_id == run_id))}  # fmt: skip
+        results = {
+            r.series_id: r
+            for r in session.scalars(select(RunSeries).where(RunSeries.run_id == run_id))
+        }
         points: dict[int, list[Forecast]] = defaultdict(list)
-        for f in session.scalars(select(Forecast).where(Forecast.run_id == run_id)
-                                 .order_by(Forecast.month)):  # fmt: skip
+        for f in session.scalars(
+            select(Forecast).where(Forecast.run_id == run_id).order_by(Forecast.month)
+        ):
             points[f.series_id].append(f)
         session.expunge_all()
     return run_id, results, points
@@ -93,8 +96,12 @@ def test_every_level_adds_up_and_intervals_hold_the_mean(
             continue
         parent_level, keep = PARENT[info.level]
         labels = {"actor": info.actor, "region": info.region}
-        key = (parent_level, labels["actor"] if "actor" in keep else None,
-               labels["region"] if "region" in keep else None, None)  # fmt: skip
+        key = (
+            parent_level,
+            labels["actor"] if "actor" in keep else None,
+            labels["region"] if "region" in keep else None,
+            None,
+        )
         for p in points[info.id]:
             sums[index[key]][p.month] += p.mean
     assert len(sums) > 20
@@ -112,8 +119,11 @@ def test_a_scoped_retrain_replaces_only_its_series(
     engine: Engine, train_settings: Settings, demo: dict[int, SeriesInfo]
 ) -> None:
     first = train(engine, train_settings, TrainRequest.from_settings(train_settings)).run_id
-    scoped = train(engine, train_settings, TrainRequest.from_settings(
-        train_settings, filters=SeriesFilter(actor="JNIM"), force=True))  # fmt: skip
+    scoped = train(
+        engine,
+        train_settings,
+        TrainRequest.from_settings(train_settings, filters=SeriesFilter(actor="JNIM"), force=True),
+    )
     run_id, results, points = _published(engine)
     assert run_id == scoped.run_id
     assert set(results) == set(demo)  # nothing lost its forecast
@@ -173,8 +183,12 @@ def test_outlooks_add_up_and_states_are_served_as_stored(
             assert o.q025 <= o.mean <= o.q975
             if info.level in PARENT:
                 parent_level, keep = PARENT[info.level]
-                key = (parent_level, info.actor if "actor" in keep else None,
-                       info.region if "region" in keep else None, None)  # fmt: skip
+                key = (
+                    parent_level,
+                    info.actor if "actor" in keep else None,
+                    info.region if "region" in keep else None,
+                    None,
+                )
                 sums[index[key]] += o.mean
         for parent, total in sums.items():  # a parent's expected total is its children's
             assert found[parent].mean == pytest.approx(total, rel=1e-4)

@@ -26,9 +26,10 @@ def _request(settings: Settings, **changes: object) -> TrainRequest:
 def _forecasts(engine: Engine, run_id: int) -> list[tuple[object, ...]]:
     with session_scope(engine) as session:
         rows = session.execute(
-            select(Forecast).where(Forecast.run_id == run_id)
+            select(Forecast)
+            .where(Forecast.run_id == run_id)
             .order_by(Forecast.series_id, Forecast.month)
-        ).scalars()  # fmt: skip
+        ).scalars()
         return [
             (f.series_id, f.month, f.horizon, f.mean, f.q025, f.q500, f.q975, f.in_season)
             for f in rows
@@ -82,8 +83,14 @@ def test_a_failing_panel_is_recorded_and_the_run_goes_on(
     with session_scope(engine) as session:
         series = make_world(session)
         # another source: its own panel (a panel is a source with all its countries)
-        doomed = make_series(session, seasonal_counts(84, base=3.0, seed=3), country="Mali",
-                             region="Mopti", actor="JNIM", source="acled")  # fmt: skip
+        doomed = make_series(
+            session,
+            seasonal_counts(84, base=3.0, seed=3),
+            country="Mali",
+            region="Mopti",
+            actor="JNIM",
+            source="acled",
+        )
     real = work.PanelEngine.run
 
     def flaky(self: work.PanelEngine) -> work.PanelResult:
@@ -120,8 +127,11 @@ def test_stale_data_is_refused_unless_forced(engine: Engine, train_settings: Set
     assert advanced.coverage == "ucdp Burkina Faso through 2023-01"
     with session_scope(engine) as session:
         statuses = dict(session.execute(select(Run.id, Run.status)).all())
-    assert statuses == {first.run_id: "superseded", forced.run_id: "superseded",
-                        advanced.run_id: "published"}  # fmt: skip
+    assert statuses == {
+        first.run_id: "superseded",
+        forced.run_id: "superseded",
+        advanced.run_id: "published",
+    }
 
 
 def test_nothing_to_train_is_refused(engine: Engine, train_settings: Settings) -> None:

@@ -1,0 +1,53 @@
+"""`/v1/accuracy` reports events and deaths each on its own, never one mixed score."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from service.anomalies.orm import RunScore
+from service.db import session_scope
+from service.series.orm import Series
+from tests.service.api.builders import FIRST_FORECAST, make_run, month_after
+
+
+@pytest.fixture
+def deaths_run(engine: Engine, world: dict[str, int]) -> int:
+    """A fatalities run scored on Mopti's first two months: CRPS 20 and 30, one inside."""
+    with session_scope(engine) as session:
+        run = make_run(session, status="superseded", measure="fatalities")
+        run.data_signature = "d" * 64
+        mopti = session.get(Series, world["mopti"])
+        assert mopti is not None
+        for h, crps, inside in ((1, 20.0, True), (2, 30.0, False)):
+            session.add(RunScore(run_id=run.id, series_id=mopti.id,
+                                 month=month_after(FIRST_FORECAST, h - 1), horizon=h,
+                                 observed=40, crps=crps, in_80=inside, in_95=inside))  # fmt: skip
+        return run.id
+
+
+def test_accuracy_reports_each_measure_separately(
+    client: TestClient, world: dict[str, int], keys: dict[str, dict[str, str]], deaths_run: int
+) -> None:
+    read = keys["read"]
+    events = client.get("/v1/accuracy", headers=read).json()
+    deaths = client.get("/v1/accuracy?measure=fatalities", headers=read).json()
+    # The events' report is what it was before deaths were scored: no death leaks into it.
+    assert events["measure"] == "events"
+    assert events["overall"]["n"] == 4
+    assert events["overall"]["crps"] == pytest.approx((1.1 + 1.2 + 1.3 + 1.1) / 4)
+    assert [r["measure"] for r in events["by_run"]] == ["events"]
+    assert deaths["measure"] == "fatalities"
+    assert deaths["overall"]["n"] == 2
+    assert deaths["overall"]["crps"] == pytest.approx(25.0)
+    assert deaths["overall"]["coverage_80"] == pytest.approx(0.5)
+    assert [(h["horizon"], h["crps"]) for h in deaths["by_horizon"]] == [(1, 20.0), (2, 30.0)]
+    assert [(r["run_id"], r["measure"]) for r in deaths["by_run"]] == [(deaths_run, "fatalities")]
+    by_measure = {m["measure"]: m for m in events["by_measure"]}
+    assert by_measure == {m["measure"]: m for m in deaths["by_measure"]}
+    assert set(by_measure) == {"events", "fatalities"}
+    assert by_measure["events"]["overall"] == events["overall"]
+    assert by_measure["fatalities"]["overall"] == deaths["overall"]
+    one = client.get(f"/v1/series/{world['mopti']}/accuracy?measure=fatalities", headers=read)
+    assert one.json()["overall"]["n"] == 2
