@@ -132,6 +132,21 @@ class Settings(BaseSettings):
     # Anomalies: the forecast interval outside which an observed month is flagged.
     # The quantile grid holds the 50%, 80% and 95% central intervals, so only those are offered.
     anomaly_level: float = 0.95
+    # A flag is a material change (service/anomalies/severity.py): evidence, i.e. a tail
+    # probability under the published run's own predictive distribution of at most
+    # `anomaly_max_tail_probability` (or the engine's shift probability at least
+    # `anomaly_min_shift_probability`), and size: an excess over the expected value of at least
+    # the measure's floor and its share of the expected. Defaults from bench/alerts.py (tuned
+    # on seeds apart from the reported ones; bench/RESULTS.md).
+    anomaly_max_tail_probability: float = Field(default=0.01, gt=0, le=0.5)
+    anomaly_min_shift_probability: float = Field(default=0.5, gt=0, le=1)
+    anomaly_min_excess_events: float = Field(default=5.0, ge=0)
+    anomaly_min_excess_fatalities: float = Field(default=15.0, ge=0)
+    anomaly_min_excess_share_events: float = Field(default=0.5, ge=0)
+    anomaly_min_excess_share_fatalities: float = Field(default=0.5, ge=0)
+    # Escalations that alert per country and data month (the strongest first); the others
+    # wait for the weekly digest (one message per subscription per week).
+    alert_budget_per_country_month: int = Field(default=1, ge=0, le=1000)
 
     # The weekly job: the folder new event files are dropped into (default: SAHELCAST_HOME/
     # incoming), and when it runs (UTC).

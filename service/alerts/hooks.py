@@ -16,19 +16,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from service.alerts.digest import deliver_digest
 from service.alerts.service import deliver_pending
 from service.anomalies.events import on_new_anomalies
 from service.anomalies.schemas import AnomalyRead
 from service.config import get_settings
 from service.db import get_engine, session_scope
+from service.kit.time import utcnow
 
 log = logging.getLogger(__name__)
 
 
 def deliver_new(anomalies: Sequence[AnomalyRead]) -> None:
     """Listener: deliver everything pending, the anomalies just found included."""
+    settings = get_settings()
     with session_scope(get_engine()) as session:
-        summary = deliver_pending(session, get_settings(), release=session.commit)
+        summary = deliver_pending(session, settings, release=session.commit)
+    # This week's digest, once per subscription (a later call in the week sends nothing).
+    with session_scope(get_engine()) as session:
+        digest = deliver_digest(session, settings, now=utcnow(), release=session.commit)
+    log.info("weekly digest: %s", digest.to_dict())
     log.info("alerts after %d new anomalies: %s", len(anomalies), summary.to_dict())
     if summary.failed or summary.deferred:
         log.warning(

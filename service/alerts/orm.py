@@ -30,6 +30,7 @@ class Subscription(Base):
     event_type: Mapped[str | None] = mapped_column(String(64))
     min_severity: Mapped[str] = mapped_column(String(8), default="low")  # low | medium | high
     direction: Mapped[str | None] = mapped_column(String(8))  # above | below | None (both)
+    measure: Mapped[str | None] = mapped_column(String(16))  # events | fatalities | None (both)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -47,7 +48,7 @@ class Delivery(Base):
     anomaly_id: Mapped[int | None] = mapped_column(
         ForeignKey("anomalies.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(8))  # anomaly | test
+    kind: Mapped[str] = mapped_column(String(8))  # anomaly | test | digest (weekly)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     status: Mapped[str] = mapped_column(String(12), index=True)  # delivered | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,6 +9,7 @@ from typing import Any
 
 from service.alerts.mrkdwn import neutral
 from service.anomalies.orm import Anomaly
+from service.escalations.headline import countries, headline
 from service.escalations.schemas import EscalationRead
 from service.measures import EVENTS, link_query, noun
 from service.series.repository import SeriesLabel
@@ -30,6 +31,14 @@ def dashboard_link(public_url: str, series_id: int, measure: str = EVENTS) -> st
     return f"{public_url.rstrip('/')}/?series={series_id}{link_query(measure)}"
 
 
+def escalation_link(public_url: str, e: EscalationRead) -> str:
+    """The dashboard opened on the escalation: its headline series, and all its flagged months."""
+    return (
+        f"{public_url.rstrip('/')}/?series={e.headline_series_id}&escalation={e.id}"
+        f"{link_query(e.headline.measure if e.headline else EVENTS)}#anomalies"
+    )
+
+
 def escalation_text(e: EscalationRead) -> str:
     """One line naming the escalation's parts, for Slack-style hooks."""
     months = e.months
@@ -42,9 +51,13 @@ def escalation_text(e: EscalationRead) -> str:
     )
 
 
-def escalation_body(e: EscalationRead) -> dict[str, Any]:
+def escalation_body(e: EscalationRead, public_url: str = "") -> dict[str, Any]:
     return {
         "id": e.id,
+        "headline": headline(e),
+        "link": escalation_link(public_url, e),
+        "country": e.country,
+        "countries": countries(e),
         "tree": e.tree,
         "actor": e.actor,
         "direction": e.direction,
@@ -113,15 +126,19 @@ def new_text(item: AlertItem) -> str:
 
 def anomaly_payload(item: AlertItem, subscription_id: int, key: str, public_url: str = "") -> bytes:
     a, s, e = item.anomaly, item.series, item.escalation
-    link = dashboard_link(public_url, e.headline_series_id if e else s.id, a.measure)
-    text = anomaly_text(item) + (f" {escalation_text(e)}" if e else "") + f" {link}"
+    link = escalation_link(public_url, e) if e else dashboard_link(public_url, s.id, a.measure)
+    if e is not None:  # the escalation's own line first: who, where, how much, since when
+        mark = f"{EMOJI.get(e.severity, '')} *{e.severity.upper()}* "
+        text = f"{mark}{headline(e)}. {escalation_text(e)} {link}"
+    else:
+        text = f"{anomaly_text(item)} {link}"
     body: dict[str, Any] = {
         "type": "sahelcast.anomaly",
         "idempotency_key": key,
         "subscription_id": subscription_id,
         "text": neutral(text),
         "link": link,
-        "escalation": escalation_body(e) if e else None,
+        "escalation": escalation_body(e, public_url) if e else None,
         "anomaly": {
             "id": a.id,
             "month": a.month.isoformat(),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from service.alerts import repository as repo
+from service.alerts.filters import UnknownFilter
 from service.alerts.orm import Subscription
+from service.alerts.sample import sample
 from service.alerts.schemas import (
     DeliveryPage,
     DeliveryRead,
+    SamplePayload,
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionPage,
@@ -17,11 +22,13 @@ from service.alerts.schemas import (
 )
 from service.alerts.service import SubscriptionSpec, remove, send_test, subscribe, update
 from service.alerts.urls import UnsafeUrl
+from service.anomalies.severity import Direction, Severity
 from service.api.deps import AdminDep, SessionDep, SettingsDep
 from service.api.lookups import found_or_404, not_found
-from service.api.params import Id, PageDep
+from service.api.params import Id, PageDep, Text
 from service.api.problems import ProblemError, ProblemParam, problems
 from service.api.routes import V1
+from service.measures import Measure
 
 router = APIRouter(prefix=f"{V1}/subscriptions", tags=["alerts"], responses=problems(401, 403, 422))
 
@@ -51,17 +58,44 @@ def create(
         subscription, secret = subscribe(session, SubscriptionSpec(**body.model_dump()), settings)
     except UnsafeUrl as error:
         raise _unsafe(error) from error
+    except UnknownFilter as error:
+        raise _unknown(error) from error
     data = SubscriptionRead.model_validate(subscription).model_dump()
     return SubscriptionCreated(**data, secret=secret)
 
 
-@router.get("/{subscription_id}", responses=problems(404), summary="One subscription")
+@router.get("/sample", summary="The payload a subscription with these filters would get")
+def sample_(
+    session: SessionDep,
+    _: AdminDep,
+    settings: SettingsDep,
+    country: Annotated[Text | None, Query(min_length=1, max_length=120)] = None,
+    region: Annotated[Text | None, Query(min_length=1, max_length=255)] = None,
+    actor: Annotated[Text | None, Query(min_length=1, max_length=255)] = None,
+    event_type: Annotated[Text | None, Query(min_length=1, max_length=64)] = None,
+    min_severity: Severity = "low",
+    direction: Direction | None = None,
+    measure: Measure | None = None,
+) -> SamplePayload:
+    """Built from a real open escalation matching the filters (else the latest matching one),
+    or a labelled example (`source: example`) when none matches; unknown names are a 422."""
+    spec = SubscriptionSpec(name="sample", url="", country=country, region=region, actor=actor,
+                            event_type=event_type, min_severity=min_severity,
+                            direction=direction, measure=measure)  # fmt: skip
+    try:
+        found = sample(session, spec, settings.public_url)
+    except UnknownFilter as error:
+        raise _unknown(error, "query") from error
+    return SamplePayload(**found)
+
+
+@router.get("/{subscription_id:int}", responses=problems(404), summary="One subscription")
 def get_(session: SessionDep, _: AdminDep, subscription_id: Id) -> SubscriptionRead:
     return SubscriptionRead.model_validate(_subscription(session, subscription_id))
 
 
 @router.patch(
-    "/{subscription_id}",
+    "/{subscription_id:int}",
     responses=problems(400, 404),
     summary="Change a subscription (filters, URL, name, pause)",
 )
@@ -79,12 +113,23 @@ def patch(
         update(session, subscription, changes, settings)
     except UnsafeUrl as error:
         raise _unsafe(error) from error
+    except UnknownFilter as error:
+        raise _unknown(error) from error
     except ValueError as error:
         param = ProblemParam(name=str(error).split()[0], location="body", detail=str(error))
         raise ProblemError(
             422, str(error), slug="invalid-input", title="Invalid input", errors=[param]
         ) from error
     return SubscriptionRead.model_validate(subscription)
+
+
+def _unknown(error: UnknownFilter, location: str = "body") -> ProblemError:
+    """422 naming the filter, what it said, and the closest names the catalogue knows."""
+    params = [ProblemParam(name=e.field, location=location, detail=e.message) for e in error.all]
+    return ProblemError(
+        422, f"{error}: a subscription filtered on it would never fire", slug="unknown-filter",
+        title="Unknown filter value", errors=params, close_matches=error.close,
+    )  # fmt: skip
 
 
 def _unsafe(error: UnsafeUrl) -> ProblemError:
@@ -95,7 +140,7 @@ def _unsafe(error: UnsafeUrl) -> ProblemError:
 
 
 @router.delete(
-    "/{subscription_id}",
+    "/{subscription_id:int}",
     status_code=204,
     response_class=Response,
     responses=problems(404),
@@ -108,7 +153,9 @@ def delete(session: SessionDep, _: AdminDep, subscription_id: Id) -> Response:
 
 
 @router.post(
-    "/{subscription_id}/test", responses=problems(404), summary="Send a signed test delivery now"
+    "/{subscription_id:int}/test",
+    responses=problems(404),
+    summary="Send a signed test delivery now",
 )
 def test(
     session: SessionDep, _: AdminDep, settings: SettingsDep, subscription_id: Id
@@ -119,7 +166,7 @@ def test(
 
 
 @router.get(
-    "/{subscription_id}/deliveries",
+    "/{subscription_id:int}/deliveries",
     responses=problems(404),
     summary="A subscription's deliveries, newest first",
 )

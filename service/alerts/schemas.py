@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
@@ -10,6 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 from service.anomalies.severity import Direction, Severity
 from service.api.params import Name, Text
 from service.api.schemas.common import UtcDateTime
+from service.measures import Measure
 
 # The schema states the format; check_url (service/alerts/urls) enforces it with a clear 400.
 Url = Annotated[
@@ -34,6 +35,10 @@ class SubscriptionCreate(BaseModel):
     event_type: Name | None = None
     min_severity: Severity = "low"
     direction: Direction | None = Field(default=None, description="Only above/below; null: both.")
+    measure: Measure | None = Field(
+        default=None,
+        description="Only escalations flagged in events or in deaths (`fatalities`); null: both.",
+    )
 
 
 class SubscriptionUpdate(BaseModel):
@@ -50,6 +55,7 @@ class SubscriptionUpdate(BaseModel):
     event_type: Name | None = None
     min_severity: Severity | SkipJsonSchema[None] = None
     direction: Direction | None = None
+    measure: Measure | None = None
     active: bool | SkipJsonSchema[None] = Field(
         default=None, description="Pause (false) or resume deliveries."
     )
@@ -67,6 +73,7 @@ class SubscriptionRead(BaseModel):
     event_type: str | None
     min_severity: str
     direction: str | None
+    measure: str | None = None
     active: bool
     created_at: UtcDateTime
 
@@ -103,3 +110,10 @@ class DeliveryPage(BaseModel):
     limit: int
     offset: int
     items: list[DeliveryRead]
+
+
+class SamplePayload(BaseModel):
+    """What a subscription would receive: from a real escalation, or a labelled example."""
+
+    source: Literal["escalation", "example"]
+    payload: dict[str, Any] = Field(description="The JSON body a delivery would POST.")

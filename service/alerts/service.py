@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.orm import Session
 
 from service.alerts import repository as repo
+from service.alerts.filters import NAMED, checked
 from service.alerts.orm import Delivery, Subscription
 from service.alerts.payload import AlertItem, anomaly_payload, test_payload
 from service.alerts.sender import Job, Outcome, Sleep, send, send_round
@@ -26,7 +27,9 @@ from service.alerts.signing import new_secret
 from service.alerts.urls import check_url
 from service.anomalies.severity import DIRECTIONS, SEVERITY_ORDER, SEVERITY_RANK
 from service.config import Settings
+from service.escalations.schemas import EscalationRead
 from service.kit.time import utcnow
+from service.measures import MEASURES
 
 DELIVERED, FAILED, PENDING = "delivered", "failed", "pending"
 
@@ -43,6 +46,7 @@ class SubscriptionSpec:
     event_type: str | None = None
     min_severity: str = "low"
     direction: str | None = None
+    measure: str | None = None  # events | fatalities | None (both)
 
 
 @dataclass
@@ -63,6 +67,9 @@ def subscribe(
         raise ValueError(f"min_severity must be one of {', '.join(SEVERITY_ORDER)}")
     if spec.direction is not None and spec.direction not in DIRECTIONS:
         raise ValueError("direction must be 'above', 'below' or empty (both)")
+    if spec.measure is not None and spec.measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)} or empty (both)")
+    spec = checked(session, spec)  # UnknownFilter names the close matches
     check_url(spec.url, settings)
     secret = new_secret()
     subscription = Subscription(secret=secret, active=True, **asdict(spec))
@@ -74,6 +81,14 @@ def subscribe(
 NOT_NULL = ("name", "url", "min_severity", "active")
 
 
+@dataclass(frozen=True)
+class _NamedFilters:
+    country: str | None
+    region: str | None
+    actor: str | None
+    event_type: str | None
+
+
 def update(
     session: Session, subscription: Subscription, changes: dict[str, object], settings: Settings
 ) -> Subscription:
@@ -83,6 +98,12 @@ def update(
             raise ValueError(f"{name} cannot be null")
     if "url" in changes:
         check_url(str(changes["url"]), settings)
+    named = [n for n in NAMED if n in changes]
+    if named:
+        now = {n: changes.get(n, getattr(subscription, n)) for n in NAMED}
+        current = _NamedFilters(**{n: None if v is None else str(v) for n, v in now.items()})
+        resolved = checked(session, current)
+        changes = {**changes, **{n: getattr(resolved, n) for n in named}}
     for name, value in changes.items():
         setattr(subscription, name, value)
     session.flush()
@@ -119,6 +140,27 @@ def matches(subscription: Subscription, item: AlertItem) -> bool:
         )
         and SEVERITY_RANK.get(worst, 0) >= SEVERITY_RANK.get(subscription.min_severity, 0)
         and (subscription.direction is None or subscription.direction == a.direction)
+        and (subscription.measure is None or subscription.measure in _measures(item))
+    )
+
+
+def _measures(item: AlertItem) -> list[str]:
+    return item.escalation.measures if item.escalation else [item.anomaly.measure]
+
+
+def escalation_matches(subscription: Subscription, e: EscalationRead) -> bool:
+    """Whether an escalation passes a subscription's filters (as `matches` does for its alert)."""
+    return (
+        any(
+            _same(subscription.country, p.series.country)
+            and _same(subscription.region, p.series.region)
+            and _same(subscription.actor, p.series.actor)
+            and _same(subscription.event_type, p.series.event_type)
+            for p in e.parts
+        )
+        and SEVERITY_RANK.get(e.severity, 0) >= SEVERITY_RANK.get(subscription.min_severity, 0)
+        and (subscription.direction is None or subscription.direction == e.direction)
+        and (subscription.measure is None or subscription.measure in e.measures)
     )
 
 
@@ -127,7 +169,8 @@ def delivery_key(subscription_id: int, anomaly_id: int) -> str:
     return f"sahelcast-s{subscription_id}-a{anomaly_id}"
 
 
-def _record(delivery: Delivery, outcome: Outcome) -> None:
+def record_outcome(delivery: Delivery, outcome: Outcome) -> None:
+    """Write how one delivery attempt (or its retries) went."""
     now = utcnow()
     delivery.attempts = (delivery.attempts or 0) + outcome.attempts
     delivery.last_attempt_at = now
@@ -155,7 +198,7 @@ def send_test(
         status=PENDING,
         attempts=0,
     )
-    _record(delivery, outcome)
+    record_outcome(delivery, outcome)
     session.add(delivery)
     session.flush()
     return delivery
@@ -248,7 +291,7 @@ def _record_round(
         if outcome is None:
             summary.deferred += 1
         else:
-            _record(delivery, outcome)
+            record_outcome(delivery, outcome)
             summary.delivered += outcome.delivered
             summary.failed += not outcome.delivered
     session.flush()

@@ -22,6 +22,7 @@ from sqlalchemy import Table, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.base import QUANTILE_COLUMNS
+from service.anomalies.context import with_context
 from service.anomalies.newcomers import (
     INTERVAL,
     NEW,
@@ -34,8 +35,9 @@ from service.anomalies.orm import Anomaly, RunScore
 from service.anomalies.repository import to_reads
 from service.anomalies.schemas import AnomalyRead
 from service.anomalies.scoring import EpisodeState, assign_episodes, flag, score_rows
-from service.anomalies.severity import SEVERITY_RANK
+from service.anomalies.severity import DEFAULT_RULES, SEVERITY_RANK, Rules
 from service.bulk import insert_frame
+from service.escalations.budget import within_budget
 from service.escalations.service import group
 from service.measures import EVENTS, FATALITIES
 from service.series.orm import Coverage, Observation, Series
@@ -67,8 +69,19 @@ class DetectReport:
                 "new": self.new, "alerts": len(self.alerts)}  # fmt: skip
 
 
-def detect(session: Session, *, level: float = 0.95) -> DetectReport:
-    """Score runs, flag live anomalies, scan the published run's backtests; return what is new."""
+def detect(
+    session: Session,
+    *,
+    level: float = 0.95,
+    rules: Rules = DEFAULT_RULES,
+    budget: int | None = None,
+) -> DetectReport:
+    """Score runs, flag live anomalies, scan the published run's backtests; return what is new.
+
+    Only material changes are flagged (`rules`: evidence and size). With a `budget`, at most
+    that many escalations alert per country and data month (the largest first); the others
+    wait for the weekly digest.
+    """
     report = DetectReport()
     created: list[Anomaly] = []
     newcomers: list[Anomaly] = []  # backtest `new` records (live ones are in `created`)
@@ -77,15 +90,17 @@ def detect(session: Session, *, level: float = 0.95) -> DetectReport:
         lo, hi = series_ids[start], series_ids[min(start + CHUNK, len(series_ids)) - 1]
         candidates = _unscored_forecasts(session, lo, hi)
         report.scored += _write_scores(session, candidates)
-        live = _flag(session, _issued_last(candidates), LIVE, level)
-        live += live_newcomers(session, lo, hi, level)
+        live = _flag(session, _issued_last(candidates), LIVE, level, rules)
+        live += live_newcomers(session, lo, hi, level, rules)
         created.extend(live)
         report.live += len(live)
-        backtest = _flag(session, _published_backtests(session, lo, hi), BACKTEST, level)
+        backtest = _flag(session, _published_backtests(session, lo, hi), BACKTEST, level, rules)
         report.backtest += len(backtest)
         report.new += sum(a.kind == NEW for a in [*live, *backtest])
         newcomers.extend(a for a in backtest if a.kind == NEW)
     one_per_tree(session, [a for a in [*created, *newcomers] if a.kind == NEW])
+    if budget is not None:
+        within_budget(session, [a for a in created if a.alert], budget, rules)
     session.flush()
     report.alerts = to_reads(session, [a for a in created if a.alert])
     return report
@@ -163,10 +178,12 @@ def _issued_last(frame: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop_duplicates(["measure", "series_id", "month"], keep="last")
 
 
-def _flag(session: Session, frame: pd.DataFrame, origin: str, level: float) -> list[Anomaly]:
+def _flag(
+    session: Session, frame: pd.DataFrame, origin: str, level: float, rules: Rules
+) -> list[Anomaly]:
     if frame.empty:
         return []
-    flags = flag(frame, level)
+    flags = flag(with_context(session, frame), level, rules)
     created: list[Anomaly] = []
     for measure, part in flags.groupby("measure", sort=True):
         created += _flag_measure(session, part, origin, str(measure))
@@ -202,7 +219,7 @@ def _flag_measure(
             lower=float(r.lower), upper=float(r.upper), level=float(r.level),
             direction=r.direction, tail_probability=float(r.tail_probability),
             severity=r.severity, in_season=bool(r.in_season), episode_start=r.episode_start,
-            alert=bool(r.alert), status="new",
+            alert=bool(r.alert) and origin == LIVE, status="new",
         )
         for r in flags.itertuples(index=False)
     ]  # fmt: skip

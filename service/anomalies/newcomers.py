@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from models.seasons import season_features
 from service.anomalies.orm import Anomaly
 from service.anomalies.scoring import ABOVE, tail_probability
-from service.anomalies.severity import severity
+from service.anomalies.severity import DEFAULT_RULES, Rules, severity
 from service.ingest.orm import Region
 from service.measures import EVENTS
 from service.series.orm import Coverage, Observation, Series
@@ -80,16 +80,20 @@ def fold_newborn(session: Session, flags: pd.DataFrame, origin: str) -> list[Ano
             observed=int(r.observed), expected=float(r["mean"]), lower=float(r.lower),
             upper=float(r.upper), level=float(r.level), direction=r.direction,
             tail_probability=float(r.tail_probability), severity=r.severity,
-            in_season=bool(r.in_season), episode_start=r.month, alert=True, status="new",
+            in_season=bool(r.in_season), episode_start=r.month, alert=origin == "live",
+            status="new",
         ))  # fmt: skip
     session.add_all(rows)
     session.flush()
     return rows
 
 
-def live_newcomers(session: Session, lo: int, hi: int, level: float) -> list[Anomaly]:
+def live_newcomers(
+    session: Session, lo: int, hi: int, level: float, rules: Rules = DEFAULT_RULES
+) -> list[Anomaly]:
     """`new` records for series that first appear after the latest readable events run's data
-    (they have no forecast to be judged by), once each."""
+    (they have no forecast to be judged by), once each; it alerts only when its events pass
+    the size floor (a new group of fishers with two events is recorded, not alerted)."""
     run_id = session.scalar(
         select(Run.id)
         .where(Run.status.in_(READABLE), Run.measure == EVENTS)
@@ -132,9 +136,10 @@ def live_newcomers(session: Session, lo: int, hi: int, level: float) -> list[Ano
             series_id=series_id, month=first, origin="live", kind=NEW, run_id=run_id,
             horizon=(first.year - seen.year) * 12 + first.month - seen.month,
             forecast_origin=seen, observed=int(events), expected=0.0, lower=0.0, upper=0.0,
-            level=level, direction=ABOVE, tail_probability=p, severity=severity(p),
+            level=level, direction=ABOVE, tail_probability=p,
+            severity=severity(p, float(events), EVENTS, rules=rules),
             in_season=bool(share["season_share"].iloc[0] >= 0.5), episode_start=first,
-            alert=True, status="new",
+            alert=bool(events >= rules.floor(EVENTS)), status="new",
         ))  # fmt: skip
     session.add_all(rows)
     session.flush()

@@ -69,6 +69,8 @@ def anomaly_conditions(filters: AnomalyFilter) -> list[ColumnElement[bool]]:
         terms.append(Anomaly.alert.is_(filters.alert))
     if filters.series_id is not None:
         terms.append(Anomaly.series_id == filters.series_id)
+    if filters.escalation_id is not None:
+        terms.append(Anomaly.escalation_id == filters.escalation_id)
     return terms
 
 

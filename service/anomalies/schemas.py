@@ -66,11 +66,14 @@ class AnomalyFilter:
     min_severity: str | None = None  # this one or worse
     direction: str | None = None
     status: str | None = None
-    origin: str | None = None  # live | backtest
+    # live (the default: backtest flags are evaluation history, shown only when asked for),
+    # backtest, or None for both (internal reads such as a series' chart markers).
+    origin: str | None = "live"
     measure: str | None = None  # events | fatalities
     kind: str | None = None  # interval | new
     alert: bool | None = None  # True: alert-worthy; False: suppressed inside an episode
     series_id: int | None = None
+    escalation_id: int | None = None  # the parts of one escalation
     series: SeriesFilter = SeriesFilter()
 
 

@@ -10,21 +10,22 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from models.base import QUANTILE_COLUMNS, QUANTILES
 from models.metrics import crps
-from service.anomalies.severity import SEVERITY_RANK, severity
+from service.anomalies.severity import DEFAULT_RULES, SEVERITY_RANK, Rules, severity
 from service.kit.months import previous_month
 
 ABOVE, BELOW = "above", "below"
 # Interval level -> (lower, upper) quantile columns of the forecast grid.
 INTERVALS = {0.5: ("q0.25", "q0.75"), 0.8: ("q0.1", "q0.9"), 0.95: ("q0.025", "q0.975")}
 _TAU = np.asarray(QUANTILES)
-_Z80 = stats.norm.ppf(0.9)
-# A forecast of exactly zero has no spread to extrapolate; this floor keeps a month with events
-# after a zero forecast finite and ranked by how many events it had.
-_MIN_MEAN = 0.05
+# Beyond the outer quantiles the run's distribution is continued by an exponential tail through
+# its last two quantiles (0.9 and 0.975, or 0.1 and 0.025): the run's own spread, no refit. A
+# degenerate edge (both quantiles equal, e.g. a forecast of zeros) gets this least scale (in
+# events or deaths), so a month after a zero forecast is finite and ranked by its count.
+_MIN_SCALE = 0.5
+_LOG_RATIO = float(np.log((1 - QUANTILES[-2]) / (1 - QUANTILES[-1])))  # ln(0.1 / 0.025)
 
 
 def interval_columns(level: float) -> tuple[str, str]:
@@ -35,51 +36,46 @@ def interval_columns(level: float) -> tuple[str, str]:
         raise ValueError(f"level must be one of {sorted(INTERVALS)}, got {level}") from None
 
 
-def _tail_law(mean: float, q: np.ndarray) -> stats.rv_discrete:
-    """A negative binomial (or Poisson) with the forecast's mean and the spread of its 80% band."""
-    mu = max(float(mean), _MIN_MEAN)
-    sd = (q[QUANTILES.index(0.9)] - q[QUANTILES.index(0.1)]) / (2 * _Z80)
-    variance = max(sd**2, mu)
-    if variance <= mu * (1 + 1e-9):
-        return stats.poisson(mu)
-    n = mu**2 / (variance - mu)
-    return stats.nbinom(n, n / (n + mu))
+def _scale(inner: float, outer: float) -> float:
+    return max(abs(outer - inner) / _LOG_RATIO, _MIN_SCALE)
 
 
 def tail_probability(
     observed: float, mean: float, quantiles: Iterable[float], direction: str
 ) -> float:
-    """Return P(Y >= observed) (above) or P(Y <= observed) (below) under the forecast.
+    """Return P(Y >= observed) (above) or P(Y <= observed) (below) under the run's forecast.
 
-    Inside the quantile grid the CDF is interpolated linearly between grid points; beyond the
-    outer quantile the tail of a negative binomial matched to the forecast's mean and spread
-    is spliced on, scaled to agree with the grid at its edge.
+    The published run's quantile grid is the distribution: inside it the CDF is interpolated
+    linearly between grid points (the same numbers the API and dashboard show); beyond the
+    outer quantile an exponential tail through the last two quantiles carries it on, so the
+    2.5 % beyond the outer quantile decays at the rate the run's own 90 -> 97.5 % step says.
+    `mean` is kept for callers; the grid alone decides.
     """
+    del mean
     q = np.asarray(list(quantiles), dtype=float)
-    law = _tail_law(mean, q)
     if direction == ABOVE:
         edge, mass = q[-1], 1.0 - _TAU[-1]
         if observed <= edge:
             return float(1.0 - np.interp(observed, q, _TAU, left=0.0, right=1.0))
-        # log P(Y >= observed) - log P(Y >= edge), both from the same law.
-        log_ratio = law.logsf(observed - 1) - law.logsf(edge - 1)
-        return float(mass * np.exp(min(log_ratio, 0.0)))
+        return float(mass * np.exp(-(observed - edge) / _scale(q[-2], edge)))
     if direction == BELOW:
         edge, mass = q[0], _TAU[0]
         if observed >= edge:
             return float(np.interp(observed, q, _TAU, left=0.0, right=1.0))
-        log_ratio = law.logcdf(observed) - law.logcdf(edge)
-        return float(mass * np.exp(min(log_ratio, 0.0)))
+        return float(mass * np.exp(-(edge - observed) / _scale(q[1], edge)))
     raise ValueError(f"direction must be {ABOVE!r} or {BELOW!r}, got {direction!r}")
 
 
-def flag(frame: pd.DataFrame, level: float) -> pd.DataFrame:
-    """Return the rows of `frame` outside the `level` interval, with the anomaly's numbers.
+def flag(frame: pd.DataFrame, level: float, rules: Rules = DEFAULT_RULES) -> pd.DataFrame:
+    """Return the rows of `frame` that are material changes, with the anomaly's numbers.
 
-    `frame` needs columns `observed`, `mean` and QUANTILE_COLUMNS. A month is flagged
-    `above` when observed > upper bound, and `below` when observed < lower bound and that
-    bound is positive (with a lower bound of zero a quiet month is never surprising).
-    Adds `direction, lower, upper, level, tail_probability, severity`.
+    `frame` needs columns `measure`, `observed`, `mean` and QUANTILE_COLUMNS; optional
+    `country_total` (the country's count that month, for severity) and `p_shift_up` /
+    `p_shift_down` (the engine's probability that the level shifted that month, from a run that
+    saw it: more evidence, never the only gate). A month is a
+    candidate `above` when observed > upper bound, `below` when observed < lower bound and that
+    bound is positive; it is kept when `rules.material` (evidence and size) says so.
+    Adds `direction, lower, upper, level, tail_probability, excess, severity`.
     """
     low_col, high_col = interval_columns(level)
     observed = frame["observed"].to_numpy(dtype=float)
@@ -90,12 +86,29 @@ def flag(frame: pd.DataFrame, level: float) -> pd.DataFrame:
     out["direction"] = np.where(above[above | below], ABOVE, BELOW)
     out["lower"], out["upper"], out["level"] = lower[above | below], upper[above | below], level
     grid = out[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
-    probs = [
+    out["tail_probability"] = [
         tail_probability(o, m, g, d)
         for o, m, g, d in zip(out["observed"], out["mean"], grid, out["direction"], strict=True)
     ]
-    out["tail_probability"] = probs
-    out["severity"] = [severity(p) for p in probs]
+    sign = np.where(out["direction"] == ABOVE, 1.0, -1.0)
+    out["excess"] = sign * (out["observed"].to_numpy(dtype=float) - out["mean"].to_numpy(float))
+    measures = out["measure"] if "measure" in out else pd.Series("events", index=out.index)
+    shifts = pd.Series(np.nan, index=out.index)
+    if "p_shift_up" in out:
+        up = out["direction"] == ABOVE
+        shifts = out["p_shift_up"].where(up, out["p_shift_down"])
+    totals = out["country_total"] if "country_total" in out else pd.Series(np.nan, index=out.index)
+    keep = [
+        rules.material(str(m), x, e, p, None if pd.isna(s) else float(s))
+        for m, x, e, p, s in zip(measures, out["excess"], out["mean"], out["tail_probability"],
+                                 shifts, strict=True)
+    ]  # fmt: skip
+    out = out.loc[keep]
+    out["severity"] = [
+        severity(p, x, str(m), None if pd.isna(t) else float(t), rules)
+        for p, x, m, t in zip(out["tail_probability"], out["excess"], measures.loc[out.index],
+                              totals.loc[out.index], strict=True)
+    ]  # fmt: skip
     return out
 
 

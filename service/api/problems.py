@@ -140,16 +140,33 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method of every route at this path (Starlette names only the first route's)."""
+    """Every method of every route at this path (Starlette names only the first route's).
+
+    An integer path parameter matches digits first, so `/v1/subscriptions/sample` is not
+    `/v1/subscriptions/{subscription_id}`; a path no route matches that way is matched loosely.
+    """
     app = request.app
     table = getattr(app.state, "path_methods", None)
     if table is None:
         table = []
         for path, operations in app.openapi()["paths"].items():
-            pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path))
-            table.append((re.compile(f"^{pattern}$"), {m.upper() for m in operations}))
+            integers = {
+                p["name"]
+                for op in operations.values() for p in op.get("parameters", [])
+                if p.get("in") == "path" and p.get("schema", {}).get("type") == "integer"
+            }  # fmt: skip
+            loose = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path))
+            strict = re.escape(path)
+            for name in integers:
+                strict = strict.replace(re.escape("{" + name + "}"), "[0-9]+")
+            strict = re.sub(r"\\{[^}]+\\}", "[^/]+", strict)
+            methods = {m.upper() for m in operations}
+            table.append((re.compile(f"^{strict}$"), re.compile(f"^{loose}$"), methods))
         app.state.path_methods = table
-    methods = set().union(*(ms for regex, ms in table if regex.match(request.url.path)))
+    path = request.url.path
+    methods = set().union(*(ms for strict, _, ms in table if strict.match(path)))
+    if not methods:
+        methods = set().union(*(ms for _, loose, ms in table if loose.match(path)))
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)

@@ -10,6 +10,7 @@ from service.anomalies.severity import Direction, Severity
 from service.cli.common import console, db_session, err_console, fail, found_or_fail, require_db
 from service.cli.options import Actor, Country, EventType, Region
 from service.cli.output import Column, Format, FormatOption, emit, plural, row_record
+from service.measures import Measure
 
 app = typer.Typer(
     help="Alert webhooks: subscribe, list, remove, test, deliver.",
@@ -34,8 +35,14 @@ def subscribe_(
     direction: Annotated[
         Direction | None, typer.Option(help="Only this direction [default: both].")
     ] = None,
+    measure: Annotated[
+        Measure | None,
+        typer.Option(help="Only escalations flagged in events or in deaths [default: both]."),
+    ] = None,
 ) -> None:
-    """Subscribe a webhook and print its signing secret once."""
+    """Subscribe a webhook and print its signing secret once (filters must name what the
+    catalogue holds: an unknown name is refused with the closest known ones)."""
+    from service.alerts.filters import UnknownFilter
     from service.alerts.service import SubscriptionSpec, subscribe
     from service.alerts.urls import UnsafeUrl
     from service.config import get_settings
@@ -51,6 +58,7 @@ def subscribe_(
         event_type=event_type,
         min_severity=min_severity,
         direction=direction,
+        measure=measure,
     )
     try:
         with session_scope(engine) as session:
@@ -58,11 +66,13 @@ def subscribe_(
             subscription_id = subscription.id
     except UnsafeUrl as error:
         fail(f"--url refused: {error}", 2)
+    except UnknownFilter as error:
+        fail("; ".join(f"--{e.field.replace('_', '-')} refused: {e.message}" for e in error.all), 2)
     err_console.print(f"Subscription {subscription_id} created. Its signing secret, shown once:")
     print(secret)
 
 
-FILTERS = ("country", "region", "actor", "event_type", "direction")
+FILTERS = ("country", "region", "actor", "event_type", "direction", "measure")
 
 
 def _filters(record: dict[str, Any]) -> str:
@@ -148,3 +158,56 @@ def deliver() -> None:
     )
     if summary.failed:
         raise typer.Exit(1)
+
+
+@app.command("digest")
+def digest_() -> None:
+    """Send this week's digest of open escalations (once per subscription per ISO week)."""
+    from service.alerts.digest import deliver_digest
+    from service.config import get_settings
+    from service.kit.time import utcnow
+
+    with db_session() as session:
+        summary = deliver_digest(session, get_settings(), now=utcnow())
+    console.print(
+        f"digests delivered {summary.delivered}, failed {summary.failed} (retried next time), "
+        f"deferred {summary.deferred}"
+    )
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command("sample")
+def sample_(
+    country: Country = None,
+    region: Region = None,
+    actor: Actor = None,
+    event_type: EventType = None,
+    min_severity: Annotated[
+        Severity, typer.Option("--min-severity", help="The mildest severity delivered.")
+    ] = "low",
+    direction: Annotated[
+        Direction | None, typer.Option(help="Only this direction [default: both].")
+    ] = None,
+    measure: Annotated[
+        Measure | None, typer.Option(help="Only events or deaths [default: both].")
+    ] = None,
+) -> None:
+    """Print the JSON a subscription with these filters would get (a real escalation, or a
+    labelled example when none matches)."""
+    import json
+
+    from service.alerts.filters import UnknownFilter
+    from service.alerts.sample import sample
+    from service.alerts.service import SubscriptionSpec
+    from service.config import get_settings
+
+    spec = SubscriptionSpec(name="sample", url="", country=country, region=region, actor=actor,
+                            event_type=event_type, min_severity=min_severity,
+                            direction=direction, measure=measure)  # fmt: skip
+    try:
+        with db_session() as session:
+            found = sample(session, spec, get_settings().public_url)
+    except UnknownFilter as error:
+        fail("; ".join(f"--{e.field.replace('_', '-')} refused: {e.message}" for e in error.all), 2)
+    print(json.dumps(found, indent=2))

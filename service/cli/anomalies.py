@@ -75,9 +75,11 @@ def list_(
     direction: Annotated[Direction | None, typer.Option(help="Only this direction.")] = None,
     status: Annotated[Status | None, typer.Option(help="Only this status.")] = None,
     origin: Annotated[
-        Origin | None,
-        typer.Option(help="live: against published forecasts; backtest: past months [both]."),
-    ] = None,
+        Origin,
+        typer.Option(
+            help="live: against forecasts issued before the month; backtest: evaluation history."
+        ),
+    ] = "live",
     kind: Annotated[
         Kind | None, typer.Option(help="interval, or new: series' first appearances [both].")
     ] = None,

@@ -63,6 +63,7 @@ def _escalations(engine: Engine, ids: list[int]) -> None:
     from service.anomalies.repository import get_anomaly
     from service.cli.output import Column, Format, emit
     from service.db import session_scope
+    from service.escalations.headline import headline
     from service.escalations.repository import escalation_reads
     from service.measures import noun
 
@@ -76,13 +77,12 @@ def _escalations(engine: Engine, ids: list[int]) -> None:
             e = found[0] if found else None
             months = e.months if e else [a.month]
             span = f"{months[0]:%Y-%m}" + (f"–{months[-1]:%Y-%m}" if len(months) > 1 else "")
-            head = e.headline if e else None
             parts = ", ".join(f"{p.series.level} {p.series.region or ''}".strip()
                               for p in e.parts) if e else ""  # fmt: skip
             records.append({
                 "escalation": f"{e.id} (update {e.alerts})" if e and e.alerts > 1
                 else str(e.id if e else "-"),
-                "months": span, "headline": head.series.key if head else a.series_key,
+                "months": span, "headline": headline(e) if e else a.series_key,
                 "observed": f"{a.observed} {noun(a.measure)}",
                 "expected range": f"{a.lower:.0f}–{a.upper:.0f}",
                 "direction": "new series" if a.kind == "new" else a.direction,

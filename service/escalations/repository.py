@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.anomalies.orm import Anomaly
@@ -37,9 +37,11 @@ def series_trees(session: Session, ids: Iterable[int]) -> dict[int, SeriesTree]:
 def _key_terms(key: Key) -> list[ColumnElement[bool]]:
     origin, source_id, country, tree, actor_id, direction = key
     actor = Escalation.actor_id.is_(None) if actor_id is None else Escalation.actor_id == actor_id
-    return [Escalation.origin == origin, Escalation.source_id == source_id,
-            Escalation.country == country, Escalation.tree == tree, actor,
-            Escalation.direction == direction]  # fmt: skip
+    terms = [Escalation.origin == origin, Escalation.source_id == source_id,
+             Escalation.tree == tree, actor, Escalation.direction == direction]  # fmt: skip
+    if country is not None:
+        terms.append(Escalation.country == country)
+    return terms
 
 
 def adjacent_escalation(
@@ -75,7 +77,7 @@ def escalation_state(
 class EscalationFilter:
     """Filters of `list_escalations` (None means any)."""
 
-    origin: str | None = None
+    origin: str | None = "live"  # backtest escalations are evaluation history: asked for
     country: str | None = None
     actor: str | None = None
     since: dt.date | None = None  # escalations still running on or after this month
@@ -87,7 +89,13 @@ def _terms(filters: EscalationFilter) -> list[ColumnElement[bool]]:
     if filters.origin:
         terms.append(Escalation.origin == filters.origin)
     if filters.country:
-        terms.append(func.lower(Escalation.country) == filters.country.casefold())
+        # Its own country, or any country it reaches (an actor's escalation crosses borders).
+        wanted = filters.country.casefold()
+        reaches = (
+            select(Anomaly.escalation_id).join(Series, Series.id == Anomaly.series_id)
+            .where(func.lower(Series.country) == wanted)
+        )  # fmt: skip
+        terms.append(or_(func.lower(Escalation.country) == wanted, Escalation.id.in_(reaches)))
     if filters.actor:
         named = select(Actor.id).where(func.lower(Actor.name) == filters.actor.casefold())
         terms.append(Escalation.actor_id.in_(named))

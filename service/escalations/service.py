@@ -8,6 +8,8 @@ region × type). Exactly one of its anomalies carries the alert when it opens, a
 time it escalates: a worse severity, a region whose total is flagged for the first time in it,
 a higher headline level, or a new measure (deaths flagged where events were, or the reverse).
 Every other anomaly of the escalation is not alert-worthy, whatever its own series' episode says.
+An actor's escalation is one across countries (its `country` is where it started). Backtest
+escalations are evaluation history: they never alert and count no alerts.
 Functions only flush.
 """
 
@@ -22,9 +24,11 @@ from service.anomalies.orm import Anomaly
 from service.anomalies.severity import SEVERITY_ORDER, SEVERITY_RANK
 from service.escalations import repository as repo
 from service.escalations.orm import Escalation
-from service.escalations.state import LEVEL_RANK, Key, SeriesTree, State, tree_of
+from service.escalations.state import GEOGRAPHY, LEVEL_RANK, Key, SeriesTree, State, tree_of
 from service.kit.months import next_month, previous_month
 from service.kit.time import utcnow
+
+LIVE = "live"
 
 
 def _rank(anomaly: Anomaly, tree: SeriesTree) -> tuple[int, int, int]:
@@ -45,7 +49,9 @@ def group(session: Session, anomalies: Sequence[Anomaly]) -> list[Escalation]:
     by_key: dict[Key, list[Anomaly]] = {}
     for anomaly in anomalies:
         t = trees[anomaly.series_id]
-        key = (anomaly.origin, t.source_id, t.country, tree_of(t), t.actor_id, anomaly.direction)
+        # An actor's escalation crosses borders: one escalation, whatever countries it spans.
+        country = t.country if tree_of(t) == GEOGRAPHY else None
+        key = (anomaly.origin, t.source_id, country, tree_of(t), t.actor_id, anomaly.direction)
         by_key.setdefault(key, []).append(anomaly)
     raised: list[Escalation] = []
     for key, members in by_key.items():
@@ -75,7 +81,8 @@ def _group_tree(
             state = repo.escalation_state(session, current, trees) if current else State()
         if current is None:
             current = Escalation(
-                origin=origin, source_id=source_id, country=country, tree=tree,
+                origin=origin, source_id=source_id, tree=tree,
+                country=country or trees[batch[0].series_id].country,
                 actor_id=actor_id, direction=direction, first_month=month, last_month=month,
                 headline_level="", headline_series_id=batch[0].series_id, severity="low",
                 parts=0, alerts=0,
@@ -86,7 +93,9 @@ def _group_tree(
         after = _absorb(current, state, batch, trees)
         for anomaly in batch:
             anomaly.alert = False
-        if state.beaten_by(after):
+        if origin != LIVE:
+            pass  # evaluation history: nothing is sent, nothing is counted as alerted
+        elif state.beaten_by(after):
             carrier = max(batch, key=lambda a: _rank(a, trees[a.series_id]))
             carrier.alert = True
             earlier = carriers.get(current.id)

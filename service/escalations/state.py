@@ -16,7 +16,8 @@ LEVEL_RANK = {"region_type": 1, "region": 2, "country": 3,
 # type series out of dozens is flagged by chance most months, so it alone is not a new region.
 REGION_RANK = 2
 
-Key = tuple[str, int, str, str, int | None, str]  # origin, source, country, tree, actor, direction
+# origin, source, country (None for an actor: one escalation across borders), tree, actor, direction
+Key = tuple[str, int, str | None, str, int | None, str]
 
 
 @dataclass(frozen=True)

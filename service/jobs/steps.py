@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from service.anomalies import events
 from service.anomalies.detect import detect
+from service.anomalies.severity import Rules
 from service.config import Settings
 from service.db import session_scope
 from service.ingest.orm import IngestedFile
@@ -199,7 +200,8 @@ def detect_step(engine: Engine, settings: Settings) -> StepResult:
     """Score runs and flag anomalies (committed), then hand new alerts to the listeners."""
     require_current(engine)
     with session_scope(engine) as session:
-        report = detect(session, level=settings.anomaly_level)
+        report = detect(session, level=settings.anomaly_level, rules=Rules.from_settings(settings),
+                        budget=settings.alert_budget_per_country_month)  # fmt: skip
     # After the commit: listeners may read the anomalies or deliver them elsewhere.
     failures = events.emit(report.alerts)
     details = {

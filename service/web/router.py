@@ -63,6 +63,8 @@ def dashboard(
     month: Annotated[str | None, Query(max_length=20)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     measure: Name = None,
+    origin: Name = None,
+    escalation: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     """The analyst dashboard for the chosen series (or the country total), counting events or
     (`measure=fatalities`) deaths; with `month` (YYYY-MM), the events behind that month."""
@@ -73,11 +75,12 @@ def dashboard(
         locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
         return _page(request, "dashboard.html", locked)
     choice = Choice(*(v or None for v in (source, country, region, actor, event_type)))
-    if not (any(choice.__dict__.values()) or series or month or measure):
+    if not (any(choice.__dict__.values()) or series or month or measure or escalation):
         start = picker(request, session, who)  # several countries: the page starts on a choice
         if start is not None:
             return start
-    page = build_page(session, choice, series or None, month or None, offset, measure or None)
+    page = build_page(session, choice, series or None, month or None, offset, measure or None,
+                      origin=origin or None, escalation=escalation)  # fmt: skip
     elapsed_ms = (time.perf_counter() - started) * 1000
     context: dict[str, Any] = {"viewer": who, "page": page, "here": here, "elapsed_ms": elapsed_ms}
     add_freshness(request, session, context)

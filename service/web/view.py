@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.anomalies.repository import list_anomalies
 from service.anomalies.schemas import AnomalyFilter, AnomalyRead
+from service.escalations.headline import headline
 from service.escalations.repository import escalation_reads
 from service.escalations.schemas import EscalationRead
 from service.forecasts.repository import list_runs, published_run, series_outlook, series_states
@@ -123,6 +124,9 @@ class DashboardPage:
     months: list[MonthLink] = field(default_factory=list)
     events: EventsPanel | None = None
     measure: str = EVENTS  # what the chart, effects and anomalies count: events or deaths
+    origin: str = "live"  # the anomaly list's flags: live, or the backtest's when asked for
+    escalation_id: int | None = None  # the anomaly list shows this escalation's parts
+    escalation_headlines: dict[int, str] = field(default_factory=dict)  # what each one says
     measure_notice: str = ""
     outlook: OutlookRead | None = None  # the next six months' total, from the run's paths
     regime: Regime | None = None
@@ -154,6 +158,9 @@ def build_page(
     month: str | None = None,
     offset: int = 0,
     measure: str | None = None,
+    *,
+    origin: str | None = None,
+    escalation: int | None = None,
 ) -> DashboardPage:
     """Read everything the dashboard shows for the form's choice (or a series id/key), of
     `measure` (events, or fatalities: the deaths), and with `month` (YYYY-MM) the events
@@ -168,6 +175,9 @@ def build_page(
     elif measure:
         page.measure_notice = (f"Unknown measure {measure!r} (events or fatalities): "
                                "showing events.")  # fmt: skip
+    # Live flags unless the backtest's are asked for; `escalation`: that escalation's parts.
+    page.origin = "backtest" if origin == "backtest" else "live"
+    page.escalation_id = escalation
     # The pointer, read once: every read below uses this run.
     page.run = published_run(session, page.measure)
     page.runs = list_runs(session, limit=RUN_ROWS)
@@ -278,11 +288,14 @@ def _anomalies(session: Session, page: DashboardPage, catalogue: list[SeriesLabe
     """The latest anomalies of the chosen scope (blank choices: any), live and backtest."""
     c = page.resolved.choice
     scope = SeriesFilter(c.source, c.country, c.region, c.actor, c.event_type)
-    page.anomalies, page.anomalies_total = list_anomalies(
-        session, AnomalyFilter(origin=None, measure=page.measure, series=scope), limit=ANOMALY_ROWS
-    )
+    if page.escalation_id is not None:  # the escalation's parts, whatever the selection
+        wanted = AnomalyFilter(origin=None, escalation_id=page.escalation_id)
+    else:
+        wanted = AnomalyFilter(origin=page.origin, measure=page.measure, series=scope)
+    page.anomalies, page.anomalies_total = list_anomalies(session, wanted, limit=ANOMALY_ROWS)
     grouped = sorted({a.escalation_id for a in page.anomalies if a.escalation_id is not None})
     page.escalations = {e.id: e for e in escalation_reads(session, grouped)}
+    page.escalation_headlines = {i: headline(e) for i, e in page.escalations.items()}
     ids = {a.series_id for a in page.anomalies}
     ids |= {e.headline_series_id for e in page.escalations.values()}
     page.anomaly_labels = {s.id: series_label(s, country=False) for s in catalogue if s.id in ids}

@@ -31,7 +31,10 @@ async def anomaly_filter(
     min_severity: Annotated[Severity | None, Query(description="At least this severity.")] = None,
     direction: Annotated[Direction | None, Query()] = None,
     status: Annotated[Status | None, Query()] = None,
-    origin: Annotated[Origin | None, Query()] = None,
+    origin: Annotated[
+        Origin,
+        Query(description="`live` flags; `backtest` ones (evaluation history) only when asked."),
+    ] = "live",
     measure: Annotated[
         Measure | None, Query(description="`events`, or deaths (`fatalities`); both if absent.")
     ] = None,

@@ -42,7 +42,9 @@ def list_(
     session: SessionDep,
     _: ReadDep,
     page: PageDep,
-    origin: Annotated[Origin | None, Query()] = None,
+    origin: Annotated[
+        Origin, Query(description="`live`; `backtest` (evaluation history) only when asked.")
+    ] = "live",
     country: Annotated[Text | None, Query(max_length=120)] = None,
     actor: Annotated[Text | None, Query(max_length=255)] = None,
     since: Annotated[IsoDate | None, Query(description="Running on or after this month.")] = None,

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from service.api.schemas.common import PageInfo, SeriesLabel
 from service.escalations import schemas as domain
+from service.escalations.headline import countries, headline
 
 
 class EscalationPart(BaseModel):
@@ -27,9 +28,14 @@ class EscalationRead(BaseModel):
     series there) in consecutive months: one alert, named by its broadest significant level."""
 
     id: int
+    headline: str = Field(
+        description="What happened, e.g. 'JNIM in Mopti: 45 events vs 18 "
+        "expected (+150 %), since May 2023' (a region only if it stays in it)."
+    )
     origin: str = Field(description="`live` or `backtest`.")
     source: str
-    country: str
+    country: str = Field(description="Where it started (an actor's crosses borders).")
+    countries: list[str] = Field(description="Every country it reaches, its own first.")
     tree: str = Field(description="`geography` or `actor`.")
     actor: str | None
     direction: str
@@ -46,14 +52,15 @@ class EscalationRead(BaseModel):
 
     @classmethod
     def of(cls, read: domain.EscalationRead) -> EscalationRead:
-        fields = {n: getattr(read, n) for n in cls.model_fields if n != "parts"}
+        computed = ("parts", "headline", "countries")
+        fields = {n: getattr(read, n) for n in cls.model_fields if n not in computed}
         parts = [
             EscalationPart(series=SeriesLabel.of(p.series), measure=p.measure, months=p.months,
                            anomaly_ids=p.anomaly_ids, observed=p.observed, expected=p.expected,
                            severity=p.severity)
             for p in read.parts
         ]  # fmt: skip
-        return cls(parts=parts, **fields)
+        return cls(parts=parts, headline=headline(read), countries=countries(read), **fields)
 
 
 class EscalationPage(PageInfo):

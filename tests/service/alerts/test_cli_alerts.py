@@ -19,6 +19,7 @@ from service.config import Settings
 from service.db import session_scope
 from tests.service.alerts.receiver import Receiver, receiver
 from tests.service.api.builders import published_world
+from tests.service.builders import make_series
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
@@ -35,6 +36,8 @@ def hook(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiv
 
 
 def test_subscribe_list_test_deliver_remove(hook: Receiver, engine: Engine) -> None:
+    with session_scope(engine) as session:  # the catalogue the filter is checked against
+        make_series(session, [3.0] * 12, country="Mali", region="Mopti")
     created = runner.invoke(
         app,
         [

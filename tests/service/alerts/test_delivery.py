@@ -212,6 +212,8 @@ def test_ssrf_is_refused(desk: Desk, settings: Settings) -> None:
 @pytest.mark.usefixtures("world")
 def test_change_and_pause_a_subscription(desk: Desk) -> None:
     api, admin = desk.api, desk.admin
+    with session_scope(desk.engine) as session:  # a country the catalogue knows, quiet
+        make_series(session, [3.0] * 12, country="Niger", region="Tillaberi")
     created = desk.subscribe(country="Niger")
     url = f"/v1/subscriptions/{created['id']}"
     assert desk.deliver()["delivered"] == 0

@@ -81,7 +81,10 @@ def test_a_region_surge_at_every_level_is_one_escalation_and_one_webhook(
         ids["region"],
         ids["type"],
     ]
-    assert payload["link"] == f"{PUBLIC}/?series={ids['country']}"
+    # The link opens the escalation (all its months), on its headline series.
+    assert payload["link"] == (
+        f"{PUBLIC}/?series={ids['country']}&escalation={escalation['id']}#anomalies"
+    )
     assert "significant up to country level, 3 series flagged in 2021-10" in payload["text"]
     assert deliver(engine, local) == {"delivered": 0, "failed": 0, "deferred": 0}
 

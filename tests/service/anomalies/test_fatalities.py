@@ -125,7 +125,9 @@ def test_a_massacre_is_flagged_in_deaths_and_the_escalation_realerts_when_events
     nord = series[0]  # JNIM in Nord
     with session_scope(engine) as session:
         detect(session)  # the backtests of both runs, out of the way
-        backtest = {a.id for a in list_anomalies(session, limit=10_000)[0]}
+        backtest = {
+            a.id for a in list_anomalies(session, AnomalyFilter(origin=None), limit=10_000)[0]
+        }
     # January: as many events as expected, but ten times the deaths (a massacre).
     with session_scope(engine) as session:
         _observe(session, runs, series, JAN, {(nord.id, "fatalities"): 10})
@@ -144,8 +146,12 @@ def test_a_massacre_is_flagged_in_deaths_and_the_escalation_realerts_when_events
         assert label is not None
         body = json.loads(anomaly_payload(AlertItem(anomaly, label, escalation), 1, "k"))
     assert body["anomaly"]["measure"] == "fatalities"
-    assert f"{anomaly.observed} deaths in 2023-01" in body["text"]
-    assert body["link"] == f"/?series={nord.id}&measure=fatalities"
+    # The escalation's headline: who, where, how much against what, since when.
+    assert f"JNIM in Nord: {anomaly.observed} deaths vs " in body["text"]
+    assert "since January 2023" in body["text"]
+    assert body["link"] == (
+        f"/?series={nord.id}&escalation={escalation.id}&measure=fatalities#anomalies"
+    )
     assert body["escalation"]["measures"] == ["fatalities"]
     # February: the events surge too. The running escalation gains a measure: one re-alert.
     with session_scope(engine) as session:

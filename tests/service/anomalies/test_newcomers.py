@@ -56,7 +56,7 @@ def test_a_series_that_starts_late_gets_one_new_record_in_the_backtest(
     assert first.new >= 1
     [record] = new
     assert record.month >= LATE
-    assert record.alert
+    assert not record.alert  # the backtest is evaluation history: it never alerts
     assert record.forecast_origin is not None
     assert record.forecast_origin < LATE  # judged by a forecast that never saw the series
     # No interval anomaly was judged by a forecast from before the series existed.
@@ -77,8 +77,10 @@ def test_a_new_actor_after_the_run_is_one_live_alert_once(
         values = {s.id: _medians(session, run_id, s.id, 3) for s in series}
         _observe(session, series, values, 3)
         # A new actor appears in Sahel in the first month after the run's data, and stays.
-        newcomer = make_series(session, [4, 6, 5], region="Sahel", actor="Wagner Group",
+        newcomer = make_series(session, [6, 6, 5], region="Sahel", actor="Wagner Group",
                                start=NEW_YEAR)  # fmt: skip
+        # Fishers with two events in Est: on record as new, too small to alert anyone.
+        small = make_series(session, [2, 1, 0], region="Est", actor="Fishers", start=NEW_YEAR)
     with session_scope(engine) as session:
         report = detect(session)
         texts = []
@@ -86,12 +88,14 @@ def test_a_new_actor_after_the_run_is_one_live_alert_once(
             anomaly = session.get(Anomaly, read.id)
             assert anomaly is not None
             texts.append(anomaly_text(AlertItem(anomaly, read.series)))
-    assert report.new == 1
+    assert report.new == 2
+    assert [a for a in report.alerts if a.series_id == small.id] == []
+    assert [a.kind for a in _anomalies(engine, small.id)] == ["new"]
     [alert] = [a for a in report.alerts if a.series_id == newcomer.id]
-    assert (alert.kind, alert.origin, alert.month, alert.observed) == ("new", "live", NEW_YEAR, 4)
+    assert (alert.kind, alert.origin, alert.month, alert.observed) == ("new", "live", NEW_YEAR, 6)
     assert (alert.forecast_origin, alert.horizon) == (month_after(NEW_YEAR, -1), 1)
     assert alert.run_id == run_id
-    assert any("*NEW* New actor: Wagner Group in Sahel, Burkina Faso: 4 events in 2023-01" in t
+    assert any("*NEW* New actor: Wagner Group in Sahel, Burkina Faso: 6 events in 2023-01" in t
                for t in texts)  # fmt: skip
     # Only that one record for the three months; detecting again adds nothing, alerts nothing.
     assert [a.kind for a in _anomalies(engine, newcomer.id)] == ["new"]

@@ -16,7 +16,7 @@ from service.anomalies.scoring import (
     score_rows,
     tail_probability,
 )
-from service.anomalies.severity import severity
+from service.anomalies.severity import SEVERITY_RANK, Rules, severity
 
 GRID = [2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0]  # q0.025 .. q0.975 of a forecast with mean 6
 
@@ -50,21 +50,56 @@ def test_a_zero_forecast_still_ranks_surprises() -> None:
     zeros = [0.0] * 7
     one, five = (tail_probability(o, 0.0, zeros, "above") for o in (1, 5))
     assert 0 < five < one < 0.025
-    assert severity(five) == "high"
+    # Evidence alone is not severity: five events after a zero forecast are one floor of size.
+    assert severity(five, 5.0) == "low"
+    assert severity(five, 40.0) == "high"
 
 
-def test_severity_thresholds() -> None:
-    assert [severity(p) for p in (0.02, 0.005, 0.0005)] == ["low", "medium", "high"]
+def test_the_tail_comes_from_the_runs_quantiles_alone() -> None:
+    """Beyond the 97.5 % quantile the tail decays at the rate of the run's own 90 -> 97.5 %
+    step: widening that step (a more uncertain run) makes the same count less surprising."""
+    narrow = tail_probability(20, 6.0, GRID, "above")
+    wide = tail_probability(20, 6.0, [2.0, 3.0, 4.0, 6.0, 8.0, 8.0, 12.0], "above")
+    assert wide > narrow
+    # The mean does not enter: only the published quantiles do.
+    assert tail_probability(20, 1.0, GRID, "above") == narrow
 
 
-def test_flag_above_and_below_only_when_the_lower_bound_is_positive() -> None:
-    flagged = flag(_frame([13, 6, 1, 12, 2]), 0.95)
+def test_severity_orders_size_above_surprise() -> None:
+    """+165 deaths over 33.5 expected outranks a two-event blip however unlikely the blip."""
+    deaths = severity(1e-6, 198 - 33.5, "fatalities")
+    blip = severity(1e-9, 2 - 0.1, "events")
+    assert (deaths, blip) == ("high", "low")
+    assert SEVERITY_RANK[deaths] > SEVERITY_RANK[blip]
+    # Size needs evidence too: a large excess the run found plausible is not high.
+    assert severity(0.02, 300.0, "fatalities") == "low"
+    # A share of the country's total counts as size: 8 events are 80 % of a quiet country's 10.
+    assert severity(1e-4, 8.0, "events") == "low"
+    assert severity(1e-4, 8.0, "events", country_total=10.0) == "high"
+
+
+def test_a_flag_needs_evidence_and_size() -> None:
+    rules = Rules()
+    assert rules.material("events", 14.0, 6.0, 1e-4)
+    assert not rules.material("events", 2.0, 0.1, 1e-9)  # below the 5-event floor
+    assert not rules.material("events", 6.0, 40.0, 1e-9)  # +15 %: below the share
+    assert not rules.material("fatalities", 10.0, 2.0, 1e-9)  # below the 15-death floor
+    assert not rules.material("events", 14.0, 6.0, 0.02)  # no evidence
+    assert rules.material("events", 14.0, 6.0, 0.02, shift_probability=0.8)  # the shift's
+
+
+def test_flag_above_and_below_only_when_material() -> None:
+    frame = _frame([20, 6, 1, 13, 2]).assign(measure="events")
+    flagged = flag(frame, 0.95)
+    # 13 is outside the interval but only 1 in 80 (no evidence); 2 is on the lower bound.
     assert flagged.index.tolist() == [0, 2]
     assert flagged["direction"].tolist() == ["above", "below"]
     assert flagged[["lower", "upper"]].iloc[0].tolist() == [2.0, 12.0]
-    quiet = flag(_frame([0], grid=[0, 0, 1, 2, 3, 5, 7], mean=2.0), 0.95)
+    assert flagged["excess"].tolist() == [14.0, 5.0]
+    quiet = flag(_frame([0], grid=[0, 0, 1, 2, 3, 5, 7], mean=2.0).assign(measure="events"), 0.95)
     assert quiet.empty
-    assert flag(_frame([11]), 0.8)["direction"].tolist() == ["above"]
+    shifted = _frame([13]).assign(measure="events", p_shift_up=0.9, p_shift_down=0.0)
+    assert flag(shifted, 0.95)["direction"].tolist() == ["above"]
 
 
 def test_scores_crps_and_interval_hits() -> None:

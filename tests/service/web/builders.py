@@ -154,7 +154,7 @@ def _result(
 def _anomalies(
     session: Session, world: WebWorld, counts: dict[str, np.ndarray], run: Run
 ) -> list[Anomaly]:
-    """The busiest month of 2022 of three series is flagged (backtest), one quiet month is
+    """The busiest month of 2022 of three series is flagged (live), one quiet month is
     flagged below, and one anomaly is already acknowledged."""
     made = []
     specs = [(world.key(), "above", "high", "new"), (world.key("Sahel"), "above", "medium", "new"),
@@ -174,7 +174,7 @@ def _anomalies(
         region = world.series[key].region_id and key.split("|")[2]
         share = season_features(pd.DatetimeIndex([month]), country=COUNTRY, region=region or None)
         anomaly = Anomaly(
-            series_id=world.series[key].id, month=month, origin="backtest", run_id=run.id,
+            series_id=world.series[key].id, month=month, origin="live", run_id=run.id,
             horizon=1, forecast_origin=month_after(month, -1), observed=observed,
             expected=expected, lower=lower, upper=upper,
             level=0.95, direction=direction, tail_probability=0.004, severity=severity,

@@ -124,7 +124,7 @@ def _escalation(session: Session, world: DeskWorld, web: WebWorld) -> Escalation
     anomaly.month = month_after(LAST, -1)
     series = session.get(Series, sahel)
     assert series is not None
-    escalation = Escalation(origin="backtest", source_id=series.source_id, country=COUNTRY,
+    escalation = Escalation(origin="live", source_id=series.source_id, country=COUNTRY,
                             tree="geography", actor_id=None, direction="above",
                             first_month=anomaly.month, last_month=anomaly.month,
                             headline_level="region", headline_series_id=sahel,

@@ -85,7 +85,7 @@ def test_an_anomaly_row_opens_the_events_of_its_month(
         assert series is not None
         anomaly = make_anomaly(session, series, month=dt.date(2022, 9, 1), origin="backtest")
     with dashboard() as client:
-        html = client.get(f"/?series={series_id}").text
+        html = client.get(f"/?series={series_id}&origin=backtest").text  # asked for
         row = html[html.index(f'id="anomaly-{anomaly.id}"') :]
         link = re.search(r'<a href="([^"]+#events)"', row[: row.index("</tr>")])
         assert link is not None
