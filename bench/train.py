@@ -337,12 +337,13 @@ def prophet_loop(counts: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def demo_timing(work: Path) -> tuple[float, float]:
-    """Ingest the bundled demo into a temporary SQLite database and train with the defaults."""
+    """Ingest the bundled demo into a temporary SQLite database and train it as `make run` does:
+    every measure of SAHELCAST_TRAIN_MEASURES (events, then fatalities)."""
     from service import migrate
     from service.config import Settings
     from service.db import make_engine
     from service.ingest.service import ingest_file
-    from service.training.service import TrainRequest, train
+    from service.training.service import TrainRequest, train_measures
 
     url = f"sqlite:///{work / 'demo.db'}"
     settings = Settings(database_url=url)
@@ -352,7 +353,7 @@ def demo_timing(work: Path) -> tuple[float, float]:
     for path in DEMO:
         ingest_file(engine, path, settings)
     ingested = time.perf_counter()
-    train(engine, settings, TrainRequest.from_settings(settings))
+    train_measures(engine, settings, TrainRequest.from_settings(settings))
     trained = time.perf_counter()
     engine.dispose()
     return ingested - started, trained - ingested
@@ -453,7 +454,11 @@ def _record(r: dict[str, Any]) -> None:
                   r["demo_train_s"] is None or r["demo_train_s"] <= TARGETS["demo_s"]]  # fmt: skip
         goals = "≤60 s at 10k / ≤2 GB / ≥10x / ≤0.9 / demo ≤30 s"
     verdict = "meets" if all(checks) else "MISSES"
-    demo = "" if r["demo_train_s"] is None else f", demo train {r['demo_train_s']:.1f} s"
+    demo = (
+        ""
+        if r["demo_train_s"] is None
+        else f", demo train (both measures) {r['demo_train_s']:.1f} s"
+    )
     line = (
         f"- {r['date']} train (panel engine): {r['series']:,} synthetic series with roll-ups "
         f"(120 months, 12 held out), {r['workers']} worker processes, {r['wall_s']:.1f} s "
