@@ -17,13 +17,18 @@ from service.config import Settings, get_settings
 from service.db import session_scope
 from service.ingest.service import ingest_file
 from service.series.repository import get_series, series_months
+from tests.service.actors.katiba_macina import write
 from tests.service.api.builders import make_key
 from tests.service.api.conftest import make_client
-from tests.service.ingest.builders import FIXTURES
 
-SWITCH = FIXTURES / "acled_katiba_macina_switch.csv"
 LINE = "Katiba Macina,JNIM,exact,yes,"
 runner = CliRunner(env={"COLUMNS": "250"})
+
+
+@pytest.fixture
+def switch_file(tmp_path: Path) -> Path:
+    """The made-up Katiba Macina -> JNIM export, written for the test."""
+    return write(tmp_path / "acled_katiba_macina_switch.csv")
 
 
 @pytest.fixture
@@ -48,9 +53,9 @@ def _monthly(engine: Engine, key: str) -> dict[str, float]:
 
 
 def test_the_switch_is_found_with_evidence_and_the_alias_line(
-    engine: Engine, unfolded: Path
+    engine: Engine, unfolded: Path, switch_file: Path
 ) -> None:
-    ingest_file(engine, SWITCH, get_settings())
+    ingest_file(engine, switch_file, get_settings())
     with session_scope(engine) as session:
         found = audit_actors(session)
     assert [(f.country, f.old, f.new) for f in found] == [("Mali", "Katiba Macina", "JNIM")]
@@ -82,9 +87,9 @@ def test_the_switch_is_found_with_evidence_and_the_alias_line(
 
 
 def test_cli_and_api_show_the_line_and_refold_applies_it(
-    engine: Engine, settings: Settings, unfolded: Path
+    engine: Engine, settings: Settings, unfolded: Path, switch_file: Path
 ) -> None:
-    ingest_file(engine, SWITCH, get_settings())
+    ingest_file(engine, switch_file, get_settings())
     jnim_before = _monthly(engine, "acled|Mali|*|JNIM|*")
     table = runner.invoke(app, ["actors", "audit", "--country", "mali"])
     assert table.exit_code == 0, table.output
@@ -127,13 +132,13 @@ def _total(session: object, key: str) -> int:
 
 
 def test_primary_roles_only_show_the_artefact_the_fold_removes(
-    engine: Engine, unfolded: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, unfolded: Path, monkeypatch: pytest.MonkeyPatch, switch_file: Path
 ) -> None:
     # Counting primary actors only, JNIM in central Mali jumps in December 2021 without the
     # fold (the artefact an alert would report), and is continuous with it.
     monkeypatch.setenv("SAHELCAST_ACTOR_ROLES", "actor1,actor2")
     get_settings.cache_clear()
-    ingest_file(engine, SWITCH, get_settings())
+    ingest_file(engine, switch_file, get_settings())
     raw = _monthly(engine, "acled|Mali|Mopti|JNIM|*")
     assert raw["2021-12"] > 4 * raw["2021-11"]
     (unfolded / "actor_aliases.csv").write_text(f"pattern,actor,match,count,country\n{LINE}\n")
@@ -144,7 +149,9 @@ def test_primary_roles_only_show_the_artefact_the_fold_removes(
     assert sum(folded.values()) > sum(raw.values())
 
 
-def test_with_the_shipped_fold_there_is_nothing_to_report(engine: Engine) -> None:
-    ingest_file(engine, SWITCH, Settings(database_url=str(engine.url)))
+def test_with_the_shipped_fold_there_is_nothing_to_report(
+    engine: Engine, switch_file: Path
+) -> None:
+    ingest_file(engine, switch_file, Settings(database_url=str(engine.url)))
     with session_scope(engine) as session:
         assert audit_actors(session) == []
