@@ -156,66 +156,9 @@ def draw(
 
 def build_database(url: str, meta: pd.DataFrame, events: np.ndarray, deaths: np.ndarray) -> None:
     """Sources, regions, actors, series, the first 108 months and coverage through them."""
-    from service import migrate
-    from service.bulk import insert_frame
-    from service.db import make_engine, session_scope
-    from service.ingest.orm import Actor, Region, Source
-    from service.series.aggregate import series_key
-    from service.series.orm import Coverage, Observation, Series
-
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    last = (START + pd.DateOffset(months=KNOWN - 1)).date()
-    with session_scope(engine) as session:
-        source = Source(name="ucdp")
-        session.add(source)
-        session.flush()
-        regions, actors = {}, {}
-        places = meta[["country", "region"]].dropna().drop_duplicates()
-        for country, name in places.itertuples(index=False):
-            region = Region(country=country, name=name)
-            session.add(region)
-            session.flush()
-            regions[(country, name)] = region.id
-        for country in meta["country"].unique():
-            session.add(Coverage(source_id=source.id, country=country, first_month=START.date(),
-                                 last_complete_month=last,
-                                 last_event_date=(pd.Timestamp(last) + pd.offsets.MonthEnd(0))
-                                 .date()))  # fmt: skip
-        for name in sorted(meta["actor"].dropna().unique()):
-            actor = Actor(name=name)
-            session.add(actor)
-            session.flush()
-            actors[name] = actor.id
-        series = pd.DataFrame({
-            "id": np.arange(1, len(meta) + 1),
-            "key": [series_key("ucdp", c, r, a, t) for c, r, a, t in
-                    zip(meta["country"], meta["region"], meta["actor"], meta["event_type"],
-                        strict=True)],
-            "level": meta["level"], "source_id": source.id, "country": meta["country"],
-            "region_id": pd.array([regions[(c, r)] if r else None for c, r in
-                                   zip(meta["country"], meta["region"], strict=True)],
-                                  dtype="Int64"),
-            "actor_id": pd.array([actors[a] if a else None for a in meta["actor"]],
-                                 dtype="Int64"),
-            "event_type": meta["event_type"],
-        })  # fmt: skip
-        insert_frame(session, Series.__table__, series)
-        _observations(session, insert_frame, Observation, events, deaths, 0, KNOWN)
-    engine.dispose()
-
-
-def _observations(
-    session: Any, insert_frame: Any, table: Any, events: np.ndarray, deaths: np.ndarray,
-    first: int, stop: int,
-) -> None:  # fmt: skip
-    months = pd.date_range(START, periods=MONTHS, freq="MS").strftime("%Y-%m-%d")
-    rows, cols = np.nonzero(events[:, first:stop] + deaths[:, first:stop])
-    cols = cols + first
-    insert_frame(session, table.__table__, pd.DataFrame({
-        "series_id": rows + 1, "month": np.asarray(months)[cols],
-        "events": events[rows, cols], "fatalities": deaths[rows, cols],
-    }))  # fmt: skip
+    places = meta[["country", "region"]].dropna().drop_duplicates()
+    train_bench.write_database(url, "ucdp", list(places.itertuples(index=False, name=None)),
+                               meta, events, deaths, START, KNOWN)  # fmt: skip
 
 
 def append_month(url: str, events: np.ndarray, deaths: np.ndarray, month: int) -> None:
@@ -229,7 +172,8 @@ def append_month(url: str, events: np.ndarray, deaths: np.ndarray, month: int) -
     engine = make_engine(url)
     last = (START + pd.DateOffset(months=month)).date()
     with session_scope(engine) as session:
-        _observations(session, insert_frame, Observation, events, deaths, month, month + 1)
+        rows = train_bench.observation_rows(events, deaths, START, month, month + 1)
+        insert_frame(session, Observation.__table__, rows)
         session.execute(update(Coverage).values(
             last_complete_month=last,
             last_event_date=(pd.Timestamp(last) + pd.offsets.MonthEnd(0)).date()))  # fmt: skip

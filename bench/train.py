@@ -203,6 +203,23 @@ def bottoms_for(total: int, seed: int) -> int:
 
 def build_database(url: str, meta: pd.DataFrame, counts: np.ndarray) -> None:
     """Write sources, places, actors, series, months and coverage (through month 108)."""
+    places = [(country, name) for country, names in PLACES.items() for name in names]
+    write_database(url, "acled", places, meta, counts, counts, START, MONTHS - HELD_OUT)
+
+
+def write_database(
+    url: str,
+    source_name: str,
+    places: list[tuple[str, str]],
+    meta: pd.DataFrame,
+    events: np.ndarray,
+    deaths: np.ndarray,
+    start: pd.Timestamp,
+    known: int,
+) -> None:
+    """A migrated database with one source, the regions `places` ((country, region) pairs),
+    each of their countries covered for `known` months from `start`, the actors and series of
+    `meta` (series ids 1..n in its row order) and their observed months (also bench/alerts.py)."""
     from service import migrate
     from service.bulk import insert_frame
     from service.db import make_engine, session_scope
@@ -212,20 +229,19 @@ def build_database(url: str, meta: pd.DataFrame, counts: np.ndarray) -> None:
 
     engine = make_engine(url)
     migrate.upgrade(engine)
-    known = MONTHS - HELD_OUT
-    last = (START + pd.DateOffset(months=known - 1)).date()
+    last = (start + pd.DateOffset(months=known - 1)).date()
     with session_scope(engine) as session:
-        source = Source(name="acled")
+        source = Source(name=source_name)
         session.add(source)
         session.flush()
         regions = {}
-        for country, names in PLACES.items():
-            for name in names:
-                region = Region(country=country, name=name)
-                session.add(region)
-                session.flush()
-                regions[(country, name)] = region.id
-            session.add(Coverage(source_id=source.id, country=country, first_month=START.date(),
+        for country, name in places:
+            region = Region(country=country, name=name)
+            session.add(region)
+            session.flush()
+            regions[(country, name)] = region.id
+        for country in dict.fromkeys(country for country, _ in places):
+            session.add(Coverage(source_id=source.id, country=country, first_month=start.date(),
                                  last_complete_month=last,
                                  last_event_date=(pd.Timestamp(last) + pd.offsets.MonthEnd(0))
                                  .date()))  # fmt: skip
@@ -237,7 +253,7 @@ def build_database(url: str, meta: pd.DataFrame, counts: np.ndarray) -> None:
             actors[name] = actor.id
         series = pd.DataFrame({
             "id": np.arange(1, len(meta) + 1),
-            "key": [series_key("acled", c, r, a, t) for c, r, a, t in
+            "key": [series_key(source_name, c, r, a, t) for c, r, a, t in
                     zip(meta["country"], meta["region"], meta["actor"], meta["event_type"],
                         strict=True)],
             "level": meta["level"], "source_id": source.id, "country": meta["country"],
@@ -249,14 +265,22 @@ def build_database(url: str, meta: pd.DataFrame, counts: np.ndarray) -> None:
             "event_type": meta["event_type"],
         })  # fmt: skip
         insert_frame(session, Series.__table__, series)
-        months = pd.date_range(START, periods=known, freq="MS").strftime("%Y-%m-%d")
-        rows, cols = np.nonzero(counts[:, :known])
-        observations = pd.DataFrame({
-            "series_id": rows + 1, "month": np.asarray(months)[cols],
-            "events": counts[rows, cols], "fatalities": counts[rows, cols],
-        })  # fmt: skip
-        insert_frame(session, Observation.__table__, observations)
+        insert_frame(session, Observation.__table__,
+                     observation_rows(events, deaths, start, 0, known))  # fmt: skip
     engine.dispose()
+
+
+def observation_rows(
+    events: np.ndarray, deaths: np.ndarray, start: pd.Timestamp, first: int, stop: int
+) -> pd.DataFrame:
+    """The `observations` rows of months first..stop-1 (from `start`) with an event or a death."""
+    months = pd.date_range(start, periods=stop, freq="MS").strftime("%Y-%m-%d")
+    rows, cols = np.nonzero(events[:, first:stop] + deaths[:, first:stop])
+    cols = cols + first
+    return pd.DataFrame({
+        "series_id": rows + 1, "month": np.asarray(months)[cols],
+        "events": events[rows, cols], "fatalities": deaths[rows, cols],
+    })  # fmt: skip
 
 
 def train_pipeline(url: str, workers: int) -> tuple[Any, float, float, float]:
