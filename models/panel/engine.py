@@ -76,6 +76,7 @@ LEVEL_ORDER = (
     "actor_country",
     "actor_region",
     "actor_region_type",
+    "country_type",  # last, so the older levels keep their calibration cells' indices
 )
 OUTLOOK_MONTHS = (3, 6, 12)
 MAX_FACTOR_SD = 0.5  # the shared monthly shock of a country or region never exceeds this

@@ -1,6 +1,9 @@
 """The two additive trees of a panel (one source, one country) and their summing matrix.
 
-Geography: region x event type -> region -> country (each event once).
+Geography: region x event type -> region -> country (each event once), and beside that tree
+country x event type, the sum of a country's region x event type bottoms of one event type
+over its regions. The summing matrix is therefore a grouped structure, not a tree: a bottom
+sums into its region and into its country x event type, both of which sum into the country.
 Per actor: actor x region x event type -> actor x region -> actor x country (an event counts
 once for each actor it involves, so the actor tree's country total is not the geography's).
 
@@ -23,6 +26,8 @@ GEOGRAPHY, ACTOR = "geography", "actor"
 BOTTOM_LEVEL = {GEOGRAPHY: "region_type", ACTOR: "actor_region_type"}
 MIDDLE_LEVEL = {GEOGRAPHY: "region", ACTOR: "actor_region"}
 TOP_LEVEL = {GEOGRAPHY: "country", ACTOR: "actor_country"}
+# Grouped (not nested) levels: name -> the bottom level it sums, over regions, per event type.
+CROSS_LEVEL = {GEOGRAPHY: "country_type"}
 NODE_COLUMNS = ("country", "tree", "level", "actor", "region", "event_type")
 
 
@@ -36,6 +41,7 @@ class Trees:
     top_of_middle: np.ndarray  # (n_middle,) top group index
     middle_node: np.ndarray  # (n_middle,) node index of each middle group
     top_node: np.ndarray  # (n_top,) node index of each top group
+    cross_node: np.ndarray  # node index of each country x event type (grouped, not nested)
 
 
 DEPTH = {
@@ -151,9 +157,51 @@ def build_trees(bottoms: pd.DataFrame) -> Trees:
             }
         )
         members.append(idx[depth[idx] >= 2])
+    cross_node = _cross_nodes(b, country, depth, rows, members)
     r_idx = np.concatenate([np.full(len(m), k) for k, m in enumerate(members)])
     c_idx = np.concatenate(members)
     summing = sparse.csr_matrix(
         (np.ones(len(r_idx), dtype=np.float32), (r_idx, c_idx)), shape=(len(rows), len(b))
     )
-    return Trees(pd.DataFrame(rows), summing, mid_idx, top_of_middle, middle_node, top_node)
+    return Trees(
+        pd.DataFrame(rows), summing, mid_idx, top_of_middle, middle_node, top_node, cross_node
+    )
+
+
+def _cross_nodes(
+    b: pd.DataFrame,
+    country: pd.Series,
+    depth: np.ndarray,
+    rows: list[dict[str, object]],
+    members: list[np.ndarray],
+) -> np.ndarray:
+    """Append a country x event type node per (country, event type) of the geography
+    bottoms that have one (region x event type), summing them over regions; return their
+    node indices. A country whose geography starts at region totals has none."""
+    cross = np.flatnonzero((b["tree"] == GEOGRAPHY).to_numpy() & (depth == 3))
+    if not len(cross):
+        return np.zeros(0, dtype=int)
+    key = (
+        country.iloc[cross].fillna("").astype(str).to_numpy()
+        + "|"
+        + b["event_type"].iloc[cross].astype(str).to_numpy()
+    )
+    groups, group_idx = np.unique(key, return_inverse=True)
+    out = np.zeros(len(groups), dtype=int)
+    for g, idx in enumerate(_members(group_idx, len(groups))):
+        first = cross[idx[0]]
+        out[g] = len(rows)
+        rows.append(
+            {
+                "country": country[first],
+                "tree": GEOGRAPHY,
+                "level": CROSS_LEVEL[GEOGRAPHY],
+                "actor": None,
+                "region": None,
+                "event_type": b.at[first, "event_type"],
+                "bottom": -1,
+                "uid": None,
+            }
+        )
+        members.append(cross[idx])
+    return out

@@ -28,8 +28,8 @@ from service.training.orm import BacktestForecast, RunSeries
 
 PEERS = ("seasonal_naive", "poisson_last")  # as the engine names its naive peers
 PEER_LABELS = {"seasonal_naive": "seasonal naive", "poisson_last": "no change"}
-LEVELS = ("country", "region", "region_type", "actor_country", "actor_region",
-          "actor_region_type")  # fmt: skip
+LEVELS = ("country", "country_type", "region", "region_type", "actor_country",
+          "actor_region", "actor_region_type")  # fmt: skip
 
 
 @dataclass

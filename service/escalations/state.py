@@ -9,7 +9,9 @@ from service.anomalies.severity import SEVERITY_RANK
 
 GEOGRAPHY, ACTOR = "geography", "actor"
 # Higher is broader: the headline is the broadest level flagged.
-LEVEL_RANK = {"region_type": 1, "region": 2, "country": 3,
+# A country x event type sums a type over every region: broader than a region x event type,
+# narrower than the country; it names no region, so it adds none to an escalation.
+LEVEL_RANK = {"region_type": 1, "region": 2, "country_type": 2, "country": 3,
               "actor_region_type": 1, "actor_region": 2, "actor_country": 3}  # fmt: skip
 
 # A region joins an escalation (and re-alerts it) when its total is flagged: one region × event

@@ -2,7 +2,8 @@
 
 Two additive trees (columns a level sums over are NULL in `series`):
 geography, `region_type` (admin1 × event type, all actors) → `region` → `country`, where every
-event counts once, however many actors it has; and per actor, `actor_region_type` (actor ×
+event counts once, however many actors it has, with `country_type` (country × event type, the
+`region_type` series of one type summed over regions) beside `region`; and per actor, `actor_region_type` (actor ×
 admin1 × event type) → `actor_region` → `actor_country`, where an event counts once for each
 of its actors.
 """
@@ -22,13 +23,14 @@ from service.series.ambiguous import mention_counts, write_counts
 from service.series.orm import Observation, Series
 
 ALL = "*"
-GEOGRAPHY_LEVELS = ("region_type", "region", "country")
+GEOGRAPHY_LEVELS = ("region_type", "region", "country_type", "country")
 _GROUPS = {
     "actor_region_type": ["country", "region_id", "actor_id", "event_type"],
     "actor_region": ["country", "region_id", "actor_id"],
     "actor_country": ["country", "actor_id"],
     "region_type": ["country", "region_id", "event_type"],
     "region": ["country", "region_id"],
+    "country_type": ["country", "event_type"],
     "country": ["country"],
 }
 

@@ -37,8 +37,8 @@ from service.web.selection import Choice, Resolved, resolve
 ANOMALY_ROWS = 12
 RUN_ROWS = 5
 STRIP_MONTHS = 24  # the months strip: two years of links into the events panel
-LEVEL_ORDER = ("country", "region", "region_type", "actor_country", "actor_region",
-               "actor_region_type")  # fmt: skip
+LEVEL_ORDER = ("country", "country_type", "region", "region_type", "actor_country",
+               "actor_region", "actor_region_type")  # fmt: skip
 BASELINES = ("seasonal_naive", "poisson_last")
 # The effects table's log scale: rate ratios from 1/8 to 8.
 SCALE_MAX = 8.0

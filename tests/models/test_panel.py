@@ -381,3 +381,43 @@ def test_a_deaths_run_adopts_the_events_runs_dynamics_only_from_the_same_data() 
                         config=PanelConfig(dynamics={"*": {"p_shift": 0.05}}))  # fmt: skip
     assert not fixed.adopt(learned)
     assert not deaths_engine(events).adopt(None)
+
+
+def test_a_country_x_event_type_sums_its_regions_beside_the_tree() -> None:
+    labels, y = simulate(dict.fromkeys(REGIONS[:3], 0.2), base=4.0, seed=7)
+    engine = PanelEngine(labels, y, MONTHS, country="Mali", name="test", config=FAST)
+    nodes = engine.trees.nodes
+    summing = engine.trees.summing.toarray()
+    geo = (nodes["tree"] == "geography").to_numpy()
+    bottom = nodes["bottom"].to_numpy()
+    cross = nodes.index[nodes["level"] == "country_type"].to_numpy()
+    assert sorted(nodes.loc[cross, "event_type"]) == ["Battles", "Violence against civilians"]
+    assert nodes.loc[cross, "region"].isna().all()
+    for node in cross:  # exactly the geography bottoms of its type, over every region
+        etype = nodes.at[node, "event_type"]
+        members = bottom[geo & (bottom >= 0) & (nodes["event_type"] == etype).to_numpy()]
+        assert sorted(np.flatnonzero(summing[node])) == sorted(members)
+    # grouped, not nested: the country is the sum of its regions and of its event types alike
+    country = nodes.index[nodes["level"] == "country"][0]
+    regions = nodes.index[nodes["level"] == "region"]
+    np.testing.assert_array_equal(summing[regions].sum(axis=0), summing[country])
+    np.testing.assert_array_equal(summing[cross].sum(axis=0), summing[country])
+
+    result = engine.run()
+    means = result.forecast.pivot_table(index="node", columns="horizon", values="mean")
+    for node in cross:
+        parts = np.flatnonzero(summing[node])
+        rows = nodes.index[np.isin(bottom, parts)]
+        np.testing.assert_allclose(means.loc[node], means.loc[rows].sum(axis=0), rtol=1e-6)
+    six = result.outlook[result.outlook["months"] == 6].set_index("node")
+    np.testing.assert_allclose(
+        six.loc[cross, "mean"].to_numpy(),
+        [six.loc[nodes.index[np.isin(bottom, np.flatnonzero(summing[n]))], "mean"].sum()
+         for n in cross],
+        rtol=1e-6,
+    )  # fmt: skip
+    # its own calibration cell, states and dynamics, like every roll-up
+    assert "country_type" in result.calibration["forecast"]["groups"]
+    assert "country_type" in result.dynamics
+    assert set(cross) <= set(result.states["node"])
+    assert set(cross) <= set(result.season["node"])
