@@ -27,9 +27,7 @@ def _keys(table: str) -> list[Any]:
             ["run_id"], ["runs.id"], name=op.f(f"fk_{table}_run_id_runs"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["series_id"],
-            ["series.id"],
-            name=op.f(f"fk_{table}_series_id_series"),
+            ["series_id"], ["series.id"], name=op.f(f"fk_{table}_series_id_series"),
             ondelete="CASCADE",
         ),
     ]

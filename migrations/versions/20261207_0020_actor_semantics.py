@@ -27,7 +27,9 @@ def upgrade() -> None:
         )
     op.create_table(
         "ambiguous_mentions",
-        sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("actor_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("event_id", "actor_id", name=op.f("pk_ambiguous_mentions")),

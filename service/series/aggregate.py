@@ -3,9 +3,9 @@
 Two additive trees (columns a level sums over are NULL in `series`):
 geography, `region_type` (admin1 × event type, all actors) → `region` → `country`, where every
 event counts once, however many actors it has, with `country_type` (country × event type, the
-`region_type` series of one type summed over regions) beside `region`; and per actor, `actor_region_type` (actor ×
-admin1 × event type) → `actor_region` → `actor_country`, where an event counts once for each
-of its actors.
+`region_type` series of one type summed over regions) beside `region`; and per actor,
+`actor_region_type` (actor × admin1 × event type) → `actor_region` → `actor_country`, where an
+event counts once for each of its actors.
 """
 
 from __future__ import annotations
