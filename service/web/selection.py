@@ -123,7 +123,8 @@ def _options(
 ) -> Options:
     """Each select's values under the choices above it (the country's regions; the actors
     with a series in the chosen region, or country-wide; the event types of the chosen
-    region, of its chosen actor or of all its actors)."""
+    region, or of the whole country with none chosen, of its chosen actor or of all its
+    actors)."""
     in_region = [s for s in pool if s.region == choice.region]
     of_actor = [s for s in in_region if s.actor == choice.actor]
     return Options(

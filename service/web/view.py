@@ -253,7 +253,7 @@ def _skill(chart: ChartData) -> Skill | None:
 
 def _effects(session: Session, page: DashboardPage) -> None:
     """The effects of the series around the chosen one: an actor's regions, a region's actors,
-    or, with neither chosen, the country's roll-ups."""
+    or, with neither chosen, the country's roll-ups (its event types among them)."""
     choice, run = page.resolved.choice, page.run
     if run is None:
         return
@@ -265,10 +265,11 @@ def _effects(session: Session, page: DashboardPage) -> None:
         page.effects_scope = f"all actors in {choice.region}"
     else:
         scope = SeriesFilter(choice.source, choice.country)
-        page.effects_scope = f"{choice.country}: country, regions and actors"
+        page.effects_scope = f"{choice.country}: country, event types, regions and actors"
     rows = season_effects(session, run.id, scope)
     if not (choice.actor or choice.region):
-        rows = [r for r in rows if r.series.level in ("country", "region", "actor_country")]
+        kept = ("country", "country_type", "region", "actor_country")
+        rows = [r for r in rows if r.series.level in kept]
     if choice.actor and not choice.event_type:
         rows = [r for r in rows if r.series.event_type is None]
     rows.sort(key=lambda r: (LEVEL_ORDER.index(r.series.level), _label(r).casefold()))

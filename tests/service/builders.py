@@ -66,7 +66,7 @@ def _level(region: str | None, actor: str | None, event_type: str | None) -> str
         return "actor_country"
     if region:
         return "region_type" if event_type else "region"
-    return "country"
+    return "country_type" if event_type else "country"
 
 
 def make_series(

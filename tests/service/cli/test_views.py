@@ -88,3 +88,21 @@ def test_tables_wrap_between_words_at_80_columns(world: DeskWorld) -> None:
     cells = " ".join(line.split("│")[2].strip() for line in out.splitlines() if line.count("│") > 3)
     for word in ("Islamic", "State", "Sahel"):
         assert word in cells.split()
+
+
+def test_a_country_x_event_type_is_listed_and_forecast_by_its_key(
+    world: DeskWorld, settings: Settings
+) -> None:
+    from tests.service.api.conftest import make_client
+
+    key = "ucdp|Mali|*|*|State-based conflict"
+    with make_client(settings, public_read=True) as client:
+        found = client.get("/v1/series", params={"level": "country_type"}).json()["items"]
+        assert [s["key"] for s in found] == [key]
+        forecast = client.get(f"/v1/series/{found[0]['id']}/forecast").json()
+        assert (forecast["series"]["level"], len(forecast["months"])) == ("country_type", 12)
+    listed = json.loads(run("series", "list", "--level", "country_type", "-f", "json"))
+    assert [s["key"] for s in listed] == [key]
+    months = [r for r in as_csv("forecast", key, "--months", "6") if r["total"] == "false"]
+    assert [int(r["horizon"]) for r in months] == [1, 2, 3, 4, 5, 6]
+    assert json.loads(run("season", key, "-f", "json"))[0]["rate_ratio"] == pytest.approx(0.8)

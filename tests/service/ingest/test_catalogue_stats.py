@@ -80,7 +80,7 @@ def test_stats_count_levels_types_ambiguity_and_small_actors(
     assert "Series per level" in table.output
     rows = runner.invoke(app, ["series", "stats", "--format", "csv"]).output.splitlines()
     assert rows[0].startswith("section,")
-    assert sum(r.startswith("level,") for r in rows) == 6
+    assert sum(r.startswith("level,") for r in rows) == 7  # with country x event type
     with session_scope(engine) as session:
         key = make_key(session, "read")
     with make_client(settings) as client:

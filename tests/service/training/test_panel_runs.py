@@ -108,6 +108,26 @@ def test_every_level_adds_up_and_intervals_hold_the_mean(
     for parent, months in sums.items():
         for p in points[parent]:
             assert p.mean == pytest.approx(months[p.month], rel=1e-4, abs=1e-6)
+    # beside the tree, country x event type: its regions' series of that type, summed; and
+    # the country is the sum of its event types as it is of its regions
+    cross: dict[int, dict[dt.date, float]] = defaultdict(lambda: defaultdict(float))
+    by_type: dict[dt.date, float] = defaultdict(float)
+    for info in demo.values():
+        if info.level == "region_type":
+            for p in points[info.id]:
+                cross[index[("country_type", None, None, info.event_type)]][p.month] += p.mean
+        if info.level == "country_type":
+            assert points[info.id], info.key  # forecast like any series
+            for p in points[info.id]:
+                by_type[p.month] += p.mean
+    assert len(cross) >= 2
+    for series_id, months in cross.items():
+        assert demo[series_id].level == "country_type"
+        for p in points[series_id]:
+            assert p.mean == pytest.approx(months[p.month], rel=1e-4, abs=1e-6)
+    country = next(i.id for i in demo.values() if i.level == "country")
+    for p in points[country]:
+        assert p.mean == pytest.approx(by_type[p.month], rel=1e-4)
     for rows in points.values():
         for p in rows:
             assert p.q025 <= p.mean <= p.q975

@@ -70,6 +70,12 @@ def make_desk_world(session: Session) -> DeskWorld:
     world.series[battles.key] = battles
     _result(session, web.run, battles, y, None, 0.8)
     _result(session, web.fatalities_run, battles, 3 * y, None, 0.8)
+    # ... and Mali's battles (country × event type): the same months, Mopti being their only
+    # region with battles here
+    country_battles = make_series(session, y, country="Mali", event_type="State-based conflict")
+    world.series[country_battles.key] = country_battles
+    _result(session, web.run, country_battles, y, None, 0.8)
+    _result(session, web.fatalities_run, country_battles, 3 * y, None, 0.8)
     for run in (web.run, web.fatalities_run):
         _outlooks(session, world, run)
         _backtests(session, world, run)

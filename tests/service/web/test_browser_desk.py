@@ -194,6 +194,21 @@ def test_the_fixed_dashboard_defects_in_the_browser(desk: Desk, page: Page) -> N
         event_type.select_option("State-based conflict")
     chart = page.locator("svg#fan-chart")
     assert chart.get_attribute("data-series-key") == "ucdp|Mali|Mopti|*|State-based conflict"
+    # ... and with only a country: Mali's battles, a country × event type series, with its
+    # history, forecast and season like any other
+    page.goto(desk.base + "/?country=Mali")
+    event_type = page.get_by_label("Event type", exact=True)
+    assert "State-based conflict" in event_type.locator("option").all_text_contents()
+    with page.expect_navigation():
+        event_type.select_option("State-based conflict")
+    assert chart.get_attribute("data-series-key") == "ucdp|Mali|*|*|State-based conflict"
+    assert page.get_by_label("Region", exact=True).input_value() == ""
+    assert "All actors in Mali — State-based conflict" in (
+        page.get_by_role("heading", level=1).text_content() or ""
+    )
+    assert int(chart.get_attribute("data-forecast-months") or 0) > 0
+    current = page.locator("#effects tr.current th")  # its rainy-season effect, marked
+    assert current.text_content() == "whole country · all actors · State-based conflict"
     # The runs table says which measure each run forecast.
     runs = page.locator("table.runs")
     assert runs.locator("thead th").all_text_contents()[1] == "Measure"
