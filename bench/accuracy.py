@@ -71,6 +71,7 @@ REPORTING = (
 BANDS = {"1-3": (1, 3), "4-6": (4, 6), "7-12": (7, 12)}
 LEVEL_NAMES = (
     "country",
+    "country_type",
     "region",
     "region_type",
     "actor_country",

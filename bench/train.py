@@ -64,6 +64,7 @@ ROLLUPS = {  # level -> the labels it keeps (the rest are summed over)
     "actor_country": ("country", "actor"),
     "region_type": ("country", "region", "event_type"),
     "region": ("country", "region"),
+    "country_type": ("country", "event_type"),  # beside the tree, as ingest writes it
     "country": ("country",),
 }
 EVENT_TYPES = ["Battles", "Violence against civilians", "Explosions/Remote violence",
