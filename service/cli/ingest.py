@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from service.cli.common import console, fail, progress_bar
+from service.cli.common import fail, progress_bar
 from service.ingest.sources import Source
 
 if TYPE_CHECKING:
@@ -89,15 +89,17 @@ def ingest(
 def _summary(reports: list[IngestReport]) -> None:
     if not reports:
         return
-    from rich.table import Table
+    from service.cli.output import Column, Format, emit
 
-    table = Table(title="Ingested", caption="new / updated / unchanged / deleted events")
-    table.add_column("file", min_width=12, overflow="fold")
-    table.add_column("source")
-    for column in ("rows", "new", "upd", "same", "del", "s"):
-        table.add_column(column, justify="right")
-    for r in reports:
-        table.add_row(Path(r.path).name, f"{r.source} {r.kind}", f"{r.rows_read:,}",
-                      f"{r.added:,}", f"{r.updated:,}", f"{r.unchanged:,}", f"{r.deleted:,}",
-                      f"{r.seconds:.1f}")  # fmt: skip
-    console.print(table)
+    numbers = ("rows", "new", "upd", "same", "del")
+    columns = [Column("file"), Column("source"), *(Column(n, right=True) for n in numbers),
+               Column("s", right=True)]  # fmt: skip
+    rows = [
+        {"file": Path(r.path).name, "source": f"{r.source} {r.kind}",
+         **dict(zip(numbers, (f"{n:,}" for n in (r.rows_read, r.added, r.updated, r.unchanged,
+                                                  r.deleted)), strict=True)),
+         "s": f"{r.seconds:.1f}"}
+        for r in reports
+    ]  # fmt: skip
+    emit(rows, columns, Format.table, title="Ingested",
+         caption="new / updated / unchanged / deleted events")  # fmt: skip

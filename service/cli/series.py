@@ -170,8 +170,7 @@ def stats(
         f"{found.events:,} events; {found.ambiguous_events:,} with an ambiguous attribution "
         f"('A and/or B', counted for no actor); {found.events_without_actor:,} counted for no "
         "armed actor (the geography series count them all).",
-        highlight=False,
-        soft_wrap=True,
+        highlight=False,  # wrapped by rich between words, not by the terminal inside one
     )
     emit(levels, STATS_LEVELS, fmt, title="Series per level")
     emit(types, STATS_TYPES, fmt, title="Actor series per actor type")

@@ -110,7 +110,7 @@ def train(
 
 
 def _report(result: JobResult) -> None:
-    from rich.table import Table
+    from service.cli.output import Column, Format, emit
 
     reason = result.details.get("reason")
     if result.status == "failed":
@@ -123,9 +123,6 @@ def _report(result: JobResult) -> None:
     console.print(result.message, highlight=False)
     failures = result.details.get("failures") or []
     if failures:
-        table = Table(title=f"{len(failures)} series failed (recorded in run_series)")
-        table.add_column("series")
-        table.add_column("error")
-        for key, error in failures[:15]:
-            table.add_row(key, error)
-        err_console.print(table)
+        emit([{"series": key, "error": error} for key, error in failures[:15]],
+             (Column("series"), Column("error")), Format.table, err=True,
+             title=f"{len(failures)} series failed (recorded in run_series)")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from service.alerts.orm import Subscription
 from service.cli import app
+from service.cli.output import WORD_MAX, _pieces
 from service.config import Settings
 from service.db import session_scope
 from service.jobs.repository import create_job
@@ -70,7 +72,7 @@ def test_anomalies_list_and_show_speak_json_and_csv(world: WebWorld) -> None:
     assert all(a["series_key"] == a["series"]["key"] for a in listed)
     table = run("anomalies", "list", "--limit", "1")
     assert "ucdp" in table  # the series column shows keys
-    assert "│ h " in table.replace("┃", "│")  # the horizon column
+    assert " h " in table.translate(BOX)  # the horizon column
     assert listed[0]["forecast_origin"] is not None
     assert listed[0]["horizon"] == 1
     live = as_csv("anomalies", "list", "--origin", "live", "--limit", "1000")
@@ -111,23 +113,60 @@ def test_runs_jobs_keys_and_alerts_speak_json_and_csv(world: WebWorld) -> None:
     assert as_csv("alerts", "list")[0]["min_severity"] == "medium"
 
 
+BOX = str.maketrans(dict.fromkeys("│┃┏┓┗┛━─┡┩╇┳┻╋┼├┤┬┴└┘┌┐╀╁", " "))
+LETTER = re.compile(r"[^\W\d_]")
+
+
+def split_words(narrow_out: str, wide_out: str) -> list[str]:
+    """The words of a table at 80 columns that are not whole: every token with a letter
+    must be a word of the same table drawn wide, or a run of its pieces cut after a hyphen
+    or slash ('State-' 'based'), or a fold of a token longer than WORD_MAX (a key)."""
+    wide = wide_out.translate(BOX).split()
+    allowed = set(wide)
+    for word in wide:
+        pieces = _pieces(word)
+        for i in range(len(pieces)):
+            for j in range(i + 1, len(pieces) + 1):
+                allowed.add("".join(pieces[i:j]))
+    long = [w for w in wide if len(w) > WORD_MAX]
+    return [
+        token
+        for token in narrow_out.translate(BOX).split()
+        if LETTER.search(token) and token not in allowed and not any(token in w for w in long)
+    ]
+
+
+def render(command: list[str], columns: int) -> str:
+    result = CliRunner(env={"COLUMNS": str(columns)}).invoke(app, command)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_the_whole_word_check_sees_a_word_cut() -> None:
+    wide = "│ Burkina Faso │ State-based conflict │"
+    assert split_words("│ Burkina │ State-   │\n│ Faso    │ based    │", wide) == []
+    assert split_words("│ Burkin │\n│ a Faso │", wide) == ["Burkin", "a"]
+
+
 @pytest.mark.parametrize(
     "command",
     [
         ["series", "list", "--limit", "100"],
+        ["series", "stats"],
         ["anomalies", "list"],
         ["runs", "list"],
         ["jobs", "list"],
         ["alerts", "list"],
+        ["keys", "list"],
     ],
 )
 def test_tables_fit_80_columns_and_never_cut_a_value(world: WebWorld, command: list[str]) -> None:
     out = run(*command)
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "…" not in out  # folded onto more lines, never truncated
-    if command[0] == "alerts":
-        flat = "".join(line.strip("│ ") for line in out.splitlines())
-        assert "duty [desk]" in out or "duty[desk]" in flat.replace(" ", "")
+    assert split_words(out, render(command, 240)) == []  # and never inside a word
+    if command[0] == "alerts":  # [brackets] are data, not markup
+        assert {"duty", "[desk]"} <= set(out.translate(BOX).split())
 
 
 def test_unknown_format_is_refused(world: WebWorld) -> None:

@@ -106,3 +106,21 @@ def test_a_country_x_event_type_is_listed_and_forecast_by_its_key(
     months = [r for r in as_csv("forecast", key, "--months", "6") if r["total"] == "false"]
     assert [int(r["horizon"]) for r in months] == [1, 2, 3, 4, 5, 6]
     assert json.loads(run("season", key, "-f", "json"))[0]["rate_ratio"] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["overview", "Mali"],
+        ["overview", "Burkina Faso"],
+        ["series", "list", "--country", "Mali"],
+        ["forecast", "ucdp|Mali|*|*|State-based conflict"],
+        ["season", "ucdp|Mali|*|*|State-based conflict"],
+    ],
+)
+def test_desk_tables_never_cut_a_word_at_80_columns(world: DeskWorld, command: list[str]) -> None:
+    from tests.service.cli.test_formats import render, split_words
+
+    out = run(*command)
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert split_words(out, render(command, 240)) == []
