@@ -114,16 +114,19 @@ def _accuracy(n: Any, crps: Any, c80: Any, c95: Any) -> Accuracy:
 def accuracy_report(
     session: Session, *, run_id: int | None = None, series_id: int | None = None
 ) -> AccuracyReport:
-    """How past runs fared once their months were observed: overall, by horizon and by run,
-    optionally for one run and/or one series.
+    """How past runs fared once their months were observed: overall, by horizon, by run and
+    by the scored series' hierarchy level, optionally for one run and/or one series.
 
     Runs trained on the same data (a forced retrain) forecast the same months from the same
     information: only the latest of them counts, so a retrain does not weigh a month twice.
     """
-    trained_on = select(Run.id, Run.data_signature).join(RunScore, RunScore.run_id == Run.id)
-    groups: dict[str, list[int]] = {}
-    for rid, signature in session.execute(trained_on.distinct().order_by(Run.id)):
-        groups.setdefault(signature, []).append(rid)
+    trained_on = select(Run.id, Run.measure, Run.data_signature).join(
+        RunScore, RunScore.run_id == Run.id
+    )
+    groups: dict[tuple[str, str], list[int]] = {}
+    for rid, measure, signature in session.execute(trained_on.distinct().order_by(Run.id)):
+        # an events run and a deaths run never count for each other, whatever the signature
+        groups.setdefault((measure, signature), []).append(rid)
     counted = [runs[-1] for runs in groups.values()]
     where: list[ColumnElement[bool]] = [RunScore.run_id.in_(counted)]
     if run_id is not None:
@@ -139,6 +142,10 @@ def accuracy_report(
         select(RunScore.run_id, *_measures()).where(*where)
         .group_by(RunScore.run_id).order_by(RunScore.run_id)
     )  # fmt: skip
+    levels = session.execute(
+        select(Series.level, *_measures()).join(Series, Series.id == RunScore.series_id)
+        .where(*where).group_by(Series.level).order_by(Series.level)
+    )  # fmt: skip
     same_data = {runs[-1]: tuple(runs) for runs in groups.values()}
     return AccuracyReport(
         overall=overall,
@@ -148,4 +155,5 @@ def accuracy_report(
             for r, *rest in by_run
         ],  # fmt: skip
         note=NOTHING_SCORED if overall.n == 0 else None,
+        by_level=[(str(level), _accuracy(*rest)) for level, *rest in levels],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
 from pydantic import BaseModel, ConfigDict
@@ -99,9 +99,11 @@ class RunAccuracy:
 
 @dataclass(frozen=True)
 class AccuracyReport:
-    """Accuracy overall, by horizon and by run; `note` says why it is empty, when it is."""
+    """Accuracy overall, by horizon, by run and by hierarchy level (the scored series'
+    `level`); `note` says why it is empty, when it is."""
 
     overall: Accuracy
     by_horizon: list[tuple[int, Accuracy]]
     by_run: list[RunAccuracy]
     note: str | None = None
+    by_level: list[tuple[str, Accuracy]] = field(default_factory=list)

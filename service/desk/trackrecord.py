@@ -1,7 +1,8 @@
 """The track record, per measure (events and deaths never share a score):
 
 - *live*: every published run's forecasts scored once their months were observed (the
-  anomalies domain's `accuracy_report`, run by run, gathered by the run's measure);
+  anomalies domain's `accuracy_report`, run by run, gathered by the run's measure), overall,
+  by horizon, by run and by hierarchy level;
 - *backtest*: the published run's own rolling-origin backtest, by hierarchy level, beside the
   naive peers the engine scored on the same months (seasonal naive; no change), and the
   coverage of its intervals by horizon and level.
@@ -34,12 +35,17 @@ LEVELS = ("country", "country_type", "region", "region_type", "actor_country",
 
 @dataclass
 class MeasureRecord:
-    """The live accuracy of one measure: overall, by horizon, by run."""
+    """The live accuracy of one measure: overall, by horizon, by run, by hierarchy level."""
 
     measure: str
     overall: Accuracy
     by_horizon: list[tuple[int, Accuracy]] = field(default_factory=list)
     by_run: list[RunAccuracy] = field(default_factory=list)
+    by_level: list[tuple[str, Accuracy]] = field(default_factory=list)
+
+
+def _level_rank(level: str) -> int:
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
 
 
 def _combine(parts: list[Accuracy]) -> Accuracy:
@@ -69,15 +75,19 @@ def live_by_measure(
     for measure in MEASURES:
         counted = runs.get(measure, [])
         horizons: dict[int, list[Accuracy]] = defaultdict(list)
+        levels: dict[str, list[Accuracy]] = defaultdict(list)
         for r in counted:
             one = accuracy_report(session, run_id=r.run_id, series_id=series_id)
             for h, accuracy in one.by_horizon:
                 horizons[h].append(accuracy)
+            for level, accuracy in one.by_level:
+                levels[level].append(accuracy)
         out[measure] = MeasureRecord(
             measure,
             _combine([r.accuracy for r in counted]),
             [(h, _combine(parts)) for h, parts in sorted(horizons.items())],
             counted,
+            [(lv, _combine(levels[lv])) for lv in sorted(levels, key=_level_rank)],
         )
     return out
 

@@ -262,6 +262,7 @@ def _track_tables(session: Session) -> dict[str, dict[str, list[dict[str, Any]]]
     for measure in MEASURES:
         rec, back = live[measure], backtest_record(session, measure)
         horizons = [{"horizon": h, **asdict(a)} for h, a in rec.by_horizon]
+        live_levels = [{"level": lv, **asdict(a)} for lv, a in rec.by_level]
         runs = [{"run_id": r.run_id, "measure": measure, **asdict(r.accuracy)}
                 for r in rec.by_run]  # fmt: skip
         levels = []
@@ -276,12 +277,13 @@ def _track_tables(session: Session) -> dict[str, dict[str, list[dict[str, Any]]]
             levels.append(row)
         coverage = [asdict(c) for c in back.by_horizon]
         out[measure] = {"overall": [{"measure": measure, **asdict(rec.overall)}],
-                        "horizons": horizons, "runs": runs, "levels": levels,
+                        "horizons": horizons, "runs": runs, "live_levels": live_levels,
+                        "levels": levels,
                         "coverage": coverage, "run": [{"run_id": back.run_id}]}  # fmt: skip
     return out
 
 
-TRACK_TABLES = ("horizons", "runs", "levels", "coverage")
+TRACK_TABLES = ("horizons", "runs", "live_levels", "levels", "coverage")
 
 
 @router.get("/track-record", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from service.api.schemas.runs import (
     AccuracyRead,
     AccuracyReportRead,
     HorizonAccuracy,
+    LevelAccuracy,
     MeasureAccuracy,
     RunAccuracy,
 )
@@ -43,11 +44,13 @@ def _read(records: dict[str, MeasureRecord], measure: str) -> AccuracyReportRead
             )
             for r in chosen.by_run
         ],  # fmt: skip
+        by_level=[LevelAccuracy(level=lv, **_fields(a)) for lv, a in chosen.by_level],
         by_measure=[
             MeasureAccuracy(
                 measure=m,
                 overall=AccuracyRead(**_fields(rec.overall)),
                 by_horizon=[HorizonAccuracy(horizon=h, **_fields(a)) for h, a in rec.by_horizon],
+                by_level=[LevelAccuracy(level=lv, **_fields(a)) for lv, a in rec.by_level],
             )
             for m, rec in records.items()
         ],  # fmt: skip
@@ -60,8 +63,8 @@ def overall(
     session: SessionDep, _: ReadDep, run_id: RunFilter = None, measure: MeasureParam = "events"
 ) -> AccuracyReportRead:
     """Mean CRPS and 80 %/95 % interval coverage of `measure` (events unless asked), overall,
-    by horizon and by run; `by_measure` gives events and deaths each on its own (a CRPS of
-    deaths and one of events are never averaged together).
+    by horizon, by run and by hierarchy level; `by_measure` gives events and deaths each on
+    its own (a CRPS of deaths and one of events are never averaged together).
 
     Runs trained on the same data (a forced retrain) count once, as the latest of them; an
     empty report says why in `note`.

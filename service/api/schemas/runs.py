@@ -58,6 +58,10 @@ class HorizonAccuracy(AccuracyRead):
     horizon: int
 
 
+class LevelAccuracy(AccuracyRead):
+    level: str = Field(description="The scored series' hierarchy level (`country`, `region`, …).")
+
+
 class RunAccuracy(AccuracyRead):
     run_id: int
     measure: str = Field(default="events", description="What the run forecast.")
@@ -71,6 +75,7 @@ class MeasureAccuracy(BaseModel):
     measure: str = Field(description="`events`, or deaths (`fatalities`).")
     overall: AccuracyRead
     by_horizon: list[HorizonAccuracy]
+    by_level: list[LevelAccuracy] = Field(default_factory=list)
 
 
 class AccuracyReportRead(BaseModel):
@@ -82,6 +87,11 @@ class AccuracyReportRead(BaseModel):
     overall: AccuracyRead
     by_horizon: list[HorizonAccuracy]
     by_run: list[RunAccuracy]
+    by_level: list[LevelAccuracy] = Field(
+        default_factory=list,
+        description="By the scored series' hierarchy level, country first: each run's "
+        "forecasts of that level's series against what was observed.",
+    )
     by_measure: list[MeasureAccuracy] = Field(
         default_factory=list, description="Each measure on its own: events, then fatalities."
     )

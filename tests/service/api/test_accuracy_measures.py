@@ -51,3 +51,32 @@ def test_accuracy_reports_each_measure_separately(
     assert by_measure["fatalities"]["overall"] == deaths["overall"]
     one = client.get(f"/v1/series/{world['mopti']}/accuracy?measure=fatalities", headers=read)
     assert one.json()["overall"]["n"] == 2
+
+
+def test_accuracy_by_level_keeps_each_measure_and_adds_up(
+    client: TestClient,
+    engine: Engine,
+    world: dict[str, int],
+    keys: dict[str, dict[str, str]],
+    deaths_run: int,
+) -> None:
+    with session_scope(engine) as session:  # one more deaths month, on a region total
+        session.add(RunScore(run_id=deaths_run, series_id=world["sahel"], month=FIRST_FORECAST,
+                             horizon=1, observed=3, crps=4.0, in_80=True, in_95=True))  # fmt: skip
+        mopti, sahel = (session.get(Series, world[k]) for k in ("mopti", "sahel"))
+        assert mopti is not None
+        assert sahel is not None
+        levels = (mopti.level, sahel.level)
+    assert levels == ("actor_region_type", "region")
+    read = keys["read"]
+    deaths = client.get("/v1/accuracy?measure=fatalities", headers=read).json()
+    events = client.get("/v1/accuracy", headers=read).json()
+    # broadest level first; each level's months only
+    by_level = [(lv["level"], lv["n"], lv["crps"], lv["coverage_80"]) for lv in deaths["by_level"]]
+    assert by_level == [("region", 1, 4.0, 1.0), ("actor_region_type", 2, 25.0, 0.5)]
+    assert sum(lv["n"] for lv in deaths["by_level"]) == deaths["overall"]["n"] == 3
+    assert sum(lv["n"] for lv in events["by_level"]) == events["overall"]["n"] == 4
+    assert all(lv["crps"] < 2 for lv in events["by_level"])  # no death leaks into events
+    by_measure = {m["measure"]: m for m in events["by_measure"]}
+    assert by_measure["fatalities"]["by_level"] == deaths["by_level"]
+    assert by_measure["events"]["by_level"] == events["by_level"]

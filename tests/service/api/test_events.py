@@ -39,7 +39,7 @@ def test_every_series_month_returns_exactly_the_events_it_counted(
         ).all()  # fmt: skip
     assert {level for _, level, *_ in months} == {
         "actor_region_type", "actor_region", "actor_country", "region_type", "region",
-        "country",
+        "country_type", "country",
     }  # fmt: skip
     for series_id, level, month, events, fatalities in months:
         url = f"/v1/series/{series_id}/events?month={month:%Y-%m}&limit=1000"

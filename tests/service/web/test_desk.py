@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from service.api.app import create_app
 from service.config import Settings
 from service.db import session_scope
+from tests.service.builders import month_after
 from tests.service.web.deskworld import MALI, NIGER, POLYGONS, DeskWorld, make_desk_world
 
 Client = Callable[..., AbstractContextManager[TestClient]]
@@ -321,3 +322,39 @@ def test_the_overview_opens_on_its_map(client: Client, world: DeskWorld) -> None
         html = c.get("/overview", params={"country": "Niger"}).text
     assert html.count('<path class="region"') == POLYGONS["Niger"]
     assert html.index('id="map"') < html.index('data-kind="region"')
+
+
+def test_the_track_record_scores_published_forecasts_by_level(
+    client: Client, world: DeskWorld, engine: Engine
+) -> None:
+    from service.anomalies.orm import RunScore
+
+    run, deaths = world.web.run, world.web.fatalities_run
+    assert run is not None
+    assert deaths is not None
+    mali, mopti = world.id("Mali", None), world.id("Mali", "Mopti")
+    month = dt.date(2023, 1, 1)
+    with session_scope(engine) as session:  # events: Mali 2.0 and 4.0, Mopti 1.0; deaths: 9.0
+        for run_id, series, crps, h in (
+            (run.id, mali, 2.0, 1),
+            (run.id, mali, 4.0, 2),
+            (run.id, mopti, 1.0, 1),
+            (deaths.id, mopti, 9.0, 1),
+        ):
+            session.add(RunScore(run_id=run_id, series_id=series, month=month_after(month, h - 1),
+                                 horizon=h, observed=5, crps=crps, in_80=crps < 3,
+                                 in_95=True))  # fmt: skip
+    with client() as c:
+        html = c.get("/track-record").text
+        events = _rows(
+            c.get(
+                "/web/track-record.csv", params={"table": "live_levels", "measure": "events"}
+            ).text
+        )
+        wanted = {"table": "live_levels", "measure": "fatalities"}
+        fatal = _rows(c.get("/web/track-record.csv", params=wanted).text)
+    assert html.count('<table class="live-levels">') == 2  # one per measure
+    assert [(r["level"], int(r["n"]), float(r["crps"])) for r in events] == [
+        ("country", 2, 3.0), ("region", 1, 1.0)]  # fmt: skip
+    assert float(events[0]["coverage_80"]) == 0.5
+    assert [(r["level"], int(r["n"]), float(r["crps"])) for r in fatal] == [("region", 1, 9.0)]
