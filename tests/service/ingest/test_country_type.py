@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select, text
 
 from service import migrate
 from service.config import Settings
-from service.db import make_engine, session_scope
+from service.db import session_scope
 from service.ingest.service import ingest_file
 from service.series.orm import Observation, Series
 from service.series.repository import SeriesFilter, list_series
@@ -78,11 +78,9 @@ def test_a_country_x_event_type_is_its_regions_summed_in_both_measures(
         assert list_series(session, SeriesFilter(level="country_type"))[1] == 2
 
 
-def test_the_migration_makes_them_for_series_already_stored(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    migrate.upgrade(engine)
-    ingest_file(engine, write(tmp_path / "mali.csv", _rows()),
-                Settings(database_url=str(engine.url)))  # fmt: skip
+def test_the_migration_makes_them_for_series_already_stored(engine: Engine, tmp_path: Path) -> None:
+    settings = Settings(database_url=engine.url.render_as_string(hide_password=False))
+    ingest_file(engine, write(tmp_path / "mali.csv", _rows()), settings)
     made = {k: v for k, v in _keyed(engine).items() if k.startswith("acled|Mali|*|*|")}
     made = {k: v for k, v in made.items() if not k.endswith("|*")}
     # as a database of before: no country x event type series
@@ -96,6 +94,10 @@ def test_the_migration_makes_them_for_series_already_stored(tmp_path: Path) -> N
             text("SELECT COUNT(*) FROM series WHERE level = 'country_type'")
         ).scalar_one()
     assert levels == len(made) == 2
+    # the ids the migration gave do not stand in the way of the next series ingest makes
+    more = [event("MLI9", "05 October 2022", JNIM, admin1="Gao", event_type="Riots")]
+    ingest_file(engine, write(tmp_path / "more.csv", more), settings)
+    assert "acled|Mali|*|*|Riots" in _keyed(engine)
 
 
 def _keyed(engine: Engine) -> dict[str, list[tuple[str, int, int]]]:
