@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from models.base import MAX_HORIZON, QUANTILE_COLUMNS, QUANTILES
-from models.panel._sample import N_PARAMS, stream_seeds
+from models.panel._sample import N_PARAMS, node_sums, stream_seeds
 from models.panel.calibrate import (
     HORIZON_BANDS,
     Calibration,
@@ -81,6 +81,7 @@ LEVEL_ORDER = (
 )
 OUTLOOK_MONTHS = (3, 6, 12)
 MAX_FACTOR_SD = 0.5  # the shared monthly shock of a country or region never exceeds this
+MIN_BACKTEST_SAMPLES = 100
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ class PanelConfig:
         horizon: months to forecast (1..12).
         n_samples: predictive sample paths per series for the published forecast.
         backtest_samples: sample paths at each calibration origin.
+        backtest_budget: path-months the calibration origins may draw in all; a panel so
+            large that `backtest_samples` paths would draw more takes fewer paths per origin
+            (never fewer than MIN_BACKTEST_SAMPLES): its calibration cells still hold millions
+            of outcomes. The demo and the three-country bench are far below it.
         backtest_step: months between calibration origins.
         backtest_origins: how many calibration origins (most recent first).
         min_train: fewest months a calibration origin needs.
@@ -103,6 +108,7 @@ class PanelConfig:
     horizon: int = MAX_HORIZON
     n_samples: int = 500
     backtest_samples: int = 200
+    backtest_budget: int = 250_000_000
     backtest_step: int = 3
     backtest_origins: int = 8
     min_train: int = 24
@@ -495,8 +501,10 @@ class PanelEngine:
             counts = sample_deaths(deaths, counts, rows, rng)
             mean = mean * deaths.per_event()[rows, None]
         k = len(block.nodes)
-        node = (block.summing @ counts.reshape(n, -1)).reshape(k, h, s)
-        return np.asarray(block.summing @ mean), node
+        summing = block.summing
+        node = np.empty((k, h * s), np.float32)
+        node_sums(summing.indptr, summing.indices, summing.data, counts.reshape(n, -1), node)
+        return np.asarray(summing @ mean), node.reshape(k, h, s)
 
     def _node_y(self, values: np.ndarray, t_from: int, t_to: int) -> np.ndarray:
         y = values[:, t_from:t_to]
@@ -531,6 +539,14 @@ class PanelEngine:
         self.config = replace(self.config, dynamics=dict(learned["dynamics"]))
         return True
 
+    def backtest_samples(self) -> int:
+        """Sample paths per calibration origin: `backtest_samples` within `backtest_budget`."""
+        c = self.config
+        t = len(self.months)
+        months = sum(min(MAX_HORIZON, t - o) + min(t - o, c.backtest_step) for o in self.origins())
+        fits = c.backtest_budget // max(len(self.labels) * months, 1)
+        return int(min(c.backtest_samples, max(MIN_BACKTEST_SAMPLES, fits)))
+
     def origins(self) -> list[int]:
         """Calibration origins (month counts), oldest first, each leaving >= 1 outcome."""
         t = len(self.months)
@@ -552,6 +568,7 @@ class PanelEngine:
         deaths = fit_deaths(self.y, self.deaths, self.labels) if self.deaths is not None else None
         measure = self.deaths if self.deaths is not None else self.y
         blocks = self._blocks()
+        n_backtest = self.backtest_samples()
 
         def paths(block: _Block, stage: int, at: int, h: int, s: int) -> tuple[Any, Any]:
             rng = self._rng(stage, at, block.index)
@@ -564,7 +581,7 @@ class PanelEngine:
             h = min(MAX_HORIZON, t - origin)
             obs_all = self._node_y(measure, origin, origin + h)
             for block in blocks:
-                node_mean, node_s = paths(block, 1, origin, h, c.backtest_samples)
+                node_mean, node_s = paths(block, 1, origin, h, n_backtest)
                 obs = obs_all[block.nodes]
                 ok = np.isfinite(obs)
                 lo, hi = pit_pair(node_s, np.where(ok, obs, 0.0))
@@ -591,7 +608,7 @@ class PanelEngine:
             obs_all = self._node_y(measure, origin, origin + keep_h)
             peers = peer_forecasts(self._node_y(measure, 0, origin), keep_h)
             for block in blocks:
-                node_mean, node_s = paths(block, 2, origin, keep_h, c.backtest_samples)
+                node_mean, node_s = paths(block, 2, origin, keep_h, n_backtest)
                 node_s.sort(axis=-1)
                 q = self._quantiles(cal, node_mean, node_s, horizons, block.nodes)
                 frame = self._frame(node_mean, q, origin, horizons, block.nodes)
@@ -633,6 +650,7 @@ class PanelEngine:
                 "forecast": cal.to_dict(),
                 "outlook": o_cal.to_dict(),
                 "shared_shock_sd": {"country": factors[0], "region": factors[1]},
+                "backtest_samples": n_backtest,
             },
             tau={tree: list(p.tau) for tree, p in season.pooled.items()},
             dynamics={
