@@ -131,9 +131,9 @@ def overview(
     source: SourceOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """A country at a glance: its total, regions and actors with the last three months
-    observed and forecast, the next six months' total with its 80 % interval, the trend and
-    open escalations (the dashboard's /overview)."""
+    """A country at a glance: its total, regions, event types and actors with the last three
+    months observed and forecast, the next six months' total with its 80 % interval, the trend
+    and open escalations (the dashboard's /overview)."""
     from service.desk.overview import UnknownCountry, country_overview
 
     with db_session() as session:

@@ -1,7 +1,7 @@
-"""A country at a glance: its total, each region and each actor, with the last three months
-observed against what was forecast for them, the next six months' total with its 80 %
-interval (the engine's outlook, never re-summed), a trend, the level shifts the engine saw,
-the rainy-season effect and the open escalations.
+"""A country at a glance: its total, each region, each event type and each actor, with the
+last three months observed against what was forecast for them, the next six months' total
+with its 80 % interval (the engine's outlook, never re-summed), a trend, the level shifts the
+engine saw, the rainy-season effect and the open escalations.
 
 The API (`/v1/overview`), the dashboard (`/overview`), the map and the CLI (`sahelcast
 overview`) all read `country_overview`.
@@ -31,12 +31,14 @@ RECENT = 3  # months observed against their forecast
 BEFORE = 6  # months the outlook is set against for the trend
 OUTLOOK_MONTHS = 6
 SHIFT_P = 0.5  # a level shift the engine believes in more than not
-KINDS = ("country", "region", "actor")
-LEVEL_OF_KIND = {"country": "country", "region": "region", "actor": "actor_country"}
+KINDS = ("country", "region", "event_type", "actor")
+LEVEL_OF_KIND = {"country": "country", "region": "region", "event_type": "country_type",
+                 "actor": "actor_country"}  # fmt: skip
 
 
 OVERVIEW_COLUMNS = (
-    "kind", "name", "series_id", "series_key", "country", "region", "actor", "recent_observed",
+    "kind", "name", "series_id", "series_key", "country", "region", "actor", "event_type",
+    "recent_observed",
     "recent_forecast", "previous_observed", "outlook_mean", "outlook_low_80", "outlook_high_80",
     "outlook_first_month", "trend", "trend_ratio", "shift", "shift_month", "shift_probability",
     "season_rate_ratio", "season_ci_low", "season_ci_high", "open_escalations", "escalation_ids",
@@ -58,10 +60,11 @@ class Shift:
 
 @dataclass
 class OverviewRow:
-    """One row of the overview: the country total, a region or an actor (country-wide)."""
+    """One row of the overview: the country total, a region, an event type or an actor (the
+    last two country-wide)."""
 
     series: SeriesLabel
-    kind: str  # country | region | actor
+    kind: str  # country | region | event_type | actor
     recent_observed: int | None = None  # the last RECENT complete months, summed
     recent_forecast: float | None = None  # the run's backtest means of the same months, summed
     previous_observed: int | None = None  # the last BEFORE complete months, summed
@@ -74,7 +77,8 @@ class OverviewRow:
     def name(self) -> str:
         if self.kind == "country":
             return f"{self.series.country} (all)"
-        return (self.series.region if self.kind == "region" else self.series.actor) or ""
+        label = {"region": self.series.region, "event_type": self.series.event_type}
+        return label.get(self.kind, self.series.actor) or ""
 
     @property
     def ratio(self) -> float | None:
@@ -106,6 +110,7 @@ class OverviewRow:
             "country": self.series.country,
             "region": self.series.region,
             "actor": self.series.actor,
+            "event_type": self.series.event_type,
             "recent_observed": self.recent_observed,
             "recent_forecast": None if self.recent_forecast is None else round(
                 self.recent_forecast, 2),

@@ -113,7 +113,7 @@ def overview_page(
     sort: Name = None,
     order: Name = None,
 ) -> HTMLResponse:
-    """A country at a glance: its total, regions and actors, sortable, with CSV."""
+    """A country at a glance: its total, regions, event types and actors, sortable, with CSV."""
     who = viewer(request, session)
     if not who.can_read:
         return locked(request, session, who)
@@ -131,7 +131,7 @@ def overview_page(
     key = sort if sort in SORTS else None
     descending = order != "asc" if key and key != "name" else order == "desc"
     if key:
-        for kind in ("region", "actor"):
+        for kind in ("region", "event_type", "actor"):
             ordered = sorted(found.of_kind(kind), key=SORTS[key], reverse=descending)
             others = [r for r in found.rows if r.kind != kind]
             found.rows = others + ordered

@@ -57,6 +57,8 @@ def test_the_overview_lists_every_region_and_actor_with_the_engines_outlook(
     items = {(i["kind"], i["name"]): i for i in body["items"]}
     assert {n for k, n in items if k == "region"} == set(MALI)
     assert {n for k, n in items if k == "actor"} == {"JNIM"}
+    assert {n for k, n in items if k == "event_type"} == {"State-based conflict"}
+    assert items[("event_type", "State-based conflict")]["event_type"] == "State-based conflict"
     assert ("country", "Mali (all)") in items
     for (kind, name), item in items.items():
         stored = world.outlook[(item["series_id"], "events")]
@@ -358,3 +360,15 @@ def test_the_track_record_scores_published_forecasts_by_level(
         ("country", 2, 3.0), ("region", 1, 1.0)]  # fmt: skip
     assert float(events[0]["coverage_80"]) == 0.5
     assert [(r["level"], int(r["n"]), float(r["crps"])) for r in fatal] == [("region", 1, 9.0)]
+
+
+def test_the_overview_page_has_a_table_of_event_types(client: Client, world: DeskWorld) -> None:
+    with client() as c:
+        mali = c.get("/overview", params={"country": "Mali"}).text
+        niger = c.get("/overview", params={"country": "Niger"}).text
+    table = re.findall(r'<table class="overview" data-kind="event_type">(.*?)</table>', mali, re.S)
+    assert len(table) == 1
+    key = "ucdp|Mali|*|*|State-based conflict"
+    assert f'data-series-id="{world.series[key].id}"' in table[0]
+    assert ">State-based conflict</a>" in table[0]
+    assert 'data-kind="event_type"' not in niger  # no country x event type series there
