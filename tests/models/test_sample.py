@@ -145,11 +145,16 @@ def test_a_tree_total_that_wakes_up_pulls_its_sparse_bottoms_with_it() -> None:
     rate = np.where(np.arange(t) < t - 5, 0.2, 1.0)
     y = rng.poisson(rate, (n, t)).astype(float)
     months = pd.date_range("2015-01-01", periods=t, freq="MS")
-    quick = {"backtest_origins": 2, "n_samples": 200, "backtest_samples": 100}
 
     def total(top_down: float) -> tuple[float, PanelEngine]:
         engine = PanelEngine(
-            labels, y, months, country="Mali", config=PanelConfig(top_down=top_down, **quick)
+            labels,
+            y,
+            months,
+            country="Mali",
+            config=PanelConfig(
+                top_down=top_down, backtest_origins=2, n_samples=200, backtest_samples=100
+            ),
         )
         result = engine.run()
         nodes = result.nodes
