@@ -124,3 +124,53 @@ def test_a_large_panel_calibrates_on_fewer_paths_within_its_budget() -> None:
     assert engine.backtest_samples() == MIN_BACKTEST_SAMPLES
     result = engine.run()
     assert result.calibration["backtest_samples"] == MIN_BACKTEST_SAMPLES
+
+
+def test_a_tree_total_that_wakes_up_pulls_its_sparse_bottoms_with_it() -> None:
+    """Twenty dormant series of one actor wake up together: each alone says little, their
+    total says at once that the actor is five times as active; the forecast follows it part
+    of the way (`top_down`), by one factor for the whole tree."""
+    rng = np.random.default_rng(6)
+    n, t = 20, 72
+    labels = pd.DataFrame(
+        {
+            "uid": np.arange(n),
+            "tree": "actor",
+            "actor": "JNIM",
+            "region": [f"r{i}" for i in range(n)],
+            "event_type": "Battles",
+            "level": "actor_region_type",
+        }
+    )
+    rate = np.where(np.arange(t) < t - 5, 0.2, 1.0)
+    y = rng.poisson(rate, (n, t)).astype(float)
+    months = pd.date_range("2015-01-01", periods=t, freq="MS")
+
+    def total(top_down: float) -> tuple[float, PanelEngine]:
+        engine = PanelEngine(
+            labels,
+            y,
+            months,
+            country="Mali",
+            config=PanelConfig(
+                top_down=top_down, backtest_origins=2, n_samples=200, backtest_samples=100
+            ),
+        )
+        result = engine.run()
+        nodes = result.nodes
+        top = int(np.flatnonzero(nodes["level"] == "actor_country")[0])
+        fc = result.forecast
+        return float(fc.loc[(fc["node"] == top) & (fc["horizon"] == 1), "mean"].iloc[0]), engine
+
+    bottom_up, _ = total(0.0)
+    pulled, engine = total(0.5)
+    recent = y[:, -5:].sum(axis=0).mean()  # about 20 a month
+    assert bottom_up + 0.5 < pulled < recent
+    filt, base = engine._filter(
+        y, np.zeros_like(y), engine.level_of, engine._dynamics(np.zeros_like(y)), (t,), True
+    )
+    factor = engine._top_down(
+        filt, base, np.zeros_like(y), engine._dynamics(np.zeros_like(y)), (t,)
+    )
+    assert np.unique(factor[t]).size == 1  # one factor for the tree: its season effects hold
+    assert factor[t][0] > 1.0
