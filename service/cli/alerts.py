@@ -148,12 +148,7 @@ def deliver() -> None:
 
     with db_session() as session:
         summary = deliver_pending(session, get_settings())
-    console.print(
-        f"delivered {summary.delivered}, failed {summary.failed} (retried next time), "
-        f"deferred {summary.deferred}"
-    )
-    if summary.failed:
-        raise typer.Exit(1)
+    _said(summary, "delivered")
 
 
 @app.command("digest")
@@ -165,8 +160,13 @@ def digest_() -> None:
 
     with db_session() as session:
         summary = deliver_digest(session, get_settings(), now=utcnow())
+    _said(summary, "digests delivered")
+
+
+def _said(summary: Any, delivered: str) -> None:
+    """Print a delivery round's counts; exit 1 when any failed (the next round retries)."""
     console.print(
-        f"digests delivered {summary.delivered}, failed {summary.failed} (retried next time), "
+        f"{delivered} {summary.delivered}, failed {summary.failed} (retried next time), "
         f"deferred {summary.deferred}"
     )
     if summary.failed:

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from service.api.deps import SessionDep
-from service.api.formats import csv_response, flatten
+from service.api.formats import csv_response, flatten, records_csv
 from service.desk.freshness import Freshness, banner, freshness
 from service.desk.overview import (
     OVERVIEW_COLUMNS,
@@ -104,6 +104,45 @@ def _measure(measure: str | None) -> str:
     return measure if measure in MEASURES else EVENTS
 
 
+SIGN_IN_FIRST = "Sign in first: reading needs an API key."
+
+
+def opened(
+    request: Request, session: Session, measure: str | None
+) -> dict[str, Any] | HTMLResponse:
+    """A country page's start: the sign-in prompt for a viewer who may not read, else the
+    context every such page has (the viewer, the measure and its noun, the countries held)."""
+    who = viewer(request, session)
+    if not who.can_read:
+        return locked(request, session, who)
+    wanted = _measure(measure)
+    return {
+        "viewer": who,
+        "measure": wanted,
+        "noun": noun(wanted),
+        "countries": _countries(session),
+    }
+
+
+def download(
+    request: Request,
+    session: Session,
+    country: str,
+    measure: str | None,
+    write: Callable[[Overview, str], Response],
+) -> Response:
+    """A country's table as CSV, written by `write` from its overview and measure: 401 before
+    signing in, 404 for a country not held."""
+    if not viewer(request, session).can_read:
+        return Response(SIGN_IN_FIRST, status_code=401)
+    wanted = _measure(measure)
+    try:
+        found = country_overview(session, country, wanted)
+    except UnknownCountry as error:
+        return Response(str(error), status_code=404)
+    return write(found, wanted)
+
+
 @router.get("/overview", response_class=HTMLResponse)
 def overview_page(
     request: Request,
@@ -114,12 +153,10 @@ def overview_page(
     order: Name = None,
 ) -> HTMLResponse:
     """A country at a glance: its total, regions and actors, sortable, with CSV."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return locked(request, session, who)
-    wanted = _measure(measure)
-    context: dict[str, Any] = {"viewer": who, "measure": wanted, "noun": noun(wanted),
-                               "countries": _countries(session)}  # fmt: skip
+    context = opened(request, session, measure)
+    if isinstance(context, HTMLResponse):
+        return context
+    wanted = context["measure"]
     if not country:
         context["overview"] = None
         return page(request, session, "overview.html", context)
@@ -160,16 +197,12 @@ def overview_csv(
     measure: Name = None,
 ) -> Response:  # fmt: skip
     """The overview's table as CSV (the same columns as `/v1/overview?format=csv`)."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return Response("Sign in first: reading needs an API key.", status_code=401)
-    wanted = _measure(measure)
-    try:
-        found: Overview = country_overview(session, country, wanted)
-    except UnknownCountry as error:
-        return Response(str(error), status_code=404)
-    name = f"overview-{found.country.replace(' ', '-')}{file_suffix(wanted)}.csv"
-    return csv_response(OVERVIEW_COLUMNS, overview_rows(found), name)
+
+    def write(found: Overview, wanted: str) -> Response:
+        name = f"overview-{found.country.replace(' ', '-')}{file_suffix(wanted)}.csv"
+        return csv_response(OVERVIEW_COLUMNS, overview_rows(found), name)
+
+    return download(request, session, country, measure, write)
 
 
 @dataclass(frozen=True)
@@ -216,14 +249,12 @@ def map_page(
     colour: Name = None,
 ) -> HTMLResponse:
     """The admin1 map of a country, coloured by the six-month outlook or open escalations."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return locked(request, session, who)
-    wanted = _measure(measure)
+    context = opened(request, session, measure)
+    if isinstance(context, HTMLResponse):
+        return context
+    wanted, countries = context["measure"], context["countries"]
     mode = colour if colour in MAP_MODES else "outlook"
-    countries = _countries(session)
-    context: dict[str, Any] = {"viewer": who, "measure": wanted, "noun": noun(wanted),
-                               "countries": countries, "mode": mode, "overview": None}  # fmt: skip
+    context.update(mode=mode, overview=None)
     chosen = country or (countries[0] if countries else None)
     if chosen is None:
         return page(request, session, "map.html", context)
@@ -243,16 +274,12 @@ def map_csv(
     measure: Name = None,
 ) -> Response:  # fmt: skip
     """The map's numbers as CSV: each polygon and the regions it holds."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return Response("Sign in first: reading needs an API key.", status_code=401)
-    wanted = _measure(measure)
-    try:
-        found = country_overview(session, country, wanted)
-    except UnknownCountry as error:
-        return Response(str(error), status_code=404)
-    rows = [[r[c] for c in MAP_COLUMNS] for r in map_facts(found)]
-    return csv_response(MAP_COLUMNS, rows, f"map-{found.country.replace(' ', '-')}.csv")
+
+    def write(found: Overview, wanted: str) -> Response:
+        rows = [[r[c] for c in MAP_COLUMNS] for r in map_facts(found)]
+        return csv_response(MAP_COLUMNS, rows, f"map-{found.country.replace(' ', '-')}.csv")
+
+    return download(request, session, country, measure, write)
 
 
 def _track_tables(session: Session) -> dict[str, dict[str, list[dict[str, Any]]]]:
@@ -304,16 +331,13 @@ def track_record_csv(
     measure: Annotated[str, Query(max_length=20)] = EVENTS,
 ) -> Response:
     """One table of the track record as CSV."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return Response("Sign in first: reading needs an API key.", status_code=401)
+    if not viewer(request, session).can_read:
+        return Response(SIGN_IN_FIRST, status_code=401)
     if table not in TRACK_TABLES or measure not in MEASURES:
         return Response(f"table is one of {', '.join(TRACK_TABLES)}; measure events or "
                         "fatalities", status_code=400)  # fmt: skip
     rows = _track_tables(session)[measure][table]
-    header = list(rows[0]) if rows else ["empty"]
-    return csv_response(header, [[r.get(c) for c in header] for r in rows],
-                        f"track-record-{table}{file_suffix(measure)}.csv")  # fmt: skip
+    return records_csv(rows, f"track-record-{table}{file_suffix(measure)}.csv", ["empty"])
 
 
 @router.get("/method", response_class=HTMLResponse)
@@ -354,17 +378,14 @@ def dashboard_csv(
 ) -> Response:
     """A table of the dashboard (of the series `series`) as CSV: the forecast, the anomalies,
     the rainy-season effects, the runs or the coverage."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return Response("Sign in first: reading needs an API key.", status_code=401)
+    if not viewer(request, session).can_read:
+        return Response(SIGN_IN_FIRST, status_code=401)
     if table not in DASHBOARD_TABLES:
         return Response(f"table is one of {', '.join(DASHBOARD_TABLES)}", status_code=400)
     built = build_page(session, Choice(), series or None, measure=_measure(measure))
-    rows = _dashboard_rows(built, table)
-    header = list(dict.fromkeys(k for r in rows for k in r)) or ["empty"]
     suffix = f"-{built.info.id}" if built.info and table in ("forecast", "anomalies") else ""
-    return csv_response(header, [[r.get(c) for c in header] for r in rows],
-                        f"{table}{suffix}{file_suffix(built.measure)}.csv")  # fmt: skip
+    name = f"{table}{suffix}{file_suffix(built.measure)}.csv"
+    return records_csv(_dashboard_rows(built, table), name, ["empty"])
 
 
 @router.get("/actor", response_class=HTMLResponse)

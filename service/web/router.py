@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from service.anomalies.service import AnomalyNotFound, acknowledge
 from service.api.deps import SessionDep
@@ -25,18 +24,14 @@ from service.series.repository import SeriesFilter
 from service.web import assets, auth
 from service.web.auth import Viewer, check_key, local_path, same_origin, viewer
 from service.web.compare import build_compare
-from service.web.desk import add_freshness, picker
+from service.web.desk import NO_STORE, Name, add_freshness, locked, picker, templates
 from service.web.desk import router as desk_router
 from service.web.drilldown import parse_month
 from service.web.selection import Choice
 from service.web.view import build_page
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=assets.TEMPLATES)
-templates.env.globals["asset"] = assets.url
 router.include_router(desk_router)  # overview, map, track record, method (service/web/desk)
-NO_STORE = {"Cache-Control": "no-store"}
-Name = Annotated[str | None, Query(max_length=255)]
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -70,10 +65,9 @@ def dashboard(
     (`measure=fatalities`) deaths; with `month` (YYYY-MM), the events behind that month."""
     started = time.perf_counter()
     who = viewer(request, session)
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not who.can_read:
-        locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
-        return _page(request, "dashboard.html", locked)
+        return locked(request, session, who)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     choice = Choice(*(v or None for v in (source, country, region, actor, event_type)))
     if not (any(choice.__dict__.values()) or series or month or measure or escalation):
         start = picker(request, session, who)  # several countries: the page starts on a choice
@@ -102,10 +96,9 @@ def compare(
     """Small multiples on one y scale: an actor across its regions, or the actors of a region;
     events, or deaths with `measure=fatalities`."""
     who = viewer(request, session)
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not who.can_read:
-        locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
-        return _page(request, "dashboard.html", locked)
+        return locked(request, session, who)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     # Both an actor and a region chosen in the form: the actor across its regions.
     ask = SeriesFilter(source or None, country or None, None if actor else region or None,
                        actor or None)  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -32,7 +33,7 @@ from service.api.params import (
 )
 from service.api.problems import ProblemError, problems
 from service.api.responsecache import Cached, ResponseCache
-from service.api.routes import V1, list_route
+from service.api.routes import V1, Route, list_route
 from service.api.schemas.forecasts import (
     DriversRead,
     ForecastPage,
@@ -222,24 +223,20 @@ def published_series(
 PublishedDep = Annotated[Published, Depends(published_series)]
 
 
-@router.get(
-    "/series/{ref}/season",
-    response_model=SeasonRead,
-    responses=problems(404, 503),
-    summary="The rainy-season effect on a series",
-)
+def run_view(path: str, model: Any, summary: str) -> Callable[[Route], Route]:
+    """A GET of one series' view of the published run (404 without the series or when the
+    run left it out, 503 without a published run: `published_series`)."""
+    return router.get(path, response_model=model, responses=problems(404, 503), summary=summary)
+
+
+@run_view("/series/{ref}/season", SeasonRead, "The rainy-season effect on a series")
 def get_season(_: ReadDep, published: PublishedDep) -> SeasonRead:
     """The ratio of event (or death) rates in and out of the rainy season, with its 95 %
     interval."""
     return SeasonRead(**published.head(), effect=_effect(published.result))
 
 
-@router.get(
-    "/series/{ref}/drivers",
-    response_model=DriversRead,
-    responses=problems(404, 503),
-    summary="What drives a series' forecast",
-)
+@run_view("/series/{ref}/drivers", DriversRead, "What drives a series' forecast")
 def get_drivers(_: ReadDep, published: PublishedDep) -> DriversRead:
     """The engine's fitted summary of the series (level, trend, rainy-season terms) and its
     backtest scores beside its naive peers'."""
@@ -258,11 +255,8 @@ def get_drivers(_: ReadDep, published: PublishedDep) -> DriversRead:
     )
 
 
-@router.get(
-    "/series/{ref}/outlook",
-    response_model=OutlookResponse,
-    responses=problems(404, 503),
-    summary="A series' total over the next 3, 6 or 12 months",
+@run_view(
+    "/series/{ref}/outlook", OutlookResponse, "A series' total over the next 3, 6 or 12 months"
 )
 def get_outlook(
     session: SessionDep, _: ReadDep, published: PublishedDep, months: OutlookMonths = 6

@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
+from tests.service.ingest.acled_rows import event
+
 USERNAME = "analyst@example.org"
 PASSWORD = "s3cret-Pa55-word"  # noqa: S105 - the fake's own test password
 UCDP_TOKEN = "ucdp-token-123"  # noqa: S105
@@ -400,21 +402,23 @@ def acled_row(
     timestamp: int = 1_700_000_000,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A made-up ACLED API row (ISO date, text values as the API sends them)."""
+    """A made-up ACLED API row: the export's row (`acled_rows.event`) with an ISO date and
+    every value as text, as the API sends them."""
     prefix = {"Mali": "MLI", "Burkina Faso": "BFO", "Niger": "NIG"}[country]
-    row = {
-        "event_id_cnty": f"{prefix}{n}", "event_date": date, "year": date[:4],
-        "time_precision": "1", "disorder_type": "Political violence",
-        "event_type": "Violence against civilians", "sub_event_type": "Attack",
-        "actor1": actor1, "assoc_actor_1": "", "inter1": "2", "actor2": f"Civilians ({country})",
-        "assoc_actor_2": "", "inter2": "7", "interaction": "27", "civilian_targeting": "",
-        "iso": "466", "region": "Western Africa", "country": country, "admin1": admin1,
-        "admin2": "", "admin3": "", "location": "Somewhere", "latitude": "14.5",
-        "longitude": "-4.2", "geo_precision": "1", "source": "Made up", "source_scale": "Local",
-        "notes": f"A made-up event {n}.", "fatalities": str(fatalities), "tags": "",
-        "timestamp": str(timestamp),
-    }  # fmt: skip
-    return row | extra
+    row = event(
+        f"{prefix}{n}",
+        date,
+        actor1,
+        actor2=f"Civilians ({country})",
+        country=country,
+        admin1=admin1,
+        fatalities=fatalities,
+        timestamp=timestamp,
+        inter1=2,
+        inter2=7,
+    )
+    row |= {"year": date[:4], "notes": f"A made-up event {n}."}
+    return {name: str(value) for name, value in row.items()} | extra
 
 
 def ucdp_row(

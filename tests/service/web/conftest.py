@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
@@ -25,11 +26,15 @@ def web_world(engine: Engine) -> WebWorld:
 
 @pytest.fixture
 def dashboard(settings: Settings) -> ClientFactory:
-    """Open a test client of the whole app; `public_read` as asked (default: public)."""
+    """Open a test client of the whole app; `public_read` as asked (default: public), the
+    app's clock at `now` when given."""
 
     @contextmanager
-    def open_client(*, public_read: bool = True) -> Iterator[TestClient]:
-        app = create_app(settings.model_copy(update={"public_read": public_read}))
+    def open_client(
+        *, public_read: bool = True, now: dt.datetime | None = None
+    ) -> Iterator[TestClient]:
+        clock = None if now is None else (lambda: now)
+        app = create_app(settings.model_copy(update={"public_read": public_read}), clock=clock)
         with TestClient(app, base_url="http://dashboard.test") as client:
             yield client
 

@@ -7,16 +7,15 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from service.api.app import create_app
-from service.config import Settings
 from service.db import session_scope
+from tests.service.web.conftest import ClientFactory
 from tests.service.web.deskworld import MALI, NIGER, POLYGONS, DeskWorld, make_desk_world
 
 Client = Callable[..., AbstractContextManager[TestClient]]
@@ -31,12 +30,9 @@ def world(engine: Engine) -> DeskWorld:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Client:
-    @contextmanager
-    def open_client(now: dt.datetime = FRESH) -> Iterator[TestClient]:
-        app = create_app(settings.model_copy(update={"public_read": True}), clock=lambda: now)
-        with TestClient(app, base_url="http://dashboard.test") as c:
-            yield c
+def client(dashboard: ClientFactory) -> Client:
+    def open_client(now: dt.datetime = FRESH) -> AbstractContextManager[TestClient]:
+        return dashboard(now=now)
 
     return open_client
 
