@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
@@ -107,6 +107,39 @@ def _measure(measure: str | None) -> str:
 SIGN_IN_FIRST = "Sign in first: reading needs an API key."
 
 
+@dataclass(frozen=True)
+class Visit:
+    """A page's request and the session it reads with."""
+
+    request: Request
+    session: Session
+
+
+def visit(request: Request, session: SessionDep) -> Visit:
+    return Visit(request, session)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a country page is asked for: the country (None: not chosen) and the measure."""
+
+    country: str | None
+    measure: str | None
+
+
+def asked(country: Name = None, measure: Name = None) -> Asked:
+    return Asked(country or None, measure)
+
+
+def asked_download(country: Annotated[str, Query(max_length=255)], measure: Name = None) -> Asked:
+    return Asked(country, measure)
+
+
+VisitDep = Annotated[Visit, Depends(visit)]
+AskedDep = Annotated[Asked, Depends(asked)]
+DownloadDep = Annotated[Asked, Depends(asked_download)]  # a download names its country
+
+
 def opened(
     request: Request, session: Session, measure: str | None
 ) -> dict[str, Any] | HTMLResponse:
@@ -124,20 +157,14 @@ def opened(
     }
 
 
-def download(
-    request: Request,
-    session: Session,
-    country: str,
-    measure: str | None,
-    write: Callable[[Overview, str], Response],
-) -> Response:
+def download(here: Visit, ask: Asked, write: Callable[[Overview, str], Response]) -> Response:
     """A country's table as CSV, written by `write` from its overview and measure: 401 before
     signing in, 404 for a country not held."""
-    if not viewer(request, session).can_read:
+    if not viewer(here.request, here.session).can_read:
         return Response(SIGN_IN_FIRST, status_code=401)
-    wanted = _measure(measure)
+    wanted = _measure(ask.measure)
     try:
-        found = country_overview(session, country, wanted)
+        found = country_overview(here.session, ask.country or "", wanted)
     except UnknownCountry as error:
         return Response(str(error), status_code=404)
     return write(found, wanted)
@@ -145,15 +172,11 @@ def download(
 
 @router.get("/overview", response_class=HTMLResponse)
 def overview_page(
-    request: Request,
-    session: SessionDep,
-    country: Name = None,
-    measure: Name = None,
-    sort: Name = None,
-    order: Name = None,
+    here: VisitDep, ask: AskedDep, sort: Name = None, order: Name = None
 ) -> HTMLResponse:
     """A country at a glance: its total, regions and actors, sortable, with CSV."""
-    context = opened(request, session, measure)
+    request, session, country = here.request, here.session, ask.country
+    context = opened(request, session, ask.measure)
     if isinstance(context, HTMLResponse):
         return context
     wanted = context["measure"]
@@ -192,17 +215,14 @@ def _countries(session: Session) -> list[str]:
 
 
 @router.get("/web/overview.csv")
-def overview_csv(
-    request: Request, session: SessionDep, country: Annotated[str, Query(max_length=255)],
-    measure: Name = None,
-) -> Response:  # fmt: skip
+def overview_csv(here: VisitDep, ask: DownloadDep) -> Response:
     """The overview's table as CSV (the same columns as `/v1/overview?format=csv`)."""
 
     def write(found: Overview, wanted: str) -> Response:
         name = f"overview-{found.country.replace(' ', '-')}{file_suffix(wanted)}.csv"
         return csv_response(OVERVIEW_COLUMNS, overview_rows(found), name)
 
-    return download(request, session, country, measure, write)
+    return download(here, ask, write)
 
 
 @dataclass(frozen=True)
@@ -241,15 +261,10 @@ MAP_COLUMNS = ("polygon", "region", "expected_6_months", "low_80", "high_80", "l
 
 
 @router.get("/map", response_class=HTMLResponse)
-def map_page(
-    request: Request,
-    session: SessionDep,
-    country: Name = None,
-    measure: Name = None,
-    colour: Name = None,
-) -> HTMLResponse:
+def map_page(here: VisitDep, ask: AskedDep, colour: Name = None) -> HTMLResponse:
     """The admin1 map of a country, coloured by the six-month outlook or open escalations."""
-    context = opened(request, session, measure)
+    request, session, country = here.request, here.session, ask.country
+    context = opened(request, session, ask.measure)
     if isinstance(context, HTMLResponse):
         return context
     wanted, countries = context["measure"], context["countries"]
@@ -269,17 +284,14 @@ def map_page(
 
 
 @router.get("/web/map.csv")
-def map_csv(
-    request: Request, session: SessionDep, country: Annotated[str, Query(max_length=255)],
-    measure: Name = None,
-) -> Response:  # fmt: skip
+def map_csv(here: VisitDep, ask: DownloadDep) -> Response:
     """The map's numbers as CSV: each polygon and the regions it holds."""
 
     def write(found: Overview, wanted: str) -> Response:
         rows = [[r[c] for c in MAP_COLUMNS] for r in map_facts(found)]
         return csv_response(MAP_COLUMNS, rows, f"map-{found.country.replace(' ', '-')}.csv")
 
-    return download(request, session, country, measure, write)
+    return download(here, ask, write)
 
 
 def _track_tables(session: Session) -> dict[str, dict[str, list[dict[str, Any]]]]:

@@ -10,8 +10,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import httpx
 from sqlalchemy.orm import Session
@@ -62,12 +63,19 @@ def running_server(env: dict[str, str], log: Path, *args: str) -> Iterator[str]:
             process.wait()
 
 
+@dataclass
+class Served(Generic[World]):
+    """A running server's URL and the world its database holds."""
+
+    base: str
+    world: World
+
+
 @contextmanager
 def serving_world(
     folder: Path, build: Callable[[Session], World], env: dict[str, str]
-) -> Iterator[tuple[str, World]]:
-    """A migrated SQLite database in `folder` holding what `build` writes, served with `env`:
-    yield the server's URL and what `build` returned."""
+) -> Iterator[Served[World]]:
+    """A migrated SQLite database in `folder` holding what `build` writes, served with `env`."""
     url = f"sqlite:///{folder / 'sahelcast.db'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -75,4 +83,4 @@ def serving_world(
         world = build(session)
     engine.dispose()
     with running_server({"SAHELCAST_DATABASE_URL": url, **env}, folder / "serve.log") as base:
-        yield base, world
+        yield Served(base, world)

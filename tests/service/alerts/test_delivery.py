@@ -22,7 +22,7 @@ from tests.service.alerts.conftest import deliver, reaching_the_hook
 from tests.service.alerts.receiver import Receiver
 from tests.service.api.builders import make_anomaly, make_key, published_ids
 from tests.service.api.conftest import assert_problem, make_client
-from tests.service.builders import make_series
+from tests.service.builders import built, make_series
 
 
 @dataclass
@@ -59,8 +59,7 @@ def desk(engine: Engine, settings: Settings, hook: Receiver) -> Iterator[Desk]:
 
 @pytest.fixture
 def world(engine: Engine) -> dict[str, int]:
-    with session_scope(engine) as session:
-        return published_ids(session)
+    return built(engine, published_ids)
 
 
 def test_alert_is_signed_with_slack_text_and_delivered_once(

@@ -14,14 +14,13 @@ from sqlalchemy import Engine
 
 from service.api.app import create_app
 from service.config import Settings
-from service.db import session_scope
+from tests.service.builders import built
 from tests.service.web.deskworld import DeskWorld, make_desk_world
 
 
 @pytest.fixture
 def world(engine: Engine) -> DeskWorld:
-    with session_scope(engine) as session:
-        return make_desk_world(session)
+    return built(engine, make_desk_world)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ trickles a byte at a time, JSON nested 200,000 deep, an error page quoting the r
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 import time
@@ -391,34 +392,19 @@ def serving(api: FakeApi) -> Iterator[str]:
         thread.join()
 
 
-def acled_row(
-    n: int,
-    date: str,
-    *,
-    country: str = "Mali",
-    admin1: str = "Mopti",
-    actor1: str = "JNIM: Group for Support of Islam and Muslims",
-    fatalities: int | str = 1,
-    timestamp: int = 1_700_000_000,
-    **extra: Any,
-) -> dict[str, Any]:
-    """A made-up ACLED API row: the export's row (`acled_rows.event`) with an ISO date and
-    every value as text, as the API sends them."""
+# The fields an export row takes (the rest of an API row's fields are given as they are).
+EVENT_FIELDS = frozenset(inspect.signature(event).parameters)
+
+
+def acled_row(n: int, date: str, *, country: str = "Mali", **fields: Any) -> dict[str, Any]:
+    """A made-up ACLED API row: the export's row (`acled_rows.event`, whose defaults apply)
+    with an ISO date and every value as text, as the API sends them."""
     prefix = {"Mali": "MLI", "Burkina Faso": "BFO", "Niger": "NIG"}[country]
-    row = event(
-        f"{prefix}{n}",
-        date,
-        actor1,
-        actor2=f"Civilians ({country})",
-        country=country,
-        admin1=admin1,
-        fatalities=fatalities,
-        timestamp=timestamp,
-        inter1=2,
-        inter2=7,
-    )
+    given = {name: fields.pop(name) for name in list(fields) if name in EVENT_FIELDS}
+    sides = {"actor2": f"Civilians ({country})", "inter1": 2, "inter2": 7}
+    row = event(f"{prefix}{n}", date, country=country, **{**sides, **given})
     row |= {"year": date[:4], "notes": f"A made-up event {n}."}
-    return {name: str(value) for name, value in row.items()} | extra
+    return {name: str(value) for name, value in row.items()} | fields
 
 
 def ucdp_row(

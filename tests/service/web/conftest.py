@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from service.api.app import create_app
 from service.config import Settings
-from service.db import session_scope
+from tests.service.builders import built
 from tests.service.web.builders import WebWorld, make_web_world
 
 ClientFactory = Callable[..., AbstractContextManager[TestClient]]
@@ -20,8 +20,7 @@ ClientFactory = Callable[..., AbstractContextManager[TestClient]]
 
 @pytest.fixture
 def web_world(engine: Engine) -> WebWorld:
-    with session_scope(engine) as session:
-        return make_web_world(session)
+    return built(engine, make_web_world)
 
 
 @pytest.fixture

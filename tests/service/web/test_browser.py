@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Response, sync_playwright
 
 from tests.conftest import ROOT
-from tests.service.serving import serving_world
+from tests.service.serving import Served, serving_world
 from tests.service.web.builders import WebWorld, make_web_world
 
 pytestmark = pytest.mark.slow
@@ -47,10 +47,7 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
-@dataclass
-class Server:
-    base: str
-    world: WebWorld
+Server = Served[WebWorld]
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +56,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _require_chromium()
     folder = tmp_path_factory.mktemp("browser")
     build = partial(make_web_world, fatalities=True)
-    with serving_world(folder, build, {"SAHELCAST_PUBLIC_READ": "false"}) as (base, world):
-        yield Server(base, world)
+    with serving_world(folder, build, {"SAHELCAST_PUBLIC_READ": "false"}) as served:
+        yield served
 
 
 @dataclass

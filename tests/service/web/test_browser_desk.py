@@ -11,14 +11,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.service.serving import serving_world
+from tests.service.serving import Served, serving_world
 from tests.service.web.deskworld import MALI, POLYGONS, DeskWorld, make_desk_world
 from tests.service.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _require_chromium
 
@@ -43,10 +42,7 @@ OUTSIDE = """(selector) => {
 }"""
 
 
-@dataclass
-class Desk:
-    base: str
-    world: DeskWorld
+Desk = Served[DeskWorld]
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +50,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     _require_chromium()
     folder = tmp_path_factory.mktemp("desk")
     env = {"SAHELCAST_PUBLIC_READ": "true", "SAHELCAST_TODAY": "2023-06-15"}
-    with serving_world(folder, make_desk_world, env) as (base, world):
-        yield Desk(base, world)
+    with serving_world(folder, make_desk_world, env) as served:
+        yield served
 
 
 @pytest.fixture

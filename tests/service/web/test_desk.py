@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from service.db import session_scope
+from tests.service.builders import built
 from tests.service.web.conftest import ClientFactory
 from tests.service.web.deskworld import MALI, NIGER, POLYGONS, DeskWorld, make_desk_world
 
@@ -25,8 +26,7 @@ STALE = dt.datetime(2023, 6, 15, 9, 0)  # five months behind
 
 @pytest.fixture
 def world(engine: Engine) -> DeskWorld:
-    with session_scope(engine) as session:
-        return make_desk_world(session)
+    return built(engine, make_desk_world)
 
 
 @pytest.fixture
