@@ -164,6 +164,8 @@ class Forecasts:
     mean: np.ndarray  # (n, h)
     q: np.ndarray  # (n, h, 7)
     pit: np.ndarray | None = None  # (n, h, 2): calibrated P(Y < y), P(Y <= y)
+    # (n, h, 2): the forecast's own probability of its 80 % and 95 % intervals (inclusive)
+    own: np.ndarray | None = None
 
 
 def engine_forecasts(
@@ -196,7 +198,14 @@ def engine_forecasts(
     q = fc[list(QCOLS)].to_numpy().reshape(len(nodes), -1, 7)[:, :h]
     obs = np.vstack([observed[k][:h] for k in keys])
     pit = result.pit(obs)
-    return Forecasts(keys, mean, q, pit)
+    own = np.stack(
+        [
+            result.pit(q[..., hi])[..., 1] - result.pit(q[..., lo])[..., 0]
+            for lo, hi in ((1, 5), (0, 6))
+        ],
+        axis=-1,
+    )
+    return Forecasts(keys, mean, q, pit, own)
 
 
 def v2_forecasts(
@@ -394,6 +403,8 @@ class Backtest:
         )
         if f.pit is not None:
             out["u_lo"], out["u_hi"] = f.pit[:, :, 0].ravel(), f.pit[:, :, 1].ravel()
+        if f.own is not None:
+            out["own80"], out["own95"] = f.own[:, :, 0].ravel(), f.own[:, :, 1].ravel()
         return out[np.isfinite(out["y"])]
 
 
@@ -527,6 +538,11 @@ def _coverage(part: pd.DataFrame) -> dict[str, float]:
     if "pit80" in part:
         out["pit_coverage_80"] = float(part["pit80"].mean())
         out["pit_coverage_95"] = float(part["pit95"].mean())
+    if "own80" in part:
+        # what the inclusive coverage would be if the forecasts were exactly right: the mean of
+        # each forecast's own probability of its integer interval (at least 0.80 / 0.95)
+        out["calibrated_coverage_80"] = float(part["own80"].mean())
+        out["calibrated_coverage_95"] = float(part["own95"].mean())
     return out
 
 

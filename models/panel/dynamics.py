@@ -283,54 +283,61 @@ def fit_dynamics(
 # -- sample paths ---------------------------------------------------------------------------
 
 
-def sample_levels(
+def param_table(dyn: Dynamics, n: int = 1) -> np.ndarray:
+    """The compiled sampler's parameters of `n` series that share `dyn` (`_sample.N_PARAMS`)."""
+    from models.panel import _sample
+
+    _, _, ratio, wake_cells = _operator_args(dyn)
+    row = np.zeros(_sample.N_PARAMS)
+    row[_sample.STEP_SD], row[_sample.P_SHIFT] = dyn.step_sd, dyn.p_shift
+    row[_sample.RATIO], row[_sample.WAKE_CELLS] = ratio, wake_cells
+    row[_sample.REVERT], row[_sample.P_OUTLIER] = dyn.revert, dyn.p_outlier
+    row[_sample.INV_K] = dyn.inv_k
+    return np.tile(row, (n, 1))
+
+
+def sample_paths(
     dist: np.ndarray,
     base: np.ndarray,
     anchor: np.ndarray,
-    dyn: Dynamics,
-    h: int,
-    s: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Joint sample paths of the log level (N, h, S) from filtered distributions (N, G),
-    reverting toward each series' long-run log level `anchor` (N,) as the filter does."""
-    from models.panel import _filter
+    params: np.ndarray,
+    seeds: np.ndarray,
+    target: np.ndarray,
+    shock: np.ndarray | None = None,
+    mid_shock: np.ndarray | None = None,
+    mid: np.ndarray | None = None,
+    samples: int = 500,
+    keep_levels: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Joint sample paths of counts (N, h, S) float32 from filtered level distributions (N, G).
 
-    n = dist.shape[0]
-    cdf = np.cumsum(dist, axis=1)
+    Level paths start from the filter's distribution and move as the filter assumes (small
+    moves, shifts, a pull toward each series' long-run log level `anchor`), plus the shared
+    log shocks of the country `shock` (h, S) and of each series' region `mid_shock[mid]`; at
+    every horizon they are scaled so that their mean is `target` (N, h), the expected count
+    without one-off bursts; counts are negative binomial around them, or a burst. `params`
+    (N, 7) from `param_table`, `seeds` (N,) from `_sample.stream_seeds`. With `keep_levels`,
+    also the log level paths (N, h, S) before the shocks (tests).
+    """
+    from models.panel import _sample
+
+    n, h = target.shape
+    cdf = np.cumsum(np.asarray(dist, dtype=np.float64), axis=1)
     cdf /= cdf[:, -1:]
-    u = rng.random((n, s))
-    idx = np.minimum(_filter.inverse_cdf(np.ascontiguousarray(cdf), u), GRID_SIZE - 1)
-    x0 = base[:, None] + GRID_STEP * (idx + rng.random((n, s)) - 0.5)
-    kind = rng.random((n, h, s))
-    small = rng.standard_normal((n, h, s)) * dyn.step_sd
-    _, _, r, uc = _operator_args(dyn)
-    cells = np.where(
-        rng.random((n, h, s)) < WAKE_SHARE,
-        rng.integers(0, uc + 1, (n, h, s)),
-        rng.geometric(1.0 - r, (n, h, s)) + rng.geometric(1.0 - r, (n, h, s)) - 2,
-    )
-    size = GRID_STEP * cells  # the filter's shift sizes, in log units
-    half = dyn.p_shift / 2
-    step = np.where(kind < half, size, np.where(kind < 2 * half, -size, small))
-    lo_x = base[:, None]
-    hi_x = lo_x + GRID_STEP * (GRID_SIZE - 1)
-    a = np.clip(anchor, base, base + GRID_STEP * (GRID_SIZE - 1))[:, None]
-    x = np.empty((n, h, s))
-    prev = x0
-    for j in range(h):
-        prev = np.clip(prev + dyn.revert * (a - prev) + step[:, j], lo_x, hi_x)
-        x[:, j] = prev
-    return x
-
-
-def sample_counts(lam: np.ndarray, dyn: Dynamics, rng: np.random.Generator) -> np.ndarray:
-    """Counts for means `lam` (any shape): negative binomial, a one-off burst now and then."""
-    burst = rng.random(lam.shape) < dyn.p_outlier
-    k = np.where(burst, 1.0 / OUTLIER_INV_K, 1.0 / dyn.inv_k)
-    mean = np.where(burst, lam * OUTLIER_MULT, lam)
-    gam = rng.standard_gamma(k) / k
-    return rng.poisson(mean * gam).astype(np.float32)
+    shock = np.zeros((h, samples), np.float32) if shock is None else shock
+    if mid_shock is None or mid is None:
+        mid_shock, mid = np.zeros((1, h, samples), np.float32), np.zeros(n, np.int64)
+    out = np.empty((n, h, samples), np.float32)
+    levels = np.empty((n, h, samples) if keep_levels else (0, 0, 0))
+    _sample.bottom_paths(
+        np.ascontiguousarray(cdf), np.asarray(base, np.float64), GRID_STEP,
+        np.asarray(anchor, np.float64), np.ascontiguousarray(params, np.float64), WAKE_SHARE,
+        OUTLIER_MULT, OUTLIER_INV_K, np.asarray(seeds, np.int64),
+        np.ascontiguousarray(shock, np.float32), np.ascontiguousarray(mid_shock, np.float32),
+        np.asarray(mid, np.int64), np.ascontiguousarray(target, np.float64), levels, out,
+        _sample.NORMAL_TABLE,
+    )  # fmt: skip
+    return out, (levels if keep_levels else None)
 
 
 def describe(dyn: Dynamics) -> dict[str, float]:

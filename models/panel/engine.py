@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from models.base import MAX_HORIZON, QUANTILE_COLUMNS, QUANTILES
+from models.panel._sample import N_PARAMS, stream_seeds
 from models.panel.calibrate import (
     HORIZON_BANDS,
     Calibration,
@@ -54,9 +55,9 @@ from models.panel.dynamics import (
     fit_dynamics,
     grid_base,
     long_run,
+    param_table,
     run_filter,
-    sample_counts,
-    sample_levels,
+    sample_paths,
 )
 from models.panel.peers import PEERS, peer_forecasts
 from models.panel.season import Z95, PooledEffects, RawEffects, pool, raw_effects
@@ -448,6 +449,7 @@ class PanelEngine:
         self, block: _Block, dist: np.ndarray, base: np.ndarray, anchor: np.ndarray,
         t_end: int, h: int, s: int, theta: np.ndarray, dyn: dict[str, Dynamics],
         factors: tuple[float, float], deaths: DeathsModel | None, rng: np.random.Generator,
+        stage: int,
     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """Node means (n_nodes, h) and node samples (n_nodes, h, s), unsorted, of one country's
         nodes after t_end.
@@ -461,34 +463,33 @@ class PanelEngine:
         rows = block.rows
         n = len(rows)
         level_of = self.level_of[rows]
-        groups = {name: np.flatnonzero(level_of == name) for name in np.unique(level_of)}
-        x = np.zeros((n, h, s), dtype=np.float32)
-        level = mean_level(dist[rows], base[rows])  # the filtered mean level at t_end
+        params = np.empty((n, N_PARAMS))
         burst = np.ones(n)  # E[count] / level: one-off bursts add to the mean
-        for name, idx in groups.items():
+        for name in np.unique(level_of):
+            idx = np.flatnonzero(level_of == name)
             d = dyn.get(name) or next(iter(dyn.values()))
-            r = rows[idx]
-            x[idx] = sample_levels(dist[r], base[r], anchor[r], d, h, s, rng)
+            params[idx] = param_table(d, len(idx))
             burst[idx] = 1.0 - d.p_outlier + d.p_outlier * OUTLIER_MULT
         # shared shocks: a random walk for the country and for each middle group, mean one
         s_c, s_r = factors
-        steps = np.arange(1, h + 1, dtype=np.float32)[None, :, None]
+        steps = np.arange(1, h + 1)[None, :, None]
+        shock = np.zeros((1, h, s), np.float32)
         if s_c > 0:
             walk = np.cumsum(rng.standard_normal((1, h, s)), axis=1) * s_c
-            x += (walk - 0.5 * s_c**2 * steps).astype(np.float32)
+            shock += (walk - 0.5 * s_c**2 * steps).astype(np.float32)
+        mid_shock = np.zeros((int(block.middle.max()) + 1, h, s), np.float32)
         if s_r > 0:
-            walk = np.cumsum(rng.standard_normal((int(block.middle.max()) + 1, h, s)), axis=1)
-            x += (walk * s_r - 0.5 * s_r**2 * steps)[block.middle].astype(np.float32)
+            walk = np.cumsum(rng.standard_normal(mid_shock.shape), axis=1)
+            mid_shock += (walk * s_r - 0.5 * s_r**2 * steps).astype(np.float32)
         season = np.exp(theta[rows, None] * self.share[rows, t_end : t_end + h])  # (n, h)
-        mean = level[:, None] * season * burst[:, None]  # expected events
-        lam = np.exp(x)
-        del x
-        lam *= (level[:, None] * season / np.maximum(lam.mean(axis=-1), 1e-12))[:, :, None]
-        counts = np.empty_like(lam)
-        for name, idx in groups.items():
-            d = dyn.get(name) or next(iter(dyn.values()))
-            counts[idx] = sample_counts(lam[idx], d, rng)
-        del lam
+        level = mean_level(dist[rows], base[rows])  # the filtered mean level at t_end
+        target = level[:, None] * season  # expected events without one-off bursts
+        mean = target * burst[:, None]
+        seeds = stream_seeds(self.seed, stage, t_end, rows)
+        counts, _ = sample_paths(
+            dist[rows], base[rows], anchor[rows], params, seeds, target,
+            shock[0], mid_shock, block.middle, samples=s,
+        )  # fmt: skip
         if deaths is not None:
             counts = sample_deaths(deaths, counts, rows, rng)
             mean = mean * deaths.per_event()[rows, None]
@@ -554,7 +555,7 @@ class PanelEngine:
         def paths(block: _Block, stage: int, at: int, h: int, s: int) -> tuple[Any, Any]:
             rng = self._rng(stage, at, block.index)
             return self._paths(block, filt.at[at], base, anchors[:, at], at, h, s,
-                               season.theta, dyn, factors, deaths, rng)  # fmt: skip
+                               season.theta, dyn, factors, deaths, rng, stage)  # fmt: skip
 
         # 1. where each backtest outcome fell in its forecast: the calibration
         monthly, totals = PitLog(), PitLog()

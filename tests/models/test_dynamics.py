@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from models.panel import _filter
+from models.panel._sample import stream_seeds
 from models.panel.dynamics import (
     GRID_SIZE,
     GRID_STEP,
@@ -18,8 +19,9 @@ from models.panel.dynamics import (
     fit_dynamics,
     grid_base,
     kernels,
+    param_table,
     run_filter,
-    sample_levels,
+    sample_paths,
 )
 
 DYN = Dynamics(step_sd=0.08, p_shift=0.04, shift_mean=0.8, p_outlier=0.04, inv_k=0.05, revert=0.0)
@@ -128,10 +130,45 @@ def test_sampled_levels_start_from_the_filter_and_stay_on_the_grid() -> None:
     dist[0, 40], dist[1, 10] = 1.0, 1.0
     base = np.array([0.0, -2.0])
     anchor = base + GRID_STEP * np.array([40, 10])
-    paths = sample_levels(dist, base, anchor, DYN, 12, 4000, np.random.default_rng(0))
-    assert paths.shape == (2, 12, 4000)
+    target = np.exp(anchor)[:, None] * np.ones((2, 12))
+    seeds = stream_seeds(0, 1, 0, np.arange(2))
+    counts, paths = sample_paths(
+        dist, base, anchor, param_table(DYN, 2), seeds, target, samples=4000, keep_levels=True
+    )
+    assert paths is not None
+    assert paths.shape == counts.shape == (2, 12, 4000)
     assert np.median(paths[0, 0]) == pytest.approx(40 * GRID_STEP, abs=GRID_STEP)
     assert (paths >= base[:, None, None]).all()
     assert (paths <= base[:, None, None] + GRID_STEP * (GRID_SIZE - 1)).all()
     spread = paths[0].std(axis=1)
     assert spread[-1] > spread[0]  # uncertainty grows with the horizon
+    # the counts' mean at every horizon is the target times the bursts' share (without
+    # shifts, whose rare large jumps make a sample mean of 4,000 paths noisy)
+    calm = Dynamics(step_sd=0.08, p_shift=0.0, p_outlier=0.04, inv_k=0.05, revert=0.0)
+    counts, _ = sample_paths(dist, base, anchor, param_table(calm, 2), seeds, target, samples=4000)
+    burst = 1.0 - calm.p_outlier + calm.p_outlier * OUTLIER_MULT
+    assert counts.mean(axis=-1) == pytest.approx(target * burst, rel=0.08)
+    assert counts.mean(axis=-1) != pytest.approx(target, rel=0.02)
+
+
+def test_a_series_paths_do_not_depend_on_what_else_is_sampled() -> None:
+    rng = np.random.default_rng(8)
+    n = 40
+    dist = rng.dirichlet(np.ones(GRID_SIZE), n)
+    base = rng.uniform(-3, 0, n)
+    anchor = base + GRID_STEP * 30
+    target = rng.uniform(0.5, 20, (n, 6))
+    params = param_table(DYN, n)
+    seeds = stream_seeds(3, 2, 100, np.arange(n))
+    whole, _ = sample_paths(dist, base, anchor, params, seeds, target, samples=300)
+    part = np.arange(10, 25)
+    alone, _ = sample_paths(
+        dist[part], base[part], anchor[part], params[part], seeds[part], target[part], samples=300
+    )
+    np.testing.assert_array_equal(alone, whole[part])
+    again, _ = sample_paths(dist, base, anchor, params, seeds, target, samples=300)
+    np.testing.assert_array_equal(again, whole)
+    other, _ = sample_paths(
+        dist, base, anchor, params, stream_seeds(3, 2, 101, np.arange(n)), target, samples=300
+    )
+    assert (other != whole).mean() > 0.5  # another origin draws other numbers
