@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from service.anomalies.service import AnomalyNotFound, acknowledge
@@ -45,15 +45,31 @@ def _message(
     return _page(request, "message.html", context, status)
 
 
-@router.get("/", response_class=HTMLResponse)
-def dashboard(
-    request: Request,
-    session: SessionDep,
+def chosen(
     source: Name = None,
     country: Name = None,
     region: Name = None,
     actor: Name = None,
     event_type: Name = None,
+) -> Choice:
+    """The series the query string chooses (an empty field chooses nothing)."""
+    return Choice(*(v or None for v in (source, country, region, actor, event_type)))
+
+
+def compared(
+    actor: Name = None, region: Name = None, country: Name = None, source: Name = None
+) -> SeriesFilter:
+    """What /compare draws: an actor across its regions (a region chosen beside the actor in
+    the form is left out), or the actors of a region."""
+    region = None if actor else region
+    return SeriesFilter(source or None, country or None, region or None, actor or None)
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    choice: Annotated[Choice, Depends(chosen)],
     series: Annotated[str | None, Query(max_length=600)] = None,
     month: Annotated[str | None, Query(max_length=20)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -68,7 +84,6 @@ def dashboard(
     if not who.can_read:
         return locked(request, session, who)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    choice = Choice(*(v or None for v in (source, country, region, actor, event_type)))
     if not (any(choice.__dict__.values()) or series or month or measure or escalation):
         start = picker(request, session, who)  # several countries: the page starts on a choice
         if start is not None:
@@ -87,10 +102,7 @@ def dashboard(
 def compare(
     request: Request,
     session: SessionDep,
-    actor: Name = None,
-    region: Name = None,
-    country: Name = None,
-    source: Name = None,
+    ask: Annotated[SeriesFilter, Depends(compared)],
     measure: Name = None,
 ) -> HTMLResponse:
     """Small multiples on one y scale: an actor across its regions, or the actors of a region;
@@ -99,9 +111,6 @@ def compare(
     if not who.can_read:
         return locked(request, session, who)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    # Both an actor and a region chosen in the form: the actor across its regions.
-    ask = SeriesFilter(source or None, country or None, None if actor else region or None,
-                       actor or None)  # fmt: skip
     page = build_compare(session, ask, measure if measure in MEASURES else EVENTS)
     # Nothing asked is a prompt; an actor or region with no series is not found.
     status = 404 if page.problem and (ask.actor or ask.region) else 200
