@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,8 +16,6 @@ from service.series.levels import Level
 
 if TYPE_CHECKING:
     from service.series.repository import SeriesFilter
-
-Command = TypeVar("Command", bound=Callable[..., Any])
 
 Country = Annotated[str | None, typer.Option(help="Only this country, e.g. 'Mali'.")]
 Region = Annotated[str | None, typer.Option(help="Only this admin1 region, e.g. 'Mopti'.")]
@@ -35,7 +33,7 @@ MeasureOption = Annotated[
 ]
 
 
-def grouped(**groups: Callable[..., Any]) -> Callable[[Command], Command]:
+def grouped(**groups: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a command the options of option groups, written once.
 
     A group is a function whose parameters are typer options; the command's parameter named
@@ -44,7 +42,7 @@ def grouped(**groups: Callable[..., Any]) -> Callable[[Command], Command]:
     `--country … --source`). A group may itself be `grouped`.
     """
 
-    def decorate(command: Command) -> Command:
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         params = []
         for param in inspect.signature(command).parameters.values():
             if param.name in groups:
@@ -61,7 +59,7 @@ def grouped(**groups: Callable[..., Any]) -> Callable[[Command], Command]:
 
         run.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in params}
-        return run  # type: ignore[return-value]
+        return run
 
     return decorate
 
