@@ -168,6 +168,9 @@ class Forecasts:
     own: np.ndarray | None = None
 
 
+CONFIG: dict[str, Any] = {}  # --config key=value (tuning experiments, tuning origins only)
+
+
 def engine_forecasts(
     months: pd.DatetimeIndex,
     panels: list[Country],
@@ -188,7 +191,7 @@ def engine_forecasts(
         months[:t],
         deaths=deaths if measure != "events" else None,
         name="ucdp",
-        config=PanelConfig(keep_samples=True),
+        config=PanelConfig(keep_samples=True, **CONFIG),
     )
     result = engine.run()
     nodes = result.nodes
@@ -589,7 +592,11 @@ def main() -> None:
         help="take Prophet's and panel_v2's scores from an earlier full run of the same points "
         "(results JSON) instead of their cache",
     )
+    parser.add_argument("--config", action="append", default=[], help="PanelConfig key=value")
     args = parser.parse_args()
+    for item in args.config:
+        key, value = item.split("=", 1)
+        CONFIG[key] = float(value) if "." in value else int(value)
     name = "accuracy" if args.measure == "events" else f"accuracy-{args.measure}"
     out = args.out or HERE / "results" / f"{name}.json"
     origins = {"all": TUNING + REPORTING, "tuning": TUNING, "reporting": REPORTING}[args.origins]

@@ -24,7 +24,8 @@ path; so the two hot draws are made here from uniforms:
   (uniform inside each bin: the CDF is off by less than 1e-7), and beyond the outermost bins
   exactly, by Marsaglia's tail method;
 - a negative-binomial count of mean at most INVERT_MAX by inverting its CDF from P(0) up (one
-  uniform, about mean + 1 steps); above that, a gamma-mixed Poisson with numba's samplers.
+  uniform, about mean + 1 steps); above that, a gamma-mixed Poisson: the gamma by Marsaglia and
+  Tsang's method (2000) on the table normals, the Poisson by numba's sampler.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy as np
 from numba import njit, prange
 
 NORMAL_BINS = 4096
-INVERT_MAX = 30.0  # the largest mean a count is drawn for by inversion
+INVERT_MAX = 10.0  # the largest mean a count is drawn for by inversion
 
 
 def _normal_table() -> np.ndarray:
@@ -63,13 +64,35 @@ def _normal(table: np.ndarray, u: float) -> float:
 
 
 @njit(cache=True)
-def _negbin(mu: float, k: float, u: float) -> float:
+def _gamma(k: float, table: np.ndarray) -> float:
+    """A Gamma(k, 1) draw (Marsaglia & Tsang 2000; k < 1 by the power of a uniform)."""
+    boost = 1.0
+    if k < 1.0:
+        boost = (1.0 - np.random.random()) ** (1.0 / k)
+        k += 1.0
+    d = k - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x = _normal(table, np.random.random())
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = 1.0 - np.random.random()
+        if u < 1.0 - 0.0331 * x * x * x * x or math.log(u) < 0.5 * x * x + d * (
+            1.0 - v + math.log(v)
+        ):
+            return d * v * boost
+
+
+@njit(cache=True)
+def _negbin(mu: float, k: float, u: float, table: np.ndarray) -> float:
     """A negative-binomial count of mean mu and shape k (variance mu + mu^2 / k) from the
-    uniform u (above INVERT_MAX, from numba's gamma and Poisson samplers)."""
+    uniform u (above INVERT_MAX, a gamma-mixed Poisson from further draws)."""
     if mu <= 0.0:
         return 0.0
     if mu > INVERT_MAX:
-        return float(np.random.poisson(mu * np.random.standard_gamma(k) / k))
+        return float(np.random.poisson(mu * _gamma(k, table) / k))
     if u < 1.0 - mu:  # P(0) >= exp(-mu) >= 1 - mu: a zero, without a logarithm
         return 0.0
     q = mu / (k + mu)
@@ -167,9 +190,9 @@ def bottom_paths(
                 mu = lam[j, k] * scale
                 u = np.random.random()  # one uniform: burst or not, then the count
                 if u < p_outlier:
-                    out[i, j, k] = _negbin(mu * outlier_mult, k_burst, u / p_outlier)
+                    out[i, j, k] = _negbin(mu * outlier_mult, k_burst, u / p_outlier, table)
                 else:
-                    out[i, j, k] = _negbin(mu, k_plain, (u - p_outlier) / (1.0 - p_outlier))
+                    out[i, j, k] = _negbin(mu, k_plain, (u - p_outlier) / (1.0 - p_outlier), table)
 
 
 def stream_seeds(seed: int, stage: int, origin: int, rows: np.ndarray) -> np.ndarray:
@@ -185,3 +208,21 @@ def stream_seeds(seed: int, stage: int, origin: int, rows: np.ndarray) -> np.nda
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x = x ^ (x >> np.uint64(31))
     return (x >> np.uint64(32)).astype(np.int64)
+
+
+@njit(cache=True, parallel=True)
+def node_sums(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, bottoms: np.ndarray, out: np.ndarray
+) -> None:
+    """out = S @ bottoms for a CSR matrix S (the summing matrix) in float32: a node's paths
+    are the sums of its bottoms' (exact for counts below 2**24), a node per thread, without a
+    float64 copy of the panel's paths."""
+    m = bottoms.shape[1]
+    for r in prange(out.shape[0]):
+        for j in range(m):
+            out[r, j] = 0.0
+        for p in range(indptr[r], indptr[r + 1]):
+            c = indices[p]
+            w = np.float32(data[p])
+            for j in range(m):
+                out[r, j] += w * bottoms[c, j]
