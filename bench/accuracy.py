@@ -69,7 +69,10 @@ REPORTING = (
     ["2018-10"] + [f"{y}-{m:02d}" for y in (2019, 2020, 2021) for m in (1, 4, 7, 10)] + ["2022-01"]
 )
 BANDS = {"1-3": (1, 3), "4-6": (4, 6), "7-12": (7, 12)}
-LEVEL_NAMES = (
+# The levels of issue 17's targets: the headline figures (CRPS ratios, coverage, points) are
+# theirs, so that they stay comparable across runs; any other level the panel holds (country x
+# event type) is reported in `coverage_by_level` beside them.
+ISSUE_LEVELS = (
     "country",
     "region",
     "region_type",
@@ -77,6 +80,7 @@ LEVEL_NAMES = (
     "actor_region",
     "actor_region_type",
 )
+LEVEL_NAMES = ISSUE_LEVELS
 TARGETS: dict[str, dict[str, Any]] = {
     "events": {
         "crps_ratio_vs_no_change": 0.88,
@@ -440,6 +444,14 @@ def summarise(rows: pd.DataFrame, origins: list[str]) -> dict[str, Any]:
     rows["crps"] = interval_crps(y, q)
     rows["in80"] = (q[:, 1] <= y) & (y <= q[:, 5])
     rows["in95"] = (q[:, 0] <= y) & (y <= q[:, 6])
+    own_all = rows[rows["model"] == ENGINE].copy()
+    if "u_lo" in own_all:
+        lo_u, hi_u = own_all["u_lo"].to_numpy(), own_all["u_hi"].to_numpy()
+        own_all["pit80"] = pit_inside(lo_u, hi_u, 0.1, 0.9)
+        own_all["pit95"] = pit_inside(lo_u, hi_u, 0.025, 0.975)
+    every_level = rows
+    rows = rows[rows["level"].isin(ISSUE_LEVELS)]
+    own = own_all[own_all["level"].isin(ISSUE_LEVELS)]
     per_model = rows.groupby("model").agg(
         crps=("crps", "mean"),
         coverage_80=("in80", "mean"),
@@ -454,25 +466,26 @@ def summarise(rows: pd.DataFrame, origins: list[str]) -> dict[str, Any]:
             return None
         return float(m[ENGINE] / m[peer])
 
-    own = rows[rows["model"] == ENGINE].copy()
-    if "u_lo" in own:
-        own["pit80"] = pit_inside(own["u_lo"].to_numpy(), own["u_hi"].to_numpy(), 0.1, 0.9)
-        own["pit95"] = pit_inside(own["u_lo"].to_numpy(), own["u_hi"].to_numpy(), 0.025, 0.975)
     bands = {}
     for name, (lo, hi) in BANDS.items():
         part = own[own["horizon"].between(lo, hi)]
         bands[name] = _coverage(part)
     by_level = {}
-    for level in LEVEL_NAMES:
-        part = rows[rows["level"] == level]
+    present = set(every_level["level"])
+    for level in [*LEVEL_NAMES, *sorted(present - set(LEVEL_NAMES))]:
+        part = every_level[every_level["level"] == level]
         if part.empty:
             continue
-        e = own[own["level"] == level]
+        e = own_all[own_all["level"] == level]
         by_level[level] = {
             "series": int(e["key"].nunique()),
             "points": int(len(e)),
             **_coverage(e),
-            **{f"crps_ratio_vs_{p}": ratio(part, p) for p in per_model.index if p != ENGINE},
+            **{
+                f"crps_ratio_vs_{p}": ratio(part, p)
+                for p in sorted(set(part["model"]))
+                if p != ENGINE
+            },
             "by_horizon": {
                 b: _coverage(e[e["horizon"].between(lo, hi)]) for b, (lo, hi) in BANDS.items()
             },
@@ -520,6 +533,8 @@ def reuse_peers(result: dict[str, Any], earlier: dict[str, Any], source: str) ->
         fresh[peer] = old[peer]
         result[key] = result["crps"] / old[peer]["crps"]
         for level, part in result["coverage_by_level"].items():
+            if level not in earlier["coverage_by_level"]:
+                continue  # a level the earlier run did not have: no peer figure for it
             was = earlier["coverage_by_level"][level]
             # the same no-change CRPS per level, so engine / peer = (engine / no change) x
             # (no change / peer), the second factor from the earlier run
