@@ -106,6 +106,59 @@ class Relabeling:
         return "; ".join(parts)
 
 
+def _month_counts(counts: dict[str, int]) -> str:
+    return ";".join(f"{month}:{count}" for month, count in counts.items())
+
+
+AUDIT_ROW_COLUMNS = (
+    "source",
+    "country",
+    "old",
+    "new",
+    "signals",
+    "evidence",
+    "hand_over_last_month",
+    "hand_over_regions",
+    "hand_over_old_before",
+    "hand_over_new_before",
+    "hand_over_new_after",
+    "associate_events",
+    "associate_of_events",
+    "associate_first_month",
+    "associate_last_month",
+    "associate_regions",
+    "alias_lines",
+)
+
+
+def audit_row(found: Relabeling) -> dict[str, object]:
+    """A finding as one flat CSV row (`AUDIT_ROW_COLUMNS` for every finding; a month's counts
+    as `month:count` joined by `;`): the CLI and the API write the same."""
+    h, a = found.hand_over, found.associate
+    values = (
+        found.source,
+        found.country,
+        found.old,
+        found.new,
+        found.signals,
+        found.summary,
+        *(
+            (
+                h.last_month,
+                h.regions,
+                _month_counts(h.old_before),
+                _month_counts(h.new_before),
+                _month_counts(h.new_after),
+            )
+            if h
+            else (None,) * 5
+        ),
+        *((a.events, a.of_events, a.first_month, a.last_month, a.regions) if a else (None,) * 5),
+        found.alias_lines,
+    )
+    return dict(zip(AUDIT_ROW_COLUMNS, values, strict=True))
+
+
 def audit_actors(
     session: Session,
     *,

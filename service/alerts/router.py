@@ -24,10 +24,11 @@ from service.alerts.service import SubscriptionSpec, remove, send_test, subscrib
 from service.alerts.urls import UnsafeUrl
 from service.anomalies.severity import Direction, Severity
 from service.api.deps import AdminDep, SessionDep, SettingsDep
+from service.api.formats import records_csv
 from service.api.lookups import found_or_404, not_found
-from service.api.params import Id, PageDep, Text
+from service.api.params import AsCsv, Id, PageDep, Text
 from service.api.problems import ProblemError, ProblemParam, problems
-from service.api.routes import V1
+from service.api.routes import V1, list_route
 from service.measures import Measure
 
 router = APIRouter(prefix=f"{V1}/subscriptions", tags=["alerts"], responses=problems(401, 403, 422))
@@ -38,10 +39,13 @@ def _subscription(session: SessionDep, subscription_id: int) -> Subscription:
     return found_or_404(found, "subscription", subscription_id)
 
 
-@router.get("", summary="Subscriptions")
-def list_(session: SessionDep, _: AdminDep) -> SubscriptionPage:
-    items = repo.list_subscriptions(session)
-    return SubscriptionPage(items=[SubscriptionRead.model_validate(s) for s in items])
+@list_route(router, "", SubscriptionPage, "Subscriptions")
+def list_(session: SessionDep, _: AdminDep, as_csv: AsCsv) -> Response | SubscriptionPage:
+    """Every subscription with its filters (`format=csv`: one row each; never the secret)."""
+    items = [SubscriptionRead.model_validate(s) for s in repo.list_subscriptions(session)]
+    if as_csv:
+        return records_csv(items, "subscriptions.csv", list(SubscriptionRead.model_fields))
+    return SubscriptionPage(items=items)
 
 
 @router.post(
@@ -165,21 +169,23 @@ def test(
     return DeliveryRead.model_validate(delivery)
 
 
-@router.get(
+@list_route(
+    router,
     "/{subscription_id:int}/deliveries",
-    responses=problems(404),
-    summary="A subscription's deliveries, newest first",
+    DeliveryPage,
+    "A subscription's deliveries, newest first",
+    404,
 )
 def deliveries(
-    session: SessionDep, _: AdminDep, subscription_id: Id, page: PageDep
-) -> DeliveryPage:
+    session: SessionDep, _: AdminDep, subscription_id: Id, page: PageDep, as_csv: AsCsv
+) -> Response | DeliveryPage:
+    """The page of deliveries (`format=csv`: one row each)."""
     _subscription(session, subscription_id)
     rows, total = repo.list_deliveries(
         session, subscription_id, limit=page.limit, offset=page.offset
     )
-    return DeliveryPage(
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-        items=[DeliveryRead.model_validate(d) for d in rows],
-    )
+    items = [DeliveryRead.model_validate(d) for d in rows]
+    if as_csv:
+        name = f"deliveries-{subscription_id}.csv"
+        return records_csv(items, name, list(DeliveryRead.model_fields))
+    return DeliveryPage.of(page, total, items)

@@ -9,7 +9,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from service.anomalies.severity import Direction, Severity
 from service.api.params import Name, Text
-from service.api.schemas.common import UtcDateTime
+from service.api.schemas.common import PageInfo, UtcDateTime
 from service.measures import Measure
 
 # The schema states the format; check_url (service/alerts/urls) enforces it with a clear 400.
@@ -105,10 +105,7 @@ class DeliveryRead(BaseModel):
     delivered_at: UtcDateTime | None
 
 
-class DeliveryPage(BaseModel):
-    total: int
-    limit: int
-    offset: int
+class DeliveryPage(PageInfo):
     items: list[DeliveryRead]
 
 

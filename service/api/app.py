@@ -25,7 +25,6 @@ from service.api.routes import (
     actors,
     admin,
     anomalies,
-    catalogue,
     desk,
     escalations,
     events,
@@ -97,7 +96,6 @@ def create_app(
     install_handlers(app)
     for module in (
         forecasts,
-        catalogue,  # `/series/stats` before `/series/{ref}`
         series,
         events,
         accuracy,

@@ -9,6 +9,7 @@ a leading `'`, which spreadsheets show as text. Numbers stay numbers.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -111,8 +112,17 @@ def flatten(record: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _fields(record: Any) -> Any:
+    if hasattr(record, "model_dump"):
+        return record.model_dump(mode="json")
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return dataclasses.asdict(record)
+    return record
+
+
 def records_csv(records: Sequence[Any], filename: str, columns: Sequence[str] = ()) -> Response:
-    """Records (pydantic models or dicts) as a flat CSV download; `columns` when there are none."""
-    flat = [flatten(r.model_dump(mode="json") if hasattr(r, "model_dump") else r) for r in records]
+    """Records (pydantic models, dataclasses or dicts) as a flat CSV download; `columns` when
+    there are none."""
+    flat = [flatten(_fields(r)) for r in records]
     header = list(dict.fromkeys(k for row in flat for k in row)) or list(columns)
     return csv_response(header, [[row.get(c) for c in header] for row in flat], filename)

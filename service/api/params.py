@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path, Query, Request
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 
+from service.api.formats import wants_csv
 from service.ingest.sources import Source
 from service.measures import Measure
 from service.series.levels import Level
@@ -88,6 +89,15 @@ FormatParam = Annotated[
     Format | None,
     Query(description="`json` or `csv`; without it, `Accept: text/csv` asks for CSV."),
 ]
+
+
+async def csv_asked(request: Request, format: FormatParam = None) -> bool:
+    """Whether the client asks for CSV: `format=csv`, or an `Accept` preferring text/csv."""
+    return wants_csv(request, format)
+
+
+# A list endpoint's answer: CSV when asked (flat columns, see formats.py), else JSON.
+AsCsv = Annotated[bool, Depends(csv_asked)]
 
 
 @dataclass(frozen=True)

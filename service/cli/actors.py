@@ -61,13 +61,14 @@ def audit(
     add it to actor_aliases.csv in a folder of SAHELCAST_ALIAS_DIRS, then run
     `sahelcast actors refold`. Nothing is changed by this command.
     """
-    from service.actors.audit import AuditSettings, audit_actors
+    from service.actors.audit import AuditSettings, audit_actors, audit_row
 
     thresholds = AuditSettings(min_events=min_events, window=window, quiet=quiet)
     with db_session() as session:
         found = audit_actors(session, source=source, country=country, settings=thresholds)
     records = [audit_record(f) for f in found]
-    emit(records, AUDIT_COLUMNS, fmt, title=f"{len(found)} likely relabeling(s)")
+    rows = [audit_row(f) for f in found] if fmt is Format.csv else records
+    emit(rows, AUDIT_COLUMNS, fmt, title=f"{len(found)} likely relabeling(s)")
     if fmt is not Format.table or not found:
         return
     say = partial(console.print, markup=False, highlight=False, soft_wrap=True)

@@ -8,7 +8,7 @@ import typer
 
 from service.anomalies.severity import Direction, Severity
 from service.cli.common import console, db_session, err_console, fail, found_or_fail, require_db
-from service.cli.options import Actor, Country, EventType, Region
+from service.cli.options import grouped, place
 from service.cli.output import Column, Format, FormatOption, emit, plural, row_record
 from service.measures import Measure
 
@@ -19,16 +19,9 @@ app = typer.Typer(
 )
 
 
-@app.command("subscribe")
-def subscribe_(
-    url: Annotated[
-        str, typer.Option("--url", help="Webhook URL (http/https; Slack incoming hooks work).")
-    ],
-    name: Annotated[str, typer.Option("--name", help="A name for the subscription.")],
-    country: Country = None,
-    region: Region = None,
-    actor: Actor = None,
-    event_type: EventType = None,
+@grouped(where=place)
+def alert_filter(
+    where: dict[str, str | None],
     min_severity: Annotated[
         Severity, typer.Option("--min-severity", help="The mildest severity delivered.")
     ] = "low",
@@ -39,6 +32,19 @@ def subscribe_(
         Measure | None,
         typer.Option(help="Only escalations flagged in events or in deaths [default: both]."),
     ] = None,
+) -> dict[str, Any]:
+    """What a subscription delivers: where, how severe, which direction and measure."""
+    return {**where, "min_severity": min_severity, "direction": direction, "measure": measure}
+
+
+@app.command("subscribe")
+@grouped(filters=alert_filter)
+def subscribe_(
+    url: Annotated[
+        str, typer.Option("--url", help="Webhook URL (http/https; Slack incoming hooks work).")
+    ],
+    name: Annotated[str, typer.Option("--name", help="A name for the subscription.")],
+    filters: dict[str, Any],
 ) -> None:
     """Subscribe a webhook and print its signing secret once (filters must name what the
     catalogue holds: an unknown name is refused with the closest known ones)."""
@@ -49,17 +55,7 @@ def subscribe_(
     from service.db import session_scope
 
     engine = require_db()
-    spec = SubscriptionSpec(
-        name=name,
-        url=url,
-        country=country,
-        region=region,
-        actor=actor,
-        event_type=event_type,
-        min_severity=min_severity,
-        direction=direction,
-        measure=measure,
-    )
+    spec = SubscriptionSpec(name=name, url=url, **filters)
     try:
         with session_scope(engine) as session:
             subscription, secret = subscribe(session, spec, get_settings())
@@ -152,12 +148,7 @@ def deliver() -> None:
 
     with db_session() as session:
         summary = deliver_pending(session, get_settings())
-    console.print(
-        f"delivered {summary.delivered}, failed {summary.failed} (retried next time), "
-        f"deferred {summary.deferred}"
-    )
-    if summary.failed:
-        raise typer.Exit(1)
+    _said(summary, "delivered")
 
 
 @app.command("digest")
@@ -169,8 +160,13 @@ def digest_() -> None:
 
     with db_session() as session:
         summary = deliver_digest(session, get_settings(), now=utcnow())
+    _said(summary, "digests delivered")
+
+
+def _said(summary: Any, delivered: str) -> None:
+    """Print a delivery round's counts; exit 1 when any failed (the next round retries)."""
     console.print(
-        f"digests delivered {summary.delivered}, failed {summary.failed} (retried next time), "
+        f"{delivered} {summary.delivered}, failed {summary.failed} (retried next time), "
         f"deferred {summary.deferred}"
     )
     if summary.failed:
@@ -178,21 +174,8 @@ def digest_() -> None:
 
 
 @app.command("sample")
-def sample_(
-    country: Country = None,
-    region: Region = None,
-    actor: Actor = None,
-    event_type: EventType = None,
-    min_severity: Annotated[
-        Severity, typer.Option("--min-severity", help="The mildest severity delivered.")
-    ] = "low",
-    direction: Annotated[
-        Direction | None, typer.Option(help="Only this direction [default: both].")
-    ] = None,
-    measure: Annotated[
-        Measure | None, typer.Option(help="Only events or deaths [default: both].")
-    ] = None,
-) -> None:
+@grouped(filters=alert_filter)
+def sample_(filters: dict[str, Any]) -> None:
     """Print the JSON a subscription with these filters would get (a real escalation, or a
     labelled example when none matches)."""
     import json
@@ -202,9 +185,7 @@ def sample_(
     from service.alerts.service import SubscriptionSpec
     from service.config import get_settings
 
-    spec = SubscriptionSpec(name="sample", url="", country=country, region=region, actor=actor,
-                            event_type=event_type, min_severity=min_severity,
-                            direction=direction, measure=measure)  # fmt: skip
+    spec = SubscriptionSpec(name="sample", url="", **filters)
     try:
         with db_session() as session:
             found = sample(session, spec, get_settings().public_url)

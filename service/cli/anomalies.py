@@ -9,12 +9,13 @@ import typer
 
 from service.anomalies.severity import Direction, Kind, Origin, Severity, Status
 from service.cli.common import db_session, found_or_fail
-from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
+from service.cli.options import grouped, series_filter
 from service.cli.output import Column, Format, FormatOption, emit, emit_one
 from service.measures import EVENTS, Measure, noun
 
 if TYPE_CHECKING:
     from service.anomalies.schemas import AnomalyRead
+    from service.series.repository import SeriesFilter
 
 app = typer.Typer(
     help="Flagged months: list them, show one.", no_args_is_help=True, rich_markup_mode=None
@@ -53,13 +54,9 @@ def anomaly_record(anomaly: AnomalyRead) -> dict[str, Any]:
 
 
 @app.command("list")
+@grouped(filters=series_filter)
 def list_(
-    country: Country = None,
-    region: Region = None,
-    actor: Actor = None,
-    event_type: EventType = None,
-    level: LevelOption = None,
-    source: SourceOption = None,
+    filters: SeriesFilter,
     series: Annotated[str | None, typer.Option(help="Only this series (id or key).")] = None,
     since: Annotated[
         dt.datetime | None,
@@ -95,14 +92,14 @@ def list_(
 ) -> None:
     """List flagged months, newest first."""
     from service.anomalies.repository import AnomalyFilter, list_anomalies
-    from service.series.repository import SeriesFilter, get_series
+    from service.series.repository import get_series
 
     with db_session() as session:
         series_id = None
         if series is not None:
             missing = f"no series {series!r}; find one with `sahelcast series list`"
             series_id = found_or_fail(get_series(session, series), missing).id
-        filters = AnomalyFilter(
+        wanted = AnomalyFilter(
             since=since.date() if since else None,
             until=until.date() if until else None,
             min_severity=min_severity,
@@ -113,9 +110,9 @@ def list_(
             kind=kind,
             alert=True if alerts else None,
             series_id=series_id,
-            series=SeriesFilter(source, country, region, actor, event_type, level),
+            series=filters,
         )
-        rows, total = list_anomalies(session, filters, limit=limit)
+        rows, total = list_anomalies(session, wanted, limit=limit)
     records = [anomaly_record(a) for a in rows]
     if fmt is Format.table:
         records = [{**r, "range": _range(r), "counted": _counted(r)} for r in records]

@@ -7,6 +7,7 @@ what it needs when it runs, so `sahelcast --help` stays well under half a second
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -58,21 +59,29 @@ def main(
     setup_logging(verbose)
 
 
-app.add_typer(db.app, name="db")
-app.command("ingest")(ingest.ingest)
-app.add_typer(fetch.app, name="fetch")
-app.add_typer(series.app, name="series")
-app.add_typer(actors.app, name="actors")
-app.command("plot")(plot.plot)
-app.command("forecast")(views.forecast)
-app.command("season")(views.season)
-app.command("overview")(views.overview)
-app.command("train")(train.train)
-app.command("detect")(detect.detect)
-app.add_typer(anomalies.app, name="anomalies")
-app.add_typer(runs.app, name="runs")
-app.add_typer(jobs.app, name="jobs")
-app.command("scheduler")(scheduler.scheduler)
-app.command("serve")(serve.serve)
-app.add_typer(keys.app, name="keys")
-app.add_typer(alerts.app, name="alerts")
+# Every command in `--help` order: a group of commands (a module's Typer) or one command.
+COMMANDS: dict[str, typer.Typer | Callable[..., None]] = {
+    "db": db.app,
+    "ingest": ingest.ingest,
+    "fetch": fetch.app,
+    "series": series.app,
+    "actors": actors.app,
+    "plot": plot.plot,
+    "forecast": views.forecast,
+    "season": views.season,
+    "overview": views.overview,
+    "train": train.train,
+    "detect": detect.detect,
+    "anomalies": anomalies.app,
+    "runs": runs.app,
+    "jobs": jobs.app,
+    "scheduler": scheduler.scheduler,
+    "serve": serve.serve,
+    "keys": keys.app,
+    "alerts": alerts.app,
+}
+for name, command in COMMANDS.items():
+    if isinstance(command, typer.Typer):
+        app.add_typer(command, name=name)
+    else:
+        app.command(name)(command)

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from service.cli.common import console, db_session, err_console, found_or_fail
-from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
+from service.cli.options import Country, SourceOption, grouped, series_filter
 from service.cli.output import Column, FormatOption, emit
 from service.cli.output import Format as Format
 
 if TYPE_CHECKING:
-    from service.series.repository import SeriesInfo
+    from service.series.repository import SeriesFilter, SeriesInfo
 
 app = typer.Typer(
     help="Browse the monthly event series.", no_args_is_help=True, rich_markup_mode=None
@@ -45,22 +45,18 @@ def series_record(info: SeriesInfo) -> dict[str, Any]:
 
 
 @app.command("list")
+@grouped(filters=series_filter)
 def list_(
-    country: Country = None,
-    region: Region = None,
-    actor: Actor = None,
-    event_type: EventType = None,
-    level: LevelOption = None,
-    source: SourceOption = None,
+    filters: SeriesFilter,
     limit: Annotated[
         int, typer.Option(min=1, max=10_000, help="How many to show (busiest first).")
     ] = 30,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List series matching the filters, busiest first."""
-    from service.series.repository import SeriesFilter, countries, list_series
+    from service.series.repository import countries, list_series
 
-    filters = SeriesFilter(source, country, region, actor, event_type, level)
+    country = filters.country
     with db_session() as session:
         rows, total = list_series(session, filters, limit=limit)
         held = countries(session) if not total and country else []
@@ -147,25 +143,16 @@ def stats(
     """
     from dataclasses import asdict
 
-    from service.series.stats import catalogue_stats
+    from service.series.stats import catalogue_stats, stats_rows
 
     with db_session() as session:
         found = catalogue_stats(session, source=source, country=country, fewer_than=fewer_than)
-    document = asdict(found)
-    if fmt is Format.json:
-        emit([], (), fmt, document=document)
+    if fmt is not Format.table:
+        emit(stats_rows(found), (), fmt, document=asdict(found))
         return
     levels = [asdict(x) for x in found.levels]
     types = [asdict(x) for x in found.actor_types]
     small = [asdict(x) for x in found.small_actors]
-    if fmt is Format.csv:
-        totals = {k: document[k] for k in ("events", "ambiguous_events", "events_without_actor")}
-        rows = [{"section": "events", **totals}]
-        rows += [{"section": "level", **r} for r in levels]
-        rows += [{"section": "actor_type", **r} for r in types]
-        rows += [{"section": "small_actor", **r} for r in small]
-        emit(rows, (), fmt)
-        return
     console.print(
         f"{found.events:,} events; {found.ambiguous_events:,} with an ambiguous attribution "
         f"('A and/or B', counted for no actor); {found.events_without_actor:,} counted for no "

@@ -7,21 +7,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from service.cli.common import console, err_console, fail, progress_bar, require_db
-from service.cli.options import Actor, Country, EventType, LevelOption, Region, SourceOption
+from service.cli.options import grouped, series_filter
 from service.measures import Measure
 from service.training.executors import ExecutorName
 
 if TYPE_CHECKING:
     from service.jobs.runner import JobResult
+    from service.series.repository import SeriesFilter
 
 
+@grouped(filters=series_filter)
 def train(
-    country: Country = None,
-    region: Region = None,
-    actor: Actor = None,
-    event_type: EventType = None,
-    level: LevelOption = None,
-    source: SourceOption = None,
+    filters: SeriesFilter,
     min_events: Annotated[
         int | None,
         typer.Option(
@@ -72,7 +69,6 @@ def train(
     from service.cli.detect import deliver_alerts_from_here
     from service.config import get_settings
     from service.jobs.pipelines import run_retrain
-    from service.series.repository import SeriesFilter
     from service.training.service import TrainRequest
 
     engine = require_db()
@@ -82,7 +78,7 @@ def train(
     deliver_alerts_from_here()
     request = TrainRequest.from_settings(
         settings,
-        filters=SeriesFilter(source, country, region, actor, event_type, level),
+        filters=filters,
         min_events=min_events,
         executor=executor,
         workers=workers,

@@ -68,12 +68,18 @@ def publications(db: Session | Connection) -> dict[str, Published | None]:
     return {m: by_id.get(PUBLICATION_IDS[m]) for m in MEASURES}
 
 
-def published_run(session: Session, measure: str = EVENTS) -> RunRead | None:
-    run = session.scalar(
+def published_row(session: Session, measure: str = EVENTS) -> Run | None:
+    """The run of `measure` readers currently see, as its table row (a training run starts
+    from it: its data signature, its calibration), if any."""
+    return session.scalar(
         select(Run)
         .join(Publication, Publication.run_id == Run.id)
         .where(Publication.id == PUBLICATION_IDS[measure])
     )
+
+
+def published_run(session: Session, measure: str = EVENTS) -> RunRead | None:
+    run = published_row(session, measure)
     return RunRead.model_validate(run) if run else None
 
 

@@ -42,7 +42,8 @@ class SeriesFilter:
 
 @dataclass(frozen=True)
 class SeriesLabel:
-    """A series' identity and labels (None where a roll-up sums over that part)."""
+    """A series' identity and labels (None, `null` in JSON, where a roll-up sums over that
+    part): the record of the reads and the API's schema alike."""
 
     id: int
     key: str

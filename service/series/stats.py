@@ -8,7 +8,7 @@ exports, UCDP's non-state groups).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 from sqlalchemy import ColumnElement, case, exists, func, select
@@ -56,6 +56,25 @@ class CatalogueStats:
     actor_types: list[TypeCount]
     fewer_than: int
     small_actors: list[SmallActor]  # fewer than `fewer_than` events in their country
+
+
+def stats_rows(stats: CatalogueStats) -> list[dict[str, object]]:
+    """The statistics as one CSV: a row per figure, `section` naming its table (`events`,
+    `level`, `actor_type`, `small_actor`); the CLI and the API write the same."""
+    totals = {
+        "section": "events",
+        "events": stats.events,
+        "ambiguous_events": stats.ambiguous_events,
+        "events_without_actor": stats.events_without_actor,
+    }
+    rows: list[dict[str, object]] = [totals]
+    for section, records in (
+        ("level", stats.levels),
+        ("actor_type", stats.actor_types),
+        ("small_actor", stats.small_actors),
+    ):
+        rows += [{"section": section, **asdict(record)} for record in records]
+    return rows
 
 
 def catalogue_stats(

@@ -48,15 +48,6 @@ RUNNING, PUBLISHED, SUPERSEDED, FAILED = "running", "published", "superseded", "
 READABLE = (PUBLISHED, SUPERSEDED)
 
 
-def published_run(session: Session, measure: str = EVENTS) -> Run | None:
-    """Return the run of `measure` readers currently see, if any."""
-    return session.scalar(
-        select(Run)
-        .join(Publication, Publication.run_id == Run.id)
-        .where(Publication.id == PUBLICATION_IDS[measure])
-    )
-
-
 def create_run(
     session: Session,
     *,

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from models.panel.engine import PanelConfig, config_dict
 from service.config import Settings
 from service.db import session_scope
+from service.forecasts.repository import published_row
 from service.kit.lease import TRAINING_LOCK, Heartbeat, Lease, acquire
 from service.measures import EVENTS, MEASURES, Measure
 from service.migrate import require_current
@@ -267,7 +268,7 @@ def _start_run(
             )
         params = request.selection_params()
         signature = data_signature(session, infos, params, catalogue)
-        current = repo.published_run(session, request.measure)
+        current = published_row(session, request.measure)
         if current is not None and current.data_signature == signature and not request.force:
             raise StaleData(
                 f"the data did not advance since run {current.id} ({request.measure}, published "
@@ -317,7 +318,7 @@ def _events_dynamics(engine: Engine) -> dict[str, Any]:
     they were learned from): both measures learn on the events, so the other measures take
     them when the data are the same, instead of learning them again."""
     with session_scope(engine) as session:
-        run = repo.published_run(session, EVENTS)
+        run = published_row(session, EVENTS)
         calibration = (run.calibration if run is not None else None) or {}
     return {name: c for name, c in calibration.items() if isinstance(c, dict) and "fit_key" in c}
 

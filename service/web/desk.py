@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from service.api.deps import SessionDep
-from service.api.formats import csv_response, flatten
+from service.api.formats import csv_response, flatten, records_csv
 from service.desk.freshness import Freshness, banner, freshness
 from service.desk.overview import (
     OVERVIEW_COLUMNS,
@@ -104,22 +104,82 @@ def _measure(measure: str | None) -> str:
     return measure if measure in MEASURES else EVENTS
 
 
-@router.get("/overview", response_class=HTMLResponse)
-def overview_page(
-    request: Request,
-    session: SessionDep,
-    country: Name = None,
-    measure: Name = None,
-    sort: Name = None,
-    order: Name = None,
-) -> HTMLResponse:
-    """A country at a glance: its total, regions, event types and actors, sortable, with CSV."""
+SIGN_IN_FIRST = "Sign in first: reading needs an API key."
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A page's request and the session it reads with."""
+
+    request: Request
+    session: Session
+
+
+def visit(request: Request, session: SessionDep) -> Visit:
+    return Visit(request, session)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a country page is asked for: the country (None: not chosen) and the measure."""
+
+    country: str | None
+    measure: str | None
+
+
+def asked(country: Name = None, measure: Name = None) -> Asked:
+    return Asked(country or None, measure)
+
+
+def asked_download(country: Annotated[str, Query(max_length=255)], measure: Name = None) -> Asked:
+    return Asked(country, measure)
+
+
+VisitDep = Annotated[Visit, Depends(visit)]
+AskedDep = Annotated[Asked, Depends(asked)]
+DownloadDep = Annotated[Asked, Depends(asked_download)]  # a download names its country
+
+
+def opened(
+    request: Request, session: Session, measure: str | None
+) -> dict[str, Any] | HTMLResponse:
+    """A country page's start: the sign-in prompt for a viewer who may not read, else the
+    context every such page has (the viewer, the measure and its noun, the countries held)."""
     who = viewer(request, session)
     if not who.can_read:
         return locked(request, session, who)
     wanted = _measure(measure)
-    context: dict[str, Any] = {"viewer": who, "measure": wanted, "noun": noun(wanted),
-                               "countries": _countries(session)}  # fmt: skip
+    return {
+        "viewer": who,
+        "measure": wanted,
+        "noun": noun(wanted),
+        "countries": _countries(session),
+    }
+
+
+def download(here: Visit, ask: Asked, write: Callable[[Overview, str], Response]) -> Response:
+    """A country's table as CSV, written by `write` from its overview and measure: 401 before
+    signing in, 404 for a country not held."""
+    if not viewer(here.request, here.session).can_read:
+        return Response(SIGN_IN_FIRST, status_code=401)
+    wanted = _measure(ask.measure)
+    try:
+        found = country_overview(here.session, ask.country or "", wanted)
+    except UnknownCountry as error:
+        return Response(str(error), status_code=404)
+    return write(found, wanted)
+
+
+@router.get("/overview", response_class=HTMLResponse)
+def overview_page(
+    here: VisitDep, ask: AskedDep, sort: Name = None, order: Name = None
+) -> HTMLResponse:
+    """A country at a glance: its total, regions, event types and actors, sortable, with CSV."""
+    request, session, country = here.request, here.session, ask.country
+    context = opened(request, session, ask.measure)
+    if isinstance(context, HTMLResponse):
+        return context
+    wanted = context["measure"]
     if not country:
         context["overview"] = None
         return page(request, session, "overview.html", context)
@@ -155,21 +215,14 @@ def _countries(session: Session) -> list[str]:
 
 
 @router.get("/web/overview.csv")
-def overview_csv(
-    request: Request, session: SessionDep, country: Annotated[str, Query(max_length=255)],
-    measure: Name = None,
-) -> Response:  # fmt: skip
+def overview_csv(here: VisitDep, ask: DownloadDep) -> Response:
     """The overview's table as CSV (the same columns as `/v1/overview?format=csv`)."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return Response("Sign in first: reading needs an API key.", status_code=401)
-    wanted = _measure(measure)
-    try:
-        found: Overview = country_overview(session, country, wanted)
-    except UnknownCountry as error:
-        return Response(str(error), status_code=404)
-    name = f"overview-{found.country.replace(' ', '-')}{file_suffix(wanted)}.csv"
-    return csv_response(OVERVIEW_COLUMNS, overview_rows(found), name)
+
+    def write(found: Overview, wanted: str) -> Response:
+        name = f"overview-{found.country.replace(' ', '-')}{file_suffix(wanted)}.csv"
+        return csv_response(OVERVIEW_COLUMNS, overview_rows(found), name)
+
+    return download(here, ask, write)
 
 
 @dataclass(frozen=True)
@@ -208,22 +261,15 @@ MAP_COLUMNS = ("polygon", "region", "expected_6_months", "low_80", "high_80", "l
 
 
 @router.get("/map", response_class=HTMLResponse)
-def map_page(
-    request: Request,
-    session: SessionDep,
-    country: Name = None,
-    measure: Name = None,
-    colour: Name = None,
-) -> HTMLResponse:
+def map_page(here: VisitDep, ask: AskedDep, colour: Name = None) -> HTMLResponse:
     """The admin1 map of a country, coloured by the six-month outlook or open escalations."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return locked(request, session, who)
-    wanted = _measure(measure)
+    request, session, country = here.request, here.session, ask.country
+    context = opened(request, session, ask.measure)
+    if isinstance(context, HTMLResponse):
+        return context
+    wanted, countries = context["measure"], context["countries"]
     mode = colour if colour in MAP_MODES else "outlook"
-    countries = _countries(session)
-    context: dict[str, Any] = {"viewer": who, "measure": wanted, "noun": noun(wanted),
-                               "countries": countries, "mode": mode, "overview": None}  # fmt: skip
+    context.update(mode=mode, overview=None)
     chosen = country or (countries[0] if countries else None)
     if chosen is None:
         return page(request, session, "map.html", context)
@@ -238,21 +284,14 @@ def map_page(
 
 
 @router.get("/web/map.csv")
-def map_csv(
-    request: Request, session: SessionDep, country: Annotated[str, Query(max_length=255)],
-    measure: Name = None,
-) -> Response:  # fmt: skip
+def map_csv(here: VisitDep, ask: DownloadDep) -> Response:
     """The map's numbers as CSV: each polygon and the regions it holds."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return Response("Sign in first: reading needs an API key.", status_code=401)
-    wanted = _measure(measure)
-    try:
-        found = country_overview(session, country, wanted)
-    except UnknownCountry as error:
-        return Response(str(error), status_code=404)
-    rows = [[r[c] for c in MAP_COLUMNS] for r in map_facts(found)]
-    return csv_response(MAP_COLUMNS, rows, f"map-{found.country.replace(' ', '-')}.csv")
+
+    def write(found: Overview, wanted: str) -> Response:
+        rows = [[r[c] for c in MAP_COLUMNS] for r in map_facts(found)]
+        return csv_response(MAP_COLUMNS, rows, f"map-{found.country.replace(' ', '-')}.csv")
+
+    return download(here, ask, write)
 
 
 def _track_tables(session: Session) -> dict[str, dict[str, list[dict[str, Any]]]]:
@@ -306,16 +345,13 @@ def track_record_csv(
     measure: Annotated[str, Query(max_length=20)] = EVENTS,
 ) -> Response:
     """One table of the track record as CSV."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return Response("Sign in first: reading needs an API key.", status_code=401)
+    if not viewer(request, session).can_read:
+        return Response(SIGN_IN_FIRST, status_code=401)
     if table not in TRACK_TABLES or measure not in MEASURES:
         return Response(f"table is one of {', '.join(TRACK_TABLES)}; measure events or "
                         "fatalities", status_code=400)  # fmt: skip
     rows = _track_tables(session)[measure][table]
-    header = list(rows[0]) if rows else ["empty"]
-    return csv_response(header, [[r.get(c) for c in header] for r in rows],
-                        f"track-record-{table}{file_suffix(measure)}.csv")  # fmt: skip
+    return records_csv(rows, f"track-record-{table}{file_suffix(measure)}.csv", ["empty"])
 
 
 @router.get("/method", response_class=HTMLResponse)
@@ -356,17 +392,14 @@ def dashboard_csv(
 ) -> Response:
     """A table of the dashboard (of the series `series`) as CSV: the forecast, the anomalies,
     the rainy-season effects, the runs or the coverage."""
-    who = viewer(request, session)
-    if not who.can_read:
-        return Response("Sign in first: reading needs an API key.", status_code=401)
+    if not viewer(request, session).can_read:
+        return Response(SIGN_IN_FIRST, status_code=401)
     if table not in DASHBOARD_TABLES:
         return Response(f"table is one of {', '.join(DASHBOARD_TABLES)}", status_code=400)
     built = build_page(session, Choice(), series or None, measure=_measure(measure))
-    rows = _dashboard_rows(built, table)
-    header = list(dict.fromkeys(k for r in rows for k in r)) or ["empty"]
     suffix = f"-{built.info.id}" if built.info and table in ("forecast", "anomalies") else ""
-    return csv_response(header, [[r.get(c) for c in header] for r in rows],
-                        f"{table}{suffix}{file_suffix(built.measure)}.csv")  # fmt: skip
+    name = f"{table}{suffix}{file_suffix(built.measure)}.csv"
+    return records_csv(_dashboard_rows(built, table), name, ["empty"])
 
 
 @router.get("/actor", response_class=HTMLResponse)

@@ -52,16 +52,21 @@ def _months(column: Any) -> list[dt.date]:
     return [m.date() for m in column]
 
 
+def _draw(ax: Axes, data: ChartData) -> None:
+    """The fan chart's pieces: rainy seasons, history, forecast bands, anomalies, axes."""
+    _seasons(ax, data)
+    _history(ax, data)
+    _forecast(ax, data)
+    _anomalies(ax, data)
+    _axes(ax, data)
+
+
 def fan_chart(data: ChartData, *, heading: bool = False) -> Figure:
     """Draw the fan chart of `data`; `heading` adds the series' name above (for files)."""
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=(10, 4.6 if heading else 4.4), dpi=100)
         ax = fig.add_subplot()
-        _seasons(ax, data)
-        _history(ax, data)
-        _forecast(ax, data)
-        _anomalies(ax, data)
-        _axes(ax, data)
+        _draw(ax, data)
         rows = _legend(ax, data)
         # Margins from what is drawn in them (a layout engine would draw the figure twice and
         # double the time): room for the widest y tick label and the axis label on the left,
@@ -240,11 +245,7 @@ def small_multiple(data: ChartData, *, ymax: float) -> Figure:
     with mpl.rc_context({**STYLE, "font.size": 8.5}):
         fig = Figure(figsize=(5.2, 2.3), dpi=100)
         ax = fig.add_subplot()
-        _seasons(ax, data)
-        _history(ax, data)
-        _forecast(ax, data)
-        _anomalies(ax, data)
-        _axes(ax, data)
+        _draw(ax, data)
         ax.set_ylabel(noun(data.measure))
         ax.set_ylim(0, ymax)
         fig.subplots_adjust(left=_left(ax, 520, 8.5), right=0.98, bottom=0.12, top=0.95)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from service.anomalies.service import AnomalyNotFound, acknowledge
 from service.api.deps import SessionDep
@@ -25,18 +24,14 @@ from service.series.repository import SeriesFilter
 from service.web import assets, auth
 from service.web.auth import Viewer, check_key, local_path, same_origin, viewer
 from service.web.compare import build_compare
-from service.web.desk import add_freshness, picker
+from service.web.desk import NO_STORE, Name, add_freshness, locked, picker, templates
 from service.web.desk import router as desk_router
 from service.web.drilldown import parse_month
 from service.web.selection import Choice
 from service.web.view import build_page
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=assets.TEMPLATES)
-templates.env.globals["asset"] = assets.url
 router.include_router(desk_router)  # overview, map, track record, method (service/web/desk)
-NO_STORE = {"Cache-Control": "no-store"}
-Name = Annotated[str | None, Query(max_length=255)]
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -50,15 +45,31 @@ def _message(
     return _page(request, "message.html", context, status)
 
 
-@router.get("/", response_class=HTMLResponse)
-def dashboard(
-    request: Request,
-    session: SessionDep,
+def chosen(
     source: Name = None,
     country: Name = None,
     region: Name = None,
     actor: Name = None,
     event_type: Name = None,
+) -> Choice:
+    """The series the query string chooses (an empty field chooses nothing)."""
+    return Choice(*(v or None for v in (source, country, region, actor, event_type)))
+
+
+def compared(
+    actor: Name = None, region: Name = None, country: Name = None, source: Name = None
+) -> SeriesFilter:
+    """What /compare draws: an actor across its regions (a region chosen beside the actor in
+    the form is left out), or the actors of a region."""
+    region = None if actor else region
+    return SeriesFilter(source or None, country or None, region or None, actor or None)
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    choice: Annotated[Choice, Depends(chosen)],
     series: Annotated[str | None, Query(max_length=600)] = None,
     month: Annotated[str | None, Query(max_length=20)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -70,11 +81,9 @@ def dashboard(
     (`measure=fatalities`) deaths; with `month` (YYYY-MM), the events behind that month."""
     started = time.perf_counter()
     who = viewer(request, session)
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not who.can_read:
-        locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
-        return _page(request, "dashboard.html", locked)
-    choice = Choice(*(v or None for v in (source, country, region, actor, event_type)))
+        return locked(request, session, who)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not (any(choice.__dict__.values()) or series or month or measure or escalation):
         start = picker(request, session, who)  # several countries: the page starts on a choice
         if start is not None:
@@ -93,22 +102,15 @@ def dashboard(
 def compare(
     request: Request,
     session: SessionDep,
-    actor: Name = None,
-    region: Name = None,
-    country: Name = None,
-    source: Name = None,
+    ask: Annotated[SeriesFilter, Depends(compared)],
     measure: Name = None,
 ) -> HTMLResponse:
     """Small multiples on one y scale: an actor across its regions, or the actors of a region;
     events, or deaths with `measure=fatalities`."""
     who = viewer(request, session)
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not who.can_read:
-        locked: dict[str, Any] = {"viewer": who, "page": None, "here": here, "sign_in_error": None}
-        return _page(request, "dashboard.html", locked)
-    # Both an actor and a region chosen in the form: the actor across its regions.
-    ask = SeriesFilter(source or None, country or None, None if actor else region or None,
-                       actor or None)  # fmt: skip
+        return locked(request, session, who)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     page = build_compare(session, ask, measure if measure in MEASURES else EVENTS)
     # Nothing asked is a prompt; an actor or region with no series is not found.
     status = 404 if page.problem and (ask.actor or ask.region) else 200

@@ -7,20 +7,31 @@ any backend can set up exactly the series it needs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from models.seasons import season_features
+from service.db import session_scope
 from service.ingest.orm import Actor, Region, Source
 from service.ingest.sync import get_or_create, get_or_create_source
 from service.series.aggregate import series_key
 from service.series.orm import Coverage, Observation, Series
 
 START = dt.date(2016, 1, 1)
+
+
+T = TypeVar("T")
+
+
+def built(engine: Engine, make: Callable[[Session], T]) -> T:
+    """What `make` writes into the database (committed), e.g. a test world."""
+    with session_scope(engine) as session:
+        return make(session)
 
 
 def make_source(session: Session, name: str = "ucdp") -> Source:

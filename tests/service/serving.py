@@ -8,11 +8,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import httpx
+from sqlalchemy.orm import Session
+
+from service import migrate
+from service.db import make_engine, session_scope
+
+World = TypeVar("World")
 
 
 def free_port() -> int:
@@ -53,3 +61,26 @@ def running_server(env: dict[str, str], log: Path, *args: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@dataclass
+class Served(Generic[World]):
+    """A running server's URL and the world its database holds."""
+
+    base: str
+    world: World
+
+
+@contextmanager
+def serving_world(
+    folder: Path, build: Callable[[Session], World], env: dict[str, str]
+) -> Iterator[Served[World]]:
+    """A migrated SQLite database in `folder` holding what `build` writes, served with `env`."""
+    url = f"sqlite:///{folder / 'sahelcast.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with session_scope(engine) as session:
+        world = build(session)
+    engine.dispose()
+    with running_server({"SAHELCAST_DATABASE_URL": url, **env}, folder / "serve.log") as base:
+        yield Served(base, world)

@@ -5,22 +5,22 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Response
 
 from service.anomalies.repository import get_anomaly, list_anomalies
 from service.anomalies.schemas import AnomalyFilter
 from service.anomalies.service import AnomalyNotFound, acknowledge
 from service.anomalies.severity import Direction, Kind, Origin, Severity, Status
-from service.api.deps import AdminDep, ReadDep, SessionDep
-from service.api.formats import CSV_RESPONSE, records_csv, wants_csv
+from service.api.deps import AdminDep, SessionDep
+from service.api.formats import records_csv
 from service.api.lookups import found_or_404, not_found, series_or_404
-from service.api.params import FormatParam, Id, IsoDate, PageDep, SeriesFilterDep, Text
+from service.api.params import AsCsv, Id, IsoDate, PageDep, SeriesFilterDep, Text
 from service.api.problems import problems
-from service.api.routes import V1
+from service.api.routes import list_route, read_router
 from service.api.schemas.anomalies import AnomalyPage, AnomalyRead
 from service.measures import Measure
 
-router = APIRouter(prefix=V1, tags=["anomalies"], responses=problems(401, 422))
+router = read_router("anomalies")
 
 
 async def anomaly_filter(
@@ -61,39 +61,27 @@ async def anomaly_filter(
 AnomalyFilterDep = Annotated[AnomalyFilter, Depends(anomaly_filter)]
 
 
-@router.get(
-    "/anomalies",
-    response_model=AnomalyPage,
-    responses={200: CSV_RESPONSE, **problems(404)},
-    summary="Anomalies",
-)
+@list_route(router, "/anomalies", AnomalyPage, "Anomalies", 404)
 def list_(
-    request: Request,
     session: SessionDep,
-    _: ReadDep,
     filters: AnomalyFilterDep,
     page: PageDep,
+    as_csv: AsCsv,
     series: Annotated[Text | None, Query(max_length=600, description="A series id or key.")] = None,
-    format: FormatParam = None,
 ) -> Response | AnomalyPage:
     """Observed months outside the interval forecast before them, newest first; `format=csv`
     gives the page as flat columns (`series_key`, `series_country`, …)."""
     if series is not None:
         filters = replace(filters, series_id=series_or_404(session, series).id)
     rows, total = list_anomalies(session, filters, limit=page.limit, offset=page.offset)
-    if wants_csv(request, format):
-        return records_csv([AnomalyRead.of(read) for read in rows], "anomalies.csv",
-                           list(AnomalyRead.model_fields))  # fmt: skip
-    return AnomalyPage(
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-        items=[AnomalyRead.of(read) for read in rows],
-    )
+    items = [AnomalyRead.of(read) for read in rows]
+    if as_csv:
+        return records_csv(items, "anomalies.csv", list(AnomalyRead.model_fields))
+    return AnomalyPage.of(page, total, items)
 
 
 @router.get("/anomalies/{anomaly_id}", responses=problems(404), summary="One anomaly")
-def get_(session: SessionDep, _: ReadDep, anomaly_id: Id) -> AnomalyRead:
+def get_(session: SessionDep, anomaly_id: Id) -> AnomalyRead:
     return AnomalyRead.of(found_or_404(get_anomaly(session, anomaly_id), "anomaly", anomaly_id))
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
-from service.api.deps import ReadDep, SessionDep
-from service.api.formats import CSV_RESPONSE, csv_response, json_response, wants_csv
-from service.api.params import FormatParam, MeasureParam, Name
-from service.api.problems import ProblemError, problems
-from service.api.routes import V1
+from service.api.deps import SessionDep
+from service.api.formats import csv_response, json_response
+from service.api.params import AsCsv, MeasureParam, Name
+from service.api.problems import ProblemError
+from service.api.routes import list_route, read_router
 from service.desk.freshness import Freshness, freshness
 from service.desk.overview import (
     OVERVIEW_COLUMNS,
@@ -21,7 +21,7 @@ from service.desk.overview import (
 from service.ingest.sources import Source
 from service.measures import file_suffix
 
-router = APIRouter(prefix=V1, tags=["overview"], responses=problems(401, 422))
+router = read_router("overview")
 FRESHNESS_COLUMNS = ("source", "country", "last_complete_month", "months_behind", "stale")
 
 
@@ -36,21 +36,22 @@ def freshness_record(f: Freshness) -> dict[str, Any]:
             "message": f.message if f.stale else None}  # fmt: skip
 
 
-@router.get(
+@list_route(
+    router,
     "/overview",
-    responses={200: CSV_RESPONSE, **problems(404)},
-    summary="A country at a glance: regions and actors, recent months and the next six",
+    None,
+    "A country at a glance: regions and actors, recent months and the next six",
+    404,
 )
 def overview(
     request: Request,
     session: SessionDep,
-    _: ReadDep,
+    as_csv: AsCsv,
     country: Annotated[Name, Query(description="Country, e.g. `Mali`.")],
     source: Annotated[
         Source | None, Query(description="Data source (default: the one with the most series).")
     ] = None,  # fmt: skip
     measure: MeasureParam = "events",
-    format: FormatParam = None,
 ) -> Response:
     """The country total, each region and each actor (country-wide) of `country`: the last
     three complete months observed and the published run's backtest forecast of them, the
@@ -62,7 +63,7 @@ def overview(
         found = country_overview(session, country, measure, source)
     except UnknownCountry as error:
         raise ProblemError(404, str(error), slug="not-found", title="Unknown country") from error
-    if wants_csv(request, format):
+    if as_csv:
         name = f"overview-{found.country.replace(' ', '-')}{file_suffix(measure)}.csv"
         return csv_response(OVERVIEW_COLUMNS, overview_rows(found), name)
     fresh = freshness(session, today(request), found.country)
@@ -75,14 +76,12 @@ def overview(
     })  # fmt: skip
 
 
-@router.get("/freshness", responses={200: CSV_RESPONSE}, summary="How old each source's data are")
-def freshness_(
-    request: Request, session: SessionDep, _: ReadDep, format: FormatParam = None
-) -> Response:
+@list_route(router, "/freshness", None, "How old each source's data are")
+def freshness_(request: Request, session: SessionDep, as_csv: AsCsv) -> Response:
     """Per source and country: the last complete month, how many months it lags behind the
     last month that could be complete today, and `stale` when that is more than two."""
     rows = [freshness_record(f) for f in freshness(session, today(request))]
-    if wants_csv(request, format):
+    if as_csv:
         return csv_response(FRESHNESS_COLUMNS, [[r[c] for c in FRESHNESS_COLUMNS] for r in rows],
                             "freshness.csv")  # fmt: skip
     return json_response({"stale": any(r["stale"] for r in rows), "items": rows})

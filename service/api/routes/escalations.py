@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Response
 
 from service.anomalies.severity import Origin, Severity
-from service.api.deps import ReadDep, SessionDep
-from service.api.formats import CSV_RESPONSE, records_csv, wants_csv
+from service.api.deps import SessionDep
+from service.api.formats import records_csv
 from service.api.lookups import found_or_404
-from service.api.params import FormatParam, Id, IsoDate, PageDep, Text
+from service.api.params import AsCsv, Id, IsoDate, PageDep, Text
 from service.api.problems import problems
-from service.api.routes import V1
+from service.api.routes import list_route, read_router
 from service.api.schemas.escalations import EscalationPage, EscalationRead
 from service.escalations.repository import (
     EscalationFilter,
@@ -20,7 +20,7 @@ from service.escalations.repository import (
     list_escalations,
 )
 
-router = APIRouter(prefix=V1, tags=["anomalies"], responses=problems(401, 422))
+router = read_router("anomalies")
 
 
 def part_rows(e: EscalationRead) -> list[dict[str, Any]]:
@@ -31,17 +31,11 @@ def part_rows(e: EscalationRead) -> list[dict[str, Any]]:
     return [{**head, "part": p.model_dump(mode="json")} for p in e.parts]
 
 
-@router.get(
-    "/escalations",
-    response_model=EscalationPage,
-    responses={200: CSV_RESPONSE},
-    summary="Escalations (anomalies grouped)",
-)
+@list_route(router, "/escalations", EscalationPage, "Escalations (anomalies grouped)")
 def list_(
-    request: Request,
     session: SessionDep,
-    _: ReadDep,
     page: PageDep,
+    as_csv: AsCsv,
     origin: Annotated[
         Origin, Query(description="`live`; `backtest` (evaluation history) only when asked.")
     ] = "live",
@@ -49,7 +43,6 @@ def list_(
     actor: Annotated[Text | None, Query(max_length=255)] = None,
     since: Annotated[IsoDate | None, Query(description="Running on or after this month.")] = None,
     min_severity: Annotated[Severity | None, Query(description="At least this severity.")] = None,
-    format: FormatParam = None,
 ) -> Response | EscalationPage:
     """Anomalies of one tree and consecutive months grouped into one escalation each, the
     latest first, with the series and months they are made of. `format=csv`: one row per
@@ -57,15 +50,14 @@ def list_(
     filters = EscalationFilter(origin=origin, country=country, actor=actor, since=since,
                                min_severity=min_severity)  # fmt: skip
     rows, total = list_escalations(session, filters, limit=page.limit, offset=page.offset)
-    if wants_csv(request, format):
-        reads = [EscalationRead.of(r) for r in rows]
-        return records_csv([row for e in reads for row in part_rows(e)], "escalations.csv",
-                           list(EscalationRead.model_fields))  # fmt: skip
-    return EscalationPage(total=total, limit=page.limit, offset=page.offset,
-                          items=[EscalationRead.of(r) for r in rows])  # fmt: skip
+    reads = [EscalationRead.of(r) for r in rows]
+    if as_csv:
+        parts = [row for e in reads for row in part_rows(e)]
+        return records_csv(parts, "escalations.csv", list(EscalationRead.model_fields))
+    return EscalationPage.of(page, total, reads)
 
 
 @router.get("/escalations/{escalation_id}", responses=problems(404), summary="One escalation")
-def get_(session: SessionDep, _: ReadDep, escalation_id: Id) -> EscalationRead:
+def get_(session: SessionDep, escalation_id: Id) -> EscalationRead:
     read = found_or_404(get_escalation(session, escalation_id), "escalation", escalation_id)
     return EscalationRead.of(read)

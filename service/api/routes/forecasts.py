@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from service.api.deps import READ_SECURITY, ReadDep, SessionDep, authorize_read, read_connection
 from service.api.formats import (
@@ -20,6 +22,7 @@ from service.api.formats import (
 )
 from service.api.lookups import no_published_run, series_or_404, unknown_series
 from service.api.params import (
+    AsCsv,
     FormatParam,
     Horizon,
     MeasureParam,
@@ -30,8 +33,7 @@ from service.api.params import (
 )
 from service.api.problems import ProblemError, problems
 from service.api.responsecache import Cached, ResponseCache
-from service.api.routes import V1
-from service.api.schemas.common import SeriesLabel
+from service.api.routes import V1, Route, list_route
 from service.api.schemas.forecasts import (
     DriversRead,
     ForecastPage,
@@ -146,20 +148,16 @@ def _encode(series: SeriesRef, forecast: SeriesForecast, as_csv: bool, measure: 
     return Cached(forecast.run_id, encode_json(_body(series, forecast, measure)), JSON, {})
 
 
-@router.get(
-    "/forecasts",
-    response_model=ForecastPage,
-    responses={200: CSV_RESPONSE, **problems(503)},
-    summary="Forecasts of every series matching the filters",
+@list_route(
+    router, "/forecasts", ForecastPage, "Forecasts of every series matching the filters", 503
 )
 def list_forecasts(
-    request: Request,
     session: SessionDep,
     _: ReadDep,
     filters: SeriesFilterDep,
     page: PageDep,
+    as_csv: AsCsv,
     horizon: Horizon = 12,
-    format: FormatParam = None,
     measure: MeasureParam = "events",
 ) -> Response:
     """One page of series (ordered by key) from the published run of `measure`, with their
@@ -168,7 +166,7 @@ def list_forecasts(
     if run is None:
         raise no_published_run(measure)
     items, total = forecasts_page(session, run, filters, horizon, page.limit, page.offset)
-    if wants_csv(request, format):
+    if as_csv:
         rows = [row for series, forecast in items for row in _csv_rows(series, forecast)]
         return csv_response(CSV_HEADER, rows, f"forecasts-run-{run.id}.csv")
     return json_response(
@@ -188,7 +186,27 @@ def _effect(result: Any) -> SeasonEffect:
     return SeasonEffectRead.of(result)
 
 
-def _published_result(session: SessionDep, series: SeriesRef, measure: str) -> tuple[int, Any]:
+@dataclass(frozen=True)
+class Published:
+    """A series and its result in the published run of `measure`: what the series' views of
+    that run (season, drivers, outlook, states) start from."""
+
+    series: SeriesRef
+    measure: str
+    run_id: int
+    result: Any
+
+    def head(self) -> dict[str, Any]:
+        """The fields every such view opens with."""
+        return {"run_id": self.run_id, "measure": self.measure, "series": self.series}
+
+
+def published_series(
+    session: SessionDep, ref: SeriesRefParam, measure: MeasureParam = "events"
+) -> Published:
+    """The series `ref` in the published `measure` run; 404 without the series or when the
+    run left it out, 503 without a published run."""
+    series = series_or_404(session, ref)
     published = published_result(session, series.id, measure)
     if published is None:
         raise no_published_run(measure)
@@ -199,73 +217,54 @@ def _published_result(session: SessionDep, series: SeriesRef, measure: str) -> t
             slug="not-in-run",
             title="Series not in the published run",
         )
-    return published.run_id, published.result
+    return Published(series, measure, published.run_id, published.result)
 
 
-@router.get(
-    "/series/{ref}/season",
-    response_model=SeasonRead,
-    responses=problems(404, 503),
-    summary="The rainy-season effect on a series",
-)
-def get_season(
-    session: SessionDep, _: ReadDep, ref: SeriesRefParam, measure: MeasureParam = "events"
-) -> SeasonRead:
+PublishedDep = Annotated[Published, Depends(published_series)]
+
+
+def run_view(path: str, model: Any, summary: str) -> Callable[[Route], Route]:
+    """A GET of one series' view of the published run (404 without the series or when the
+    run left it out, 503 without a published run: `published_series`)."""
+    return router.get(path, response_model=model, responses=problems(404, 503), summary=summary)
+
+
+@run_view("/series/{ref}/season", SeasonRead, "The rainy-season effect on a series")
+def get_season(_: ReadDep, published: PublishedDep) -> SeasonRead:
     """The ratio of event (or death) rates in and out of the rainy season, with its 95 %
     interval."""
-    series = series_or_404(session, ref)
-    run_id, result = _published_result(session, series, measure)
-    return SeasonRead(
-        run_id=run_id, measure=measure, series=SeriesLabel.of(series), effect=_effect(result)
-    )
+    return SeasonRead(**published.head(), effect=_effect(published.result))
 
 
-@router.get(
-    "/series/{ref}/drivers",
-    response_model=DriversRead,
-    responses=problems(404, 503),
-    summary="What drives a series' forecast",
-)
-def get_drivers(
-    session: SessionDep, _: ReadDep, ref: SeriesRefParam, measure: MeasureParam = "events"
-) -> DriversRead:
+@run_view("/series/{ref}/drivers", DriversRead, "What drives a series' forecast")
+def get_drivers(_: ReadDep, published: PublishedDep) -> DriversRead:
     """The engine's fitted summary of the series (level, trend, rainy-season terms) and its
     backtest scores beside its naive peers'."""
-    series = series_or_404(session, ref)
-    run_id, result = _published_result(session, series, measure)
+    result = published.result
+    fitted: dict[str, Any] = {
+        n: getattr(result, n) or {} for n in ("summary", "scores", "failures")
+    }
     return DriversRead(
-        run_id=run_id,
-        measure=measure,
-        series=SeriesLabel.of(series),
+        **published.head(),
+        **fitted,
         status=result.status,
         model=result.model,
         trained_through=result.trained_through,
-        summary=result.summary or {},
-        scores=result.scores or {},
-        failures=result.failures or {},
         season=_effect(result),
         error=result.error,
     )
 
 
-@router.get(
-    "/series/{ref}/outlook",
-    response_model=OutlookResponse,
-    responses=problems(404, 503),
-    summary="A series' total over the next 3, 6 or 12 months",
+@run_view(
+    "/series/{ref}/outlook", OutlookResponse, "A series' total over the next 3, 6 or 12 months"
 )
 def get_outlook(
-    session: SessionDep,
-    _: ReadDep,
-    ref: SeriesRefParam,
-    months: OutlookMonths = 6,
-    measure: MeasureParam = "events",
+    session: SessionDep, _: ReadDep, published: PublishedDep, months: OutlookMonths = 6
 ) -> OutlookResponse:
     """How many events (or deaths) to expect in the next `months` months in all, with the
     80 % and 95 % intervals of the total: from the same joint sample paths as the monthly
     forecast, so it is not the sum of the monthly intervals (those would be far too wide)."""
-    series = series_or_404(session, ref)
-    run_id, _result = _published_result(session, series, measure)
+    series, measure, run_id = published.series, published.measure, published.run_id
     outlook = series_outlook(session, series.id, measure, months, run_id)
     if outlook is None:
         raise ProblemError(
@@ -277,45 +276,33 @@ def get_outlook(
         )
     last = outlook.first_month.replace(day=1)
     year, month = divmod(last.month - 1 + months - 1, 12)
-    return OutlookResponse(
-        run_id=run_id,
-        measure=measure,
-        series=SeriesLabel.of(series),
-        last_month=last.replace(year=last.year + year, month=month + 1),
-        outlook=outlook,
-    )
+    last_month = last.replace(year=last.year + year, month=month + 1)
+    return OutlookResponse(**published.head(), last_month=last_month, outlook=outlook)
 
 
 STATE_COLUMNS = ("run_id", "measure", "series_id", "series_key", "month", "level", "p_shift_up",
                  "p_shift_down", "p_outlier")  # fmt: skip
 
 
-@router.get(
+@list_route(
+    router,
     "/series/{ref}/states",
-    response_model=StatesResponse,
-    responses={200: CSV_RESPONSE, **problems(404, 503)},
-    summary="Did the level shift? The engine's posterior of a series' recent months",
+    StatesResponse,
+    "Did the level shift? The engine's posterior of a series' recent months",
+    404,
+    503,
 )
 def get_states(
-    request: Request,
-    session: SessionDep,
-    _: ReadDep,
-    ref: SeriesRefParam,
-    measure: MeasureParam = "events",
-    format: FormatParam = None,
+    session: SessionDep, _: ReadDep, published: PublishedDep, as_csv: AsCsv
 ) -> Response | StatesResponse:
     """For each of the last 24 months the run saw: the probability that the series' level
     shifted up, or down, and stayed there, and that the month was a one-off burst."""
-    series = series_or_404(session, ref)
-    run_id, _result = _published_result(session, series, measure)
-    if wants_csv(request, format):
-        rows = [(run_id, measure, series.id, series.key, s.month, s.level, s.p_shift_up,
-                 s.p_shift_down, s.p_outlier)
-                for s in series_states(session, series.id, measure, run_id)]  # fmt: skip
+    series, measure, run_id = published.series, published.measure, published.run_id
+    states = series_states(session, series.id, measure, run_id)
+    if as_csv:
+        head = (run_id, measure, series.id, series.key)
+        rows = [
+            (*head, s.month, s.level, s.p_shift_up, s.p_shift_down, s.p_outlier) for s in states
+        ]
         return csv_response(STATE_COLUMNS, rows, f"states-{series.id}{file_suffix(measure)}.csv")
-    return StatesResponse(
-        run_id=run_id,
-        measure=measure,
-        series=SeriesLabel.of(series),
-        months=series_states(session, series.id, measure, run_id),
-    )
+    return StatesResponse(**published.head(), months=states)

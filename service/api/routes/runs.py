@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Response
 
-from service.api.deps import ReadDep, SessionDep
-from service.api.formats import CSV_RESPONSE, records_csv, wants_csv
+from service.api.deps import SessionDep
+from service.api.formats import records_csv
 from service.api.lookups import found_or_404
-from service.api.params import FormatParam, Id, PageDep
+from service.api.params import AsCsv, Id, Page, PageDep
 from service.api.problems import problems
-from service.api.routes import V1
+from service.api.routes import list_route, read_router
 from service.api.schemas.runs import JobPage, JobRead, RunDetailRead, RunPage, RunRead
 from service.forecasts.repository import count_runs, list_runs, published_runs, run_detail
 from service.forecasts.schemas import RunRead as StoredRun
@@ -19,7 +19,7 @@ from service.jobs.kinds import Kind
 from service.jobs.repository import get_job, list_jobs
 from service.training.orm import Run
 
-router = APIRouter(prefix=V1, tags=["runs"], responses=problems(401, 422))
+router = read_router("runs")
 RunStatus = Literal["running", "published", "failed", "superseded"]
 
 
@@ -43,36 +43,30 @@ def _run(run: Run | StoredRun, published: set[int]) -> dict[str, object]:
     }
 
 
-@router.get(
-    "/runs", response_model=RunPage, responses={200: CSV_RESPONSE},
-    summary="Training runs, newest first",
-)  # fmt: skip
+@list_route(router, "/runs", RunPage, "Training runs, newest first")  # fmt: skip
 def list_(
-    request: Request,
     session: SessionDep,
-    _: ReadDep,
     page: PageDep,
+    as_csv: AsCsv,
     status: Annotated[RunStatus | None, Query(description="Only runs in this state.")] = None,
-    format: FormatParam = None,
 ) -> Response | RunPage:
     """Runs with their measure, status and timings (`format=csv`: the page as CSV)."""
     answer = _runs(session, page, status)
-    if wants_csv(request, format):
+    if as_csv:
         return records_csv(answer.items, "runs.csv", list(RunRead.model_fields))
     return answer
 
 
-def _runs(session: SessionDep, page: Any, status: str | None) -> RunPage:
+def _runs(session: SessionDep, page: Page, status: str | None) -> RunPage:
     published = published_runs(session)
     runs = list_runs(session, status=status, limit=page.limit, offset=page.offset)
-    total = count_runs(session, status=status)
-    return RunPage(
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    items = [RunRead.model_validate(_run(r, set(published.values()))) for r in runs]
+    return RunPage.of(
+        page,
+        count_runs(session, status=status),
+        items,
         published_run_id=published.get("events"),
         published_run_ids=published,
-        items=[RunRead.model_validate(_run(r, set(published.values()))) for r in runs],
     )
 
 
@@ -81,7 +75,7 @@ def _runs(session: SessionDep, page: Any, status: str | None) -> RunPage:
     responses=problems(404),
     summary="One run with its models and backtest summary",
 )
-def get_(session: SessionDep, _: ReadDep, run_id: Id) -> RunDetailRead:
+def get_(session: SessionDep, run_id: Id) -> RunDetailRead:
     detail = found_or_404(run_detail(session, run_id), "run", run_id)
     base = _run(detail.run, {detail.run.id} if detail.published else set())
     return RunDetailRead.model_validate(
@@ -97,30 +91,21 @@ def get_(session: SessionDep, _: ReadDep, run_id: Id) -> RunDetailRead:
     )
 
 
-@router.get(
-    "/jobs", response_model=JobPage, responses={200: CSV_RESPONSE}, summary="Jobs, newest first"
-)
+@list_route(router, "/jobs", JobPage, "Jobs, newest first")
 def jobs(
-    request: Request,
     session: SessionDep,
-    _: ReadDep,
     page: PageDep,
+    as_csv: AsCsv,
     kind: Annotated[Kind | None, Query()] = None,
-    format: FormatParam = None,
 ) -> Response | JobPage:
     rows, total = list_jobs(session, kind=kind, limit=page.limit, offset=page.offset)
-    if wants_csv(request, format):
-        reads = [JobRead.model_validate(j, from_attributes=True) for j in rows]
+    reads = [JobRead.model_validate(j, from_attributes=True) for j in rows]
+    if as_csv:
         return records_csv(reads, "jobs.csv", list(JobRead.model_fields))
-    return JobPage(
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-        items=[JobRead.model_validate(j, from_attributes=True) for j in rows],
-    )
+    return JobPage.of(page, total, reads)
 
 
 @router.get("/jobs/{job_id}", responses=problems(404), summary="One job (poll a retrain here)")
-def job(session: SessionDep, _: ReadDep, job_id: Id) -> JobRead:
+def job(session: SessionDep, job_id: Id) -> JobRead:
     job = found_or_404(get_job(session, job_id), "job", job_id)
     return JobRead.model_validate(job, from_attributes=True)

@@ -1,71 +1,73 @@
-"""The series catalogue and a series' monthly history with coverage marks."""
+"""The series catalogue, what it is made of, and a series' monthly history with coverage
+marks."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Response
 
-from service.api.deps import ReadDep, SessionDep
-from service.api.formats import CSV_RESPONSE, csv_response, records_csv, wants_csv
+from service.api.deps import SessionDep
+from service.api.formats import csv_response, records_csv
 from service.api.lookups import series_or_404
-from service.api.params import (
-    FormatParam,
-    IsoDate,
-    PageDep,
-    SeriesFilterDep,
-    SeriesRefParam,
-    Text,
-)
+from service.api.params import AsCsv, IsoDate, Page, PageDep, SeriesFilterDep, SeriesRefParam, Text
 from service.api.problems import problems
-from service.api.routes import V1
+from service.api.routes import list_route, read_router
+from service.api.routes.actors import ScopeDep
+from service.api.schemas.actors import CatalogueStatsRead
 from service.api.schemas.series import MonthRead, SeriesHistory, SeriesPage, SeriesRead
 from service.series.repository import SeriesInfo, get_series, list_series, series_months
+from service.series.stats import catalogue_stats, stats_rows
 
-router = APIRouter(prefix=V1, tags=["series"], responses=problems(401, 422))
+router = read_router("series")
 
 
-@router.get(
-    "/series",
-    response_model=SeriesPage,
-    responses={200: CSV_RESPONSE},
-    summary="The series catalogue",
-)
-def list_(
-    request: Request,
+# Before `/series/{ref}`, which it would otherwise fall under.
+@list_route(router, "/series/stats", CatalogueStatsRead, "What the catalogue is made of")
+def stats(
     session: SessionDep,
-    _: ReadDep,
+    scope: ScopeDep,
+    as_csv: AsCsv,
+    fewer_than: Annotated[
+        int, Query(ge=1, le=1_000_000, description="List actors with fewer events than this.")
+    ] = 10,
+) -> Response | CatalogueStatsRead:
+    """Series per level and per actor type, ambiguous events, events counted for no actor,
+    and the actors with fewer than `fewer_than` events in a country. `format=csv`: one row per
+    figure, `section` naming its table (`events`, `level`, `actor_type`, `small_actor`)."""
+    found = catalogue_stats(
+        session, source=scope.source, country=scope.country, fewer_than=fewer_than
+    )
+    if as_csv:
+        return records_csv(stats_rows(found), "series-stats.csv")
+    return CatalogueStatsRead.model_validate(found)
+
+
+@list_route(router, "/series", SeriesPage, "The series catalogue")
+def list_(
+    session: SessionDep,
     filters: SeriesFilterDep,
     page: PageDep,
+    as_csv: AsCsv,
     key: Annotated[Text | None, Query(max_length=600, description="An exact series key.")] = None,
-    format: FormatParam = None,
 ) -> Response | SeriesPage:
     """Series matching the filters, busiest first (`format=csv`: the page as CSV)."""
     answer = _catalogue(session, filters, page, key)
-    if wants_csv(request, format):
-        return records_csv(answer.items, "series.csv", list(SeriesRead.model_fields))
+    if as_csv:
+        return records_csv(answer.items, "series.csv", [f.name for f in fields(SeriesRead)])
     return answer
 
 
-def _catalogue(session: SessionDep, filters: Any, page: Any, key: str | None) -> SeriesPage:
+def _catalogue(session: SessionDep, filters: Any, page: Page, key: str | None) -> SeriesPage:
     if key is not None:
         info = get_series(session, key) if not key.isdigit() else None
-        found = [info] if info is not None and _matches(info, filters) else []
-        items = found[page.offset : page.offset + page.limit]
-        return SeriesPage(
-            total=len(found),
-            limit=page.limit,
-            offset=page.offset,
-            items=[SeriesRead.of(i) for i in items],
-        )
-    rows, total = list_series(session, filters, limit=page.limit, offset=page.offset)
-    return SeriesPage(
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-        items=[SeriesRead.of(info) for info in rows],
-    )
+        rows = [info] if info is not None and _matches(info, filters) else []
+        total, rows = len(rows), rows[page.offset : page.offset + page.limit]
+    else:
+        rows, total = list_series(session, filters, limit=page.limit, offset=page.offset)
+    return SeriesPage.of(page, total, [SeriesRead.of(info) for info in rows])
 
 
 def _matches(info: SeriesInfo, filters: object) -> bool:
@@ -85,27 +87,20 @@ def _info(session: SessionDep, ref: str) -> SeriesInfo:
 
 
 @router.get("/series/{ref}", responses=problems(404), summary="One series")
-def get_(session: SessionDep, _: ReadDep, ref: SeriesRefParam) -> SeriesRead:
+def get_(session: SessionDep, ref: SeriesRefParam) -> SeriesRead:
     return SeriesRead.of(_info(session, ref))
 
 
 MONTH_COLUMNS = ("series_id", "series_key", "month", "events", "fatalities", "status")
 
 
-@router.get(
-    "/series/{ref}/months",
-    response_model=SeriesHistory,
-    responses={200: CSV_RESPONSE, **problems(404)},
-    summary="A series' monthly history",
-)
+@list_route(router, "/series/{ref}/months", SeriesHistory, "A series' monthly history", 404)
 def months(
-    request: Request,
     session: SessionDep,
-    _: ReadDep,
     ref: SeriesRefParam,
+    as_csv: AsCsv,
     since: Annotated[IsoDate | None, Query(description="First month to return.")] = None,
     until: Annotated[IsoDate | None, Query(description="Last month to return.")] = None,
-    format: FormatParam = None,
 ) -> Response | SeriesHistory:
     """Monthly events and fatalities; `zero` months are known zeros, `unknown` ones are not
     (`format=csv`: one row per month, an unknown month's counts empty)."""
@@ -123,7 +118,7 @@ def months(
                 month=day, events=_count(events), fatalities=_count(fatalities), status=status
             )
         )
-    if wants_csv(request, format):
+    if as_csv:
         rows = [(info.id, info.key, m.month, m.events, m.fatalities, m.status) for m in out]
         return csv_response(MONTH_COLUMNS, rows, f"months-{info.id}.csv")
     return SeriesHistory(series=SeriesRead.of(info), months=out)

@@ -7,7 +7,8 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from service.anomalies import schemas
-from service.api.schemas.common import PageInfo, SeriesLabel, UtcDateTime
+from service.api.schemas.common import PageInfo, UtcDateTime
+from service.series.repository import SeriesLabel
 
 
 class AnomalyRead(BaseModel):
@@ -51,7 +52,7 @@ class AnomalyRead(BaseModel):
     @classmethod
     def of(cls, read: schemas.AnomalyRead) -> AnomalyRead:
         fields = {n: getattr(read, n) for n in cls.model_fields if n != "series"}
-        return cls(series=SeriesLabel.of(read.series), **fields)
+        return cls(series=read.series, **fields)
 
 
 class AnomalyPage(PageInfo):

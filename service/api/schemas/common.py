@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Self
+from collections.abc import Iterable
+from typing import Annotated, Any, Protocol, Self
 
 from pydantic import AfterValidator, BaseModel, Field
-
-from service.series import repository
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
@@ -18,27 +17,20 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 UtcDateTime = Annotated[dt.datetime, AfterValidator(as_utc)]
 
 
-class SeriesLabel(BaseModel):
-    """A series' identity and labels (`null` where a roll-up sums over that part).
-
-    The response schema of the domain's `SeriesLabel` (service.series.repository).
-    """
-
-    id: int
-    key: str
-    level: str
-    source: str
-    country: str
-    region: str | None
-    actor: str | None
-    event_type: str | None
-
-    @classmethod
-    def of(cls, label: repository.SeriesLabel) -> Self:
-        return cls(**{name: getattr(label, name) for name in cls.model_fields})
+class Window(Protocol):
+    @property
+    def limit(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
 
 
 class PageInfo(BaseModel):
     total: int = Field(description="Items matching the filters, over all pages.")
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, window: Window, total: int, items: Iterable[Any], **fields: Any) -> Self:
+        """The page of `total` items that `window` (limit, offset) asked for."""
+        page = {"total": total, "limit": window.limit, "offset": window.offset}
+        return cls.model_validate({**page, "items": list(items), **fields})

@@ -6,9 +6,10 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from service.api.schemas.common import PageInfo, SeriesLabel
+from service.api.schemas.common import PageInfo
 from service.escalations import schemas as domain
 from service.escalations.headline import countries, headline
+from service.series.repository import SeriesLabel
 
 
 class EscalationPart(BaseModel):
@@ -55,7 +56,7 @@ class EscalationRead(BaseModel):
         computed = ("parts", "headline", "countries")
         fields = {n: getattr(read, n) for n in cls.model_fields if n not in computed}
         parts = [
-            EscalationPart(series=SeriesLabel.of(p.series), measure=p.measure, months=p.months,
+            EscalationPart(series=p.series, measure=p.measure, months=p.months,
                            anomaly_ids=p.anomaly_ids, observed=p.observed, expected=p.expected,
                            severity=p.severity)
             for p in read.parts

@@ -7,8 +7,9 @@ from typing import Self
 
 from pydantic import BaseModel, Field
 
-from service.api.schemas.common import PageInfo, SeriesLabel
+from service.api.schemas.common import PageInfo
 from service.ingest.repository import EventRow
+from service.series.repository import SeriesLabel
 
 
 class FoldedActorRead(BaseModel):

@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from service.api.schemas.common import PageInfo, SeriesLabel, UtcDateTime
+from service.api.schemas.common import PageInfo, UtcDateTime
 from service.forecasts.schemas import OutlookRead, SeasonEffectRead, StateRead
 from service.measures import Measure
+from service.series.repository import SeriesLabel
 
 
 class ForecastMonth(BaseModel):

@@ -3,7 +3,9 @@ with its evidence and the alias line; `actors refold` applies the line to the st
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from service.actors.audit import audit_actors
+from service.actors.audit import AUDIT_ROW_COLUMNS, audit_actors
 from service.cli import app
 from service.config import Settings, get_settings
 from service.db import session_scope
@@ -123,6 +125,32 @@ def test_cli_and_api_show_the_line_and_refold_applies_it(
     # that: the same months, and the army's and IS's series are untouched.
     assert jnim_after == jnim_before
     assert _monthly(engine, "acled|Mali|Menaka|*|*")["2022-06"] > 0
+
+
+@pytest.mark.usefixtures("unfolded")
+def test_the_audit_as_csv_is_one_flat_row_per_finding_from_the_cli_and_the_api(
+    engine: Engine, switch_file: Path
+) -> None:
+    ingest_file(engine, switch_file, get_settings())
+    with session_scope(engine) as session:
+        key = make_key(session, "read")
+    with make_client(get_settings()) as client:
+        found = client.get("/v1/actors/audit", headers={"X-API-Key": key}).json()["items"]
+        answer = client.get("/v1/actors/audit?format=csv", headers={"X-API-Key": key})
+    assert answer.status_code == 200, answer.text
+    assert 'filename="actors-audit.csv"' in answer.headers["content-disposition"]
+    [row] = list(csv.DictReader(io.StringIO(answer.text)))
+    assert list(row) == list(AUDIT_ROW_COLUMNS)
+    assert (row["old"], row["new"], row["alias_lines"]) == ("Katiba Macina", "JNIM", LINE)
+    [finding] = found
+    assert row["signals"] == ";".join(finding["signals"])
+    assert row["hand_over_last_month"] == finding["hand_over"]["last_month"] == "2021-11-01"
+    before = finding["hand_over"]["old_before"]
+    assert row["hand_over_old_before"] == ";".join(f"{m}:{n}" for m, n in before.items())
+    assert not any("{" in value for value in row.values())
+    cli = runner.invoke(app, ["actors", "audit", "--format", "csv"])
+    assert cli.exit_code == 0, cli.output
+    assert cli.output == answer.text
 
 
 def _total(session: object, key: str) -> int:

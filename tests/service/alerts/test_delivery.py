@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from tests.service.alerts.conftest import deliver, reaching_the_hook
 from tests.service.alerts.receiver import Receiver
 from tests.service.api.builders import make_anomaly, make_key, published_ids
 from tests.service.api.conftest import assert_problem, make_client
-from tests.service.builders import make_series
+from tests.service.builders import built, make_series
 
 
 @dataclass
@@ -57,8 +59,7 @@ def desk(engine: Engine, settings: Settings, hook: Receiver) -> Iterator[Desk]:
 
 @pytest.fixture
 def world(engine: Engine) -> dict[str, int]:
-    with session_scope(engine) as session:
-        return published_ids(session)
+    return built(engine, published_ids)
 
 
 def test_alert_is_signed_with_slack_text_and_delivered_once(
@@ -99,6 +100,40 @@ def test_alert_is_signed_with_slack_text_and_delivered_once(
     assert [(d["status"], d["attempts"], d["response_code"]) for d in log["items"]] == [
         ("delivered", 1, 200)
     ]
+
+
+@pytest.mark.usefixtures("world")
+def test_subscriptions_and_deliveries_as_csv(desk: Desk) -> None:
+    api, admin = desk.api, desk.admin
+    created = desk.subscribe(country="mali", min_severity="medium")
+    desk.subscribe(actor="JNIM", measure="events")
+    assert desk.deliver()["delivered"] >= 1
+    listed = api.get("/v1/subscriptions", headers=admin).json()["items"]
+    answer = api.get("/v1/subscriptions?format=csv", headers=admin)
+    assert answer.status_code == 200, answer.text
+    assert 'filename="subscriptions.csv"' in answer.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [(int(r["id"]), r["country"], r["actor"], r["active"]) for r in rows] == [
+        (s["id"], s["country"] or "", s["actor"] or "", "true") for s in listed
+    ]
+    assert "secret" not in rows[0]
+    log = api.get(f"/v1/subscriptions/{created['id']}/deliveries", headers=admin).json()
+    answer = api.get(
+        f"/v1/subscriptions/{created['id']}/deliveries", params={"format": "csv"}, headers=admin
+    )
+    assert answer.status_code == 200, answer.text
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [(int(r["id"]), r["status"], r["response_code"]) for r in rows] == [
+        (d["id"], d["status"], str(d["response_code"])) for d in log["items"]
+    ]
+    assert (log["total"], log["limit"], log["offset"]) == (len(rows), 100, 0)
+    read = {"X-API-Key": _read_key(desk)}
+    assert api.get("/v1/subscriptions?format=csv", headers=read).status_code == 403
+
+
+def _read_key(desk: Desk) -> str:
+    with session_scope(desk.engine) as session:
+        return make_key(session, "read")
 
 
 @pytest.mark.usefixtures("world")

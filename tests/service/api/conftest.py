@@ -15,6 +15,7 @@ from service.api.problems import PROBLEM_JSON, TYPE_PREFIX
 from service.config import Settings
 from service.db import session_scope
 from tests.service.api.builders import make_key, published_ids
+from tests.service.builders import built
 
 
 def make_client(settings: Settings, **overrides: Any) -> TestClient:
@@ -52,8 +53,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def world(engine: Engine) -> dict[str, int]:
     """The published world's ids (see builders.published_world)."""
-    with session_scope(engine) as session:
-        return published_ids(session)
+    return built(engine, published_ids)
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -80,3 +83,38 @@ def test_accuracy_by_level_keeps_each_measure_and_adds_up(
     by_measure = {m["measure"]: m for m in events["by_measure"]}
     assert by_measure["fatalities"]["by_level"] == deaths["by_level"]
     assert by_measure["events"]["by_level"] == events["by_level"]
+
+
+def test_accuracy_as_csv_has_a_row_per_measure_horizon_level_and_run(
+    client: TestClient, world: dict[str, int], keys: dict[str, dict[str, str]], deaths_run: int
+) -> None:
+    read = keys["read"]
+    report = client.get("/v1/accuracy?measure=fatalities", headers=read).json()
+    answer = client.get("/v1/accuracy?measure=fatalities&format=csv", headers=read)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert 'filename="accuracy.csv"' in answer.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    overall = {r["measure"]: r for r in rows if r["part"] == "overall"}
+    assert set(overall) == {"events", "fatalities"}  # each measure on its own row
+    assert (overall["fatalities"]["n"], float(overall["fatalities"]["crps"])) == ("2", 25.0)
+    assert overall["events"]["n"] == "4"
+    horizons = [
+        (r["horizon"], float(r["crps"]))
+        for r in rows
+        if r["part"] == "horizon" and r["measure"] == "fatalities"
+    ]
+    assert horizons == [("1", 20.0), ("2", 30.0)]
+    runs = [(int(r["run_id"]), r["measure"]) for r in rows if r["part"] == "run"]
+    assert (
+        runs
+        == [(x["run_id"], "fatalities") for x in report["by_run"]]
+        == [(deaths_run, "fatalities")]
+    )
+    levels = [r["level"] for r in rows if r["part"] == "level" and r["measure"] == "fatalities"]
+    assert levels == [lv["level"] for lv in report["by_level"]]
+    assert not any("{" in value for r in rows for value in r.values())  # flat
+    one = client.get(f"/v1/series/{world['mopti']}/accuracy?format=csv", headers=read)
+    assert one.status_code == 200, one.text
+    assert f'filename="accuracy-{world["mopti"]}.csv"' in one.headers["content-disposition"]
+    assert {r["part"] for r in csv.DictReader(io.StringIO(one.text))} >= {"overall", "horizon"}

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.config import Settings
-from service.db import session_scope
+from tests.service.builders import built
 from tests.service.web.deskworld import MALI, DeskWorld, make_desk_world
 
 narrow = CliRunner(env={"COLUMNS": "80"})
@@ -22,8 +22,7 @@ narrow = CliRunner(env={"COLUMNS": "80"})
 
 @pytest.fixture
 def world(engine: Engine, settings: Settings) -> DeskWorld:
-    with session_scope(engine) as session:
-        return make_desk_world(session)
+    return built(engine, make_desk_world)
 
 
 def run(*args: str, code: int = 0) -> str:

@@ -11,6 +11,7 @@ trickles a byte at a time, JSON nested 200,000 deep, an error page quoting the r
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 import time
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
+
+from tests.service.ingest.acled_rows import event
 
 USERNAME = "analyst@example.org"
 PASSWORD = "s3cret-Pa55-word"  # noqa: S105 - the fake's own test password
@@ -389,32 +392,19 @@ def serving(api: FakeApi) -> Iterator[str]:
         thread.join()
 
 
-def acled_row(
-    n: int,
-    date: str,
-    *,
-    country: str = "Mali",
-    admin1: str = "Mopti",
-    actor1: str = "JNIM: Group for Support of Islam and Muslims",
-    fatalities: int | str = 1,
-    timestamp: int = 1_700_000_000,
-    **extra: Any,
-) -> dict[str, Any]:
-    """A made-up ACLED API row (ISO date, text values as the API sends them)."""
+# The fields an export row takes (the rest of an API row's fields are given as they are).
+EVENT_FIELDS = frozenset(inspect.signature(event).parameters)
+
+
+def acled_row(n: int, date: str, *, country: str = "Mali", **fields: Any) -> dict[str, Any]:
+    """A made-up ACLED API row: the export's row (`acled_rows.event`, whose defaults apply)
+    with an ISO date and every value as text, as the API sends them."""
     prefix = {"Mali": "MLI", "Burkina Faso": "BFO", "Niger": "NIG"}[country]
-    row = {
-        "event_id_cnty": f"{prefix}{n}", "event_date": date, "year": date[:4],
-        "time_precision": "1", "disorder_type": "Political violence",
-        "event_type": "Violence against civilians", "sub_event_type": "Attack",
-        "actor1": actor1, "assoc_actor_1": "", "inter1": "2", "actor2": f"Civilians ({country})",
-        "assoc_actor_2": "", "inter2": "7", "interaction": "27", "civilian_targeting": "",
-        "iso": "466", "region": "Western Africa", "country": country, "admin1": admin1,
-        "admin2": "", "admin3": "", "location": "Somewhere", "latitude": "14.5",
-        "longitude": "-4.2", "geo_precision": "1", "source": "Made up", "source_scale": "Local",
-        "notes": f"A made-up event {n}.", "fatalities": str(fatalities), "tags": "",
-        "timestamp": str(timestamp),
-    }  # fmt: skip
-    return row | extra
+    given = {name: fields.pop(name) for name in list(fields) if name in EVENT_FIELDS}
+    sides = {"actor2": f"Civilians ({country})", "inter1": 2, "inter2": 7}
+    row = event(f"{prefix}{n}", date, country=country, **{**sides, **given})
+    row |= {"year": date[:4], "notes": f"A made-up event {n}."}
+    return {name: str(value) for name, value in row.items()} | fields
 
 
 def ucdp_row(

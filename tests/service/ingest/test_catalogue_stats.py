@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -97,3 +99,25 @@ def test_stats_count_levels_types_ambiguity_and_small_actors(
             == 422
         )
         assert client.get("/v1/series/stats").status_code == 401
+
+
+def test_stats_as_csv_are_the_same_rows_from_the_cli_and_the_api(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    ingest_file(engine, write(tmp_path / "a.csv", _rows()), settings)
+    with session_scope(engine) as session:
+        key = make_key(session, "read")
+    with make_client(settings) as client:
+        answer = client.get("/v1/series/stats?country=Mali&format=csv", headers={"X-API-Key": key})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert 'filename="series-stats.csv"' in answer.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    [totals] = [r for r in rows if r["section"] == "events"]
+    assert (totals["events"], totals["ambiguous_events"]) == ("15", "1")
+    assert sum(r["section"] == "level" for r in rows) == 6
+    small = {r["actor"] for r in rows if r["section"] == "small_actor"}
+    assert small == {"Military Forces of Mali"}  # Mali only: no Koglweogo
+    cli = runner.invoke(app, ["series", "stats", "--country", "Mali", "--format", "csv"])
+    assert cli.exit_code == 0, cli.output
+    assert cli.output == answer.text  # one writer, one set of rows

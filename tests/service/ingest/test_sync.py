@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from service.config import Settings
 from service.db import session_scope
 from service.ingest.orm import Event, EventActor, IngestedFile
 from service.ingest.service import ingest_file
+from service.ingest.sync import IngestReport
 from service.series.orm import Coverage, Observation, Series
 from service.series.repository import SeriesFilter, get_series, list_series, series_months
 from tests.service.ingest.acled_rows import event, write, write_deletions
@@ -115,6 +117,79 @@ def test_reingest_changes_nothing(engine: Engine, tmp_path: Path) -> None:
         files = session.scalars(select(IngestedFile).order_by(IngestedFile.id)).all()
         assert session.execute(select(Coverage.country, Coverage.updated_at)).all() == stamps
     assert [(f.added, f.sha256) for f in files] == [(5, first.sha256)]  # no second row
+
+
+@dataclass
+class Ingested:
+    """`_rows()` written to a file and ingested once: the file, the settings, the report."""
+
+    path: Path
+    settings: Settings
+    first: IngestReport
+
+
+@pytest.fixture
+def ingested(engine: Engine, tmp_path: Path) -> Ingested:
+    path = write(tmp_path / "mali.csv", _rows())
+    settings = Settings(database_url=str(engine.url))
+    return Ingested(path, settings, ingest_file(engine, path, settings))
+
+
+def test_the_file_of_the_last_change_is_not_read_again(
+    engine: Engine, ingested: Ingested, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same file as the last change: the stored events are what it left, so its rows are
+    # not parsed again; the report is the one a row-by-row screen gives.
+    path, settings, first = ingested.path, ingested.settings, ingested.first
+    before = _counts(engine)
+
+    def unread(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was read again")
+
+    monkeypatch.setattr("service.ingest.sync.iter_events", unread)
+    seen: list[int] = []
+    again = ingest_file(engine, path, settings, progress=seen.append)
+    assert (again.rows_read, again.added, again.updated, again.unchanged) == (5, 0, 0, 5)
+    assert (again.status, again.sha256, again.countries) == ("unchanged", first.sha256, [])
+    assert seen == [5]
+    assert _counts(engine) == before
+
+
+def test_a_file_is_screened_again_once_another_change_came_after_it(
+    engine: Engine, ingested: Ingested, tmp_path: Path
+) -> None:
+    # A deletion list after the file: the file's events are new again (as row by row says).
+    path, settings = ingested.path, ingested.settings
+    deletions = write_deletions(tmp_path / "deleted.csv", [("MLI1", 1_800_000_000)])
+    assert ingest_file(engine, deletions, settings, deletions=True).deleted == 1
+    again = ingest_file(engine, path, settings)
+    assert (again.added, again.updated, again.unchanged, again.status) == (1, 0, 4, "ingested")
+    assert _series(engine, "acled|Mali|Mopti|JNIM|*")["2022-07"] == 2  # MLI1 and MLI2
+
+
+def test_a_file_is_screened_again_when_stored_events_lack_actor_types(
+    engine: Engine, ingested: Ingested
+) -> None:
+    # Events stored before actor types were kept are updated by the file that gives them,
+    # even when that file made the last change.
+    with session_scope(engine) as session:
+        session.execute(update(Event).values(inter1=None, inter2=None))
+    again = ingest_file(engine, ingested.path, ingested.settings)
+    assert (again.added, again.updated, again.unchanged) == (0, 5, 0)
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).where(Event.inter1.is_(None))) == 0
+
+
+def test_a_same_size_edited_file_is_screened_row_by_row(engine: Engine, ingested: Ingested) -> None:
+    path, settings, first = ingested.path, ingested.settings, ingested.first
+    text = path.read_text()
+    edited = text.replace("Segou", "Segoo")  # same size, other content
+    assert len(edited) == len(text)
+    assert edited != text
+    path.write_text(edited)
+    again = ingest_file(engine, path, settings)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 5)  # same timestamps
+    assert again.sha256 != first.sha256
 
 
 def test_a_deletion_list_that_deletes_nothing_writes_nothing(

@@ -11,15 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Response, sync_playwright
 
-from service import migrate
-from service.db import make_engine, session_scope
 from tests.conftest import ROOT
-from tests.service.serving import running_server
+from tests.service.serving import Served, serving_world
 from tests.service.web.builders import WebWorld, make_web_world
 
 pytestmark = pytest.mark.slow
@@ -48,10 +47,7 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
-@dataclass
-class Server:
-    base: str
-    world: WebWorld
+Server = Served[WebWorld]
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +55,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """uvicorn serving a temp SQLite database with the published web world; reads need a key."""
     _require_chromium()
     folder = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{folder / 'sahelcast.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    with session_scope(engine) as session:
-        world = make_web_world(session, fatalities=True)
-    engine.dispose()
-    env = {"SAHELCAST_DATABASE_URL": url, "SAHELCAST_PUBLIC_READ": "false"}
-    with running_server(env, folder / "serve.log") as base:
-        yield Server(base, world)
+    build = partial(make_web_world, fatalities=True)
+    with serving_world(folder, build, {"SAHELCAST_PUBLIC_READ": "false"}) as served:
+        yield served
 
 
 @dataclass

@@ -11,16 +11,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from service import migrate
-from service.db import make_engine, session_scope
-from tests.service.serving import running_server
+from tests.service.serving import Served, serving_world
 from tests.service.web.deskworld import MALI, POLYGONS, DeskWorld, make_desk_world
 from tests.service.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _require_chromium
 
@@ -45,26 +42,16 @@ OUTSIDE = """(selector) => {
 }"""
 
 
-@dataclass
-class Desk:
-    base: str
-    world: DeskWorld
+Desk = Served[DeskWorld]
 
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     _require_chromium()
     folder = tmp_path_factory.mktemp("desk")
-    url = f"sqlite:///{folder / 'sahelcast.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    with session_scope(engine) as session:
-        world = make_desk_world(session)
-    engine.dispose()
-    env = {"SAHELCAST_DATABASE_URL": url, "SAHELCAST_PUBLIC_READ": "true",
-           "SAHELCAST_TODAY": "2023-06-15"}  # fmt: skip
-    with running_server(env, folder / "serve.log") as base:
-        yield Desk(base, world)
+    env = {"SAHELCAST_PUBLIC_READ": "true", "SAHELCAST_TODAY": "2023-06-15"}
+    with serving_world(folder, make_desk_world, env) as served:
+        yield served
 
 
 @pytest.fixture

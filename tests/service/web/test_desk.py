@@ -7,17 +7,16 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from service.api.app import create_app
-from service.config import Settings
 from service.db import session_scope
-from tests.service.builders import month_after
+from tests.service.builders import built, month_after
+from tests.service.web.conftest import ClientFactory
 from tests.service.web.deskworld import MALI, NIGER, POLYGONS, DeskWorld, make_desk_world
 
 Client = Callable[..., AbstractContextManager[TestClient]]
@@ -27,17 +26,13 @@ STALE = dt.datetime(2023, 6, 15, 9, 0)  # five months behind
 
 @pytest.fixture
 def world(engine: Engine) -> DeskWorld:
-    with session_scope(engine) as session:
-        return make_desk_world(session)
+    return built(engine, make_desk_world)
 
 
 @pytest.fixture
-def client(settings: Settings) -> Client:
-    @contextmanager
-    def open_client(now: dt.datetime = FRESH) -> Iterator[TestClient]:
-        app = create_app(settings.model_copy(update={"public_read": True}), clock=lambda: now)
-        with TestClient(app, base_url="http://dashboard.test") as c:
-            yield c
+def client(dashboard: ClientFactory) -> Client:
+    def open_client(now: dt.datetime = FRESH) -> AbstractContextManager[TestClient]:
+        return dashboard(now=now)
 
     return open_client
 
