@@ -133,22 +133,26 @@ def load_matrices(
     span = np.arange(width)[None, :]
     outside = (span < first[:, None]) | (span > last[:, None])
     matrices = {m: np.where(outside, np.nan, 0.0) for m in measures}
-    row_of = {info.id: k for k, info in enumerate(infos)}
-    ids = list(row_of)
+    ids = np.array([info.id for info in infos], dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    # the month as year and month numbers from the database: no date object per row
+    year, month = func.extract("year", Observation.month), func.extract("month", Observation.month)
     for chunk in range(0, len(ids), 20_000):  # keep each IN list a size every backend takes
         rows = session.execute(
-            select(Observation.series_id, Observation.month, *columns).where(
-                Observation.series_id.in_(ids[chunk : chunk + 20_000])
+            select(Observation.series_id, year, month, *columns).where(
+                Observation.series_id.in_(ids[chunk : chunk + 20_000].tolist())
             )
         ).all()
         if not rows:
             continue
-        frame = pd.DataFrame(rows, columns=["series_id", "month", *measures])
-        r = frame["series_id"].map(row_of).to_numpy()
-        c = _month_number(frame["month"]) - start
+        values = list(zip(*rows, strict=True))  # columns, not row objects
+        sid = np.array(values[0], dtype=np.int64)
+        r = order[np.searchsorted(ids, sid, sorter=order)]
+        c = np.array(values[1], dtype=np.int64) * 12 + np.array(values[2], dtype=np.int64)
+        c -= start + 1
         inside = (c >= first[r]) & (c <= last[r])
-        for m in measures:
-            matrices[m][r[inside], c[inside]] = frame[m].to_numpy(dtype=float)[inside]
+        for k, m in enumerate(measures):
+            matrices[m][r[inside], c[inside]] = np.array(values[3 + k], dtype=float)[inside]
     months = pd.date_range(pd.Timestamp(min(firsts)), periods=width, freq="MS")  # type: ignore[type-var]
     return months, matrices
 
