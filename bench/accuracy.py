@@ -74,14 +74,13 @@ BANDS = {"1-3": (1, 3), "4-6": (4, 6), "7-12": (7, 12)}
 # event type) is reported in `coverage_by_level` beside them.
 ISSUE_LEVELS = (
     "country",
-    "country_type",
     "region",
     "region_type",
     "actor_country",
     "actor_region",
     "actor_region_type",
 )
-LEVEL_NAMES = ISSUE_LEVELS
+LEVEL_NAMES = ("country", "country_type", *ISSUE_LEVELS[1:])  # the order of the level table
 TARGETS: dict[str, dict[str, Any]] = {
     "events": {
         "crps_ratio_vs_no_change": 0.88,
