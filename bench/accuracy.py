@@ -533,9 +533,9 @@ def reuse_peers(result: dict[str, Any], earlier: dict[str, Any], source: str) ->
         fresh[peer] = old[peer]
         result[key] = result["crps"] / old[peer]["crps"]
         for level, part in result["coverage_by_level"].items():
-            if level not in earlier["coverage_by_level"]:
-                continue  # a level the earlier run did not have: no peer figure for it
-            was = earlier["coverage_by_level"][level]
+            was = earlier["coverage_by_level"].get(level, {})
+            if f"crps_ratio_vs_{peer}" not in was:
+                continue  # a level the earlier run had no peer figure for
             # the same no-change CRPS per level, so engine / peer = (engine / no change) x
             # (no change / peer), the second factor from the earlier run
             part[f"crps_ratio_vs_{peer}"] = (
