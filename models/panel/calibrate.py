@@ -17,9 +17,10 @@ series; the randomized PIT coverage is what it honestly promises.
 Cells are (hierarchy level x horizon band x volume band): a country total is not calibrated by
 the mass of sparse series below it. A cell is shrunk toward its (horizon band x volume band)
 cell pooled over levels, and that one toward the nominal levels, when it holds few values.
-Adjusted levels never narrow a sparse series' interval (an integer interval [0, 0] already
-holds every quiet month), and upper levels never fall (lower levels never rise) from one
-horizon band to the next, so an interval does not narrow with the horizon for want of data.
+Adjusted lower levels never rise for a sparse series (an integer interval [0, 0] already holds
+every quiet month; a lower end above zero would drop it). Upper levels never fall (lower levels
+never rise) from one horizon band to the next, so an interval does not narrow with the horizon
+for want of data.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ HORIZON_BANDS = ((1, 3), (4, 6), (7, 12))
 VOLUME_EDGES = (0.5, 2.0, 8.0, 30.0)  # forecast-mean bands: <0.5, 0.5-2, 2-8, 8-30, >=30
 SHRINK_N = 30.0  # pseudo-count of the parent cell in each cell
 PIT_SEED = 0  # the randomized PIT draws: a fixed stream, so the same outcomes give the same map
-SPARSE_BANDS = 2  # volume bands below a forecast mean of 2 are only ever widened
+SPARSE_BANDS = 2  # volume bands below a forecast mean of 2: their lower ends never rise
 
 
 def horizon_band(h: np.ndarray) -> np.ndarray:
@@ -128,9 +129,11 @@ class Calibration:
         def adjusted(mask: np.ndarray, sparse: bool) -> np.ndarray:
             lower = upper = np.quantile(u[mask], lv)
             if sparse:
-                # Only ever widen: narrowing toward nominal would drop zero from the interval
-                # of a quiet series, which costs far more accuracy than it gains.
-                lower, upper = np.minimum(lower, lv), np.maximum(upper, lv)
+                # Lower levels only ever widen: raising them would drop zero from the interval
+                # of a quiet series, which costs far more accuracy than it gains. Upper levels
+                # follow the outcomes both ways (widening them only as well over-covered the
+                # sparse levels: tuning CRPS 0.1829 with, 0.1820 without).
+                lower = np.minimum(lower, lv)
             # The median keeps its level: shifting it did not help on the tuning origins.
             return np.where(lv < 0.5, lower, np.where(lv > 0.5, upper, lv))
 

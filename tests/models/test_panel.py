@@ -198,6 +198,26 @@ def test_calibration_widens_overconfident_forecasts_and_leaves_calibrated_ones()
     np.testing.assert_allclose(back, 0.1, atol=1e-9)
 
 
+def test_a_sparse_series_over_wide_interval_narrows_at_the_top_never_at_zero() -> None:
+    """Outcomes of quiet series (means below 2) that fall in the middle far more often than
+    forecast: the upper levels come down toward what they did, the lower ones stay at most
+    nominal, so zero stays inside a quiet series' interval."""
+    rng = np.random.default_rng(3)
+    n = 6000
+    levels = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
+    zeros = np.zeros(n, int)
+    narrow = 0.5 + (rng.uniform(size=n) - 0.5) * 0.6  # PIT values in [0.2, 0.8]
+    for mean, sparse in ((np.full(n, 1.0), True), (np.full(n, 20.0), False)):
+        cal = Calibration.fit(narrow, narrow, zeros, zeros, mean, levels, ("region",), ("1-3",))
+        row = cal.adjusted(zeros[:1], zeros[:1], mean[:1])[0]
+        assert row[-1] < 0.85  # the top comes down either way
+        assert row[-2] < 0.8
+        if sparse:
+            np.testing.assert_allclose(row[:3], levels[:3])  # the bottom never rises
+        else:
+            assert row[0] > 0.15
+
+
 def test_a_calibrated_count_forecast_keeps_its_levels_and_its_quartiles_apart() -> None:
     from models.panel.calibrate import pit_pair, sample_quantiles
 
