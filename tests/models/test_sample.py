@@ -133,13 +133,9 @@ def test_a_large_panel_calibrates_on_fewer_paths_within_its_budget() -> None:
     assert result.calibration["backtest_samples"] == MIN_BACKTEST_SAMPLES
 
 
-def test_a_tree_total_that_wakes_up_pulls_its_sparse_bottoms_with_it() -> None:
-    """Twenty dormant series of one actor wake up together: each alone says little, their
-    total says at once that the actor is five times as active; the forecast follows it part
-    of the way (`top_down`), by one factor for the whole tree."""
-    rng = np.random.default_rng(6)
-    n, t = 20, 72
-    labels = pd.DataFrame(
+def one_actor(n: int) -> pd.DataFrame:
+    """Bottom labels of one actor (JNIM) in n regions of one country: a single tree."""
+    return pd.DataFrame(
         {
             "uid": np.arange(n),
             "tree": "actor",
@@ -149,6 +145,15 @@ def test_a_tree_total_that_wakes_up_pulls_its_sparse_bottoms_with_it() -> None:
             "level": "actor_region_type",
         }
     )
+
+
+def test_a_tree_total_that_wakes_up_pulls_its_sparse_bottoms_with_it() -> None:
+    """Twenty dormant series of one actor wake up together: each alone says little, their
+    total says at once that the actor is five times as active; the forecast follows it part
+    of the way (`top_down`), by one factor for the whole tree."""
+    rng = np.random.default_rng(6)
+    n, t = 20, 72
+    labels = one_actor(n)
     rate = np.where(np.arange(t) < t - 5, 0.2, 1.0)
     y = rng.poisson(rate, (n, t)).astype(float)
     months = pd.date_range("2015-01-01", periods=t, freq="MS")
@@ -190,16 +195,7 @@ def test_a_trend_is_carried_damped_by_one_path_per_tree_and_reported() -> None:
     summary reports the growth carried, and the forecast's means follow exactly that path."""
     rng = np.random.default_rng(8)
     n, t = 6, 72
-    labels = pd.DataFrame(
-        {
-            "uid": np.arange(n),
-            "tree": "actor",
-            "actor": "JNIM",
-            "region": [f"r{i}" for i in range(n)],
-            "event_type": "Battles",
-            "level": "actor_region_type",
-        }
-    )
+    labels = one_actor(n)
     rate = 2.0 * np.exp(0.04 * np.arange(t))  # +4 % a month, to about 35 a month
     y = rng.poisson(rate, (n, t)).astype(float)
     months = pd.date_range("2015-01-01", periods=t, freq="MS")
