@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from models.base import MAX_HORIZON, QUANTILE_COLUMNS, QUANTILES
+from models.panel import dynamics as dynamics_mod
 from models.panel._sample import N_PARAMS, node_sums, stream_seeds
 from models.panel.calibrate import (
     HORIZON_BANDS,
@@ -943,8 +944,9 @@ class PanelEngine:
             elif name not in self._rollup_fits:
                 rows = groups == name
                 self._rollup_fits[name], _ = fit_dynamics(
-                    node_y[rows], node_season[rows], seed=self.seed, start=start, max_evals=20
-                )
+                    node_y[rows], node_season[rows], seed=self.seed, start=start,
+                    max_evals=dynamics_mod.FIT_EVALS // 2,
+                )  # fmt: skip
             out[name] = out.get(name) or self._rollup_fits[name]
         return out
 
