@@ -286,6 +286,7 @@ class PanelEngine:
         bottoms = nodes[nodes["bottom"] >= 0].sort_values("bottom")
         self.level_of = bottoms["level"].astype(str).to_numpy()  # each bottom's dynamics group
         self._rollup_fits: dict[str, Dynamics] = {}
+        self._node_trend = np.zeros(0)  # per node, the trend carried (`_tree_paths`)
 
     # -- fitting ---------------------------------------------------------------------------
 
@@ -1032,7 +1033,7 @@ class PanelEngine:
         for key in ("p_shift", "p_outlier", "shift_mean", "step_sd", "inv_k"):
             frame[f"dyn_{key}"] = [getattr(node_dyn.get(g) or Dynamics(), key) for g in group]
         frame["shared_shock_country"], frame["shared_shock_region"] = factors
-        frame["trend_per_month"] = getattr(self, "_node_trend", np.zeros(len(nodes)))
+        frame["trend_per_month"] = self._node_trend
         frame["trend_damping"] = self.config.trend_damping
         if deaths is not None:
             bottom = nodes["bottom"].to_numpy()
