@@ -31,7 +31,7 @@ probability above 0.8 after two months).
 
 The headline world is the one the engine learns on the bundled UCDP events. `sensitivity`
 repeats the measures in worlds that change one thing at a time (counts of dispersion 0.03
-instead of 0.13; shocks only into series of 15 events a month or more; levels that shift in 2 %
+instead of 0.125; shocks only into series of 15 events a month or more; levels that shift in 2 %
 of months instead of 9 %) and all three together: where the generating parameters reach a
 target and the engine does not, the engine is at fault; where neither does, the world is.
 
@@ -83,7 +83,6 @@ MIN_LEVEL = 5.0
 # one-off bursts in 2.4 % of months, negative-binomial counts of dispersion 1/k = 0.13.
 NB_K = 8.0
 STEP_SD, P_JUMP, JUMP, P_BURST = 0.1, 0.09, 0.66, 0.024
-# the engine's filter with the generating parameters (their outlier law is the engine's own)
 
 
 @dataclass(frozen=True)
@@ -213,9 +212,8 @@ def one_panel(seed: int, world: World) -> dict[str, Any]:
     started = time.perf_counter()
     before = PanelEngine(labels, y[:, : t - 1], MONTHS[: t - 1], name=f"shock{seed}").run()
     after = PanelEngine(labels, y, MONTHS, name=f"shock{seed}").run()
-    later_y = np.hstack(
-        [y, counts(after_month[:, None], rng, world.nb_k)]
-    )  # the month after: normal
+    # the month after: normal
+    later_y = np.hstack([y, counts(after_month[:, None], rng, world.nb_k)])
     later = PanelEngine(labels, later_y, EXTENDED, name=f"shock{seed}").run()
     seconds = time.perf_counter() - started
     oracle = dynamics_mod.run_filter(
