@@ -161,6 +161,56 @@ def _revert_t(b: np.ndarray, anchor: float, rho: float, out: np.ndarray) -> None
         out[j] = b[lo] * (1.0 - f) + (b[min(lo + 1, g - 1)] * f if f > 0.0 else 0.0)
 
 
+@njit(cache=True, fastmath=FAST)
+def _transition(
+    p: np.ndarray, anchor: float, rho: float, ws: np.ndarray, band: int, r: float, uc: int,
+    wake: float, p_shift: float, pr: np.ndarray, sm: np.ndarray, upv: np.ndarray,
+    dnv: np.ndarray, tmp: np.ndarray, rev: np.ndarray, pred: np.ndarray,
+) -> None:  # fmt: skip
+    """One month of level dynamics: `pred` is where the level distribution `p` goes (the pull
+    toward the anchor, then a small move or a shift); `upv` and `dnv` keep the shifted mass."""
+    g = p.shape[0]
+    _revert(p, anchor, rho, pr)
+    _small(pr, ws, band, sm)
+    _up(pr, r, uc, wake, tmp, upv)
+    _down(pr, r, uc, wake, tmp, rev, dnv)
+    for c in range(g):
+        upv[c] *= 0.5 * p_shift
+        dnv[c] *= 0.5 * p_shift
+        pred[c] = (1.0 - p_shift) * sm[c] + upv[c] + dnv[c]
+
+
+@njit(cache=True, fastmath=FAST)
+def _emission(
+    yt: float, lbase: float, step: float, lev: np.ndarray, es: float, p_out: float, k: float,
+    ko: float, mult: float, a: np.ndarray, b: np.ndarray,
+) -> float:  # fmt: skip
+    """The month's likelihood given each level cell, scaled by exp(-top) (returned): `a` for an
+    ordinary month (negative binomial, size k), `b` for an outlier (mean x mult, size ko). A
+    NaN count (unknown month) leaves the weights of the two kinds of month."""
+    g = lev.shape[0]
+    if math.isnan(yt):
+        for c in range(g):
+            a[c] = 1.0 - p_out
+            b[c] = p_out
+        return 0.0
+    lg = math.lgamma(yt + 1.0)
+    c_ord = math.lgamma(yt + k) - math.lgamma(k) - lg + k * math.log(k) + math.log1p(-p_out)
+    c_out = math.lgamma(yt + ko) - math.lgamma(ko) - lg + ko * math.log(ko) + math.log(p_out)
+    log_mult = math.log(mult)
+    top = -1e300
+    for c in range(g):
+        lmu = lbase + step * c
+        mu = lev[c] * es
+        a[c] = c_ord + yt * lmu - (k + yt) * math.log(k + mu)
+        b[c] = c_out + yt * (lmu + log_mult) - (ko + yt) * math.log(ko + mult * mu)
+        top = max(top, a[c], b[c])
+    for c in range(g):
+        a[c] = math.exp(a[c] - top)
+        b[c] = math.exp(b[c] - top)
+    return top
+
+
 @njit(cache=True, fastmath=FAST, parallel=True)
 def forward(
     y: np.ndarray,
@@ -201,11 +251,6 @@ def forward(
     lvl = np.zeros((n, w))
     k = 1.0 / inv_k
     ko = 1.0 / inv_ko
-    log_mult = math.log(mult)
-    lgk = math.lgamma(k)
-    lgko = math.lgamma(ko)
-    lp_ord = math.log1p(-p_out)
-    lp_out = math.log(p_out)
     mean_y = (1.0 - p_out) + p_out * mult
     w0 = t_len - w
     for i in prange(n):
@@ -242,39 +287,11 @@ def forward(
             kk = 1
         h_anchor = np.empty(w)
         for t in range(t_len):
-            _revert(p, anchor[i, t], rho, pr)
-            _small(pr, ws, band, sm)
-            _up(pr, r, uc, wake, tmp, upv)
-            _down(pr, r, uc, wake, tmp, rev, dnv)
-            for c in range(g):
-                upv[c] *= 0.5 * p_shift
-                dnv[c] *= 0.5 * p_shift
-                pred[c] = (1.0 - p_shift) * sm[c] + upv[c] + dnv[c]
+            _transition(p, anchor[i, t], rho, ws, band, r, uc, wake, p_shift,
+                        pr, sm, upv, dnv, tmp, rev, pred)  # fmt: skip
             es = math.exp(season[i, t])
             yt = y[i, t]
-            top = 0.0
-            if math.isnan(yt):
-                for c in range(g):
-                    a[c] = 1.0 - p_out
-                    b[c] = p_out
-            else:
-                c_ord = math.lgamma(yt + k) - lgk - math.lgamma(yt + 1.0) + k * math.log(k)
-                c_out = math.lgamma(yt + ko) - lgko - math.lgamma(yt + 1.0) + ko * math.log(ko)
-                top = -1e300
-                for c in range(g):
-                    lmu = base[i] + step * c + season[i, t]
-                    mu = lev[c] * es
-                    a[c] = lp_ord + c_ord + yt * lmu - (k + yt) * math.log(k + mu)
-                    b[c] = (
-                        lp_out
-                        + c_out
-                        + yt * (lmu + log_mult)
-                        - (ko + yt) * math.log(ko + mult * mu)
-                    )
-                    top = max(top, a[c], b[c])
-                for c in range(g):
-                    a[c] = math.exp(a[c] - top)
-                    b[c] = math.exp(b[c] - top)
+            top = _emission(yt, base[i] + season[i, t], step, lev, es, p_out, k, ko, mult, a, b)
             if moments:
                 m1 = 0.0
                 m2 = 0.0
