@@ -397,11 +397,16 @@ def main() -> None:
         default=None,
         help="default results/train.json (train-100k.json from 100,000 series)",
     )
-    parser.add_argument("--no-record", action="store_true", help="Do not append to RESULTS.md.")
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="print the results only: neither the JSON (unless --out is given) nor RESULTS.md",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     name = "train-100k" if args.series >= LARGE else "train"
-    args.out = args.out or HERE / "results" / f"{name}.json"
+    if args.out is None and not args.no_record:
+        args.out = HERE / "results" / f"{name}.json"
 
     with tempfile.TemporaryDirectory(prefix="sahelcast-bench-") as tmp:
         work = Path(tmp)
@@ -456,8 +461,9 @@ def main() -> None:
         "demo_train_s": None if demo_train_s is None else round(demo_train_s, 2),
         "targets": TARGETS,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     if not args.no_record:
         _record(result)
