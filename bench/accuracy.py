@@ -654,8 +654,9 @@ def main() -> None:
             earlier = json.loads(args.peers_from.read_text())
             source = str(args.peers_from.resolve().relative_to(ROOT))
             reuse_peers(result, earlier, source)
-            if "tuning" in result and "tuning" in earlier:
-                reuse_peers(result["tuning"], earlier["tuning"], source)
+            tuning, was = result.get("tuning"), earlier.get("tuning")
+            if tuning and was and tuning["points"] == was["points"]:
+                reuse_peers(tuning, was, source)  # else other tuning origins: none to reuse
             result["command"] += f" --peers-from {source}"
         result["targets_met"] = verdicts(result, args.measure)
         out.parent.mkdir(parents=True, exist_ok=True)

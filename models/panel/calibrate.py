@@ -17,6 +17,8 @@ series; the randomized PIT coverage is what it honestly promises.
 Cells are (hierarchy level x horizon band x volume band): a country total is not calibrated by
 the mass of sparse series below it. A cell is shrunk toward its (horizon band x volume band)
 cell pooled over levels, and that one toward the nominal levels, when it holds few values.
+The cells of the levels named `widen_only` may widen intervals but never narrow them: their
+backtests are kinder than their forecasts (the engine says which, and why).
 Adjusted lower levels never rise for a sparse series (an integer interval [0, 0] already holds
 every quiet month; a lower end above zero would drop it). Upper levels never fall (lower levels
 never rise) from one horizon band to the next, so an interval does not narrow with the horizon
@@ -25,7 +27,7 @@ for want of data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,8 +75,8 @@ class PitLog:
             mean: np.ndarray) -> None:  # fmt: skip
         self.parts.append(tuple(np.ravel(a) for a in (u_minus, u_plus, group, band, mean)))
 
-    def fit(self, levels: Sequence[float], groups: Sequence[str],
-            bands: Sequence[str]) -> Calibration:  # fmt: skip
+    def fit(self, levels: Sequence[float], groups: Sequence[str], bands: Sequence[str],
+            widen_only: Collection[str] = ()) -> Calibration:  # fmt: skip
         """The calibration these outcomes call for (the identity when there are none)."""
         if not self.parts:
             return Calibration.identity(levels, groups, bands)
@@ -82,7 +84,7 @@ class PitLog:
             np.concatenate(a) for a in zip(*self.parts, strict=True)
         )
         return Calibration.fit(u_minus, u_plus, group.astype(int), band.astype(int), mean,
-                               levels, groups, bands)  # fmt: skip
+                               levels, groups, bands, widen_only)  # fmt: skip
 
 
 @dataclass
@@ -115,9 +117,11 @@ class Calibration:
         levels: Sequence[float],
         groups: Sequence[str],
         bands: Sequence[str],
+        widen_only: Collection[str] = (),
     ) -> Calibration:
         """Fit the map from backtest outcomes' (u-, u+), with each one's group index (e.g. its
-        hierarchy level), band index (e.g. its horizon band) and forecast mean."""
+        hierarchy level), band index (e.g. its horizon band) and forecast mean; the cells of the
+        groups in `widen_only` never move a level toward the median."""
         cal = cls.identity(levels, groups, bands)
         lv = np.asarray(levels)
         # the randomized PIT, with its own fixed stream: the same outcomes, the same map
@@ -137,19 +141,29 @@ class Calibration:
             # The median keeps its level: shifting it did not help on the tuning origins.
             return np.where(lv < 0.5, lower, np.where(lv > 0.5, upper, lv))
 
-        def shrunk(mask: np.ndarray, parent: np.ndarray, sparse: bool) -> tuple[np.ndarray, int]:
+        def no_narrower(adj: np.ndarray) -> np.ndarray:
+            return np.where(lv < 0.5, np.minimum(adj, lv), np.maximum(adj, lv))
+
+        def shrunk(
+            mask: np.ndarray, parent: np.ndarray, sparse: bool, widen: bool = False
+        ) -> tuple[np.ndarray, int]:
             n = int(mask.sum())
             if n == 0:
-                return parent, 0
+                return (no_narrower(parent) if widen else parent), 0
+            own = adjusted(mask, sparse)
             w = n / (n + SHRINK_N)
-            return w * adjusted(mask, sparse) + (1 - w) * parent, n
+            if widen:  # neither the cell's own outcomes nor its parent narrow it
+                return no_narrower(w * no_narrower(own) + (1 - w) * parent), n
+            return w * own + (1 - w) * parent, n
 
         for b in range(n_b):
             for v in range(n_v):
                 pooled, _ = shrunk((band == b) & (vb == v), lv, v < SPARSE_BANDS)
                 for g in range(n_g):
                     cell = (group == g) & (band == b) & (vb == v)
-                    cal.table[g, b, v], cal.counts[g, b, v] = shrunk(cell, pooled, v < SPARSE_BANDS)
+                    cal.table[g, b, v], cal.counts[g, b, v] = shrunk(
+                        cell, pooled, v < SPARSE_BANDS, groups[g] in widen_only
+                    )
         # upper levels never fall, lower never rise, with the band (horizon): no narrowing
         upper = lv > 0.5
         cal.table[..., upper] = np.maximum.accumulate(cal.table[..., upper], axis=1)

@@ -218,6 +218,26 @@ def test_a_sparse_series_over_wide_interval_narrows_at_the_top_never_at_zero() -
             assert row[0] > 0.15
 
 
+def test_a_widen_only_level_keeps_its_intervals_when_its_backtests_say_narrow() -> None:
+    """Backtest outcomes that fall in the middle far more often than forecast narrow an
+    ordinary level's intervals; a level named widen-only keeps at least the nominal ones, and
+    still widens when its outcomes fall in the tails."""
+    rng = np.random.default_rng(6)
+    n = 6000
+    levels = np.asarray((0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975))
+    group = rng.integers(0, 2, n)  # 0: country (widen-only), 1: region
+    zeros, mean = np.zeros(n, int), np.full(n, 20.0)
+    narrow = 0.5 + (rng.uniform(size=n) - 0.5) * 0.6
+    names, bands = ("country", "region"), ("1-3",)
+    cal = Calibration.fit(narrow, narrow, group, zeros, mean, levels, names, bands, ("country",))
+    np.testing.assert_allclose(cal.table[0, 0, 3], levels)  # the country keeps nominal levels
+    assert cal.table[1, 0, 3, -1] < 0.85 and cal.table[1, 0, 3, 0] > 0.15  # the region narrows
+    wide = 0.5 + (rng.uniform(size=n) - 0.5) * 1.8
+    cal = Calibration.fit(np.clip(wide, 0, 1), np.clip(wide, 0, 1), group, zeros, mean, levels,
+                          names, bands, ("country",))  # fmt: skip
+    assert cal.table[0, 0, 3, 0] < 0.02 and cal.table[0, 0, 3, -1] > 0.98
+
+
 def test_a_calibrated_count_forecast_keeps_its_levels_and_its_quartiles_apart() -> None:
     from models.panel.calibrate import pit_pair, sample_quantiles
 
