@@ -231,11 +231,13 @@ def test_a_widen_only_level_keeps_its_intervals_when_its_backtests_say_narrow() 
     names, bands = ("country", "region"), ("1-3",)
     cal = Calibration.fit(narrow, narrow, group, zeros, mean, levels, names, bands, ("country",))
     np.testing.assert_allclose(cal.table[0, 0, 3], levels)  # the country keeps nominal levels
-    assert cal.table[1, 0, 3, -1] < 0.85 and cal.table[1, 0, 3, 0] > 0.15  # the region narrows
+    assert cal.table[1, 0, 3, -1] < 0.85  # the region narrows
+    assert cal.table[1, 0, 3, 0] > 0.15
     wide = 0.5 + (rng.uniform(size=n) - 0.5) * 1.8
     cal = Calibration.fit(np.clip(wide, 0, 1), np.clip(wide, 0, 1), group, zeros, mean, levels,
                           names, bands, ("country",))  # fmt: skip
-    assert cal.table[0, 0, 3, 0] < 0.02 and cal.table[0, 0, 3, -1] > 0.98
+    assert cal.table[0, 0, 3, 0] < 0.02
+    assert cal.table[0, 0, 3, -1] > 0.98
 
 
 def test_a_calibrated_count_forecast_keeps_its_levels_and_its_quartiles_apart() -> None:
