@@ -224,7 +224,7 @@ def test_a_widen_only_level_keeps_its_intervals_when_its_backtests_say_narrow() 
     still widens when its outcomes fall in the tails."""
     rng = np.random.default_rng(6)
     n = 6000
-    levels = np.asarray((0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975))
+    levels = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
     group = rng.integers(0, 2, n)  # 0: country (widen-only), 1: region
     zeros, mean = np.zeros(n, int), np.full(n, 20.0)
     narrow = 0.5 + (rng.uniform(size=n) - 0.5) * 0.6
