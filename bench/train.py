@@ -85,6 +85,7 @@ class PeakRss:
         self._root = psutil.Process()
         self._every = every
         self.peak_bytes = 0
+        self.at_peak: dict[str, float] = {}  # MB of this process and of each child at the peak
         self.cpu_by_pid: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -93,14 +94,18 @@ class PeakRss:
         import psutil
 
         total = 0
+        each: dict[str, float] = {}
         for proc in [self._root, *self._root.children(recursive=True)]:
             try:
-                total += proc.memory_info().rss
+                rss = proc.memory_info().rss
                 times = proc.cpu_times()
                 self.cpu_by_pid[proc.pid] = times.user + times.system
             except psutil.Error:
-                pass  # a worker that just exited has no memory to count
-        self.peak_bytes = max(self.peak_bytes, total)
+                continue  # a worker that just exited has no memory to count
+            total += rss
+            each["main" if proc is self._root else f"child {proc.pid}"] = rss / 2**20
+        if total > self.peak_bytes:
+            self.peak_bytes, self.at_peak = total, each
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):
@@ -284,9 +289,9 @@ def observation_rows(
     })  # fmt: skip
 
 
-def train_pipeline(url: str, workers: int) -> tuple[Any, float, float, float]:
-    """Train with the default settings on the process pool; return outcome, wall, peak MB and
-    the CPU seconds of the process tree."""
+def train_pipeline(url: str, workers: int) -> tuple[Any, float, float, float, dict[str, float]]:
+    """Train with the default settings on the process pool; return outcome, wall, peak MB, the
+    CPU seconds of the process tree and the MB of each of its processes at the peak."""
     from service.config import Settings
     from service.db import make_engine
     from service.training.service import TrainRequest, train
@@ -303,7 +308,7 @@ def train_pipeline(url: str, workers: int) -> tuple[Any, float, float, float]:
         outcome = train(engine, settings, request)
     wall = time.perf_counter() - started
     engine.dispose()
-    return outcome, wall, memory.mb, memory.cpu_s - before.user - before.system
+    return outcome, wall, memory.mb, memory.cpu_s - before.user - before.system, memory.at_peak
 
 
 def pipeline_crps(url: str, run_id: int, truth: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
@@ -416,7 +421,7 @@ def main() -> None:
         build_database(url, meta, counts)
         print(f"database: {len(meta)} series in {time.perf_counter() - started:.1f} s",
               flush=True)  # fmt: skip
-        outcome, wall, peak_mb, cpu_s = train_pipeline(url, args.workers)
+        outcome, wall, peak_mb, cpu_s, at_peak = train_pipeline(url, args.workers)
         print(f"train: {outcome.n_series} series, {outcome.n_failed} failed, {wall:.1f} s, "
               f"peak {peak_mb:.0f} MB", flush=True)  # fmt: skip
         ours, coverage = pipeline_crps(url, outcome.run_id, counts)
@@ -440,6 +445,12 @@ def main() -> None:
         "workers": args.workers,
         "wall_s": round(wall, 2),
         "peak_mb": round(peak_mb, 1),
+        "peak_mb_by_process": {
+            "main": round(at_peak.get("main", 0.0), 1),
+            "others": sorted(
+                (round(v, 1) for k, v in at_peak.items() if k != "main"), reverse=True
+            ),
+        },
         "ms_per_series": round(1000 * per_series_ours, 2),
         "cpu_s": round(cpu_s, 1),
         "cpu_ms_per_series": round(1000 * cpu_s / outcome.n_series, 2),

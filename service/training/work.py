@@ -236,7 +236,7 @@ def _keyed(frame: pd.DataFrame, keep: pd.Series, columns: list[str]) -> pd.DataF
     for column in columns:
         values = frame[column]
         if column in ("month", "first_month"):
-            out[column] = pd.DatetimeIndex(values).strftime("%Y-%m-%d")
+            out[column] = _iso_months(values)
         else:
             out[names.get(column, column)] = values.to_numpy()
     return out
@@ -250,7 +250,7 @@ def _table(frame: pd.DataFrame, keep: pd.Series, extra: list[str]) -> pd.DataFra
     out = pd.DataFrame(
         {
             "series_id": frame["node"].map(keep).to_numpy(),
-            "month": pd.DatetimeIndex(frame["month"]).strftime("%Y-%m-%d"),
+            "month": _iso_months(frame["month"]),
             "mean": frame["mean"].to_numpy(dtype=float),
         }
     )
@@ -260,10 +260,20 @@ def _table(frame: pd.DataFrame, keep: pd.Series, extra: list[str]) -> pd.DataFra
     for column in extra:
         values = frame[column]
         if column == "origin":
-            out[column] = pd.DatetimeIndex(values).strftime("%Y-%m-%d")
+            out[column] = _iso_months(values)
         else:
             out[column] = values.to_numpy().round().astype(int)
     return out
+
+
+def _iso_months(values: pd.Series) -> pd.Categorical:
+    """ISO dates ("2022-06-01") as a categorical: a few dozen distinct months over millions of
+    rows. As plain strings they cost about 60 bytes a row, held by the worker and again by the
+    process that receives its output (at 100,000 series, hundreds of MB at the peak)."""
+    codes, months = pd.factorize(pd.DatetimeIndex(values))
+    return pd.Categorical.from_codes(
+        codes, categories=pd.DatetimeIndex(months).strftime("%Y-%m-%d")
+    )
 
 
 def _describe(error: BaseException) -> str:
