@@ -116,12 +116,14 @@ class PanelConfig:
         dynamics: fixed hyperparameters per level (tests, benchmarks); None = learn them.
         top_down: how far each tree's total level moves from the sum of its bottoms' levels
             toward its own filtered level (0 = bottom-up; 0.5 was chosen on the accuracy
-            bench's tuning origins: CRPS 0.1851 -> 0.1833, 1.0 gave 0.1839).
+            bench's 2016-17 tuning origins: CRPS 0.1851 -> 0.1833, 1.0 gave 0.1839; on the
+            sixteen 2014-17 origins 0.1695, against 0.1704 bottom-up and 0.1708 at 1.0).
         trend: weight of a damped trend carried from each tree total's growth over the last
-            `trend_months` (`_tree_paths`); 0 = none. Off: on the accuracy bench's tuning
-            origins 0.5 (damping 0.9, six months) lowered CRPS 0.1829 -> 0.1802, but on the
-            reporting origins it raised it 0.2737 -> 0.2845 (escalations there come in surges
-            that stop; carried growth overshoots them). Kept to reproduce that finding.
+            `trend_months` (`_tree_paths`); 0 = none. Off: on the accuracy bench's 2016-17
+            tuning origins 0.5 (damping 0.9, six months) lowered CRPS 0.1829 -> 0.1802, but on
+            the 2014-15 ones it raised it 0.1521 -> 0.1604 and on the reporting origins
+            0.2737 -> 0.2845 (escalations there come in surges that stop; carried growth
+            overshoots them). Kept to reproduce that finding.
         trend_months: months over which a tree total's growth is measured.
         trend_damping: the trend's per-month damping phi (month h carries phi + ... + phi^h).
     """
