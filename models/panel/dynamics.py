@@ -50,8 +50,8 @@ FIT_MONTHS = 48  # the last months they are learned on
 # erred least (squared or absolute) was worse still (0.2066-0.2082): what the responsive fit
 # wins is the shape of the predictive distribution, not its mean. Nor does the CRPS of the
 # filter's own 1-12-month forecasts, minimized instead of the likelihood, help (sixteen origins
-# 0.1916): it learns calm bottoms whose sums are too narrow for the roll-ups (branch
-# exp/multistep-crps).
+# 0.1916): it learns calm bottoms whose sums are too narrow for the roll-ups
+# (bench/experiments/multistep-crps.patch).
 FIT_EVALS = 40
 # A share of shifts are jumps of any size up to WAKE_MAX on the log scale: a dormant series
 # that wakes up (or an active one that falls silent) moves by a factor of tens in one month.
