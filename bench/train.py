@@ -85,7 +85,8 @@ class PeakRss:
         self._root = psutil.Process()
         self._every = every
         self.peak_bytes = 0
-        self.at_peak: dict[str, float] = {}  # MB of this process and of each child at the peak
+        # MB at the peak: this process ("main") and its descendants ("others", largest first)
+        self.at_peak: dict[str, Any] = {"main": 0.0, "others": []}
         self.cpu_by_pid: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -94,7 +95,7 @@ class PeakRss:
         import psutil
 
         total = 0
-        each: dict[str, float] = {}
+        each: list[float] = []  # MB, this process first
         for proc in [self._root, *self._root.children(recursive=True)]:
             try:
                 rss = proc.memory_info().rss
@@ -103,9 +104,11 @@ class PeakRss:
             except psutil.Error:
                 continue  # a worker that just exited has no memory to count
             total += rss
-            each["main" if proc is self._root else f"child {proc.pid}"] = rss / 2**20
+            each.append(round(rss / 2**20, 1))
         if total > self.peak_bytes:
-            self.peak_bytes, self.at_peak = total, each
+            main = each[0] if each else 0.0
+            self.peak_bytes = total
+            self.at_peak = {"main": main, "others": sorted(each[1:], reverse=True)}
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):
@@ -289,7 +292,7 @@ def observation_rows(
     })  # fmt: skip
 
 
-def train_pipeline(url: str, workers: int) -> tuple[Any, float, float, float, dict[str, float]]:
+def train_pipeline(url: str, workers: int) -> tuple[Any, float, float, float, dict[str, Any]]:
     """Train with the default settings on the process pool; return outcome, wall, peak MB, the
     CPU seconds of the process tree and the MB of each of its processes at the peak."""
     from service.config import Settings
@@ -445,12 +448,7 @@ def main() -> None:
         "workers": args.workers,
         "wall_s": round(wall, 2),
         "peak_mb": round(peak_mb, 1),
-        "peak_mb_by_process": {
-            "main": round(at_peak.get("main", 0.0), 1),
-            "others": sorted(
-                (round(v, 1) for k, v in at_peak.items() if k != "main"), reverse=True
-            ),
-        },
+        "peak_mb_by_process": at_peak,
         "ms_per_series": round(1000 * per_series_ours, 2),
         "cpu_s": round(cpu_s, 1),
         "cpu_ms_per_series": round(1000 * cpu_s / outcome.n_series, 2),
