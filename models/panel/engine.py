@@ -688,14 +688,16 @@ class PanelEngine:
                 lo, hi = pit_pair(node_s, np.where(ok, obs, 0.0))
                 hh = np.broadcast_to(np.arange(1, h + 1)[None, :], obs.shape)
                 gg = np.broadcast_to(self.node_level[block.nodes, None], obs.shape)
-                monthly.add(lo[ok], hi[ok], gg[ok], horizon_band(hh[ok]), node_mean[ok])
+                series = np.broadcast_to(block.nodes[:, None], obs.shape)
+                monthly.add(lo[ok], hi[ok], gg[ok], horizon_band(hh[ok]), node_mean[ok],
+                            series[ok], origin)  # fmt: skip
                 for j, months in enumerate(OUTLOOK_MONTHS):
                     if h >= months and ok[:, :months].all():
                         lo_o, hi_o = pit_pair(node_s[:, :months].sum(axis=1),
                                               obs[:, :months].sum(axis=1))  # fmt: skip
                         totals.add(
                             lo_o, hi_o, self.node_level[block.nodes], np.full(len(lo_o), j),
-                            node_mean[:, :months].sum(axis=1),
+                            node_mean[:, :months].sum(axis=1), block.nodes, origin,
                         )  # fmt: skip
         bands = tuple(f"{lo}-{hi}" for lo, hi in HORIZON_BANDS)
         cal = monthly.fit(QUANTILES, LEVEL_ORDER, bands, WIDEN_ONLY)

@@ -463,3 +463,48 @@ def test_a_country_x_event_type_sums_its_regions_beside_the_tree() -> None:
     assert "country_type" in result.dynamics
     assert set(cross) <= set(result.states["node"])
     assert set(cross) <= set(result.season["node"])
+
+
+def test_a_cell_weighs_its_distinct_series_not_its_outcomes() -> None:
+    """The same too-narrow outcomes move a cell of two series' histories far less than a cell
+    of three hundred series: repeated outcomes of one series are not independent evidence."""
+    rng = np.random.default_rng(8)
+    n = 6000
+    levels = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
+    zeros, mean = np.zeros(n, int), np.full(n, 20.0)
+    narrow = 0.5 + (rng.uniform(size=n) - 0.5) * 0.6
+    few = Calibration.fit(narrow, narrow, zeros, zeros, mean, levels, ("region",), ("1-3",),
+                          series=np.arange(n) % 2)  # fmt: skip
+    many = Calibration.fit(narrow, narrow, zeros, zeros, mean, levels, ("region",), ("1-3",),
+                           series=np.arange(n) % 300)  # fmt: skip
+    assert many.table[0, 0, 3, -1] < 0.85  # three hundred series: the top comes down
+    moved_few, moved_many = 0.975 - few.table[0, 0, 3, -1], 0.975 - many.table[0, 0, 3, -1]
+    assert 0 < moved_few < 0.2 * moved_many  # two: it barely moves
+
+
+def test_a_miss_that_comes_and_goes_across_origins_is_mostly_left_alone() -> None:
+    """A level whose outcomes are too wide at some calibration origins and too narrow at others
+    keeps nearly its nominal levels; one whose outcomes are too narrow at every origin, by the
+    same average amount, is corrected."""
+    rng = np.random.default_rng(9)
+    n, k = 8000, 8
+    levels = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
+    group = np.repeat([0, 1], n // 2)  # 0: steady miss, 1: a miss that changes sign
+    origin = np.tile(np.repeat(np.arange(k), n // (2 * k)), 2)
+    u = rng.uniform(size=n)
+    steady = 0.5 + (u - 0.5) * 0.7
+    swing = np.where(origin % 2 == 0, 0.5 + (u - 0.5) * 0.4, 0.5 + (u - 0.5) * 1.6)
+    pit = np.clip(np.where(group == 0, steady, swing), 0.0, 1.0)
+    zeros, mean = np.zeros(n, int), np.full(n, 20.0)
+    names = ("region", "actor_region")
+    cal = Calibration.fit(pit, pit, group, zeros, mean, levels, names, ("1-3",),
+                          series=np.arange(n), origin=origin)  # fmt: skip
+    assert cal.table[0, 0, 3, -1] < 0.9  # the steady miss: narrowed
+    assert cal.table[0, 0, 3, 0] > 0.1
+    # the swinging one: its pooled outcomes call for a change, its origins disagree
+    pooled = np.quantile(pit[group == 1], levels)
+    assert abs(pooled[-1] - 0.975) > 0.005
+    assert abs(cal.table[1, 0, 3, -1] - 0.975) < 0.5 * abs(pooled[-1] - 0.975)
+    # without origins, it would have been taken nearly in full
+    blind = Calibration.fit(pit, pit, group, zeros, mean, levels, names, ("1-3",))
+    assert abs(blind.table[1, 0, 3, -1] - pooled[-1]) < 0.01
