@@ -151,8 +151,8 @@ class Calibration:
         vb = volume_band(mean)
         n_g, n_b, n_v = cal.counts.shape
 
-        def adjusted(mask: np.ndarray, sparse: bool) -> np.ndarray:
-            lower = upper = np.quantile(u[mask], lv)
+        def adjusted(idx: np.ndarray, sparse: bool) -> np.ndarray:
+            lower = upper = np.quantile(u[idx], lv)
             if sparse:
                 # Lower levels only ever widen: raising them would drop zero from the interval
                 # of a quiet series, which costs far more accuracy than it gains. Upper levels
@@ -166,41 +166,47 @@ class Calibration:
             return np.where(lv < 0.5, np.minimum(adj, lv), np.maximum(adj, lv))
 
         def weight(
-            mask: np.ndarray, own: np.ndarray, parent: np.ndarray, sparse: bool
+            idx: np.ndarray, own: np.ndarray, parent: np.ndarray, sparse: bool
         ) -> np.ndarray | float:
             """How far (per level) a cell's own adjustment is taken from its parent's."""
-            n = int(mask.sum()) if series is None else len(np.unique(series[mask]))
+            n = len(idx) if series is None else len(np.unique(series[idx]))
             w = n / (n + SHRINK_N)
             if origin is None:
                 return w
-            ks = np.unique(origin[mask])
+            at = origin[idx]
+            ks = np.unique(at)
             if len(ks) < 2:
                 return w
-            per = np.array([adjusted(mask & (origin == k), sparse) for k in ks])
+            per = np.array([adjusted(idx[at == k], sparse) for k in ks])
             shift2 = (own - parent) ** 2
             noise = per.var(axis=0, ddof=1) / len(ks)
             return w * shift2 / np.maximum(shift2 + noise, 1e-12)
 
         def shrunk(
-            mask: np.ndarray, parent: np.ndarray, sparse: bool, widen: bool = False
+            idx: np.ndarray, parent: np.ndarray, sparse: bool, widen: bool = False
         ) -> tuple[np.ndarray, int]:
-            n = int(mask.sum())
-            if n == 0:
+            if len(idx) == 0:
                 return (no_narrower(parent) if widen else parent), 0
-            own = adjusted(mask, sparse)
-            w = weight(mask, own, parent, sparse)
+            own = adjusted(idx, sparse)
+            w = weight(idx, own, parent, sparse)
             if widen:  # neither the cell's own outcomes nor its parent narrow it
-                return no_narrower(w * no_narrower(own) + (1 - w) * parent), n
-            return w * own + (1 - w) * parent, n
+                return no_narrower(w * no_narrower(own) + (1 - w) * parent), len(idx)
+            return w * own + (1 - w) * parent, len(idx)
 
+        # the outcomes sorted by cell (band, volume band, group): a cell, and the cell pooled
+        # over groups, are each one run of the order
+        code = (band.astype(np.int64) * n_v + vb) * n_g + group
+        order = np.argsort(code, kind="stable")
+        edge = np.searchsorted(code[order], np.arange(n_b * n_v * n_g + 1))
         for b in range(n_b):
             for v in range(n_v):
-                pooled, _ = shrunk((band == b) & (vb == v), lv, v < SPARSE_BANDS)
+                first = (b * n_v + v) * n_g
+                pooled, _ = shrunk(order[edge[first] : edge[first + n_g]], lv, v < SPARSE_BANDS)
                 for g in range(n_g):
-                    cell = (group == g) & (band == b) & (vb == v)
                     cal.table[g, b, v], cal.counts[g, b, v] = shrunk(
-                        cell, pooled, v < SPARSE_BANDS, groups[g] in widen_only
-                    )
+                        order[edge[first + g] : edge[first + g + 1]], pooled, v < SPARSE_BANDS,
+                        groups[g] in widen_only,
+                    )  # fmt: skip
         # upper levels never fall, lower never rise, with the band (horizon): no narrowing
         upper = lv > 0.5
         cal.table[..., upper] = np.maximum.accumulate(cal.table[..., upper], axis=1)
