@@ -87,10 +87,15 @@ class PitLog:
 
     def add(self, u_minus: np.ndarray, u_plus: np.ndarray, group: np.ndarray, band: np.ndarray,
             mean: np.ndarray, series: np.ndarray, origin: int) -> None:  # fmt: skip
-        """One origin's outcomes: their PIT pairs, group, band, forecast mean and series."""
-        arrays = (u_minus, u_plus, group, band, mean, np.broadcast_to(series, np.shape(u_minus)))
-        flat = tuple(np.ravel(a) for a in arrays)
-        self.parts.append((*flat, np.full(len(flat[0]), origin)))
+        """One origin's outcomes: their PIT pairs, group, band, forecast mean and series
+        (held compactly: a 100,000-series panel logs millions of outcomes)."""
+        n = np.size(u_minus)
+        self.parts.append((
+            np.ravel(u_minus), np.ravel(u_plus),
+            np.ravel(group).astype(np.int16), np.ravel(band).astype(np.int16), np.ravel(mean),
+            np.ravel(np.broadcast_to(series, np.shape(u_minus))).astype(np.int32),
+            np.full(n, origin, dtype=np.int32),
+        ))  # fmt: skip
 
     def fit(self, levels: Sequence[float], groups: Sequence[str], bands: Sequence[str],
             widen_only: Collection[str] = ()) -> Calibration:  # fmt: skip
@@ -100,7 +105,7 @@ class PitLog:
         u_minus, u_plus, group, band, mean, series, origin = (
             np.concatenate(a) for a in zip(*self.parts, strict=True)
         )
-        return Calibration.fit(u_minus, u_plus, group.astype(int), band.astype(int), mean,
+        return Calibration.fit(u_minus, u_plus, group, band, mean,
                                levels, groups, bands, widen_only, series, origin)  # fmt: skip
 
 
@@ -195,7 +200,7 @@ class Calibration:
 
         # the outcomes sorted by cell (band, volume band, group): a cell, and the cell pooled
         # over groups, are each one run of the order
-        code = (band.astype(np.int64) * n_v + vb) * n_g + group
+        code = ((band * n_v + vb) * n_g + group).astype(np.int32)
         order = np.argsort(code, kind="stable")
         edge = np.searchsorted(code[order], np.arange(n_b * n_v * n_g + 1))
         for b in range(n_b):
