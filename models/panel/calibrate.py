@@ -250,7 +250,11 @@ class Calibration:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "method": "quantile recalibration of PIT values (Kuleshov et al. 2018), by cell",
+            "method": (
+                "quantile recalibration of PIT values (Kuleshov et al. 2018), by cell; each cell"
+                " shrunk toward its parent by its distinct series and by how steadily its"
+                " calibration origins agree"
+            ),
             "levels": list(self.levels),
             "groups": list(self.groups),
             "bands": list(self.bands),
