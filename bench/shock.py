@@ -186,7 +186,7 @@ def oracle_q975(y: np.ndarray, log_season: np.ndarray, oracle: dynamics_mod.Dyna
     for i in range(len(y)):
         k, ko = 1 / oracle.inv_k, 1 / dynamics_mod.OUTLIER_INV_K
         mu = lev[i][:, None]
-        mult = dynamics_mod.OUTLIER_MULT
+        mult = oracle.outlier_mult
         pmf = (1 - oracle.p_outlier) * stats.nbinom.pmf(values[None, :], k, k / (k + mu))
         pmf += oracle.p_outlier * stats.nbinom.pmf(values[None, :], ko, ko / (ko + mult * mu))
         cdf = np.cumsum(pred[i] @ pmf)
@@ -240,7 +240,7 @@ def one_panel(seed: int, world: World) -> dict[str, Any]:
             np.abs(
                 oracle.level[:, -1]
                 * np.exp(log_season[shifts, t])
-                * (1 + oracle_dyn.p_outlier * (dynamics_mod.OUTLIER_MULT - 1))
+                * (1 + oracle_dyn.p_outlier * (oracle_dyn.outlier_mult - 1))
                 - new_level
             )
             <= 0.25 * new_level

@@ -109,8 +109,8 @@ def _negbin(mu: float, k: float, u: float, table: np.ndarray) -> float:
 
 
 # columns of the per-series parameter table
-STEP_SD, P_SHIFT, RATIO, WAKE_CELLS, REVERT, P_OUTLIER, INV_K = range(7)
-N_PARAMS = 7
+STEP_SD, P_SHIFT, RATIO, WAKE_CELLS, REVERT, P_OUTLIER, INV_K, BURST_MULT = range(8)
+N_PARAMS = 8
 
 
 @njit(cache=True, parallel=True)
@@ -121,7 +121,6 @@ def bottom_paths(
     anchor: np.ndarray,  # (n,) long-run log level the level reverts to
     params: np.ndarray,  # (n, N_PARAMS) float64
     wake: float,
-    outlier_mult: float,
     outlier_inv_k: float,
     seeds: np.ndarray,  # (n,) int64, the random stream of each series
     shock: np.ndarray,  # (h, s) float32, the country's shared log shock
@@ -144,6 +143,7 @@ def bottom_paths(
         revert = params[i, REVERT]
         p_outlier = params[i, P_OUTLIER]
         k_plain = 1.0 / params[i, INV_K]
+        outlier_mult = params[i, BURST_MULT]
         k_burst = 1.0 / outlier_inv_k
         lo = base[i]
         hi = lo + grid_step * (g - 1)

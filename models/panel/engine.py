@@ -49,7 +49,6 @@ from models.panel.calibrate import (
 from models.panel.deaths import DeathsModel, fit_deaths, sample_deaths
 from models.panel.dynamics import (
     GRID_STEP,
-    OUTLIER_MULT,
     Dynamics,
     FilterResult,
     describe,
@@ -510,7 +509,7 @@ class PanelEngine:
             idx = np.flatnonzero(level_of == name)
             d = dyn.get(name) or next(iter(dyn.values()))
             params[idx] = param_table(d, len(idx))
-            burst[idx] = 1.0 - d.p_outlier + d.p_outlier * OUTLIER_MULT
+            burst[idx] = 1.0 - d.p_outlier + d.p_outlier * d.outlier_mult
         # shared shocks: a random walk for the country and for each middle group, mean one
         s_c, s_r = factors
         steps = np.arange(1, h + 1)[None, :, None]

@@ -172,3 +172,18 @@ def test_a_series_paths_do_not_depend_on_what_else_is_sampled() -> None:
         dist, base, anchor, params, stream_seeds(3, 2, 101, np.arange(n)), target, samples=300
     )
     assert (other != whole).mean() > 0.5  # another origin draws other numbers
+
+
+def test_the_size_of_an_outlier_month_is_learned_from_the_panel() -> None:
+    """A panel whose outlier months jump to eight times the level learns an outlier size far
+    above the default three, and about how often they come."""
+    rng = np.random.default_rng(21)
+    n, t = 300, 96
+    level = rng.uniform(4, 20, n)[:, None] * np.ones((n, t))
+    outliers = rng.random((n, t)) < 0.06
+    mean = np.where(outliers, level * 8.0, level)
+    y = rng.negative_binomial(10, 10 / (10 + mean)).astype(float)
+    dyn, _ = fit_dynamics(y, np.zeros_like(y), seed=0, max_evals=150)
+    assert dyn.outlier_mult > 4.0
+    assert Dynamics().outlier_mult == 3.0
+    assert 0.03 < dyn.p_outlier < 0.15
