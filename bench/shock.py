@@ -238,9 +238,7 @@ def one_panel(seed: int, world: World) -> dict[str, Any]:
         # the oracle's h=1 mean: its smoothed level, the next month's season, the outlier share
         "oracle_recovered": (
             np.abs(
-                oracle.level[:, -1]
-                * np.exp(log_season[shifts, t])
-                * (1 + oracle_dyn.p_outlier * (oracle_dyn.outlier_mult - 1))
+                oracle.level[:, -1] * np.exp(log_season[shifts, t]) * oracle_dyn.burst_factor
                 - new_level
             )
             <= 0.25 * new_level

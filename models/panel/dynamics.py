@@ -88,6 +88,11 @@ class Dynamics:
     revert: float = 0.02  # per month, the share of the way back to the long-run level
     outlier_mult: float = OUTLIER_MULT  # an outlier month's mean, in multiples of the level
 
+    @property
+    def burst_factor(self) -> float:
+        """A month's expected count over its level: one-off bursts add to the mean."""
+        return 1.0 - self.p_outlier + self.p_outlier * self.outlier_mult
+
     def to_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
 

@@ -509,7 +509,7 @@ class PanelEngine:
             idx = np.flatnonzero(level_of == name)
             d = dyn.get(name) or next(iter(dyn.values()))
             params[idx] = param_table(d, len(idx))
-            burst[idx] = 1.0 - d.p_outlier + d.p_outlier * d.outlier_mult
+            burst[idx] = d.burst_factor
         # shared shocks: a random walk for the country and for each middle group, mean one
         s_c, s_r = factors
         steps = np.arange(1, h + 1)[None, :, None]
