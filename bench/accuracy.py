@@ -3,6 +3,8 @@
     .venv/bin/python bench/accuracy.py                        # events: results/accuracy.json
     .venv/bin/python bench/accuracy.py --measure fatalities   # deaths: accuracy-fatalities.json
     .venv/bin/python bench/accuracy.py --origins tuning       # tuning origins only (no file)
+    .venv/bin/python bench/accuracy.py --data ged-2023.csv --holdout 2023-01 --holdout 2023-04 \
+        --out holdout.json                                    # your own files and origins
 
 The bundled extracts are ingested by the service into a temporary SQLite database and read back
 as the service's panels: every level of both trees in each country (region x event type, region,
@@ -27,6 +29,13 @@ of a count distribution can honestly promise.
 
 Prophet and panel_v2 forecasts are cached in bench/.cache/ (not committed): they do not depend
 on the engine under test, and Prophet takes about half an hour on one core.
+
+Hold-outs on other data. `--data` ingests other event files instead of the bundled ones (UCDP
+GED or ACLED exports, anything `sahelcast ingest` reads, one source at a time) and `--holdout`
+names the origins to score (the first forecast month; repeat it). Nothing is tuned on them:
+the engine runs with its defaults, the peers beside it, and the same figures, targets and
+per-level tables come out, written only to `--out`. Their peers' cache is kept apart, under
+the files' digest.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import pickle  # noqa: E402
 import subprocess  # noqa: E402
@@ -109,8 +119,13 @@ class Country:
     deaths: np.ndarray
 
 
-def load_countries() -> tuple[pd.DatetimeIndex, list[Country]]:
-    """Ingest the demo files with the service and read each country's panel back."""
+class DataError(ValueError):
+    """Event files or origins a hold-out cannot be scored on."""
+
+
+def load_countries(paths: list[Path] | None = None) -> tuple[pd.DatetimeIndex, list[Country]]:
+    """Ingest the event files (the bundled demo by default) with the service and read each
+    country's panel back."""
     from service import migrate
     from service.config import Settings
     from service.db import make_engine, session_scope
@@ -119,20 +134,29 @@ def load_countries() -> tuple[pd.DatetimeIndex, list[Country]]:
     from service.training.data import select_series
     from service.training.panels import load_panel, panel_names
 
-    folder = Path(tempfile.mkdtemp(prefix="sahelcast-bench-"))
-    url = f"sqlite:///{folder / 'bench.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    settings = Settings(database_url=url, data_dir=folder)
-    for path in DEMO:
-        ingest_file(engine, path, settings)
-    with session_scope(engine) as session:
-        infos = select_series(session, SeriesFilter(), 0)
-        (name,) = panel_names(infos)
-        panel = load_panel(session, name, infos, "fatalities")  # events and deaths
-    engine.dispose()
-    assert panel is not None
-    assert panel.deaths is not None
+    with tempfile.TemporaryDirectory(prefix="sahelcast-bench-") as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / 'bench.db'}"
+        engine = make_engine(url)
+        try:
+            migrate.upgrade(engine)
+            settings = Settings(database_url=url, data_dir=folder)
+            for path in paths or DEMO:
+                ingest_file(engine, path, settings)
+            with session_scope(engine) as session:
+                infos = select_series(session, SeriesFilter(), 0)
+                names = panel_names(infos)
+                if len(names) != 1:
+                    found = ", ".join(names) or "none"
+                    raise DataError(
+                        f"the files must hold one source's events, not {len(names)} ({found})"
+                    )
+                (name,) = names
+                panel = load_panel(session, name, infos, "fatalities")  # events and deaths
+        finally:
+            engine.dispose()
+    if panel is None or panel.deaths is None:
+        raise DataError("the files hold no series with an event to score")
     months = pd.date_range(panel.start, periods=panel.y.shape[1], freq="MS")
     countries = []
     for country in panel.countries:
@@ -259,11 +283,19 @@ def prophet_default(y: np.ndarray, months: pd.DatetimeIndex, h: int) -> tuple[An
     return draws.mean(axis=1), q
 
 
+def data_digest(paths: list[Path]) -> str:
+    """A short digest of the event files' bytes: the name of their peers' cache."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 class PeerCache:
     """Forecasts of models that do not change with the engine, kept between runs."""
 
-    def __init__(self, measure: str, model: str) -> None:
-        self.path = CACHE / f"{measure}-{model}.pkl"
+    def __init__(self, measure: str, model: str, data: str = "") -> None:
+        self.path = CACHE / f"{measure}-{model}{'-' + data if data else ''}.pkl"
         self.data: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         if self.path.exists():
             self.data = pickle.loads(self.path.read_bytes())
@@ -277,9 +309,12 @@ class PeerCache:
 
 
 class Backtest:
-    def __init__(self, measure: str, prophet: bool, v2: bool) -> None:
+    def __init__(
+        self, measure: str, prophet: bool, v2: bool, paths: list[Path] | None = None
+    ) -> None:
         self.measure = measure
-        self.months, self.countries = load_countries()
+        self.months, self.countries = load_countries(paths)
+        self.data = data_digest(paths) if paths else ""  # the bundled data's cache has none
         self.prophet, self.v2 = prophet, v2
         self.nodes: dict[str, pd.DataFrame] = {}
         self.truth: dict[str, np.ndarray] = {}  # key -> full observed series
@@ -329,6 +364,21 @@ class Backtest:
             if wanted:
                 self._cached(origin, model, keys, t, h, observed)
 
+    def check(self, origin: str) -> None:
+        """Raise DataError unless `origin` has MIN_TRAIN months before it and one after."""
+        try:
+            month = pd.Timestamp(origin)
+        except ValueError:
+            raise DataError(f"origin {origin!r}: expected a month, YYYY-MM") from None
+        first, last = self.months[0], self.months[-1]
+        earliest = first + pd.DateOffset(months=MIN_TRAIN)
+        if month.day != 1 or not earliest <= month <= last:
+            raise DataError(
+                f"origin {origin}: the data run {first:%Y-%m} .. {last:%Y-%m}; an origin needs "
+                f"{MIN_TRAIN} months before it and one to score, so it lies in "
+                f"{earliest:%Y-%m} .. {last:%Y-%m}"
+            )
+
     def at(self, origin: str) -> pd.DataFrame:
         t = int(self.months.get_loc(pd.Timestamp(origin)))
         h = min(H, len(self.months) - t)
@@ -358,7 +408,7 @@ class Backtest:
         h: int,
         observed: dict[str, np.ndarray],
     ) -> pd.DataFrame:
-        cache = PeerCache(self.measure, model)
+        cache = PeerCache(self.measure, model, self.data)
         missing = [k for k in keys if (origin, k) not in cache.data]
         started = time.perf_counter()
         if missing and model == "prophet_default":
@@ -588,6 +638,52 @@ def peer_v2_main(work: Path) -> None:
     (work / "out.pkl").write_bytes(pickle.dumps(out))
 
 
+def holdout(args: argparse.Namespace) -> None:
+    """Score the engine and its peers at the `--holdout` origins of the `--data` files."""
+    if not args.holdout:
+        raise DataError("--data needs the origins to score: --holdout YYYY-MM (repeat it)")
+    for path in args.data:
+        if not path.is_file():
+            raise DataError(f"{path}: no such file")
+    origins = sorted(dict.fromkeys(f"{pd.Timestamp(o):%Y-%m}" for o in _months(args.holdout)))
+    bt = Backtest(args.measure, not args.no_prophet, not args.no_v2, args.data or None)
+    for origin in origins:
+        bt.check(origin)
+    frames = []
+    for origin in origins:
+        frames.append(bt.at(origin))
+        print(f"{origin}: {bt.seconds}", file=sys.stderr, flush=True)
+    rows = pd.concat(frames, ignore_index=True)
+    if args.dump:
+        rows.to_pickle(args.dump)
+    data = args.data or DEMO
+    result: dict[str, Any] = {
+        "date": dt.date.today().isoformat(),
+        "data": [p.name for p in data],
+        "data_digest": data_digest(data),
+        "measure": args.measure,
+        "countries": [c.name for c in bt.countries],
+        "holdout_origins": origins,
+        "tuned_on_them": False,
+        "seconds": {k: round(v, 1) for k, v in bt.seconds.items()},
+        **summarise(rows, origins),
+    }
+    result["targets_met"] = verdicts(result, args.measure)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2, default=float) + "\n")
+    print(json.dumps(result, indent=2, default=float))
+
+
+def _months(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            pd.Timestamp(value)
+        except ValueError:
+            raise DataError(f"origin {value!r}: expected a month, YYYY-MM") from None
+    return values
+
+
 def main() -> None:
     if "--peer-v2" in sys.argv:
         peer_v2_main(Path(sys.argv[sys.argv.index("--peer-v2") + 1]))
@@ -612,7 +708,29 @@ def main() -> None:
         "(results JSON) instead of their cache",
     )
     parser.add_argument("--config", action="append", default=[], help="PanelConfig key=value")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        default=[],
+        help="an event file to score on instead of the bundled UCDP data (repeat it; one source)",
+    )
+    parser.add_argument(
+        "--holdout",
+        action="append",
+        default=[],
+        metavar="YYYY-MM",
+        help="score these origins only, the first forecast month (repeat it); writes --out only",
+    )
     args = parser.parse_args()
+    if args.data or args.holdout:
+        from service.ingest.errors import IngestError
+
+        try:
+            holdout(args)
+        except (DataError, IngestError) as exc:
+            parser.exit(2, f"error: {exc}\n")
+        return
     for item in args.config:
         key, value = item.split("=", 1)
         CONFIG[key] = float(value) if "." in value else int(value)
