@@ -379,6 +379,17 @@ class Backtest:
                 f"{earliest:%Y-%m} .. {last:%Y-%m}"
             )
 
+    def scored(self, origins: list[str], dump: Path | None = None) -> pd.DataFrame:
+        """Every model's scored rows at the origins (kept in `dump` when given)."""
+        frames = []
+        for origin in origins:
+            frames.append(self.at(origin))
+            print(f"{origin}: {self.seconds}", file=sys.stderr, flush=True)
+        rows = pd.concat(frames, ignore_index=True)
+        if dump:
+            rows.to_pickle(dump)
+        return rows
+
     def at(self, origin: str) -> pd.DataFrame:
         t = int(self.months.get_loc(pd.Timestamp(origin)))
         h = min(H, len(self.months) - t)
@@ -649,13 +660,7 @@ def holdout(args: argparse.Namespace) -> None:
     bt = Backtest(args.measure, not args.no_prophet, not args.no_v2, args.data or None)
     for origin in origins:
         bt.check(origin)
-    frames = []
-    for origin in origins:
-        frames.append(bt.at(origin))
-        print(f"{origin}: {bt.seconds}", file=sys.stderr, flush=True)
-    rows = pd.concat(frames, ignore_index=True)
-    if args.dump:
-        rows.to_pickle(args.dump)
+    rows = bt.scored(origins, args.dump)
     data = args.data or DEMO
     result: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
@@ -743,13 +748,7 @@ def main() -> None:
             bt.fill_cache(origin)
             print(f"{origin}: {bt.seconds}", file=sys.stderr, flush=True)
         return
-    frames = []
-    for origin in origins:
-        frames.append(bt.at(origin))
-        print(f"{origin}: {bt.seconds}", file=sys.stderr, flush=True)
-    rows = pd.concat(frames, ignore_index=True)
-    if args.dump:
-        rows.to_pickle(args.dump)
+    rows = bt.scored(origins, args.dump)
     result: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
         "data": [p.name for p in DEMO],
