@@ -365,14 +365,12 @@ class Backtest:
                 self._cached(origin, model, keys, t, h, observed)
 
     def check(self, origin: str) -> None:
-        """Raise DataError unless `origin` has MIN_TRAIN months before it and one after."""
-        try:
-            month = pd.Timestamp(origin)
-        except ValueError:
-            raise DataError(f"origin {origin!r}: expected a month, YYYY-MM") from None
+        """Raise DataError unless `origin` (YYYY-MM) has MIN_TRAIN months before it and one
+        after."""
+        month = pd.Timestamp(origin)
         first, last = self.months[0], self.months[-1]
         earliest = first + pd.DateOffset(months=MIN_TRAIN)
-        if month.day != 1 or not earliest <= month <= last:
+        if not earliest <= month <= last:
             raise DataError(
                 f"origin {origin}: the data run {first:%Y-%m} .. {last:%Y-%m}; an origin needs "
                 f"{MIN_TRAIN} months before it and one to score, so it lies in "
@@ -656,7 +654,7 @@ def holdout(args: argparse.Namespace) -> None:
     for path in args.data:
         if not path.is_file():
             raise DataError(f"{path}: no such file")
-    origins = sorted(dict.fromkeys(f"{pd.Timestamp(o):%Y-%m}" for o in _months(args.holdout)))
+    origins = holdout_months(args.holdout)
     bt = Backtest(args.measure, not args.no_prophet, not args.no_v2, args.data or None)
     for origin in origins:
         bt.check(origin)
@@ -680,13 +678,15 @@ def holdout(args: argparse.Namespace) -> None:
     print(json.dumps(result, indent=2, default=float))
 
 
-def _months(values: list[str]) -> list[str]:
+def holdout_months(values: list[str]) -> list[str]:
+    """The origins named, as sorted unique YYYY-MM strings."""
+    out = set()
     for value in values:
         try:
-            pd.Timestamp(value)
+            out.add(f"{pd.Timestamp(value):%Y-%m}")
         except ValueError:
             raise DataError(f"origin {value!r}: expected a month, YYYY-MM") from None
-    return values
+    return sorted(out)
 
 
 def main() -> None:
