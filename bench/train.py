@@ -12,7 +12,9 @@
    for the source with its six countries (pooled season effects, the level filter and its
    learned rates, calibration backtests, coherent forecasts, outlooks, shift posteriors) and
    the writes, one transaction per country. Wall time and the peak RSS of the process tree
-   (this process and its workers, psutil).
+   (this process and its workers, psutil), beside the time of a fixed one-core workload
+   (`machine_probe_ms`), so that a record made on a loaded or slower machine can be told from
+   a slower engine.
 2. The last 12 months were held out: CRPS and 80/95 % coverage of the published forecasts.
    The generator (NB counts around levels that trend, burst and change regime) is of the
    family the engine models, which flatters it: bench/accuracy.py measures it on real data.
@@ -392,6 +394,22 @@ def demo_timing(work: Path) -> tuple[float, float]:
     return ingested - started, trained - ingested
 
 
+def machine_probe_ms(repeats: int = 7) -> float:
+    """The median time of a fixed one-core workload (sorting a million numbers, then a
+    pure-Python loop): recorded beside the timings, so a run on a loaded or slower machine
+    can be told from a slower engine."""
+    data = np.random.default_rng(0).random(1_000_000)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        np.sort(data)
+        total = 0
+        for k in range(200_000):
+            total += k % 7
+        times.append(time.perf_counter() - started)
+    return 1000 * float(np.median(times))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=10_000)
@@ -416,6 +434,7 @@ def main() -> None:
     if args.out is None and not args.no_record:
         args.out = HERE / "results" / f"{name}.json"
 
+    probe_ms = machine_probe_ms()
     with tempfile.TemporaryDirectory(prefix="sahelcast-bench-") as tmp:
         work = Path(tmp)
         meta, counts = with_rollups(*synthesize(bottoms_for(args.series, args.seed), args.seed))
@@ -452,6 +471,7 @@ def main() -> None:
         "ms_per_series": round(1000 * per_series_ours, 2),
         "cpu_s": round(cpu_s, 1),
         "cpu_ms_per_series": round(1000 * cpu_s / outcome.n_series, 2),
+        "machine_probe_ms": round(probe_ms, 1),
         "prophet_sample": len(sample),
         "prophet_loop_s": round(prophet_s, 2),
         "prophet_ms_per_series": round(1000 * per_series_prophet, 2),
@@ -506,7 +526,8 @@ def _record(r: dict[str, Any]) -> None:
         f"peak {r['peak_mb']:.0f} MB; vs a default-Prophet loop on {r['prophet_sample']} of them "
         f"(scaled): {r['speedup_vs_prophet_loop']:.1f}x faster, CRPS ratio "
         f"{r['crps_ratio_vs_prophet_loop']:.3f}; held-out coverage 80 % {r['coverage_80']:.3f}, "
-        f"95 % {r['coverage_95']:.3f}{demo} ({verdict} {goals}) — "
+        f"95 % {r['coverage_95']:.3f}{demo}; machine probe {r['machine_probe_ms']:.0f} ms "
+        f"({verdict} {goals}) — "
         f"`python bench/train.py --series {r['generated']}`"
     )
     note(line)
